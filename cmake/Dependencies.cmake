@@ -1,0 +1,42 @@
+# The design card's libraries, found the way PLATFORM.md measured them on
+# Debian 12. Every failure names the Debian package that provides the piece.
+find_package(PkgConfig)
+if(NOT PkgConfig_FOUND)
+  message(FATAL_ERROR "pkg-config not found: apt-get install pkg-config (or run scripts/setup-deps.sh)")
+endif()
+
+macro(oomlab_require_pkg var module package)
+  pkg_check_modules(${var} QUIET IMPORTED_TARGET ${module})
+  if(NOT ${var}_FOUND)
+    message(FATAL_ERROR "${module} not found: apt-get install ${package} (or run scripts/setup-deps.sh)")
+  endif()
+endmacro()
+
+oomlab_require_pkg(LIBCGROUP "libcgroup>=2.0" libcgroup-dev)
+oomlab_require_pkg(LIBPROC2 "libproc2>=4.0" libproc2-dev)
+
+find_package(nlohmann_json 3.11 QUIET)
+if(NOT nlohmann_json_FOUND)
+  message(FATAL_ERROR "nlohmann_json >= 3.11 not found: apt-get install nlohmann-json3-dev (or run scripts/setup-deps.sh)")
+endif()
+
+find_package(Boost 1.74 QUIET)
+if(NOT Boost_FOUND)
+  message(FATAL_ERROR "Boost >= 1.74 (Asio) not found: apt-get install libboost-dev (or run scripts/setup-deps.sh)")
+endif()
+
+find_package(Threads REQUIRED)
+
+if(OOMLAB_TESTS)
+  find_package(GTest QUIET)
+  if(NOT GTest_FOUND)
+    message(FATAL_ERROR "GoogleTest not found: apt-get install libgtest-dev libgmock-dev (or run scripts/setup-deps.sh)")
+  endif()
+  include(GoogleTest)
+endif()
+if(OOMLAB_BENCH)
+  find_package(benchmark QUIET)
+  if(NOT benchmark_FOUND)
+    message(FATAL_ERROR "Google Benchmark not found: apt-get install libbenchmark-dev (or run scripts/setup-deps.sh)")
+  endif()
+endif()

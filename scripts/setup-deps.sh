@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Install every Debian 12 package oomlab needs to build, test and run its
+# scenarios, test VM and peer benchmarks. Idempotent: does nothing when all
+# packages are present. Needs root (or sudo) only when something is missing.
+set -euo pipefail
+
+PKGS=(
+  # toolchain
+  build-essential cmake pkg-config ccache git
+  # the four card libraries
+  libcgroup-dev libproc2-dev nlohmann-json3-dev libboost-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev python3 procps psmisc
+  # BPF stall tracer
+  clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+  # test VM
+  qemu-system-x86 busybox-static cpio kmod e2fsprogs xz-utils gzip
+  # report rendering test
+  chromium
+  # peers for the side-by-side benchmarks
+  earlyoom nohang stress-ng
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "setup-deps: need root or sudo to install: ${missing[*]}" >&2; exit 2; }
+  SUDO=sudo
+fi
+echo "setup-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Peer daemons (earlyoom, nohang) must not be started by their postinst on a
+# build machine: they would kill our workloads. policy-rc.d forbids that.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+  $SUDO chmod +x /usr/sbin/policy-rc.d
+  trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
