@@ -10,7 +10,7 @@ PKGS=(
   # the four card libraries
   libcgroup-dev libproc2-dev nlohmann-json3-dev libboost-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev python3 procps psmisc
+  libgtest-dev libgmock-dev libbenchmark-dev python3 python3-jsonschema procps psmisc time
   # BPF stall tracer
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   # test VM
