@@ -1,0 +1,72 @@
+#include "oomlab/cgroups/hierarchy.hpp"
+
+#include <gtest/gtest.h>
+
+using namespace oomlab::cgroups;
+
+namespace {
+// Shortened from real /proc/self/mountinfo files.
+constexpr const char* kHybrid =
+    "25 20 0:23 / /sys/fs/cgroup rw,nosuid - tmpfs tmpfs rw,mode=755\n"
+    "26 25 0:24 / /sys/fs/cgroup/unified rw,relatime shared:9 - cgroup2 cgroup2 rw\n"
+    "30 25 0:28 / /sys/fs/cgroup/memory rw,relatime shared:14 - cgroup cgroup rw,memory\n"
+    "31 25 0:29 / /sys/fs/cgroup/freezer rw,relatime shared:15 - cgroup cgroup rw,freezer\n";
+constexpr const char* kPureV2 =
+    "33 22 0:28 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate\n";
+constexpr const char* kV1Only =
+    "30 25 0:28 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+    "31 25 0:29 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n";
+}  // namespace
+
+TEST(Hierarchy, HybridHasV1MemoryAndUnifiedTwinRoot) {
+  Hierarchy h = parse_hierarchy(kHybrid, "hugetlb\n");
+  EXPECT_EQ(h.layout, Layout::hybrid);
+  EXPECT_EQ(h.memory_version, 1);
+  EXPECT_EQ(h.memory_root, "/sys/fs/cgroup/memory");
+  EXPECT_EQ(h.unified_root, "/sys/fs/cgroup/unified");
+  EXPECT_EQ(h.freezer_root, "/sys/fs/cgroup/freezer");
+  EXPECT_EQ(layout_name(h.layout), "hybrid");
+}
+
+TEST(Hierarchy, PureV2NeedsTheMemoryControllerListed) {
+  Hierarchy h = parse_hierarchy(kPureV2, "cpuset cpu io memory hugetlb pids rdma misc");
+  EXPECT_EQ(h.layout, Layout::v2);
+  EXPECT_EQ(h.memory_version, 2);
+  EXPECT_EQ(h.memory_root, "/sys/fs/cgroup");
+  EXPECT_TRUE(h.freezer_root.empty());
+
+  Hierarchy without = parse_hierarchy(kPureV2, "cpu io pids");
+  EXPECT_EQ(without.layout, Layout::none);
+  EXPECT_FALSE(without.has_memory());
+  EXPECT_EQ(without.unified_root, "/sys/fs/cgroup");
+}
+
+TEST(Hierarchy, V1OnlyAndCommaJoinedControllers) {
+  Hierarchy h = parse_hierarchy(kV1Only, "");
+  EXPECT_EQ(h.layout, Layout::v1);
+  EXPECT_EQ(h.memory_root, "/sys/fs/cgroup/memory");
+  EXPECT_TRUE(h.unified_root.empty());
+}
+
+TEST(Hierarchy, BindMountedSubgroupIsNotARoot) {
+  // A container sees its own group bind-mounted: root field is not "/".
+  Hierarchy h = parse_hierarchy("40 30 0:28 /docker/abc /sys/fs/cgroup/memory ro - cgroup cgroup rw,memory\n", "");
+  EXPECT_EQ(h.layout, Layout::none);
+}
+
+TEST(Hierarchy, GarbageGivesNone) {
+  EXPECT_EQ(parse_hierarchy("", "").layout, Layout::none);
+  EXPECT_EQ(parse_hierarchy("a b c\n- - -\n\n", "memory").layout, Layout::none);
+}
+
+TEST(Hierarchy, HostLayoutIsConsistent) {
+  const Hierarchy& h = host_hierarchy();
+  if (h.memory_version == 2) {
+    EXPECT_EQ(h.memory_root, h.unified_root);
+  }
+  if (h.memory_version == 1) {
+    EXPECT_FALSE(h.memory_root.empty());
+  }
+  std::printf("host cgroup layout: %s, memory at '%s'\n", std::string(layout_name(h.layout)).c_str(),
+              h.memory_root.c_str());
+}
