@@ -1,0 +1,146 @@
+#include "initramfs.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <set>
+#include <stdexcept>
+
+#include "cpio.hpp"
+#include "fs_util.hpp"
+#include "guest_init.hpp"
+#include "libdeps.hpp"
+
+namespace fs = std::filesystem;
+
+namespace oomlab::vm {
+namespace {
+
+// Bump when the layout of the image changes: old cached images are then unused.
+constexpr const char* kLayoutVersion = "oomlab-initramfs/1";
+constexpr std::size_t kKeepImages = 6;
+
+std::uint32_t file_mode(const std::string& path) {
+  std::error_code ec;
+  auto perms = fs::status(path, ec).permissions();
+  return (perms & fs::perms::owner_exec) != fs::perms::none ? 0755 : 0644;
+}
+
+// Adds every parent directory of PATH once.
+void add_parents(CpioWriter& w, std::set<std::string>& dirs, const std::string& path) {
+  std::string acc;
+  for (std::size_t i = 0; (i = path.find('/', i + 1)) != std::string::npos;) {
+    acc = path.substr(0, i);
+    if (!acc.empty() && dirs.insert(acc).second) w.add_dir(acc);
+  }
+}
+
+void prune_old_images(const fs::path& dir, const fs::path& keep) {
+  std::vector<std::pair<fs::file_time_type, fs::path>> images;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".cpio" && e.path() != keep) images.emplace_back(e.last_write_time(ec), e.path());
+  if (images.size() < kKeepImages) return;
+  std::sort(images.begin(), images.end());
+  for (std::size_t i = 0; i + kKeepImages <= images.size(); ++i) fs::remove(images[i].second, ec);
+}
+
+}  // namespace
+
+std::vector<std::string> guest_binaries(const std::string& bin_dir) {
+  std::vector<std::string> found;
+  for (const char* name : {"oomlab-repro", "oomlab-watchdog", "oomlab-analyze", "oomlab-tracer"}) {
+    fs::path p = fs::path(bin_dir) / name;
+    std::error_code ec;
+    if (fs::is_regular_file(p, ec)) found.push_back(p.string());
+  }
+  return found;
+}
+
+std::string find_busybox() {
+  if (const char* env = std::getenv("OOMLAB_BUSYBOX"); env && *env) {
+    if (!fs::is_regular_file(env)) throw std::runtime_error(std::string("OOMLAB_BUSYBOX=") + env + ": no such file");
+    return env;
+  }
+  if (fs::is_regular_file("/bin/busybox")) return "/bin/busybox";
+  if (const char* path = std::getenv("PATH"))
+    for (std::string_view rest = path; !rest.empty();) {
+      auto colon = rest.find(':');
+      fs::path p = fs::path(std::string(rest.substr(0, colon))) / "busybox";
+      if (fs::is_regular_file(p)) return p.string();
+      rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+    }
+  throw std::runtime_error("busybox not found: apt-get install busybox-static");
+}
+
+Initramfs build_initramfs(const InitramfsInputs& in, const std::string& cache_dir) {
+  std::vector<std::string> executables = in.binaries;
+  executables.push_back(in.busybox);
+  Initramfs result;
+  result.libraries = resolve_libraries(executables);
+
+  // Key: layout, init script, and every packed file's guest path and content.
+  Fnv64 key;
+  key.add_field(kLayoutVersion);
+  key.add_field(guest_init_script());
+  std::vector<std::pair<std::string, std::string>> files;  // guest path -> host path
+  files.emplace_back("bin/busybox", in.busybox);
+  for (const auto& b : in.binaries) files.emplace_back("oomlab/bin/" + fs::path(b).filename().string(), b);
+  for (const auto& lib : result.libraries) files.emplace_back(lib.substr(1), lib);
+  std::string load_order;
+  for (const auto& m : in.modules) {
+    files.emplace_back("lib/modules/oomlab/" + fs::path(m).filename().string(), m);
+    load_order += fs::path(m).filename().string() + "\n";
+  }
+  std::vector<std::string> contents;
+  contents.reserve(files.size());
+  for (const auto& [guest, host] : files) {
+    contents.push_back(read_file_or_throw(host));
+    key.add_field(guest);
+    key.add_field(contents.back());
+  }
+
+  fs::path dir = fs::path(cache_dir) / "initramfs";
+  fs::path image = dir / (key.hex() + ".cpio");
+  result.path = image.string();
+  std::error_code ec;
+  if (fs::is_regular_file(image, ec)) {
+    result.from_cache = true;
+    result.bytes = fs::file_size(image, ec);
+    fs::last_write_time(image, fs::file_time_type::clock::now(), ec);  // recently used: pruned last
+    return result;
+  }
+
+  CpioWriter w;
+  std::set<std::string> dirs;
+  for (const char* d : {"bin", "sbin", "dev", "proc", "sys", "tmp", "run", "etc", "etc/oomlab", "mnt", "mnt/disk",
+                        "oomlab", "oomlab/bin", "lib", "lib/modules", "lib/modules/oomlab", "usr", "usr/bin", "usr/sbin"}) {
+    w.add_dir(d);
+    dirs.insert(d);
+  }
+  // The kernel opens /dev/console before init runs; devtmpfs replaces /dev later.
+  w.add_char_device("dev/console", 5, 1);
+  w.add_char_device("dev/null", 1, 3, 0666);
+  w.add_file("init", guest_init_script(), 0755);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    add_parents(w, dirs, "/" + files[i].first);
+    w.add_file(files[i].first, contents[i], file_mode(files[i].second));
+  }
+  w.add_file("lib/modules/oomlab/load.order", load_order);
+  result.entries = w.entries();
+  std::string archive = w.finish();
+  result.bytes = archive.size();
+  fs::create_directories(dir, ec);
+  if (ec) throw std::runtime_error("cannot create " + dir.string() + ": " + ec.message());
+  write_file_atomic(image.string(), archive);
+  prune_old_images(dir, image);
+  return result;
+}
+
+std::string job_archive(const std::string& job_script) {
+  CpioWriter w;
+  w.add_file("etc/oomlab/job.sh", job_script, 0644);
+  return w.finish();
+}
+
+}  // namespace oomlab::vm

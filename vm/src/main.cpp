@@ -1,0 +1,283 @@
+// oomlab-vm: boot a kernel in qemu with the oomlab binaries, run a scenario
+// (or a shell command) inside, and write the serial log, the report and the
+// analyzer's verdict to reports/<UTC>-vm-<name>/.
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "fs_util.hpp"
+#include "initramfs.hpp"
+#include "kernel.hpp"
+#include "oomlab/common/clock.hpp"
+#include "oomlab/common/subprocess.hpp"
+#include "oomlab/common/units.hpp"
+#include "options.hpp"
+#include "qemu.hpp"
+#include "report.hpp"
+#include "serial_log.hpp"
+#include "session.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using namespace oomlab;
+using namespace oomlab::vm;
+
+namespace {
+
+constexpr int kExitIncomplete = 1, kExitUsage = 2, kExitEnvironment = 3;
+
+const char* kUsage = R"(usage: oomlab-vm run SCENARIO [options] [-- scenario options]
+       oomlab-vm run --guest-cmd 'SHELL COMMAND' [options]
+       oomlab-vm fetch-kernel [--kernel-package NAME] [--cache-dir DIR]
+       oomlab-vm --help | run --help
+
+Runs an oomlab scenario on a real kernel in qemu (a livelock cannot take the
+host down there) and writes reports/<UTC>-vm-<name>/ with serial.log,
+report.json (guest report + oomlab-analyze verdict + kernel + timing) and
+report.html.
+)";
+
+void log(const std::string& msg) { std::fprintf(stderr, "oomlab-vm: %s\n", msg.c_str()); }
+
+// An error the user can act on, with the exit code it deserves.
+struct Failure {
+  int code;
+  std::string message;
+};
+
+std::string job_script(const RunOptions& o) {
+  auto quoted_list = [](const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& a : v) s += (s.empty() ? "" : " ") + shell_quote(a);
+    return s;
+  };
+  std::string s = "# written by oomlab-vm for this run\n";
+  s += "export OOMLAB_MODE=" + std::string(o.guest_cmd.empty() ? "scenario" : "cmd") + "\n";
+  s += "export OOMLAB_SCENARIO=" + shell_quote(o.scenario) + "\n";
+  s += "export OOMLAB_SCENARIO_ARGS=" + shell_quote(quoted_list(o.scenario_args)) + "\n";
+  s += "export OOMLAB_CMD=" + shell_quote(o.guest_cmd) + "\n";
+  s += "export OOMLAB_CMD_LIMIT=" + (o.guest_limit_bytes ? std::to_string(o.guest_limit_bytes) : std::string()) + "\n";
+  s += "export OOMLAB_WATCHDOG=" + std::string(o.watchdog ? "1" : "0") + "\n";
+  s += "export OOMLAB_WATCHDOG_ARGS=" + shell_quote(quoted_list(o.watchdog_args)) + "\n";
+  s += "export OOMLAB_DISK=" + std::string(o.disk ? "1" : "0") + "\n";
+  return s;
+}
+
+Kernel get_kernel(const RunOptions& o) {
+  if (!o.kernel_path.empty()) {
+    try {
+      return kernel_from_file(o.kernel_path);
+    } catch (const KernelError& e) {
+      throw Failure{kExitUsage, e.what()};
+    }
+  }
+  try {
+    std::string pkg = o.kernel_package.empty() ? default_kernel_package() : o.kernel_package;
+    return kernel_from_package(pkg, o.cache_dir, log);
+  } catch (const KernelError& e) {
+    throw Failure{kExitEnvironment, e.what()};
+  }
+}
+
+// Scratch files of one run (the initrd with the job, the disk image): removed
+// however the run ends.
+struct Scratch {
+  fs::path dir;
+  ~Scratch() {
+    std::error_code ec;
+    if (!dir.empty()) fs::remove_all(dir, ec);
+  }
+};
+
+std::string outcome_of(const SessionResult& s, const GuestOutput& g) {
+  if (s.end == SessionEnd::interrupted) return "interrupted";
+  if (g.exit_code) return "completed";
+  if (!g.booted) return s.end == SessionEnd::exited ? "boot_failed" : "no_boot";
+  if (s.end == SessionEnd::stalled) return "stalled";
+  if (s.end == SessionEnd::timed_out) return "timed_out";
+  return "guest_died";  // qemu exited without the guest finishing: panic, reboot
+}
+
+int run(const RunOptions& o) {
+  std::string bin_dir = o.bin_dir.empty() ? self_exe_dir() : o.bin_dir;
+  std::string qemu = find_qemu();
+  if (qemu.empty()) throw Failure{kExitEnvironment, "qemu-system-x86_64 not found in PATH: apt-get install qemu-system-x86"};
+  if (!o.scenario.empty() && !fs::is_regular_file(bin_dir + "/oomlab-repro"))
+    throw Failure{kExitUsage, "oomlab-repro is not built in " + bin_dir + " (build the oomlab-repro target, or use --guest-cmd)"};
+
+  Kernel kernel = get_kernel(o);
+  log("kernel " + (kernel.package.empty() ? kernel.vmlinuz : kernel.package) + " (" +
+      (kernel.release.empty() ? "release unknown" : kernel.release) + ")");
+  if (o.disk && kernel.modules.empty()) log("warning: no modules for --disk with --kernel: virtio_blk and ext4 must be built in");
+
+  InitramfsInputs inputs;
+  try {
+    inputs.busybox = find_busybox();
+  } catch (const std::exception& e) {
+    throw Failure{kExitEnvironment, e.what()};
+  }
+  inputs.binaries = guest_binaries(bin_dir);
+  if (o.disk) inputs.modules = kernel.modules;
+  Initramfs base;
+  try {
+    base = build_initramfs(inputs, o.cache_dir);
+  } catch (const std::exception& e) {
+    throw Failure{kExitEnvironment, std::string("initramfs: ") + e.what()};
+  }
+  std::string packed;
+  for (const auto& b : inputs.binaries) packed += (packed.empty() ? "" : ", ") + fs::path(b).filename().string();
+  log("initramfs " + base.path + (base.from_cache ? " (cached" : " (built") + ", " + format_size(base.bytes) + ", " +
+      std::to_string(base.libraries.size()) + " libraries; " + (packed.empty() ? "no oomlab binaries" : packed) + ")");
+
+  std::string name = o.guest_cmd.empty() ? o.scenario : "cmd";
+  std::string started_at = utc_iso8601(realtime_ms());
+  fs::path run_dir = fs::path(o.reports_dir) / (utc_stamp() + "-vm-" + name);
+  std::error_code ec;
+  fs::create_directories(run_dir, ec);
+  if (ec) throw Failure{kExitEnvironment, "cannot create " + run_dir.string() + ": " + ec.message()};
+
+  Scratch scratch{fs::path(o.cache_dir) / ("run." + std::to_string(getpid()))};
+  fs::create_directories(scratch.dir, ec);
+  if (ec) throw Failure{kExitEnvironment, "cannot create " + scratch.dir.string() + ": " + ec.message()};
+  QemuConfig qc;
+  qc.qemu = qemu;
+  qc.mem_bytes = o.mem_bytes;
+  qc.cpus = o.cpus;
+  qc.kernel = kernel.vmlinuz;
+  qc.initrd = (scratch.dir / "initrd.cpio").string();
+  // The base image followed by the job: the kernel unpacks both, in order.
+  write_file_atomic(qc.initrd, read_file_or_throw(base.path) + job_archive(job_script(o)));
+  if (o.disk) {
+    fs::create_directories(scratch.dir / "disk-root" / "work");
+    qc.disk = (scratch.dir / "disk.img").string();
+    ProcessSpec mkfs({"mkfs.ext4", "-q", "-F", "-d", (scratch.dir / "disk-root").string(), qc.disk,
+                      std::to_string(o.disk_bytes >> 10) + "k"});
+    mkfs.timeout = std::chrono::seconds(60);
+    ProcessResult r = run_process(mkfs);
+    if (r.exit_code != 0)
+      throw Failure{kExitEnvironment, "mkfs.ext4 -d failed (apt-get install e2fsprogs): " + r.err.substr(0, r.err.find('\n'))};
+  }
+  qc.append = "console=ttyS0,115200 panic=-1 loglevel=7 sysrq_always_enabled=1 oops=panic hung_task_panic=0 rdinit=/init";
+  if (!o.append.empty()) qc.append += " " + o.append;
+
+  AccelChoice accel = choose_accel(qemu, o.accel == Accel::kvm, o.accel == Accel::tcg);
+  qc.kvm = accel.kvm;
+  log("accel " + accel.reason);
+
+  SessionConfig sc;
+  sc.argv = qemu_argv(qc);
+  sc.serial_log_path = (run_dir / "serial.log").string();
+  sc.stderr_path = (run_dir / "qemu.stderr").string();
+  sc.timeout = o.timeout;
+  sc.stall_timeout = o.stall_timeout;
+  sc.boot_marker = std::string(kBootedMarker);
+  sc.echo_console = o.show_console;
+  log("booting (" + format_size(o.mem_bytes) + ", " + std::to_string(o.cpus) + " vCPU, timeout " +
+      format_duration(o.timeout) + "); console in " + sc.serial_log_path);
+  SessionResult s = run_session(sc);
+  GuestOutput g = split_serial_log(s.serial);
+  std::string outcome = outcome_of(s, g);
+
+  json guest_report = nullptr;
+  if (g.report_complete) {
+    guest_report = json::parse(g.report, nullptr, false);
+    if (guest_report.is_discarded()) guest_report = {{"unparsed", g.report}};
+  }
+  json verdict = analyze_serial_log(bin_dir, sc.serial_log_path);
+  json report = {
+      {"schema", "oomlab.vm-report/1"},
+      {"name", name},
+      {"scenario", o.scenario.empty() ? json(nullptr) : json(o.scenario)},
+      {"scenario_args", o.scenario_args},
+      {"guest_cmd", o.guest_cmd.empty() ? json(nullptr) : json(o.guest_cmd)},
+      {"started_at", started_at},
+      {"outcome", outcome},
+      {"kernel", {{"release", g.kernel_release.empty() ? kernel.release : g.kernel_release},
+                  {"package", kernel.package.empty() ? json(nullptr) : json(kernel.package)},
+                  {"image", kernel.vmlinuz}}},
+      {"machine", {{"accel", accel.kvm ? "kvm" : "tcg"}, {"accel_reason", accel.reason}, {"mem_bytes", o.mem_bytes},
+                   {"cpus", o.cpus}, {"disk", o.disk}, {"watchdog", o.watchdog}, {"qemu_argv", sc.argv}}},
+      {"timing", {{"boot_ms", s.boot_ms}, {"guest_uptime_at_init_s", g.boot_uptime_s}, {"elapsed_ms", s.elapsed_ms},
+                  {"timeout_ms", o.timeout.count()}, {"stall_timeout_ms", o.stall_timeout.count()}}},
+      {"end", {{"how", to_string(s.end)}, {"qemu_exit_code", s.exit_code}, {"sysrq_sent", s.sysrq_sent},
+               {"qemu_stderr", s.qemu_stderr}}},
+      {"guest", {{"exit_code", g.exit_code ? json(*g.exit_code) : json(nullptr)}, {"report", guest_report}}},
+      {"initramfs", {{"image", base.path}, {"from_cache", base.from_cache}, {"bytes", base.bytes},
+                     {"binaries", packed}, {"libraries", base.libraries}}},
+      {"verdict", verdict},
+  };
+  write_file_atomic((run_dir / "report.json").string(), report.dump(2) + "\n");
+  write_file_atomic((run_dir / "report.html").string(), render_report_html(report, s.serial));
+  if (s.qemu_stderr.empty()) fs::remove(run_dir / "qemu.stderr", ec);
+
+  std::string how = outcome;
+  if (g.exit_code) how += " (guest exit " + std::to_string(*g.exit_code) + ")";
+  if (!s.sysrq_sent.empty()) how += ", sysrq t/w/m dumps taken";
+  std::printf("outcome: %s in %s, boot %s, %s\n", how.c_str(), format_duration(std::chrono::milliseconds(s.elapsed_ms)).c_str(),
+              s.boot_ms < 0 ? "never" : format_duration(std::chrono::milliseconds(s.boot_ms)).c_str(),
+              accel.kvm ? "kvm" : "tcg");
+  if (verdict.contains("verdict"))
+    std::printf("verdict: %s%s%s\n", verdict["verdict"].get<std::string>().c_str(),
+                verdict.contains("title") && verdict["title"].is_string() ? " - " : "",
+                verdict.contains("title") && verdict["title"].is_string() ? verdict["title"].get<std::string>().c_str() : "");
+  else
+    std::printf("verdict: none (%s)\n", verdict.value("error", "?").c_str());
+  std::printf("report: %s\n", (run_dir / "report.json").c_str());
+  if (outcome == "boot_failed" && !s.qemu_stderr.empty())
+    log("qemu: " + s.qemu_stderr.substr(0, s.qemu_stderr.find('\n')));
+  if (s.end == SessionEnd::interrupted) return 128 + s.signal;
+  if (outcome == "boot_failed" && s.serial.empty() && !s.qemu_stderr.empty()) return kExitEnvironment;
+  return outcome == "completed" ? 0 : kExitIncomplete;
+}
+
+int fetch_kernel(const std::vector<std::string>& args) {
+  std::string pkg, cache = default_cache_dir();
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if ((args[i] == "--kernel-package" || args[i] == "--cache-dir") && i + 1 < args.size())
+      (args[i] == "--cache-dir" ? cache : pkg) = args[i + 1], ++i;
+    else throw UsageError("fetch-kernel: unexpected argument " + args[i]);
+  }
+  try {
+    Kernel k = kernel_from_package(pkg.empty() ? default_kernel_package() : pkg, cache, log);
+    std::printf("%s %s %s\n", k.package.c_str(), k.release.c_str(), k.vmlinuz.c_str());
+    return 0;
+  } catch (const KernelError& e) {
+    throw Failure{kExitEnvironment, e.what()};
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    if (args.empty()) throw UsageError("give a command: run or fetch-kernel (see --help)");
+    if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+      std::fputs(kUsage, stdout);
+      std::printf("\n%s", run_usage());
+      return 0;
+    }
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (args[0] == "fetch-kernel") return fetch_kernel(rest);
+    if (args[0] != "run") throw UsageError("unknown command '" + args[0] + "' (run, fetch-kernel)");
+    for (const auto& a : rest) {
+      if (a == "--") break;
+      if (a == "--help" || a == "-h") {
+        std::fputs(run_usage(), stdout);
+        return 0;
+      }
+    }
+    return run(parse_run_options(rest));
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "oomlab-vm: %s\n", e.what());
+    return kExitUsage;
+  } catch (const Failure& f) {
+    std::fprintf(stderr, "oomlab-vm: %s\n", f.message.c_str());
+    return f.code;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "oomlab-vm: %s\n", e.what());
+    return kExitEnvironment;
+  }
+}

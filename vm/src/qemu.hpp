@@ -1,0 +1,42 @@
+// The qemu command line and the choice of accelerator.
+//
+// The serial console and the qemu monitor share qemu's stdin/stdout through a
+// mux chardev: the harness reads the console from a pipe, and sends a serial
+// BREAK with the mux escape "Ctrl-A b" - the kernel takes the next character
+// as a sysrq command (PLATFORM.md: sysrq over the serial console works).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace oomlab::vm {
+
+struct QemuConfig {
+  std::string qemu = "qemu-system-x86_64";
+  bool kvm = false;
+  std::uint64_t mem_bytes = 512ull << 20;
+  int cpus = 2;
+  std::string kernel, initrd, append;
+  std::string disk;  // raw image attached as virtio (/dev/vda), empty for none
+};
+
+std::vector<std::string> qemu_argv(const QemuConfig& c);
+
+// The bytes that make the mux chardev send a BREAK on the serial line.
+inline constexpr const char* kSerialBreak = "\x01" "b";
+// ... and that make qemu quit at once.
+inline constexpr const char* kQemuQuit = "\x01" "x";
+
+struct AccelChoice {
+  bool kvm = false;
+  std::string reason;  // "kvm" / "tcg: /dev/kvm: No such file or directory" ...
+};
+
+// KVM when /dev/kvm opens and a paused KVM machine can be created (nested
+// virtualisation can expose a /dev/kvm that fails: PLATFORM.md), TCG otherwise.
+AccelChoice choose_accel(const std::string& qemu, bool want_kvm, bool want_tcg);
+
+// Finds the qemu binary in PATH ($OOMLAB_QEMU overrides). Empty when missing.
+std::string find_qemu();
+
+}  // namespace oomlab::vm

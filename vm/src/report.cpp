@@ -1,0 +1,94 @@
+#include "report.hpp"
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "fs_util.hpp"
+#include "oomlab/common/subprocess.hpp"
+
+namespace oomlab::vm {
+
+nlohmann::json analyze_serial_log(const std::string& bin_dir, const std::string& serial_log) {
+  std::string analyze = bin_dir + "/oomlab-analyze";
+  if (!std::filesystem::is_regular_file(analyze)) return {{"error", "oomlab-analyze is not built in " + bin_dir}};
+  ProcessSpec spec({analyze, serial_log});
+  spec.timeout = std::chrono::seconds(60);
+  ProcessResult r;
+  try {
+    r = run_process(spec);
+  } catch (const std::exception& e) {
+    return {{"error", std::string("cannot run oomlab-analyze: ") + e.what()}};
+  }
+  // 0 clean, 1 a finding: both print a verdict; 2 is bad input.
+  if (r.exit_code == 0 || r.exit_code == 1) {
+    auto verdict = nlohmann::json::parse(r.out, nullptr, false);
+    if (!verdict.is_discarded()) return verdict;
+    return {{"error", "oomlab-analyze printed no JSON"}};
+  }
+  std::string why = r.timed_out ? "timed out" : r.err.substr(0, r.err.find('\n'));
+  return {{"error", "oomlab-analyze failed (exit " + std::to_string(r.exit_code) + "): " + why}};
+}
+
+namespace {
+
+std::string text(const nlohmann::json& j) {
+  if (j.is_string()) return j.get<std::string>();
+  if (j.is_null()) return "-";
+  return j.dump();
+}
+
+void row(std::string& h, const std::string& k, const std::string& v) {
+  h += "<tr><th>" + html_escape(k) + "</th><td>" + html_escape(v) + "</td></tr>\n";
+}
+
+}  // namespace
+
+std::string render_report_html(const nlohmann::json& r, const std::string& serial) {
+  const auto& verdict = r.value("verdict", nlohmann::json::object());
+  std::string title = "oomlab-vm: " + text(r.value("name", nlohmann::json()));
+  std::string h = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>" + html_escape(title) +
+                  "</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:80em}"
+                  "th{text-align:left;padding-right:1em;vertical-align:top}td{font-family:monospace}"
+                  "pre{background:#f4f4f4;padding:1em;overflow-x:auto;font-size:85%}"
+                  ".verdict{font-size:130%;font-weight:bold}mark{background:#ffe08a}</style></head><body>\n";
+  h += "<h1>" + html_escape(title) + "</h1>\n";
+  h += "<p class=\"verdict\">outcome: " + html_escape(text(r.value("outcome", nlohmann::json()))) +
+       " &middot; verdict: " + html_escape(text(verdict.value("verdict", nlohmann::json(verdict.value("error", "-"))))) + "</p>\n";
+  if (verdict.contains("title")) h += "<p>" + html_escape(text(verdict["title"])) + "</p>\n";
+  h += "<table>\n";
+  row(h, "started", text(r.value("started_at", nlohmann::json())));
+  row(h, "kernel", text(r["kernel"].value("release", nlohmann::json())) + "  " + text(r["kernel"].value("package", nlohmann::json())));
+  row(h, "machine", text(r["machine"].value("accel", nlohmann::json())) + ", " +
+                        std::to_string(r["machine"].value("mem_bytes", 0ull) >> 20) + " MiB, " +
+                        std::to_string(r["machine"].value("cpus", 0)) + " vCPU" +
+                        (r["machine"].value("disk", false) ? ", ext4 disk" : ""));
+  row(h, "boot", std::to_string(r["timing"].value("boot_ms", -1)) + " ms to init");
+  row(h, "elapsed", std::to_string(r["timing"].value("elapsed_ms", 0)) + " ms");
+  row(h, "end", text(r["end"].value("how", nlohmann::json())) + ", sysrq sent: " + text(r["end"].value("sysrq_sent", nlohmann::json())));
+  row(h, "guest exit code", text(r["guest"].value("exit_code", nlohmann::json())));
+  h += "</table>\n";
+  if (verdict.contains("findings") && verdict["findings"].is_array() && !verdict["findings"].empty()) {
+    h += "<h2>Findings</h2>\n<ul>\n";
+    for (const auto& f : verdict["findings"])
+      h += "<li><b>" + html_escape(text(f.value("class", nlohmann::json()))) + "</b>: " +
+           html_escape(text(f.value("title", nlohmann::json()))) + "</li>\n";
+    h += "</ul>\n";
+  }
+  h += "<h2>Guest report</h2>\n<pre>" + html_escape(r["guest"].value("report", nlohmann::json()).dump(2)) + "</pre>\n";
+  h += "<h2>Verdict</h2>\n<pre>" + html_escape(verdict.dump(2)) + "</pre>\n";
+  // The serial log, with the lines the kernel's OOM and dump code print marked.
+  h += "<h2>Serial console</h2>\n<pre>";
+  for (std::string_view rest = serial; !rest.empty();) {
+    auto nl = rest.find('\n');
+    std::string_view line = rest.substr(0, nl);
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    bool hot = line.find("oom-kill") != std::string_view::npos || line.find("Out of memory") != std::string_view::npos ||
+               line.find("invoked oom-killer") != std::string_view::npos || line.find("sysrq:") != std::string_view::npos ||
+               line.find("OOMLAB-VM:") != std::string_view::npos || line.find("MemAlloc") != std::string_view::npos;
+    h += hot ? "<mark>" + html_escape(line) + "</mark>\n" : html_escape(line) + "\n";
+  }
+  h += "</pre>\n</body></html>\n";
+  return h;
+}
+
+}  // namespace oomlab::vm
