@@ -1,0 +1,72 @@
+// The BPF stall tracer as a library: the watchdog and the runner open one,
+// add fd() to their epoll/asio loop, call consume() when it is readable and
+// snapshot() on their sampling tick. Without BPF (not root, no BTF, load
+// fails, or built without it) open() returns false and error() says why in
+// one line; everything else is then a no-op that returns empty results.
+#pragma once
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "oomlab/tracer/events.hpp"
+#include "oomlab/tracer/gfp.hpp"
+
+namespace oomlab::tracer {
+
+struct TracerOptions {
+  // Episodes/waits at least this long become events; shorter ones only count
+  // in the snapshot's totals (a reclaim storm makes thousands a second).
+  std::chrono::nanoseconds reclaim_min{std::chrono::milliseconds(1)};
+  std::chrono::nanoseconds lockwait_min{std::chrono::milliseconds(1)};
+  // Attach the mmap_lock tracepoints at open(). They fire ~500k times a
+  // second under an mmap/munmap storm: normally attach them on demand only.
+  bool lock_tracing = false;
+};
+
+class Tracer {
+ public:
+  Tracer();
+  ~Tracer();
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+
+  // Loads the programs and attaches reclaim and OOM tracing.
+  bool open(const TracerOptions& options = {});
+  bool available() const;
+  // Why the tracer is unavailable ("needs root (CAP_BPF)", "kernel has no BTF").
+  const std::string& error() const;
+  // Tracepoints this kernel lacks (their part of the report stays empty).
+  const std::string& missing() const;
+
+  // mmap_lock tracing on demand (e.g. while memory PSI is above a trigger).
+  bool attach_lock_tracing();
+  void detach_lock_tracing();
+  bool lock_tracing() const;
+
+  // Changes the event thresholds while running.
+  void set_thresholds(std::chrono::nanoseconds reclaim_min, std::chrono::nanoseconds lockwait_min);
+
+  // Ring buffer fd: readable (EPOLLIN) when events are pending; -1 if closed.
+  int fd() const;
+  // Delivers the pending events without blocking; returns how many.
+  std::size_t consume(const std::function<void(const Event&)>& sink);
+  // Blocks up to timeout for events, then consumes them.
+  std::size_t poll(std::chrono::milliseconds timeout, const std::function<void(const Event&)>& sink);
+  // Reclaim, lock and victim state now (victims from events consumed so far).
+  Snapshot snapshot() const;
+  // The timeline of an OOM victim seen by consume() (events already applied).
+  std::optional<VictimTimeline> victim(pid_t pid) const;
+  // When open() succeeded, CLOCK_MONOTONIC ns.
+  std::int64_t opened_ns() const;
+
+  const GfpTable& gfp() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace oomlab::tracer

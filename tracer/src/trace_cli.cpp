@@ -1,0 +1,73 @@
+#include "trace_cli.hpp"
+
+#include "oomlab/common/units.hpp"
+
+namespace oomlab::tracer {
+
+const char* trace_cli_usage() {
+  return "Usage: oomlab-trace [options]\n"
+         "Trace memory stalls with BPF: reclaim episodes (gfp, order, delay), mmap_lock\n"
+         "waits and their holders, OOM victims from mark_victim to exit. Needs root and a\n"
+         "kernel with BTF. Lines as in docs/FORMATS.md, \"Tracer (BPF) lines\".\n"
+         "\n"
+         "  --json               JSON lines instead of text\n"
+         "  --duration D         stop after D (\"30s\", \"2m\"); default: until Ctrl-C\n"
+         "  --interval D         report ongoing reclaims and lock waits every D (default 1s, 0: never)\n"
+         "  --reclaim-min D      report reclaim episodes of at least D (default 1ms)\n"
+         "  --lockwait-min D     report mmap_lock waits of at least D (default 1ms)\n"
+         "  --lock-tracing       trace mmap_lock for the whole run (costly: ~500k events/s\n"
+         "                       under an mmap/munmap storm)\n"
+         "  --lock-on-pressure   trace mmap_lock only while memory PSI is high\n"
+         "                       (some >= 150ms per 2s; detached after 10s below)\n"
+         "  --decode-gfp MASK    print the flag names of a gfp mask for this kernel and exit\n"
+         "  --no-bpf             do not load BPF (prints the notice and exits)\n"
+         "  --help               this text\n"
+         "Exit: 0 done, 1 BPF unavailable, 2 usage.\n";
+}
+
+TraceCliParse parse_trace_cli(const std::vector<std::string>& args) {
+  TraceCliParse p;
+  auto& o = p.options;
+  for (std::size_t i = 0; i < args.size(); i++) {
+    const std::string& a = args[i];
+    auto value = [&](const char* what) -> std::optional<std::string> {
+      if (i + 1 >= args.size()) {
+        p.error = a + " needs " + what;
+        return std::nullopt;
+      }
+      return args[++i];
+    };
+    auto duration = [&](auto& out, bool allow_zero) {
+      auto v = value("a duration");
+      if (!v) return false;
+      auto d = parse_duration(*v);
+      if (!d || (!allow_zero && d->count() == 0)) {
+        p.error = "bad duration for " + a + ": " + *v;
+        return false;
+      }
+      out = std::chrono::duration_cast<std::remove_reference_t<decltype(out)>>(*d);
+      return true;
+    };
+    if (a == "--help" || a == "-h") o.help = true;
+    else if (a == "--json") o.json = true;
+    else if (a == "--no-bpf") o.no_bpf = true;
+    else if (a == "--lock-tracing") o.lock_tracing = true;
+    else if (a == "--lock-on-pressure") o.lock_on_pressure = true;
+    else if (a == "--duration") { if (!duration(o.duration, false)) return p; }
+    else if (a == "--interval") { if (!duration(o.interval, true)) return p; }
+    else if (a == "--reclaim-min") { if (!duration(o.reclaim_min, true)) return p; }
+    else if (a == "--lockwait-min") { if (!duration(o.lockwait_min, true)) return p; }
+    else if (a == "--decode-gfp") {
+      auto v = value("a mask");
+      if (!v) return p;
+      o.decode_gfp = *v;
+    } else {
+      p.error = "unknown option: " + a;
+      return p;
+    }
+  }
+  if (o.lock_tracing && o.lock_on_pressure) p.error = "--lock-tracing and --lock-on-pressure exclude each other";
+  return p;
+}
+
+}  // namespace oomlab::tracer
