@@ -18,6 +18,7 @@ enum SlotState : int { kFree = 0, kBusy = 1, kLive = 2 };
 
 struct Slot {
   std::atomic<int> state{kFree};
+  pid_t owner = 0;  // a forked child (the workload) must never tear down its own group
   int version = 0;
   char memory[256];
   char unified[256];
@@ -40,6 +41,7 @@ int registry_add(const GroupPaths& g) {
     int expected = kFree;
     if (!g_slots[i].state.compare_exchange_strong(expected, kBusy)) continue;
     Slot& s = g_slots[i];
+    s.owner = getpid();
     s.version = g.version;
     copy(s.memory, g.memory);
     copy(s.unified, g.unified_twin);
@@ -60,7 +62,9 @@ void registry_remove(int slot) {
 
 void emergency_cleanup() noexcept {
   using namespace detail;
+  const pid_t self = getpid();
   for (auto& s : g_slots) {
+    if (s.owner != self) continue;
     int expected = kLive;
     if (!s.state.compare_exchange_strong(expected, kBusy)) continue;
     if (force_remove(s.memory, s.unified, s.freezer, s.version, 3000)) {

@@ -1,0 +1,60 @@
+// The kernel log during a run: every record (for the report and the
+// analyzer) and the OOM kills that hit this run's group.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
+
+#include "oomlab/repro/timeline.hpp"
+
+namespace oomlab {
+class KmsgReader;
+}
+
+namespace oomlab::repro {
+
+struct KilledProcess {
+  pid_t pid = 0;
+  std::string comm;
+  std::uint64_t anon_rss_kb = 0;
+};
+// "Out of memory: Killed process 3418 (a.out) total-vm:..kB, anon-rss:..kB, ..."
+// and "Memory cgroup out of memory: Killed process ...", old "Kill process".
+std::optional<KilledProcess> parse_killed_process(std::string_view message);
+// "oom-kill:constraint=CONSTRAINT_MEMCG,...,oom_memcg=/G,task_memcg=/G,task=x,pid=N,uid=0":
+// the victim pid when either memcg is `group` or below it.
+std::optional<pid_t> parse_oom_kill_in_group(std::string_view message, std::string_view group);
+
+class KernelLogWatch {
+ public:
+  // t0_us: CLOCK_MONOTONIC of the workload start; group: its cgroup path
+  // relative to the hierarchy root ("oomlab/repro-..."), "" when none.
+  KernelLogWatch(std::int64_t t0_us, std::string group);
+  ~KernelLogWatch();
+  bool ok() const;
+  std::string status() const;  // "ok" or why not
+
+  // Reads every pending record. A kill counts as ours when the kernel names
+  // the group, or (no group) when the victim is one of `our_pids`.
+  void poll(const std::set<pid_t>& our_pids);
+
+  const std::vector<KernelLine>& lines() const { return lines_; }
+  const std::vector<OomKill>& kills() const { return kills_; }
+  std::uint64_t dropped() const;  // not kept (over the bound) or overwritten before read
+
+ private:
+  std::unique_ptr<KmsgReader> reader_;
+  std::int64_t t0_us_;
+  std::string group_;
+  std::set<pid_t> group_victims_;  // pids named by an oom-kill: line for our group
+  std::vector<KernelLine> lines_;
+  std::vector<OomKill> kills_;
+  std::uint64_t dropped_ = 0;
+};
+
+}  // namespace oomlab::repro

@@ -1,0 +1,62 @@
+// Turning a timeline into a verdict on the run. Pure functions: the tests
+// feed them synthetic timelines.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "oomlab/repro/timeline.hpp"
+
+namespace oomlab::repro {
+
+enum class OutcomeClass {
+  livelock,               // stalled >= the threshold until the end: no OOM kill resolved it
+  stalled_then_resolved,  // a stall >= the threshold that ended before the run did
+  oom_resolved,           // OOM kill(s), no long stall
+  no_oom,                 // neither
+};
+std::string_view outcome_name(OutcomeClass c);
+
+// Exit codes of `oomlab-repro run` (also in --help and the README).
+namespace exit_code {
+inline constexpr int oom_resolved = 0;
+inline constexpr int livelock = 1;
+inline constexpr int usage = 2;
+inline constexpr int stalled_then_resolved = 3;
+inline constexpr int no_oom = 4;
+inline constexpr int cannot_run = 5;   // refused or skipped: no memory cgroup, requirement unmet
+inline constexpr int failed = 6;       // the run itself failed (cgroup error, fork, report write)
+inline constexpr int interrupted = 130;
+}  // namespace exit_code
+int exit_code_for(OutcomeClass c);
+
+struct Stall {
+  std::int64_t start_ms = 0;
+  std::int64_t end_ms = 0;  // last stalled sample
+  bool ongoing = false;     // still stalled at the end of the run
+  std::int64_t length_ms() const { return end_ms - start_ms; }
+};
+
+// A sample counts as stalled when PSI says tasks waited on memory for at
+// least `kStalledShare` of the interval; without PSI, when D-state tasks sit
+// in a group at >= 90% of its limit whose limit is being hit.
+inline constexpr double kStalledShare = 0.5;
+bool sample_stalled(const Sample& s, const Sample* previous);
+std::vector<Stall> find_stalls(const std::vector<Sample>& samples);
+
+// Fills OomKill::freed_ms from the samples.
+void measure_kill_latency(const std::vector<Sample>& samples, std::vector<OomKill>& kills);
+
+struct Outcome {
+  OutcomeClass cls = OutcomeClass::no_oom;
+  std::string reason;                          // one line for humans
+  std::vector<Stall> stalls;
+  std::optional<std::int64_t> kill_to_freed_ms;  // of the first kill that freed memory
+};
+Outcome classify(const std::vector<Sample>& samples, std::vector<OomKill>& kills,
+                 std::chrono::milliseconds stall_threshold);
+
+}  // namespace oomlab::repro

@@ -1,0 +1,39 @@
+// The report of one run: report.json (schema "oomlab.report/1") and a
+// self-contained report.html with an inline SVG timeline.
+#pragma once
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "oomlab/repro/outcome.hpp"
+#include "oomlab/repro/run_config.hpp"
+#include "oomlab/repro/timeline.hpp"
+
+namespace oomlab::repro {
+
+struct RunRecord {
+  RunConfig config;
+  std::string started_at, ended_at;   // ISO 8601 UTC
+  std::string kernel_release, kernel_version, machine;
+  int cgroup_version = 0;             // 0: --unsafe-no-cgroup
+  std::string cgroup_layout;          // "v1", "v2", "hybrid", "none"
+  std::string cgroup_path;
+  std::string psi_source;             // group memory.pressure path or /proc/pressure/memory
+  std::string kmsg_status;            // "ok" or why the kernel log was not read
+  std::vector<Sample> samples;
+  std::vector<OomKill> kills;
+  std::vector<KernelLine> kernel_log;
+  std::uint64_t kernel_log_dropped = 0;
+  Outcome outcome;
+  int exit_code = 0;
+  bool interrupted = false;           // SIGINT/SIGTERM ended the run early
+  std::string workload_exit;          // "exit 0", "signal 9", "running at the deadline"
+  std::string teardown;               // "complete" or what was left
+};
+
+nlohmann::json report_to_json(const RunRecord& r);
+// The page; `verdict` is the analyzer's document or null.
+std::string render_report_html(const RunRecord& r, const nlohmann::json& verdict);
+
+}  // namespace oomlab::repro

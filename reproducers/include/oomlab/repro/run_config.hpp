@@ -1,0 +1,38 @@
+// `oomlab-repro run NAME ...`: the parsed command line.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "oomlab/repro/scenario.hpp"
+
+namespace oomlab::repro {
+
+struct RunConfig {
+  std::string scenario;
+  std::uint64_t limit_bytes = 256ull << 20;
+  std::chrono::milliseconds duration{30'000};
+  std::chrono::milliseconds stall_threshold{10'000};
+  std::chrono::milliseconds period{100};
+  bool json = false;
+  std::string out_dir = "reports";
+  bool unsafe_no_cgroup = false;
+  bool show_help = false;                      // `run NAME --help`
+  std::map<std::string, std::string> options;  // every scenario option, defaults filled in
+};
+
+// Parses the arguments after "run". `find` looks a scenario up by name.
+// Errors are one line ("unknown option --foo for scenario mmap-sem").
+struct ParseResult {
+  std::optional<RunConfig> config;
+  std::string error;
+};
+ParseResult parse_run_args(const std::vector<std::string>& args,
+                           const std::vector<std::unique_ptr<Scenario>>& catalogue);
+
+const Scenario* find_scenario(const std::vector<std::unique_ptr<Scenario>>& catalogue, const std::string& name);
+
+}  // namespace oomlab::repro

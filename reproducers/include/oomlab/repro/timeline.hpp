@@ -1,0 +1,58 @@
+// What the runner records while a scenario runs: one Sample per period, the
+// OOM kills the kernel reported, and the kernel log lines of the run.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <sys/types.h>
+#include <utility>
+#include <vector>
+
+#include "oomlab/cgroups/stats.hpp"
+
+namespace oomlab::repro {
+
+struct TaskStates {
+  int running = 0;   // R
+  int sleeping = 0;  // S, I
+  int disk = 0;      // D (uninterruptible: reclaim, mmap lock, page-in)
+  int other = 0;     // T, t, Z, X
+  // The wait channels of the D-state threads, most frequent first (top 3).
+  std::vector<std::pair<std::string, int>> top_wait;
+  int total() const { return running + sleeping + disk + other; }
+};
+
+struct Sample {
+  std::int64_t t_ms = 0;                     // since the workload started
+  std::uint64_t usage_bytes = 0;
+  std::optional<std::uint64_t> limit_bytes;  // nullopt: unlimited
+  cgroups::MemoryEvents events;              // cumulative counters of the group
+  std::optional<cgroups::Pressure> psi;      // group PSI, else system-wide
+  // Share of the last interval some/all tasks were stalled on memory, from
+  // the PSI totals (exact over the interval, unlike the avg10 smoothing);
+  // -1 when unknown.
+  double psi_some_ratio = -1;
+  double psi_full_ratio = -1;
+  int processes = 0;
+  TaskStates tasks;
+  int oom_kills = 0;                         // cumulative, ours, from the kernel log
+};
+
+struct OomKill {
+  std::int64_t t_ms = 0;      // kernel timestamp, relative to the workload start
+  pid_t pid = 0;
+  std::string comm;
+  std::uint64_t anon_rss_kb = 0;
+  std::string source;         // "kmsg" or "memory.events" (no kernel log access)
+  // From the kill to the first sample where the group's usage had dropped by
+  // half the victim's anon RSS (or 10% of the limit when that is unknown).
+  // The resolution is one sampling period. nullopt: nothing was freed.
+  std::optional<std::int64_t> freed_ms;
+};
+
+struct KernelLine {
+  std::int64_t t_ms = 0;      // relative to the workload start (negative: before)
+  std::string text;           // dmesg form "[  12.345678] message"
+};
+
+}  // namespace oomlab::repro

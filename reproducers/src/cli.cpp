@@ -1,0 +1,133 @@
+// The oomlab-repro command line: list, run, help.
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "oomlab/common/units.hpp"
+#include "oomlab/repro/outcome.hpp"
+#include "oomlab/repro/runner.hpp"
+
+namespace oomlab::repro {
+namespace {
+
+const char* kUsage =
+    "usage: oomlab-repro list [--json]\n"
+    "       oomlab-repro run NAME [--limit SIZE] [--duration T] [--stall-threshold T] [--period T]\n"
+    "                             [--json] [--out DIR] [--unsafe-no-cgroup] [--OPTION VALUE...]\n"
+    "       oomlab-repro run NAME --help      (the scenario's options)\n"
+    "\n"
+    "Runs an OOM-livelock scenario inside a fresh memory cgroup with a hard deadline, samples it\n"
+    "every period (usage, memory.events, PSI, thread states and wait channels, OOM kills in the\n"
+    "kernel log), kills and removes everything at the end and writes\n"
+    "DIR/<UTC>-<NAME>/report.json and report.html (DIR defaults to ./reports).\n"
+    "\n"
+    "  --limit SIZE            memory limit of the group (default 256M)\n"
+    "  --duration T            how long the workload runs (default 30s); a hard deadline of T+30s\n"
+    "                          ends the run even if the runner itself gets stuck\n"
+    "  --stall-threshold T     no progress for this long is a livelock (default 10s)\n"
+    "  --period T              sampling period (default 100ms)\n"
+    "  --json                  print a JSON summary on stdout instead of text\n"
+    "  --out DIR               where report directories go (default ./reports)\n"
+    "  --unsafe-no-cgroup      run without a memory cgroup (the hog can exhaust this machine)\n"
+    "\n"
+    "Outcomes and exit codes:\n"
+    "  0  oom_resolved           the kernel OOM-killed and memory was freed (latency in the report)\n"
+    "  1  livelock               no progress for >= the stall threshold until the end\n"
+    "  3  stalled_then_resolved  a stall >= the threshold that ended before the run did\n"
+    "  4  no_oom                 no OOM kill and no long stall\n"
+    "  2  bad usage;  5  refused or skipped (no memory cgroup, scenario needs v2/disk);\n"
+    "  6  the run failed (cgroup/fork/report errors);  130/143  interrupted by SIGINT/SIGTERM\n"
+    "Needs root for memory cgroups and /dev/kmsg.\n";
+
+int list(const std::vector<std::unique_ptr<Scenario>>& catalogue, bool json) {
+  if (json) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& s : catalogue) {
+      nlohmann::json options = nlohmann::json::array();
+      for (const OptionSpec& o : s->options())
+        options.push_back({{"name", o.name}, {"default", o.default_value}, {"help", o.help}});
+      out.push_back({{"name", s->name()},
+                     {"summary", s->summary()},
+                     {"needs_cgroup_v2", s->requirements().cgroup_v2},
+                     {"needs_disk", s->requirements().needs_disk},
+                     {"options", options}});
+    }
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  if (catalogue.empty()) std::printf("(no scenarios built in)\n");
+  std::size_t width = 0;
+  for (const auto& s : catalogue) width = std::max(width, s->name().size());
+  for (const auto& s : catalogue)
+    std::printf("%-*s  %s\n", static_cast<int>(width), std::string(s->name()).c_str(), std::string(s->summary()).c_str());
+  return 0;
+}
+
+void scenario_help(const Scenario& s) {
+  std::printf("oomlab-repro run %s [runner options] [scenario options]\n\n%s\n\n%s\n",
+              std::string(s.name()).c_str(), std::string(s.summary()).c_str(), std::string(s.details()).c_str());
+  Requirements r = s.requirements();
+  if (r.cgroup_v2 || r.needs_disk)
+    std::printf("\nNeeds:%s%s\n", r.cgroup_v2 ? " cgroup v2 memory controller" : "",
+                r.needs_disk ? " a disk-backed report directory (reclaimable page cache)" : "");
+  std::printf("\nScenario options:\n");
+  if (s.options().empty()) std::printf("  (none)\n");
+  for (const OptionSpec& o : s.options())
+    std::printf("  --%-20s %s (default: %s)\n", o.name.c_str(), o.help.c_str(), o.default_value.c_str());
+  std::printf("\nRunner options: --limit SIZE --duration T --stall-threshold T --period T --json --out DIR\n"
+              "--unsafe-no-cgroup (see `oomlab-repro --help`)\n");
+}
+
+}  // namespace
+
+int repro_main(int argc, char** argv, const std::vector<std::unique_ptr<Scenario>>& catalogue) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::fprintf(stderr, "oomlab-repro: missing command (list, run); see --help\n");
+    return exit_code::usage;
+  }
+  const std::string cmd = args[0];
+  if (cmd == "--help" || cmd == "-h" || cmd == "help") {
+    std::printf("%s", kUsage);
+    return 0;
+  }
+  if (cmd == "list") {
+    bool json = false;
+    for (std::size_t i = 1; i < args.size(); ++i) {
+      if (args[i] == "--json") json = true;
+      else if (args[i] == "--help" || args[i] == "-h") {
+        std::printf("usage: oomlab-repro list [--json]\n");
+        return 0;
+      } else {
+        std::fprintf(stderr, "oomlab-repro: list: unexpected argument '%s'\n", args[i].c_str());
+        return exit_code::usage;
+      }
+    }
+    return list(catalogue, json);
+  }
+  if (cmd == "run") {
+    std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (!rest.empty() && (rest[0] == "--help" || rest[0] == "-h")) {
+      std::printf("%s", kUsage);
+      return 0;
+    }
+    ParseResult p = parse_run_args(rest, catalogue);
+    if (!p.config) {
+      std::fprintf(stderr, "oomlab-repro: %s\n", p.error.c_str());
+      return exit_code::usage;
+    }
+    Scenario* s = nullptr;
+    for (const auto& c : catalogue)
+      if (c->name() == p.config->scenario) s = c.get();
+    if (p.config->show_help) {
+      scenario_help(*s);
+      return 0;
+    }
+    return run_scenario(*s, *p.config);
+  }
+  std::fprintf(stderr, "oomlab-repro: unknown command '%s' (list, run); see --help\n", cmd.c_str());
+  return exit_code::usage;
+}
+
+}  // namespace oomlab::repro

@@ -1,0 +1,116 @@
+#include "oomlab/repro/outcome.hpp"
+
+#include <algorithm>
+
+#include "oomlab/common/units.hpp"
+
+namespace oomlab::repro {
+
+std::string_view outcome_name(OutcomeClass c) {
+  switch (c) {
+    case OutcomeClass::livelock: return "livelock";
+    case OutcomeClass::stalled_then_resolved: return "stalled_then_resolved";
+    case OutcomeClass::oom_resolved: return "oom_resolved";
+    case OutcomeClass::no_oom: break;
+  }
+  return "no_oom";
+}
+
+int exit_code_for(OutcomeClass c) {
+  switch (c) {
+    case OutcomeClass::livelock: return exit_code::livelock;
+    case OutcomeClass::stalled_then_resolved: return exit_code::stalled_then_resolved;
+    case OutcomeClass::oom_resolved: return exit_code::oom_resolved;
+    case OutcomeClass::no_oom: break;
+  }
+  return exit_code::no_oom;
+}
+
+bool sample_stalled(const Sample& s, const Sample* previous) {
+  if (s.psi_some_ratio >= 0) return s.psi_some_ratio >= kStalledShare;
+  // No PSI: D-state tasks in a group pressed against its limit.
+  if (!s.limit_bytes || !previous || s.tasks.disk == 0) return false;
+  bool near_limit = s.usage_bytes * 10 >= *s.limit_bytes * 9;
+  bool hitting_limit = s.events.max > previous->events.max || s.events.under_oom;
+  return near_limit && hitting_limit;
+}
+
+std::vector<Stall> find_stalls(const std::vector<Sample>& samples) {
+  std::vector<Stall> stalls;
+  // Tolerate short gaps (a sample or two of relief in a long thrash) so one
+  // episode is not reported as many.
+  constexpr std::int64_t kGapMs = 500;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    if (!sample_stalled(samples[i], i ? &samples[i - 1] : nullptr)) continue;
+    const std::int64_t t = samples[i].t_ms;
+    if (!stalls.empty() && t - stalls.back().end_ms <= kGapMs) {
+      stalls.back().end_ms = t;
+    } else {
+      // The episode started somewhere in the interval before this sample.
+      stalls.push_back({i ? samples[i - 1].t_ms : t, t, false});
+    }
+  }
+  if (!stalls.empty() && !samples.empty() && samples.back().t_ms - stalls.back().end_ms <= kGapMs)
+    stalls.back().ongoing = true;
+  return stalls;
+}
+
+void measure_kill_latency(const std::vector<Sample>& samples, std::vector<OomKill>& kills) {
+  for (OomKill& k : kills) {
+    k.freed_ms.reset();
+    // Usage just before the kill: the last sample at or before it.
+    const Sample* before = nullptr;
+    for (const Sample& s : samples)
+      if (s.t_ms <= k.t_ms) before = &s;
+    if (!before) continue;
+    std::uint64_t drop = k.anon_rss_kb ? k.anon_rss_kb * 1024 / 2 : before->limit_bytes.value_or(0) / 10;
+    if (drop == 0) drop = 1u << 20;
+    for (const Sample& s : samples) {
+      if (s.t_ms <= k.t_ms) continue;
+      if (s.usage_bytes + drop <= before->usage_bytes) {
+        k.freed_ms = s.t_ms - k.t_ms;
+        break;
+      }
+    }
+  }
+}
+
+Outcome classify(const std::vector<Sample>& samples, std::vector<OomKill>& kills,
+                 std::chrono::milliseconds stall_threshold) {
+  Outcome o;
+  measure_kill_latency(samples, kills);
+  for (const OomKill& k : kills)
+    if (k.freed_ms) {
+      o.kill_to_freed_ms = k.freed_ms;
+      break;
+    }
+  o.stalls = find_stalls(samples);
+  const std::int64_t threshold = stall_threshold.count();
+  const Stall* longest = nullptr;
+  for (const Stall& s : o.stalls)
+    if (!longest || s.length_ms() > longest->length_ms()) longest = &s;
+  const bool long_ongoing = !o.stalls.empty() && o.stalls.back().ongoing && o.stalls.back().length_ms() >= threshold;
+  const std::string kill_text = std::to_string(kills.size()) + " OOM kill" + (kills.size() == 1 ? "" : "s");
+
+  if (long_ongoing) {
+    o.cls = OutcomeClass::livelock;
+    o.reason = "no progress for " + format_duration(std::chrono::milliseconds(o.stalls.back().length_ms())) +
+               " until the end of the run (threshold " + format_duration(stall_threshold) + "); " + kill_text +
+               (kills.empty() ? "" : " did not resolve it");
+  } else if (longest && longest->length_ms() >= threshold) {
+    o.cls = OutcomeClass::stalled_then_resolved;
+    o.reason = "stalled for " + format_duration(std::chrono::milliseconds(longest->length_ms())) + " from +" +
+               format_duration(std::chrono::milliseconds(longest->start_ms)) + ", then progressed; " + kill_text;
+  } else if (!kills.empty()) {
+    o.cls = OutcomeClass::oom_resolved;
+    o.reason = kill_text + "; " +
+               (o.kill_to_freed_ms ? "memory freed " + std::to_string(*o.kill_to_freed_ms) + " ms after the first"
+                                   : std::string("no kill freed memory while the run lasted"));
+  } else {
+    o.cls = OutcomeClass::no_oom;
+    o.reason = "no OOM kill and no stall of " + format_duration(stall_threshold) + " or more";
+  }
+  return o;
+}
+
+}  // namespace oomlab::repro

@@ -1,0 +1,142 @@
+#include "report_files.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <linux/magic.h>
+#include <nlohmann/json.hpp>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "oomlab/common/clock.hpp"
+#include "oomlab/common/subprocess.hpp"
+
+namespace oomlab::repro {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool write_file(const std::string& path, const std::string& data, std::string& error) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << data;
+  f.close();
+  if (!f) {
+    error = "cannot write " + path;
+    return false;
+  }
+  return true;
+}
+
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+// Runs oomlab-analyze (a sibling binary) on the kernel log slice. Returns the
+// verdict document, or null with the reason in *why.
+nlohmann::json analyze(const std::string& kernel_log, std::string& why) {
+  const std::string exe = self_exe_dir() + "/oomlab-analyze";
+  if (access(exe.c_str(), X_OK) != 0) {
+    why = "oomlab-analyze not found next to oomlab-repro (" + exe + ")";
+    return nullptr;
+  }
+  ProcessSpec spec({exe, kernel_log});
+  spec.timeout = std::chrono::seconds(30);
+  try {
+    ProcessResult r = run_process(spec);
+    if (r.timed_out) {
+      why = "oomlab-analyze timed out after 30 s";
+      return nullptr;
+    }
+    if (r.exit_code != 0 && r.exit_code != 1) {
+      why = "oomlab-analyze failed (" + (r.signal ? "signal " + std::to_string(r.signal) : "exit " + std::to_string(r.exit_code)) +
+            "): " + first_line(r.err);
+      return nullptr;
+    }
+    auto doc = nlohmann::json::parse(r.out, nullptr, false);
+    if (doc.is_discarded()) {
+      why = "oomlab-analyze printed something that is not JSON";
+      return nullptr;
+    }
+    return doc;
+  } catch (const std::exception& e) {
+    why = std::string("cannot run oomlab-analyze: ") + e.what();
+    return nullptr;
+  }
+}
+
+}  // namespace
+
+bool make_report_dir(const RunConfig& config, const std::string& scenario, ReportPaths& paths, std::string& error) {
+  std::error_code ec;
+  fs::create_directories(config.out_dir, ec);
+  const std::string base = config.out_dir + "/" + utc_stamp() + "-" + scenario;
+  std::string dir = base;
+  for (int n = 2; fs::exists(dir, ec); ++n) dir = base + "-" + std::to_string(n);
+  if (!fs::create_directories(dir + "/work", ec)) {
+    error = "cannot create the report directory " + dir + ": " + ec.message();
+    return false;
+  }
+  paths.dir = dir;
+  paths.json = dir + "/report.json";
+  paths.html = dir + "/report.html";
+  paths.kernel_log = dir + "/kernel.log";
+  paths.workload_log = dir + "/workload.log";
+  paths.work_dir = dir + "/work";
+  return true;
+}
+
+bool is_memory_backed(const std::string& dir) {
+  struct statfs st{};
+  if (statfs(dir.c_str(), &st) != 0) return false;
+  return st.f_type == TMPFS_MAGIC || st.f_type == RAMFS_MAGIC;
+}
+
+void remove_work_dir(const ReportPaths& paths) {
+  std::error_code ec;
+  fs::remove_all(paths.work_dir, ec);
+}
+
+bool write_reports(const RunRecord& r, const ReportPaths& paths, std::string& error) {
+  std::string log;
+  for (const KernelLine& l : r.kernel_log) log += l.text + "\n";
+  if (!write_file(paths.kernel_log, log, error)) return false;
+  nlohmann::json doc = report_to_json(r);
+  std::string why;
+  doc["verdict"] = analyze(paths.kernel_log, why);
+  if (doc["verdict"].is_null()) doc["verdict_error"] = why;
+  std::string workload_log;
+  if (std::ifstream f(paths.workload_log); f) {
+    workload_log.assign(std::istreambuf_iterator<char>(f), {});
+    if (workload_log.size() > 8192) workload_log = "..." + workload_log.substr(workload_log.size() - 8192);
+  }
+  doc["workload"]["log_tail"] = workload_log;
+  doc["files"] = {{"kernel_log", "kernel.log"}, {"workload_log", "workload.log"}, {"html", "report.html"}};
+  if (!write_file(paths.json, doc.dump(1) + "\n", error)) return false;
+  return write_file(paths.html, render_report_html(r, doc["verdict"]), error);
+}
+
+void print_summary(const RunRecord& r, const ReportPaths& paths, const std::string& write_error) {
+  const std::string cls(outcome_name(r.outcome.cls));
+  if (r.config.json) {
+    nlohmann::json s = {{"scenario", r.config.scenario},
+                        {"outcome", cls},
+                        {"reason", r.outcome.reason},
+                        {"exit_code", r.exit_code},
+                        {"interrupted", r.interrupted},
+                        {"oom_kills", r.kills.size()},
+                        {"kill_to_freed_ms", r.outcome.kill_to_freed_ms ? nlohmann::json(*r.outcome.kill_to_freed_ms)
+                                                                        : nlohmann::json(nullptr)},
+                        {"teardown", r.teardown},
+                        {"report_json", paths.json},
+                        {"report_html", paths.html}};
+    if (!write_error.empty()) s["error"] = write_error;
+    std::printf("%s\n", s.dump().c_str());
+  } else {
+    std::printf("%s: %s%s - %s\n", r.config.scenario.c_str(), cls.c_str(), r.interrupted ? " (interrupted)" : "",
+                r.outcome.reason.c_str());
+    std::printf("teardown: %s\n", r.teardown.c_str());
+    if (write_error.empty()) std::printf("report: %s\n        %s\n", paths.json.c_str(), paths.html.c_str());
+    else std::printf("report: not written: %s\n", write_error.c_str());
+  }
+  std::fflush(stdout);
+}
+
+}  // namespace oomlab::repro

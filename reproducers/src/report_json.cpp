@@ -1,0 +1,90 @@
+#include <nlohmann/json.hpp>
+
+#include "oomlab/repro/report.hpp"
+
+namespace oomlab::repro {
+namespace {
+
+nlohmann::json opt(const std::optional<std::int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+nlohmann::json opt(const std::optional<std::uint64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+nlohmann::json ratio(double r) { return r < 0 ? nlohmann::json(nullptr) : nlohmann::json(r); }
+
+nlohmann::json sample_json(const Sample& s) {
+  nlohmann::json waits = nlohmann::json::array();
+  for (const auto& [sym, n] : s.tasks.top_wait) waits.push_back({sym, n});
+  nlohmann::json psi = nullptr;
+  if (s.psi)
+    psi = {{"some_avg10", s.psi->some_avg10},      {"full_avg10", s.psi->full_avg10},
+           {"some_total_us", s.psi->some_total_us}, {"full_total_us", s.psi->full_total_us},
+           {"some_ratio", ratio(s.psi_some_ratio)}, {"full_ratio", ratio(s.psi_full_ratio)}};
+  return {{"t_ms", s.t_ms},
+          {"usage_bytes", s.usage_bytes},
+          {"limit_bytes", opt(s.limit_bytes)},
+          {"events",
+           {{"low", s.events.low},
+            {"high", s.events.high},
+            {"max", s.events.max},
+            {"oom", s.events.oom},
+            {"oom_kill", s.events.oom_kill},
+            {"under_oom", s.events.under_oom}}},
+          {"psi", psi},
+          {"processes", s.processes},
+          {"tasks",
+           {{"R", s.tasks.running}, {"S", s.tasks.sleeping}, {"D", s.tasks.disk}, {"other", s.tasks.other},
+            {"top_wait", waits}}},
+          {"oom_kills", s.oom_kills}};
+}
+
+}  // namespace
+
+nlohmann::json report_to_json(const RunRecord& r) {
+  nlohmann::json options = nlohmann::json::object();
+  for (const auto& [k, v] : r.config.options) options[k] = v;
+  nlohmann::json stalls = nlohmann::json::array();
+  for (const Stall& s : r.outcome.stalls)
+    stalls.push_back({{"start_ms", s.start_ms}, {"end_ms", s.end_ms}, {"ongoing", s.ongoing}});
+  nlohmann::json kills = nlohmann::json::array();
+  for (const OomKill& k : r.kills)
+    kills.push_back({{"t_ms", k.t_ms},
+                     {"pid", k.pid},
+                     {"comm", k.comm},
+                     {"anon_rss_kb", k.anon_rss_kb},
+                     {"freed_ms", opt(k.freed_ms)},
+                     {"source", k.source}});
+  nlohmann::json timeline = nlohmann::json::array();
+  for (const Sample& s : r.samples) timeline.push_back(sample_json(s));
+  nlohmann::json lines = nlohmann::json::array();
+  for (const KernelLine& l : r.kernel_log) lines.push_back(l.text);
+
+  return {{"schema", "oomlab.report/1"},
+          {"scenario", r.config.scenario},
+          {"params",
+           {{"limit_bytes", r.config.unsafe_no_cgroup ? nlohmann::json(nullptr) : nlohmann::json(r.config.limit_bytes)},
+            {"duration_ms", r.config.duration.count()},
+            {"stall_threshold_ms", r.config.stall_threshold.count()},
+            {"period_ms", r.config.period.count()},
+            {"unsafe_no_cgroup", r.config.unsafe_no_cgroup},
+            {"options", options}}},
+          {"started_at", r.started_at},
+          {"ended_at", r.ended_at},
+          {"kernel", {{"release", r.kernel_release}, {"version", r.kernel_version}, {"machine", r.machine}}},
+          {"cgroup",
+           {{"version", r.cgroup_version},
+            {"layout", r.cgroup_layout},
+            {"path", r.cgroup_path},
+            {"psi_source", r.psi_source}}},
+          {"outcome",
+           {{"class", outcome_name(r.outcome.cls)},
+            {"reason", r.outcome.reason},
+            {"exit_code", r.exit_code},
+            {"interrupted", r.interrupted},
+            {"kill_to_freed_ms", opt(r.outcome.kill_to_freed_ms)},
+            {"stalls", stalls}}},
+          {"workload", {{"exit", r.workload_exit}, {"teardown", r.teardown}}},
+          {"oom_kills", kills},
+          {"timeline", timeline},
+          {"kernel_log", {{"status", r.kmsg_status}, {"dropped", r.kernel_log_dropped}, {"lines", lines}}},
+          {"verdict", nullptr}};
+}
+
+}  // namespace oomlab::repro

@@ -1,0 +1,81 @@
+#include "oomlab/repro/run_config.hpp"
+
+#include "oomlab/common/units.hpp"
+
+namespace oomlab::repro {
+
+const Scenario* find_scenario(const std::vector<std::unique_ptr<Scenario>>& catalogue, const std::string& name) {
+  for (const auto& s : catalogue)
+    if (s->name() == name) return s.get();
+  return nullptr;
+}
+
+namespace {
+
+ParseResult fail(std::string message) { return {std::nullopt, std::move(message)}; }
+
+}  // namespace
+
+ParseResult parse_run_args(const std::vector<std::string>& args,
+                           const std::vector<std::unique_ptr<Scenario>>& catalogue) {
+  if (args.empty() || args[0].empty() || args[0][0] == '-') return fail("run: missing scenario name (see `oomlab-repro list`)");
+  RunConfig c;
+  c.scenario = args[0];
+  const Scenario* scenario = find_scenario(catalogue, c.scenario);
+  if (!scenario) return fail("unknown scenario '" + c.scenario + "' (see `oomlab-repro list`)");
+  for (const OptionSpec& o : scenario->options()) c.options[o.name] = o.default_value;
+
+  for (std::size_t i = 1; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (arg == "--help" || arg == "-h") {
+      c.show_help = true;
+      continue;
+    }
+    if (arg.size() < 3 || arg.compare(0, 2, "--") != 0) return fail("unexpected argument '" + arg + "'");
+    std::string name = arg.substr(2), value;
+    bool has_value = false;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+      has_value = true;
+    }
+    if (name == "json" || name == "unsafe-no-cgroup") {
+      if (has_value) return fail("--" + name + " takes no value");
+      (name == "json" ? c.json : c.unsafe_no_cgroup) = true;
+      continue;
+    }
+    bool runner_flag = name == "limit" || name == "duration" || name == "stall-threshold" || name == "period" ||
+                       name == "out";
+    if (!runner_flag && !c.options.count(name))
+      return fail("unknown option --" + name + " for scenario " + c.scenario + " (see `oomlab-repro run " +
+                  c.scenario + " --help`)");
+    if (!has_value) {
+      if (i + 1 >= args.size()) return fail("--" + name + " needs a value");
+      value = args[++i];
+    }
+    if (name == "limit") {
+      auto v = parse_size(value);
+      if (!v || *v < (4u << 20)) return fail("--limit: '" + value + "' is not a size of at least 4M (e.g. 256M)");
+      c.limit_bytes = *v;
+    } else if (name == "duration" || name == "stall-threshold" || name == "period") {
+      auto v = parse_duration(value);
+      if (!v || v->count() <= 0) return fail("--" + name + ": '" + value + "' is not a positive duration (e.g. 30s)");
+      (name == "duration" ? c.duration : name == "period" ? c.period : c.stall_threshold) = *v;
+    } else if (name == "out") {
+      if (value.empty()) return fail("--out needs a directory");
+      c.out_dir = value;
+    } else {
+      c.options[name] = value;
+    }
+  }
+  if (c.show_help) return {c, ""};
+  using namespace std::chrono_literals;
+  if (c.duration > 24h) return fail("--duration: at most 24h");
+  if (c.period < 10ms || c.period > c.duration) return fail("--period: between 10ms and the duration");
+  if (c.stall_threshold >= c.duration)
+    return fail("--stall-threshold (" + format_duration(c.stall_threshold) + ") must be shorter than --duration (" +
+                format_duration(c.duration) + ")");
+  return {c, ""};
+}
+
+}  // namespace oomlab::repro
