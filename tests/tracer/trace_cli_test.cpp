@@ -25,6 +25,7 @@ TEST(TraceCli, Options) {
   EXPECT_EQ(p.options.interval, 0ms);
   EXPECT_EQ(p.options.reclaim_min, 250ms);
   EXPECT_EQ(p.options.lockwait_min, 2s);
+  EXPECT_EQ(parse_trace_cli({"--lockwait-min", "20us"}).options.lockwait_min, 20us);
   EXPECT_EQ(parse_trace_cli({"--decode-gfp", "0xcc0"}).options.decode_gfp, "0xcc0");
 }
 
@@ -33,5 +34,7 @@ TEST(TraceCli, UsageErrors) {
   EXPECT_NE(parse_trace_cli({"--duration"}).error, "");
   EXPECT_NE(parse_trace_cli({"--duration", "soon"}).error, "");
   EXPECT_NE(parse_trace_cli({"--duration", "0"}).error, "");
+  EXPECT_NE(parse_trace_cli({"--reclaim-min", "-5us"}).error, "");
+  EXPECT_NE(parse_trace_cli({"--reclaim-min", "us"}).error, "");
   EXPECT_NE(parse_trace_cli({"--lock-tracing", "--lock-on-pressure"}).error, "");
 }

@@ -13,7 +13,7 @@ const char* trace_cli_usage() {
          "  --json               JSON lines instead of text\n"
          "  --duration D         stop after D (\"30s\", \"2m\"); default: until Ctrl-C\n"
          "  --interval D         report ongoing reclaims and lock waits every D (default 1s, 0: never)\n"
-         "  --reclaim-min D      report reclaim episodes of at least D (default 1ms)\n"
+         "  --reclaim-min D      report reclaim episodes of at least D (default 1ms; \"50us\" works)\n"
          "  --lockwait-min D     report mmap_lock waits of at least D (default 1ms)\n"
          "  --lock-tracing       trace mmap_lock for the whole run (costly: ~500k events/s\n"
          "                       under an mmap/munmap storm)\n"
@@ -24,6 +24,22 @@ const char* trace_cli_usage() {
          "  --help               this text\n"
          "Exit: 0 done, 1 BPF unavailable, 2 usage.\n";
 }
+
+namespace {
+
+// oomlab::parse_duration plus "us": reclaim episodes and lock waits are
+// mostly tens of microseconds, thresholds below 1 ms are normal here.
+std::optional<std::chrono::nanoseconds> parse_threshold(const std::string& text) {
+  if (text.size() > 2 && text.ends_with("us")) {
+    std::string digits = text.substr(0, text.size() - 2);
+    if (digits.find_first_not_of("0123456789") != std::string::npos || digits.size() > 12) return std::nullopt;
+    return std::chrono::microseconds(std::stoll(digits));
+  }
+  if (auto d = parse_duration(text)) return *d;
+  return std::nullopt;
+}
+
+}  // namespace
 
 TraceCliParse parse_trace_cli(const std::vector<std::string>& args) {
   TraceCliParse p;
@@ -40,12 +56,12 @@ TraceCliParse parse_trace_cli(const std::vector<std::string>& args) {
     auto duration = [&](auto& out, bool allow_zero) {
       auto v = value("a duration");
       if (!v) return false;
-      auto d = parse_duration(*v);
-      if (!d || (!allow_zero && d->count() == 0)) {
+      auto d = parse_threshold(*v);
+      if (d) out = std::chrono::duration_cast<std::remove_reference_t<decltype(out)>>(*d);
+      if (!d || (!allow_zero && out.count() == 0)) {
         p.error = "bad duration for " + a + ": " + *v;
         return false;
       }
-      out = std::chrono::duration_cast<std::remove_reference_t<decltype(out)>>(*d);
       return true;
     };
     if (a == "--help" || a == "-h") o.help = true;
