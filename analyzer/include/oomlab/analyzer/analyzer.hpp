@@ -1,0 +1,45 @@
+// oomlab analyzer: kernel log in, verdict out. One pass, streaming, memory
+// bounded by Options::limits whatever the input size.
+//
+//   oomlab::analyzer::Analyzer a;
+//   for (each line) a.feed(line);
+//   Report r = a.finish("dmesg.txt");
+#pragma once
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "oomlab/analyzer/model.hpp"
+
+namespace oomlab::analyzer {
+
+class State;
+
+class Analyzer {
+ public:
+  explicit Analyzer(Options opt = {});
+  ~Analyzer();
+  Analyzer(const Analyzer&) = delete;
+  Analyzer& operator=(const Analyzer&) = delete;
+
+  // One raw line without its trailing newline (any transport prefix).
+  void feed(std::string_view raw_line);
+  // Input accounting the line splitter knows about (bytes, truncation, NULs).
+  void note_input(std::uint64_t bytes, std::uint64_t truncated_lines, std::uint64_t nul_bytes);
+  // Runs the verdict engine. The analyzer is spent afterwards.
+  Report finish(std::string input_name);
+
+ private:
+  std::unique_ptr<State> st_;
+  std::uint64_t line_no_ = 0;
+  std::uint64_t stamp_counts_[6] = {};
+};
+
+// Whole-input helpers. analyze_fd reads to EOF and throws std::system_error
+// on a read error; analyze_file also throws std::runtime_error with a
+// one-line reason for paths that cannot be opened or are directories.
+Report analyze_fd(int fd, std::string name, const Options& opt = {});
+Report analyze_file(const std::string& path, const Options& opt = {});
+Report analyze_text(std::string_view text, std::string name = "<text>", const Options& opt = {});
+
+}  // namespace oomlab::analyzer

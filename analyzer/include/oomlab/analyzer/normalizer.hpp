@@ -1,0 +1,30 @@
+// Input normalisation: strips the transport around a kernel message so that
+// recognisers only ever see the message itself. Handles dmesg "[ 12.345678]",
+// caller ids "[  T123]"/"[  C1]", dmesg -T "[Mon Nov 23 10:00:01 2026]",
+// journalctl -k "Nov 23 10:00:01 host kernel: ", ISO syslog stamps, raw
+// /dev/kmsg records "6,1234,5678901,-;", syslog priorities "<4>", mail quoting
+// "> ", ">> ", leading indentation, and recognises "(...snipped...)" gaps.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace oomlab::analyzer {
+
+enum class Stamp : std::uint8_t { none, dmesg, dmesg_wall, journal, journal_iso, kmsg };
+const char* to_string(Stamp s);
+
+struct Line {
+  std::uint64_t no = 0;
+  std::optional<double> ts;
+  std::string_view caller;   // "T123" / "C1" when the kernel printed caller ids
+  std::string_view msg;      // message with leading blanks removed
+  bool indented = false;     // the message started with blanks (frames, continuation)
+  bool gap = false;          // "(...snipped...)", "[...]": the log is not contiguous here
+  Stamp stamp = Stamp::none;
+};
+
+// Normalises one raw line (without its newline).
+Line normalize(std::string_view raw, std::uint64_t line_no);
+
+}  // namespace oomlab::analyzer

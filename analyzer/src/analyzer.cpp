@@ -1,0 +1,144 @@
+#include "oomlab/analyzer/analyzer.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <stdexcept>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "oomlab/analyzer/line_reader.hpp"
+#include "oomlab/analyzer/normalizer.hpp"
+#include "state.hpp"
+
+namespace oomlab::analyzer {
+
+namespace {
+
+// Recognisers indexed by the first byte of their needle, so that a noise
+// line costs one table lookup plus a few substring searches.
+struct Dispatch {
+  std::vector<const Pattern*> by_first[256];
+  std::vector<const Pattern*> anywhere;
+  Dispatch() {
+    for (auto family : {oom_patterns(), memalloc_patterns(), oomlab_line_patterns(), taskdump_patterns(),
+                        failure_patterns()}) {
+      for (const Pattern& p : family) {
+        if (p.anchor == Pattern::Anchor::start) by_first[static_cast<unsigned char>(p.needle[0])].push_back(&p);
+        else anywhere.push_back(&p);
+      }
+    }
+  }
+};
+
+const Dispatch& dispatch() {
+  static const Dispatch d;
+  return d;
+}
+
+}  // namespace
+
+Analyzer::Analyzer(Options opt) : st_(std::make_unique<State>(std::move(opt))) {}
+Analyzer::~Analyzer() = default;
+
+void Analyzer::feed(std::string_view raw) {
+  ++line_no_;
+  State& s = *st_;
+  if (raw.size() > s.opt.limits.max_line) {   // callers that bypass LineReader
+    raw = raw.substr(0, s.opt.limits.max_line);
+    ++s.report.input.truncated_lines;
+  }
+  const Line l = normalize(raw, line_no_);
+  ++stamp_counts_[static_cast<int>(l.stamp)];
+  if (l.gap) {   // "(...snipped...)": whatever was being collected is cut here
+    ++s.report.input.gaps;
+    s.end_all_traces();
+    return;
+  }
+  if (l.msg.empty()) return;
+  if (try_frame(s, l)) return;
+  const Dispatch& d = dispatch();
+  for (const Pattern* p : d.by_first[static_cast<unsigned char>(l.msg[0])])
+    if (l.msg.substr(0, p->needle.size()) == p->needle && p->handle(s, l)) return;
+  for (const Pattern* p : d.anywhere)
+    if (l.msg.find(p->needle) != std::string_view::npos && p->handle(s, l)) return;
+  if (try_task_table_row(s, l)) return;
+  if (try_task_header(s, l)) return;
+  TraceCtx& c = s.ctx(l.caller);
+  if (c.in_trace && !is_trace_noise(l.msg)) c.in_trace = false;
+}
+
+void Analyzer::note_input(std::uint64_t bytes, std::uint64_t truncated, std::uint64_t nuls) {
+  auto& in = st_->report.input;
+  in.bytes += bytes;
+  in.truncated_lines += truncated;
+  in.nul_bytes += nuls;
+}
+
+Report Analyzer::finish(std::string input_name) {
+  State& s = *st_;
+  auto& in = s.report.input;
+  in.name = std::move(input_name);
+  in.lines = line_no_;
+  int best = 0;
+  std::uint64_t stamped = 0;
+  for (int i = 1; i < 6; ++i) {
+    stamped += stamp_counts_[i];
+    if (stamp_counts_[i] > stamp_counts_[best] || best == 0) best = stamp_counts_[i] ? i : best;
+  }
+  in.kernel_lines = stamped;
+  in.format = to_string(stamped ? static_cast<Stamp>(best) : Stamp::none);
+  build_verdict(s);
+  return std::move(s.report);
+}
+
+Report analyze_fd(int fd, std::string name, const Options& opt) {
+  Analyzer a(opt);
+  LineReader reader(fd, opt.limits.max_line);
+  while (auto line = reader.next()) a.feed(*line);
+  a.note_input(reader.bytes(), reader.truncated_lines(), reader.nul_bytes());
+  return a.finish(std::move(name));
+}
+
+Report analyze_file(const std::string& path, const Options& opt) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error(path + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    throw std::runtime_error(path + ": is a directory");
+  }
+  try {
+    Report r = analyze_fd(fd, path, opt);
+    ::close(fd);
+    return r;
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+}
+
+Report analyze_text(std::string_view text, std::string name, const Options& opt) {
+  Analyzer a(opt);
+  const std::uint64_t bytes = text.size();
+  std::uint64_t nuls = 0;
+  std::string line;
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view raw = text.substr(0, nl);
+    line.assign(raw);
+    while (!line.empty() && line.back() == '\r') line.pop_back();
+    for (char& c : line)
+      if (c == '\0') {
+        c = ' ';
+        ++nuls;
+      }
+    a.feed(line);
+    if (nl == std::string_view::npos) break;
+    text.remove_prefix(nl + 1);
+  }
+  a.note_input(bytes, 0, nuls);
+  return a.finish(std::move(name));
+}
+
+}  // namespace oomlab::analyzer

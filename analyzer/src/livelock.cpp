@@ -1,0 +1,74 @@
+// OOM victims that do not go away. For each OOM kill, look for proof that
+// the victim was still there after the threshold (a later task dump, a hung
+// task report, MemAlloc-Info still counting a victim or dying tasks), then
+// read the dumped stacks to name the lock it waits for and who else is
+// involved: the seed's mmap_sem livelock (victim in rwsem_down_write_failed
+// via vm_munmap, its threads in rwsem_down_read_failed, one thread holding
+// mmap_sem for read inside a page fault while it waits for memory, the hog
+// in the allocator).
+#include "livelock.hpp"
+
+#include <algorithm>
+
+#include "state.hpp"
+#include "text.hpp"
+#include "titles.hpp"
+
+namespace oomlab::analyzer {
+
+namespace {
+
+using text::starts_with;
+
+bool any_frame(const Task& t, std::initializer_list<std::string_view> prefixes) {
+  for (const Frame& f : t.frames)
+    for (auto p : prefixes)
+      if (starts_with(f.func, p)) return true;
+  return false;
+}
+
+}  // namespace
+
+TaskWait classify_wait(const Task& t) {
+  TaskWait w;
+  // The first rwsem wait from the top among reliable frames; "? " frames
+  // are stale stack words and only count when nothing reliable was printed.
+  bool has_reliable = std::any_of(t.frames.begin(), t.frames.end(), [](const Frame& f) { return f.reliable; });
+  for (const Frame& f : t.frames) {
+    if (has_reliable && !f.reliable) continue;
+    std::string_view fn = f.func;
+    if (starts_with(fn, "rwsem_down_write") || starts_with(fn, "call_rwsem_down_write") ||
+        starts_with(fn, "__down_write") || starts_with(fn, "down_write_killable") || starts_with(fn, "mmap_write_lock")) {
+      w.kind = "write";
+      break;
+    }
+    if (starts_with(fn, "rwsem_down_read") || starts_with(fn, "call_rwsem_down_read") ||
+        starts_with(fn, "__down_read") || starts_with(fn, "down_read_killable") || starts_with(fn, "mmap_read_lock")) {
+      w.kind = "read";
+      break;
+    }
+    if (is_allocator_frame(fn)) {
+      w.kind = "alloc";
+      break;
+    }
+  }
+  w.page_fault = any_frame(t, {"__do_page_fault", "do_page_fault", "do_user_addr_fault", "handle_mm_fault",
+                               "exc_page_fault", "page_fault", "filemap_fault", "__handle_mm_fault"});
+  w.where = first_meaningful(t.frames);
+  return w;
+}
+
+std::string lock_name(const Task& t) {
+  if (any_frame(t, {"mmap_write_lock", "mmap_read_lock", "__mmap_lock", "lock_mm_and_find_vma", "mmap_lock"}))
+    return "mmap_lock";
+  if (any_frame(t, {"vm_munmap", "__vm_munmap", "do_munmap", "do_vmi_munmap", "SyS_munmap", "sys_munmap",
+                    "__x64_sys_munmap", "__do_sys_munmap", "vm_mmap_pgoff", "SyS_mmap", "sys_mmap", "do_mmap",
+                    "__do_page_fault", "do_page_fault", "do_user_addr_fault", "exc_page_fault", "exit_mm",
+                    "mmput", "__mmput", "exit_mmap", "do_mprotect", "SyS_mprotect", "SyS_brk", "__do_sys_brk",
+                    "do_madvise", "SyS_madvise", "access_remote_vm", "__access_remote_vm", "mm_access",
+                    "get_user_pages", "__get_user_pages", "proc_pid_cmdline_read", "dup_mm", "dup_mmap"}))
+    return "mmap_sem";
+  return "rwsem";
+}
+
+}  // namespace oomlab::analyzer

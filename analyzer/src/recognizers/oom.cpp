@@ -1,0 +1,189 @@
+// OOM killer reports, mm/oom_kill.c and mm/memcontrol.c, 2.6.3x .. 6.x:
+//   COMM invoked oom-killer: gfp_mask=0x24000c0, order=-1, oom_score_adj=0        (3.x/4.x)
+//   COMM invoked oom-killer: gfp_mask=0x280da, order=0, oom_adj=0, oom_score_adj=0 (3.x)
+//   COMM invoked oom-killer: gfp_mask=0x6280ca(GFP_HIGHUSER_MOVABLE|__GFP_ZERO), nodemask=(null), order=0, oom_score_adj=0
+//   Mem-Info:
+//   [ pid ]   uid  tgid total_vm      rss nr_ptes nr_pmds swapents oom_score_adj name   (+ variants, task_table.cpp)
+//   oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,task_memcg=/,task=a.out,pid=1,uid=0
+//   Out of memory: Kill process 3417 (a.out) score 890 or sacrifice child
+//   Out of memory: kill process 3417 (a.out) score 890 or a child                   (2.6.3x)
+//   Killed process 3418 (a.out) total-vm:4324kB, anon-rss:96kB, file-rss:0kB[, shmem-rss:0kB]
+//   Out of memory: Killed process 3418 (a.out) total-vm:..kB, anon-rss:..kB, file-rss:..kB, shmem-rss:..kB, UID:0 pgtables:48kB oom_score_adj:0
+//   Memory cgroup out of memory: Kill process N (comm) score S or sacrifice child / Killed process ...
+//   Task in /A killed as a result of limit of /B
+//   oom_reaper: reaped process 3418 (a.out), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB
+//   oom_reaper: unable to reap pid:3418 (a.out)
+#include "../state.hpp"
+#include "../text.hpp"
+
+namespace oomlab::analyzer {
+
+namespace {
+
+using text::starts_with;
+
+// "N (comm)" at the start of s.
+bool pid_and_comm(std::string_view s, ProcRef& p, std::string_view* rest = nullptr) {
+  std::size_t sp = s.find(" (");
+  if (sp == std::string_view::npos) return false;
+  auto pid = text::parse_uint(s.substr(0, sp));
+  // The comm ends at the ") " before the next field, or at the last ')'.
+  std::size_t close = s.find(") ", sp + 2);
+  if (close == std::string_view::npos) close = s.rfind(')');
+  if (!pid || close == std::string_view::npos || close < sp + 2 || *pid > 0x7fffffff) return false;
+  p.pid = static_cast<int>(*pid);
+  p.comm.assign(s.substr(sp + 2, close - sp - 2));
+  if (rest) *rest = s.substr(close + 1);
+  return true;
+}
+
+std::optional<std::uint64_t> kb_after(std::string_view s, std::string_view key) {
+  std::string_view v = text::value_after(s, key);
+  return v.empty() ? std::nullopt : text::leading_uint(v);
+}
+
+bool invoked(State& st, const Line& l) {
+  std::size_t at = l.msg.find(" invoked oom-killer: ");
+  if (at == std::string_view::npos) return false;
+  OomEvent* e = st.oom_for(l, OomPhase::invoked);
+  if (!e) return true;
+  e->invoked = Where{l.no, l.ts};
+  e->invoker = ProcRef{0, std::string(l.msg.substr(0, at))};
+  std::string_view args = l.msg.substr(at + 21);
+  text::split_gfp(text::value_after(args, "gfp_mask="), e->gfp, e->gfp_flags);
+  e->order = text::to_int(text::parse_int(text::value_after(args, "order=")));
+  e->oom_score_adj = text::to_int(text::parse_int(text::value_after(args, "oom_score_adj=")));
+  std::string_view nm = text::value_after(args, "nodemask=");
+  e->nodemask.assign(nm);
+  e->sysrq = e->order && *e->order == -1;   // sysrq-f passes order -1
+  return true;
+}
+
+bool mem_info(State& st, const Line& l) {
+  if (text::rtrim(l.msg) != "Mem-Info:") return false;
+  st.oom_for(l, OomPhase::meminfo);
+  return true;
+}
+
+bool constraint(State& st, const Line& l) {
+  OomEvent* e = st.oom_for(l, OomPhase::constraint);
+  if (!e) return true;
+  std::string_view a = l.msg.substr(9);
+  e->constraint.assign(text::value_after(a, "constraint="));
+  e->nodemask.assign(text::value_after(a, "nodemask="));
+  e->cpuset.assign(text::value_after(a, "cpuset="));
+  std::string_view memcg = text::value_after(a, "oom_memcg=");
+  if (!memcg.empty()) e->memcg.assign(memcg);
+  e->task_memcg.assign(text::value_after(a, "task_memcg="));
+  if (e->constraint == "CONSTRAINT_MEMCG") e->memcg_oom = true;
+  st.table_active = false;
+  return true;
+}
+
+// "Kill process N (comm) score S or sacrifice child" / "Killed process N (comm) total-vm:..."
+bool kill_line(State& st, const Line& l, std::string_view rest, bool memcg) {
+  st.table_active = false;
+  if (starts_with(rest, "Kill process ") || starts_with(rest, "kill process ")) {
+    ProcRef p;
+    std::string_view tail;
+    if (!pid_and_comm(rest.substr(13), p, &tail)) return false;
+    OomEvent* e = st.oom_for(l, OomPhase::select);
+    if (!e) return true;
+    e->memcg_oom = e->memcg_oom || memcg;
+    e->selected = p;
+    if (std::size_t sc = tail.find("score "); sc != std::string_view::npos)
+      e->selected_score = text::to_int(text::parse_int(text::token_at(tail, sc + 6)));
+    return true;
+  }
+  if (!starts_with(rest, "Killed process ")) return false;
+  ProcRef p;
+  std::string_view tail;
+  if (!pid_and_comm(rest.substr(15), p, &tail)) return false;
+  OomEvent* e = st.oom_for(l, OomPhase::killed);
+  if (!e) return true;
+  e->memcg_oom = e->memcg_oom || memcg;
+  e->victim = p;
+  e->killed = Where{l.no, l.ts};
+  e->victim_total_vm_kb = kb_after(tail, "total-vm:");
+  if (!e->victim_total_vm_kb) e->victim_total_vm_kb = kb_after(tail, "vsz:");
+  e->victim_anon_rss_kb = kb_after(tail, "anon-rss:");
+  e->victim_file_rss_kb = kb_after(tail, "file-rss:");
+  e->victim_shmem_rss_kb = kb_after(tail, "shmem-rss:");
+  e->victim_pgtables_kb = kb_after(tail, "pgtables:");
+  e->victim_uid = text::to_int(text::parse_int(text::value_after(tail, "UID:")));
+  return true;
+}
+
+bool out_of_memory(State& st, const Line& l) {
+  std::string_view rest = l.msg.substr(15);   // "Out of memory: "
+  return kill_line(st, l, rest, false);
+}
+
+bool memcg_out_of_memory(State& st, const Line& l) {
+  std::string_view rest = l.msg.substr(29);   // "Memory cgroup out of memory: "
+  return kill_line(st, l, rest, true);
+}
+
+bool bare_killed(State& st, const Line& l) { return kill_line(st, l, l.msg, false); }
+
+bool task_in_memcg(State& st, const Line& l) {
+  // "Task in /A killed as a result of limit of /B"
+  std::string_view m = l.msg.substr(8);
+  std::size_t k = m.find(" killed as a result of limit of ");
+  if (k == std::string_view::npos) return false;
+  OomEvent* e = st.open_oom();
+  if (!e) e = st.oom_for(l, OomPhase::constraint);
+  if (!e) return true;
+  e->memcg_oom = true;
+  e->task_memcg.assign(m.substr(0, k));
+  e->memcg.assign(text::rtrim(m.substr(k + 32)));
+  return true;
+}
+
+bool reaper(State& st, const Line& l) {
+  std::string_view m = l.msg.substr(12);   // "oom_reaper: "
+  int pid = 0;
+  bool failed = false;
+  if (starts_with(m, "reaped process ")) {
+    ProcRef p;
+    if (!pid_and_comm(m.substr(15), p)) return false;
+    pid = p.pid;
+  } else if (starts_with(m, "unable to reap pid:")) {
+    auto v = text::leading_uint(m.substr(19));
+    if (!v) return false;
+    pid = static_cast<int>(*v);
+    failed = true;
+  } else {
+    return false;
+  }
+  if (OomEvent* e = st.oom_with_victim(pid)) {
+    if (failed) e->reap_failed = true;
+    else e->reaped = Where{l.no, l.ts};
+    e->last = Where{l.no, l.ts};
+  }
+  return true;
+}
+
+bool sysrq(State& st, const Line& l) {
+  if (text::contains(l.msg, "Manual OOM execution")) st.sysrq_oom.push_back(Where{l.no, l.ts});
+  return true;
+}
+
+constexpr Pattern kPatterns[] = {
+    {"oom-invoked", " invoked oom-killer: ", Pattern::Anchor::anywhere, invoked},
+    {"mem-info", "Mem-Info:", Pattern::Anchor::start, mem_info},
+    {"oom-kill-constraint", "oom-kill:", Pattern::Anchor::start, constraint},
+    {"out-of-memory", "Out of memory: ", Pattern::Anchor::start, out_of_memory},
+    {"memcg-out-of-memory", "Memory cgroup out of memory: ", Pattern::Anchor::start, memcg_out_of_memory},
+    {"killed-process", "Killed process ", Pattern::Anchor::start, bare_killed},
+    {"memcg-task-in", "Task in ", Pattern::Anchor::start, task_in_memcg},
+    {"oom-reaper", "oom_reaper: ", Pattern::Anchor::start, reaper},
+    {"sysrq", "sysrq: ", Pattern::Anchor::start, sysrq},
+    {"sysrq-old", "SysRq : ", Pattern::Anchor::start, sysrq},
+};
+
+}  // namespace
+
+std::span<const Pattern> oom_patterns() { return kPatterns; }
+
+}  // namespace oomlab::analyzer

@@ -1,0 +1,126 @@
+// Allocation stalls: silent_hang (tasks stalling in the allocator for longer
+// than the threshold with no OOM kill and no dying task: the kernel neither
+// makes progress nor gives up) and allocation_stall (stalls that ended).
+#include <algorithm>
+#include <cstdio>
+
+#include "state.hpp"
+#include "verdict_parts.hpp"
+
+namespace oomlab::analyzer {
+
+namespace {
+
+// Moments the OOM killer (or oomlab-watchdog) acted: they end a silent hang.
+std::vector<Where> oom_activity(const State& st, std::string_view source) {
+  std::vector<Where> w;
+  for (const OomEvent& e : st.report.oom_events) {
+    w.push_back(e.invoked ? *e.invoked : e.first);
+    if (e.killed) w.push_back(*e.killed);
+  }
+  if (source == "oomlab-watchdog")
+    for (const WatchdogAction& a : st.report.watchdog_actions)
+      if (a.action == "kill") w.push_back(a.at);
+  std::sort(w.begin(), w.end(), [](const Where& a, const Where& b) { return a.line < b.line; });
+  return w;
+}
+
+struct Episode {
+  std::vector<const MemAllocSample*> samples;
+  std::optional<Where> end;       // what ended it, if anything did
+  std::string ended_by = "end_of_log";
+};
+
+Finding to_finding(const State& st, const Episode& ep) {
+  const MemAllocSample& first = *ep.samples.front();
+  const MemAllocSample& last = *ep.samples.back();
+  int max_stalling = 0;
+  for (auto* s : ep.samples) max_stalling = std::max(max_stalling, s->stalling);
+  const double span = first.at.ts && last.at.ts ? *last.at.ts - *first.at.ts : 0;
+  const Where end = ep.end ? *ep.end : last.at;
+  const double duration = first.at.ts && end.ts ? *end.ts - *first.at.ts : span;
+  Finding f;
+  f.first = first.at;
+  f.last = end;
+  const bool silent = span >= st.opt.stall_threshold_s;
+  f.klass = silent ? VerdictClass::silent_hang : VerdictClass::allocation_stall;
+  for (auto* s : ep.samples)
+    if (f.evidence.size() < st.opt.limits.evidence) f.evidence.push_back(s->at.line);
+  if (ep.end && f.evidence.size() < st.opt.limits.evidence) f.evidence.push_back(ep.end->line);
+  char buf[200];
+  if (silent)
+    std::snprintf(buf, sizeof buf, "silent hang: %d -> %d tasks stalling in memory allocation for %.0f s without an OOM kill",
+                  first.stalling, max_stalling, duration);
+  else
+    std::snprintf(buf, sizeof buf, "allocation stall: %d tasks stalling for %.0f s, ended by %s", max_stalling, duration,
+                  ep.ended_by.c_str());
+  f.title = buf;
+  f.details.emplace_back("source", first.source);
+  f.details.emplace_back("stalling_first", static_cast<std::int64_t>(first.stalling));
+  f.details.emplace_back("stalling_max", static_cast<std::int64_t>(max_stalling));
+  f.details.emplace_back("samples", static_cast<std::int64_t>(ep.samples.size()));
+  f.details.emplace_back("duration_s", duration);
+  f.details.emplace_back("stalled_span_s", span);
+  f.details.emplace_back("ended_by", ep.ended_by);
+  for (const Where& w : st.sysrq_oom)
+    if (w.line > first.at.line && w.line <= end.line && w.ts) f.details.emplace_back("sysrq_oom_ts", *w.ts);
+  return f;
+}
+
+void series_findings(const State& st, std::string_view source, std::vector<Finding>& out) {
+  const std::vector<Where> activity = oom_activity(st, source);
+  std::optional<Episode> ep;
+  std::uint64_t prev_line = 0;
+  auto close = [&](std::optional<Where> end, std::string by) {
+    if (!ep) return;
+    ep->end = end;
+    ep->ended_by = std::move(by);
+    out.push_back(to_finding(st, *ep));
+    ep.reset();
+  };
+  for (const MemAllocSample& s : st.report.memalloc.series) {
+    if (s.source != source) continue;
+    if (ep) {   // OOM activity since the previous sample ends the episode
+      auto it = std::find_if(activity.begin(), activity.end(),
+                             [&](const Where& w) { return w.line > prev_line && w.line < s.at.line; });
+      if (it != activity.end()) close(*it, "oom_kill");
+    }
+    prev_line = s.at.line;
+    const bool stalled = s.stalling > 0;
+    const bool quiet = s.dying == 0 && s.victim == 0;
+    if (ep && !stalled) close(s.at, "recovered");
+    else if (ep && !quiet) close(s.at, "oom_victim");
+    else if (ep) ep->samples.push_back(&s);
+    else if (stalled && quiet) ep = Episode{{&s}, std::nullopt, "end_of_log"};
+  }
+  if (ep) {
+    auto it = std::find_if(activity.begin(), activity.end(), [&](const Where& w) { return w.line > prev_line; });
+    if (it != activity.end()) close(*it, "oom_kill");
+    else close(std::nullopt, "end_of_log");
+  }
+}
+
+}  // namespace
+
+void stall_findings(State& st, std::vector<Finding>& out) {
+  series_findings(st, "kernel", out);
+  series_findings(st, "oomlab-watchdog", out);
+  const auto& stalls = st.report.memalloc.alloc_stalls;
+  if (!stalls.empty()) {   // "page allocation stalls for Nms": one finding for all of them
+    Finding f;
+    f.klass = VerdictClass::allocation_stall;
+    f.first = stalls.front().at;
+    f.last = stalls.back().at;
+    std::uint64_t max_ms = 0;
+    for (const AllocStall& a : stalls) {
+      max_ms = std::max(max_ms, a.ms);
+      if (f.evidence.size() < st.opt.limits.evidence) f.evidence.push_back(a.at.line);
+    }
+    f.title = "page allocation stalls for up to " + std::to_string(max_ms) + " ms";
+    f.details.emplace_back("reports", static_cast<std::int64_t>(stalls.size() + st.report.memalloc.alloc_stalls_dropped));
+    f.details.emplace_back("max_ms", static_cast<std::int64_t>(max_ms));
+    out.push_back(std::move(f));
+  }
+}
+
+}  // namespace oomlab::analyzer

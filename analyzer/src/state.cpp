@@ -1,0 +1,122 @@
+#include "state.hpp"
+
+#include <cmath>
+
+namespace oomlab::analyzer {
+
+namespace {
+// Lines of one OOM report come within seconds of each other (a slow serial
+// console stretches a big task table); a later phase further away than this
+// starts a new event.
+constexpr double kOomEventSpan = 30.0;
+
+bool close_in_time(const Where& a, const Line& l) {
+  if (!a.ts || !l.ts) return true;
+  return std::fabs(*l.ts - *a.ts) <= kOomEventSpan;
+}
+}  // namespace
+
+OomEvent* State::oom_for(const Line& l, OomPhase p) {
+  const int phase = static_cast<int>(p);
+  if (open_oom_) {
+    OomEvent& e = report.oom_events[*open_oom_];
+    if (phase > open_phase_ && close_in_time(e.last, l)) {
+      open_phase_ = phase;
+      e.last = Where{l.no, l.ts};
+      return &e;
+    }
+  }
+  table_active = false;
+  OomEvent e;
+  e.first = e.last = Where{l.no, l.ts};
+  if (!push_capped(report.oom_events, std::move(e), opt.limits.oom_events, report.oom_events_dropped)) {
+    open_oom_.reset();
+    open_phase_ = -1;
+    return nullptr;
+  }
+  open_oom_ = report.oom_events.size() - 1;
+  open_phase_ = phase;
+  return &report.oom_events.back();
+}
+
+OomEvent* State::oom_with_victim(int pid) {
+  for (auto it = report.oom_events.rbegin(); it != report.oom_events.rend(); ++it)
+    if (it->victim && it->victim->pid == pid) return &*it;
+  return nullptr;
+}
+
+Task* State::task_by_pid(int pid) {
+  auto it = task_index_.find(pid);
+  return it == task_index_.end() ? nullptr : &report.tasks[it->second];
+}
+
+Task* State::begin_task(const Line& l, Task t) {
+  t.at = Where{l.no, l.ts};
+  std::size_t idx;
+  if (auto it = task_index_.find(t.pid); it != task_index_.end()) {
+    idx = it->second;
+    report.tasks[idx] = std::move(t);   // keep the latest dump of each task
+  } else {
+    if (!push_capped(report.tasks, std::move(t), opt.limits.tasks, report.tasks_dropped)) {
+      ctx(l.caller).sink = TraceCtx::Sink::none;
+      return nullptr;
+    }
+    idx = report.tasks.size() - 1;
+    task_index_.emplace(report.tasks[idx].pid, idx);
+  }
+  TraceCtx& c = ctx(l.caller);
+  c.sink = TraceCtx::Sink::task;
+  c.idx = idx;
+  c.in_trace = false;
+  c.last_line = l.no;
+  return &report.tasks[idx];
+}
+
+RawReport* State::begin_report(const Line& l, RawReport r) {
+  r.first = r.last = Where{l.no, l.ts};
+  r.evidence.push_back(l.no);
+  TraceCtx& c = ctx(l.caller);
+  if (!push_capped(reports, std::move(r), opt.limits.findings, reports_dropped)) {
+    c.sink = TraceCtx::Sink::none;
+    return nullptr;
+  }
+  c.sink = TraceCtx::Sink::report;
+  c.idx = reports.size() - 1;
+  c.in_trace = false;
+  c.last_line = l.no;
+  return &reports.back();
+}
+
+RawReport* State::current_report(const Line& l) {
+  TraceCtx& c = ctx(l.caller);
+  return c.sink == TraceCtx::Sink::report ? &reports[c.idx] : nullptr;
+}
+
+TraceCtx& State::ctx(std::string_view caller) {
+  for (auto& c : ctxs_)
+    if (c.caller == caller) return c;
+  if (ctxs_.size() >= 256) ctxs_.erase(ctxs_.begin());  // bounded: forget the oldest
+  ctxs_.push_back(TraceCtx{std::string(caller)});
+  return ctxs_.back();
+}
+
+void State::end_all_traces() {
+  for (auto& c : ctxs_) {
+    c.sink = TraceCtx::Sink::none;
+    c.in_trace = false;
+  }
+  table_active = false;
+}
+
+void State::add_frame(TraceCtx& c, Frame f) {
+  if (c.sink == TraceCtx::Sink::task) {
+    Task& t = report.tasks[c.idx];
+    if (t.frames.size() < opt.limits.frames_per_task) t.frames.push_back(std::move(f));
+    else t.frames_truncated = true;
+  } else if (c.sink == TraceCtx::Sink::report) {
+    RawReport& r = reports[c.idx];
+    if (!r.frames_closed && r.frames.size() < opt.limits.frames_per_task) r.frames.push_back(std::move(f));
+  }
+}
+
+}  // namespace oomlab::analyzer

@@ -1,0 +1,124 @@
+// The analyzer's running state, shared by the recogniser families. One
+// instance per input; everything it holds is capped by Options::limits.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "oomlab/analyzer/model.hpp"
+#include "oomlab/analyzer/normalizer.hpp"
+
+namespace oomlab::analyzer {
+
+// A failure report header (WARNING, BUG, hung task, lockup, RCU stall, KASAN,
+// panic) waiting for the trace that names its function.
+struct RawReport {
+  VerdictClass klass = VerdictClass::crash;
+  std::string head;          // title before " in FUNC": "WARNING", "KASAN: use-after-free Read"
+  std::string fixed_title;   // complete title when no function belongs in it
+  std::string func;          // function named by the header itself (WARNING at .. FUNC+0x)
+  std::string rip;           // function of the RIP/IP/pc line
+  ProcRef task;              // task named by the header or "CPU: N PID: N Comm: X"
+  std::vector<Frame> frames;
+  std::size_t frames_after_irq = 0;   // frames before "</IRQ>" (RCU stalls skip them)
+  bool saw_irq_end = false;
+  bool frames_closed = false;         // first trace done (KASAN alloc/free stacks follow)
+  std::optional<std::size_t> task_idx;   // hung task: the dumped task carries the frames
+  Where first, last;
+  std::vector<std::uint64_t> evidence;
+  std::vector<std::pair<std::string, DetailValue>> details;
+};
+
+// Per printk caller (CPU/thread id; "" when the log has none): where the
+// frames that follow belong. Interleaved serial logs keep their traces apart.
+struct TraceCtx {
+  std::string caller;
+  enum class Sink : std::uint8_t { none, task, report } sink = Sink::none;
+  std::size_t idx = 0;
+  bool in_trace = false;
+  std::uint64_t last_line = 0;
+};
+
+enum class OomPhase : int { invoked = 0, meminfo = 1, table = 2, constraint = 3, select = 4, killed = 5 };
+
+class State {
+ public:
+  explicit State(Options opt) : opt(std::move(opt)) {}
+
+  Options opt;
+  Report report;
+  std::vector<RawReport> reports;
+  std::uint64_t reports_dropped = 0;
+  std::uint64_t misc_dropped = 0;        // lock waits, watchdog actions over the cap
+  std::vector<Where> sysrq_oom;          // "SysRq : Manual OOM execution"
+
+  // OOM events --------------------------------------------------------------
+  // The event a line of phase `p` belongs to: the open one when it is still
+  // before that phase and recent, otherwise a new one (nullptr when capped).
+  OomEvent* oom_for(const Line& l, OomPhase p);
+  OomEvent* open_oom() { return open_oom_ ? &report.oom_events[*open_oom_] : nullptr; }
+  OomEvent* oom_with_victim(int pid);
+  bool table_active = false;
+
+  // Tasks -------------------------------------------------------------------
+  // Starts a dumped task (replacing an earlier dump of the same pid) and
+  // makes it the frame sink of the line's caller context.
+  Task* begin_task(const Line& l, Task t);
+  Task* task_by_pid(int pid);
+
+  // Reports -----------------------------------------------------------------
+  RawReport* begin_report(const Line& l, RawReport r);
+  RawReport* current_report(const Line& l);   // the report the caller context feeds, if any
+
+  // Trace contexts ----------------------------------------------------------
+  TraceCtx& ctx(std::string_view caller);
+  void end_all_traces();
+  void add_frame(TraceCtx& c, Frame f);
+
+  template <class T>
+  bool push_capped(std::vector<T>& v, T item, std::size_t cap, std::uint64_t& dropped) {
+    if (v.size() >= cap) {
+      ++dropped;
+      return false;
+    }
+    v.push_back(std::move(item));
+    return true;
+  }
+
+ private:
+  std::optional<std::size_t> open_oom_;
+  int open_phase_ = -1;
+  std::unordered_map<int, std::size_t> task_index_;
+  std::vector<TraceCtx> ctxs_;
+};
+
+// A recogniser: when the message starts with (or contains) `needle`, call
+// `handle`; it returns false when the line turned out not to be its own.
+struct Pattern {
+  enum class Anchor : std::uint8_t { start, anywhere };
+  std::string_view name;
+  std::string_view needle;
+  Anchor anchor;
+  bool (*handle)(State&, const Line&);
+};
+
+std::span<const Pattern> oom_patterns();
+std::span<const Pattern> memalloc_patterns();
+std::span<const Pattern> oomlab_line_patterns();
+std::span<const Pattern> taskdump_patterns();
+std::span<const Pattern> failure_patterns();
+
+// Context-driven lines that no fixed needle finds.
+bool try_task_table_row(State& s, const Line& l);
+bool try_task_header(State& s, const Line& l);
+bool try_frame(State& s, const Line& l);
+bool is_trace_noise(std::string_view msg);   // registers, markers, raw stack words
+
+// Verdict engine: turns the collected facts into findings and the verdict.
+void build_verdict(State& s);
+
+}  // namespace oomlab::analyzer

@@ -1,0 +1,74 @@
+// The verdict engine: collects every family's findings, orders them by
+// severity (DESIGN.md's class order) and then by position, and names the
+// most severe one the verdict.
+#include <algorithm>
+
+#include "state.hpp"
+#include "titles.hpp"
+#include "verdict_parts.hpp"
+
+namespace oomlab::analyzer {
+
+namespace {
+constexpr const char* kClassNames[] = {"oom_livelock", "oom_reaper_failed", "silent_hang",      "hung_task",
+                                       "soft_lockup",  "rcu_stall",         "crash",            "warning",
+                                       "allocation_stall", "oom_resolved",  "clean"};
+}
+
+const char* to_string(VerdictClass c) { return kClassNames[static_cast<int>(c)]; }
+
+std::optional<VerdictClass> verdict_class_from_string(std::string_view s) {
+  for (int i = 0; i <= static_cast<int>(VerdictClass::clean); ++i)
+    if (s == kClassNames[i]) return static_cast<VerdictClass>(i);
+  return std::nullopt;
+}
+
+void build_verdict(State& st) {
+  std::vector<Finding> out;
+  oom_findings(st, out);
+  stall_findings(st, out);
+  for (const RawReport& r : st.reports) {
+    Finding f;
+    f.klass = r.klass;
+    f.title = report_title(r, st.report.tasks);
+    f.first = r.first;
+    f.last = r.last;
+    f.evidence = r.evidence;
+    f.details = r.details;
+    if (r.task.pid || !r.task.comm.empty()) {
+      TaskRole t{r.task.pid, r.task.comm, "reporting", '?', "", ""};
+      if (r.task_idx && *r.task_idx < st.report.tasks.size()) {
+        const Task& dumped = st.report.tasks[*r.task_idx];
+        t.state = dumped.state;
+        t.where = first_meaningful(dumped.frames);
+        t.role = "blocked";
+      }
+      f.tasks.push_back(std::move(t));
+    }
+    out.push_back(std::move(f));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
+    if (a.klass != b.klass) return a.klass < b.klass;
+    return a.first.line < b.first.line;
+  });
+  auto& rep = st.report;
+  rep.findings_dropped += st.reports_dropped;
+  if (out.size() > st.opt.limits.findings) {
+    rep.findings_dropped += out.size() - st.opt.limits.findings;
+    out.resize(st.opt.limits.findings);
+  }
+  for (Finding& f : out) {
+    std::sort(f.evidence.begin(), f.evidence.end());
+    f.evidence.erase(std::unique(f.evidence.begin(), f.evidence.end()), f.evidence.end());
+  }
+  rep.findings = std::move(out);
+  if (rep.findings.empty()) {
+    rep.verdict = VerdictClass::clean;
+    rep.title = "clean";
+  } else {
+    rep.verdict = rep.findings.front().klass;
+    rep.title = rep.findings.front().title;
+  }
+}
+
+}  // namespace oomlab::analyzer

@@ -1,0 +1,124 @@
+// oomlab-analyze: kernel logs in, "oomlab.verdict/1" JSON out.
+// Exit status: 0 clean, 1 a finding, 2 bad input or usage.
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <unistd.h>
+#include <vector>
+
+#include "oomlab/analyzer/analyzer.hpp"
+#include "oomlab/analyzer/output.hpp"
+#include "oomlab/common/units.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: oomlab-analyze [options] [FILE...]
+Reads kernel logs (dmesg, dmesg -T, journalctl -k, /dev/kmsg records, serial
+console logs, mail-quoted logs) and prints a JSON verdict (schema
+"oomlab.verdict/1"). Without FILE, or with "-", reads standard input.
+
+options:
+  --jsonl                  one compact JSON document per line, one per input
+  --text                   a short human summary instead of JSON
+  --stall-threshold DUR    stalling this long without an OOM kill is a silent
+                           hang (default 30s)
+  --victim-threshold DUR   an OOM victim still present this long after the kill
+                           is a livelock (default 10s)
+  --max-line BYTES         longer lines are cut and counted (default 8K)
+  --name NAME              name of standard input in the output (default "-")
+  -h, --help               this text
+
+Several files without --jsonl/--text give a JSON array of documents.
+exit status: 0 clean, 1 at least one finding, 2 bad input or usage.
+)";
+
+int usage_error(const std::string& msg) {
+  std::fprintf(stderr, "oomlab-analyze: %s (try --help)\n", msg.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace oomlab::analyzer;
+  Options opt;
+  enum class Mode { pretty, jsonl, text } mode = Mode::pretty;
+  std::string stdin_name = "-";
+  std::vector<std::string> files;
+  bool only_files = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* name) -> const char* {
+      if (i + 1 >= argc) return nullptr;
+      (void)name;
+      return argv[++i];
+    };
+    if (only_files || a == "-" || a.empty() || a[0] != '-') {
+      files.push_back(a);
+    } else if (a == "--") {
+      only_files = true;
+    } else if (a == "-h" || a == "--help") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--jsonl") {
+      mode = Mode::jsonl;
+    } else if (a == "--text") {
+      mode = Mode::text;
+    } else if (a == "--stall-threshold" || a == "--victim-threshold") {
+      const char* v = value(a.c_str());
+      auto d = v ? oomlab::parse_duration(v) : std::nullopt;
+      if (!d || d->count() <= 0) return usage_error(a + " needs a duration like 30s");
+      (a == "--stall-threshold" ? opt.stall_threshold_s : opt.victim_threshold_s) = static_cast<double>(d->count()) / 1000.0;
+    } else if (a == "--max-line") {
+      const char* v = value(a.c_str());
+      auto n = v ? oomlab::parse_size(v) : std::nullopt;
+      if (!n || *n < 64 || *n > (64u << 20)) return usage_error("--max-line needs a size between 64 and 64M");
+      opt.limits.max_line = *n;
+    } else if (a == "--name") {
+      const char* v = value(a.c_str());
+      if (!v) return usage_error("--name needs a value");
+      stdin_name = v;
+    } else {
+      return usage_error("unknown option " + a);
+    }
+  }
+  if (files.empty()) files.push_back("-");
+
+  int status = 0;
+  nlohmann::ordered_json array = nlohmann::ordered_json::array();
+  for (const std::string& f : files) {
+    Report r;
+    try {
+      r = f == "-" ? analyze_fd(STDIN_FILENO, stdin_name, opt) : analyze_file(f, opt);
+    } catch (const std::system_error& e) {
+      std::fprintf(stderr, "oomlab-analyze: %s: %s\n", f.c_str(), e.code().message().c_str());
+      status = 2;
+      continue;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "oomlab-analyze: %s\n", e.what());
+      status = 2;
+      continue;
+    }
+    if (status != 2) status = std::max(status, exit_code(r));
+    if (mode == Mode::text) {
+      std::fputs(to_text(r).c_str(), stdout);
+    } else if (mode == Mode::jsonl) {
+      std::string line = dump_json(to_json(r), false);
+      line += '\n';
+      std::fputs(line.c_str(), stdout);
+    } else if (files.size() == 1) {
+      std::string doc = dump_json(to_json(r), true);
+      doc += '\n';
+      std::fputs(doc.c_str(), stdout);
+    } else {
+      array.push_back(to_json(r));
+    }
+  }
+  if (mode == Mode::pretty && files.size() > 1) std::fputs((dump_json(array, true) + "\n").c_str(), stdout);
+  if (std::fflush(stdout) != 0) return 2;
+  return status;
+}
