@@ -59,7 +59,10 @@ std::string bzimage_release(std::string_view image) {
   std::size_t at = std::size_t{ptr} + 0x200;
   if (ptr == 0 || at >= image.size()) return {};
   std::string_view version = image.substr(at, 256);
-  return std::string(version.substr(0, version.find_first_of(std::string_view(" \0", 2))));
+  version = version.substr(0, version.find_first_of(std::string_view(" \0", 2)));
+  for (char c : version)
+    if (c < 0x21 || c > 0x7e) return {};  // not a version string: a damaged or foreign image
+  return std::string(version);
 }
 
 Kernel kernel_from_file(const std::string& path) {

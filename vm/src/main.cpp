@@ -1,7 +1,10 @@
 // oomlab-vm: boot a kernel in qemu with the oomlab binaries, run a scenario
 // (or a shell command) inside, and write the serial log, the report and the
 // analyzer's verdict to reports/<UTC>-vm-<name>/.
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -91,6 +94,18 @@ struct Scratch {
   }
 };
 
+// Scratch directories of harnesses that died by SIGKILL (their destructors
+// never ran): removed when their pid no longer exists.
+void remove_stale_scratch(const std::string& cache_dir) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(cache_dir, ec)) {
+    std::string n = e.path().filename().string();
+    if (n.rfind("run.", 0) != 0) continue;
+    long pid = std::strtol(n.c_str() + 4, nullptr, 10);
+    if (pid > 0 && kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) fs::remove_all(e.path(), ec);
+  }
+}
+
 std::string outcome_of(const SessionResult& s, const GuestOutput& g) {
   if (s.end == SessionEnd::interrupted) return "interrupted";
   if (g.exit_code) return "completed";
@@ -138,6 +153,7 @@ int run(const RunOptions& o) {
   fs::create_directories(run_dir, ec);
   if (ec) throw Failure{kExitEnvironment, "cannot create " + run_dir.string() + ": " + ec.message()};
 
+  remove_stale_scratch(o.cache_dir);
   Scratch scratch{fs::path(o.cache_dir) / ("run." + std::to_string(getpid()))};
   fs::create_directories(scratch.dir, ec);
   if (ec) throw Failure{kExitEnvironment, "cannot create " + scratch.dir.string() + ": " + ec.message()};
@@ -208,7 +224,7 @@ int run(const RunOptions& o) {
                      {"binaries", packed}, {"libraries", base.libraries}}},
       {"verdict", verdict},
   };
-  write_file_atomic((run_dir / "report.json").string(), report.dump(2) + "\n");
+  write_file_atomic((run_dir / "report.json").string(), report.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
   write_file_atomic((run_dir / "report.html").string(), render_report_html(report, s.serial));
   if (s.qemu_stderr.empty()) fs::remove(run_dir / "qemu.stderr", ec);
 

@@ -121,6 +121,9 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
   if (have_limit && o.guest_cmd.empty()) throw UsageError("--guest-limit goes with --guest-cmd (scenarios take -- --limit)");
   if (!o.kernel_path.empty() && !o.kernel_package.empty())
     throw UsageError("--kernel and --kernel-package exclude each other");
+  if (!o.kernel_package.empty() &&
+      (o.kernel_package.rfind("linux-image-", 0) != 0 || o.kernel_package.find('/') != std::string::npos))
+    throw UsageError("--kernel-package " + o.kernel_package + ": expected a Debian kernel package such as linux-image-6.1.0-56-amd64");
   if (o.mem_bytes < kMinGuestMem || o.mem_bytes > kMaxGuestMem)
     throw UsageError("--mem: " + format_size(o.mem_bytes) + " is outside 128M..64G");
   if (o.disk_bytes < kMinDisk) throw UsageError("--disk-size: at least 16M");

@@ -34,7 +34,7 @@ namespace {
 std::string text(const nlohmann::json& j) {
   if (j.is_string()) return j.get<std::string>();
   if (j.is_null()) return "-";
-  return j.dump();
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 void row(std::string& h, const std::string& k, const std::string& v) {
@@ -74,8 +74,8 @@ std::string render_report_html(const nlohmann::json& r, const std::string& seria
            html_escape(text(f.value("title", nlohmann::json()))) + "</li>\n";
     h += "</ul>\n";
   }
-  h += "<h2>Guest report</h2>\n<pre>" + html_escape(r["guest"].value("report", nlohmann::json()).dump(2)) + "</pre>\n";
-  h += "<h2>Verdict</h2>\n<pre>" + html_escape(verdict.dump(2)) + "</pre>\n";
+  h += "<h2>Guest report</h2>\n<pre>" + html_escape(r["guest"].value("report", nlohmann::json()).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) + "</pre>\n";
+  h += "<h2>Verdict</h2>\n<pre>" + html_escape(verdict.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) + "</pre>\n";
   // The serial log, with the lines the kernel's OOM and dump code print marked.
   h += "<h2>Serial console</h2>\n<pre>";
   for (std::string_view rest = serial; !rest.empty();) {

@@ -1,0 +1,181 @@
+// oomlab-vm booting real guests (label vm): a memory-limited command that is
+// OOM-killed end to end, a guest that hangs (sysrq dumps, hard timeout), a
+// kernel that never boots, and the harness interrupted or killed. After each,
+// no qemu process of the test may be left.
+#include <csignal>
+#include <fcntl.h>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+#include <thread>
+
+#include "fs_util.hpp"
+#include "qemu.hpp"
+#include "vm_test_util.hpp"
+
+using namespace oomlab::vm::testing_util;
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+// The report directory the run wrote (the only one under REPORTS).
+fs::path only_run_dir(const fs::path& reports) {
+  fs::path found;
+  for (const auto& e : fs::directory_iterator(reports))
+    if (e.is_directory()) found = e.path();
+  return found;
+}
+
+json read_report(const fs::path& run_dir) {
+  auto text = oomlab::vm::read_file((run_dir / "report.json").string());
+  return text ? json::parse(*text, nullptr, false) : json();
+}
+
+class VmBoot : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (oomlab::vm::find_qemu().empty()) {
+      skip_reason_ = "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)";
+      return;
+    }
+    // The default kernel, fetched once into the user's cache.
+    auto r = run_vm({"fetch-kernel"}, {}, std::chrono::seconds(300));
+    if (r.exit_code != 0) skip_reason_ = "cannot fetch the Debian kernel: " + r.err;
+  }
+  void SetUp() override {
+    if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;
+  }
+  static std::string skip_reason_;
+  TempDir tmp_;
+};
+std::string VmBoot::skip_reason_;
+
+TEST_F(VmBoot, MemoryHogInALimitedGroupIsOomKilledAndReported) {
+  std::string token = unique_token("oom");
+  auto r = run_vm({"run", "--guest-cmd", "dd if=/dev/zero of=/dev/null bs=200M count=1; echo dd-exit=$?",
+                   "--guest-limit", "64M", "--timeout", "90s", "--reports", tmp_.path.string(), "--append", token});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  fs::path run_dir = only_run_dir(tmp_.path);
+  ASSERT_FALSE(run_dir.empty()) << r.err;
+  EXPECT_NE(run_dir.filename().string().find("-vm-cmd"), std::string::npos);
+  json rep = read_report(run_dir);
+  ASSERT_TRUE(rep.is_object());
+  EXPECT_EQ(rep["schema"], "oomlab.vm-report/1");
+  EXPECT_EQ(rep["outcome"], "completed");
+  EXPECT_EQ(rep["end"]["how"], "exited");
+  EXPECT_TRUE(rep["end"]["sysrq_sent"].empty());
+  EXPECT_EQ(rep["guest"]["exit_code"], 0);
+  // The guest's own account (memory.events of the group) and the kernel's.
+  EXPECT_GE(rep["guest"]["report"]["memory_events"]["oom_kill"].get<int>(), 1);
+  EXPECT_EQ(rep["guest"]["report"]["memory_peak_bytes"].get<long long>(), 64ll << 20);
+  std::string serial = oomlab::vm::read_file((run_dir / "serial.log").string()).value_or("");
+  EXPECT_NE(serial.find("Memory cgroup out of memory: Killed process"), std::string::npos);
+  EXPECT_NE(serial.find("dd-exit=137"), std::string::npos);
+  EXPECT_FALSE(rep["kernel"]["release"].get<std::string>().empty());
+  EXPECT_GT(rep["timing"]["boot_ms"].get<long long>(), 0);
+  EXPECT_TRUE(fs::is_regular_file(run_dir / "report.html"));
+  if (fs::is_regular_file(std::string(OOMLAB_BIN_DIR) + "/oomlab-analyze")) {
+    ASSERT_TRUE(rep["verdict"].contains("verdict")) << rep["verdict"].dump();
+    EXPECT_NE(rep["verdict"]["verdict"], "clean") << rep["verdict"].dump();
+  } else {
+    EXPECT_TRUE(rep["verdict"].contains("error"));
+  }
+  EXPECT_FALSE(qemu_running_with(token));
+}
+
+TEST_F(VmBoot, HangingGuestGetsSysrqDumpsAndIsKilledAtTheTimeout) {
+  std::string token = unique_token("hang");
+  auto start = std::chrono::steady_clock::now();
+  auto r = run_vm({"run", "--guest-cmd", "sleep 600", "--timeout", "40s", "--reports", tmp_.path.string(), "--append",
+                   token});
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_NE(r.out.find("outcome: timed_out"), std::string::npos) << r.out;
+  EXPECT_LT(took, std::chrono::seconds(55)) << "the hard timeout must hold";
+  json rep = read_report(only_run_dir(tmp_.path));
+  EXPECT_EQ(rep["outcome"], "timed_out");
+  EXPECT_EQ(rep["end"]["sysrq_sent"], json::array({"t", "w", "m"}));
+  EXPECT_TRUE(rep["guest"]["exit_code"].is_null());
+  std::string serial = oomlab::vm::read_file((only_run_dir(tmp_.path) / "serial.log").string()).value_or("");
+  EXPECT_NE(serial.find("sysrq: Show State"), std::string::npos);
+  EXPECT_NE(serial.find("sysrq: Show Blocked State"), std::string::npos);
+  EXPECT_NE(serial.find("sysrq: Show Memory"), std::string::npos);
+  EXPECT_NE(serial.find("task:sleep"), std::string::npos);
+  EXPECT_FALSE(qemu_running_with(token));
+}
+
+TEST_F(VmBoot, KernelThatNeverBootsEndsWithAClearOutcome) {
+  // A setup header that qemu accepts, followed by garbage: the guest dies in
+  // firmware or in its first instructions and never reaches init.
+  std::string image(1 << 20, '\xcc');
+  image.replace(0x1FE, 2, "\x55\xAA");
+  image.replace(0x202, 4, "HdrS");
+  image[0x206] = 0x0f;  // boot protocol 2.15
+  image[0x207] = 0x02;
+  image[0x1F1] = 4;     // setup_sects
+  std::string kernel = (tmp_.path / "bogus-bzImage").string();
+  oomlab::vm::write_file_atomic(kernel, image);
+  std::string token = unique_token("bogus");
+  fs::create_directories(tmp_.path / "reports");
+  auto r = run_vm({"run", "--guest-cmd", "true", "--kernel", kernel, "--timeout", "20s", "--stall-timeout", "5s",
+                   "--reports", (tmp_.path / "reports").string(), "--append", token});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.exit_code, 2) << "a bzImage that does not boot is not a usage error: " << r.err;
+  json rep = read_report(only_run_dir(tmp_.path / "reports"));
+  std::string outcome = rep.value("outcome", "");
+  EXPECT_TRUE(outcome == "boot_failed" || outcome == "no_boot") << outcome;
+  EXPECT_EQ(rep["timing"]["boot_ms"], -1);
+  EXPECT_NE(r.out.find("boot never"), std::string::npos) << r.out;
+  EXPECT_FALSE(qemu_running_with(token));
+}
+
+// Starts oomlab-vm in the background with a guest that sleeps; returns its pid
+// once its qemu runs.
+pid_t start_sleeping_vm(const fs::path& dir, const std::string& token) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int fd = open((dir / "vm.out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    std::string bin = vm_binary(), reports = (dir / "reports").string();
+    execl(bin.c_str(), bin.c_str(), "run", "--guest-cmd", "sleep 600", "--timeout", "120s", "--reports",
+          reports.c_str(), "--append", token.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  for (int i = 0; i < 300 && !qemu_running_with(token); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return pid;
+}
+
+TEST_F(VmBoot, InterruptedHarnessKillsQemuAndStillWritesItsReport) {
+  std::string token = unique_token("sigint");
+  pid_t pid = start_sleeping_vm(tmp_.path, token);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(qemu_running_with(token)) << "qemu did not start";
+  kill(pid, SIGINT);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 128 + SIGINT);
+  EXPECT_FALSE(qemu_running_with(token));
+  json rep = read_report(only_run_dir(tmp_.path / "reports"));
+  EXPECT_EQ(rep["outcome"], "interrupted");
+}
+
+TEST_F(VmBoot, KilledHarnessTakesQemuAlong) {
+  std::string token = unique_token("sigkill");
+  pid_t pid = start_sleeping_vm(tmp_.path, token);
+  ASSERT_GT(pid, 0);
+  ASSERT_TRUE(qemu_running_with(token)) << "qemu did not start";
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  bool gone = false;
+  for (int i = 0; i < 50 && !gone; ++i) {
+    gone = !qemu_running_with(token);
+    if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(gone) << "qemu outlived a SIGKILLed oomlab-vm";
+}
+
+}  // namespace

@@ -1,0 +1,107 @@
+// The project's own serial-console captures (tests/fixtures/vm/, see its
+// README): the marker splitter and oomlab-analyze on real guest logs.
+#include <filesystem>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "fs_util.hpp"
+#include "oomlab/common/subprocess.hpp"
+#include "serial_log.hpp"
+
+using nlohmann::json;
+using namespace oomlab::vm;
+
+namespace {
+
+std::string fixture(const std::string& name) { return std::string(OOMLAB_SOURCE_DIR) + "/tests/fixtures/vm/" + name; }
+
+std::string analyze_bin() { return std::string(OOMLAB_BIN_DIR) + "/oomlab-analyze"; }
+
+// The analyzer's verdict on a fixture; skips the test when it is not built.
+json analyze(const std::string& name) {
+  oomlab::ProcessSpec spec({analyze_bin(), fixture(name)});
+  spec.timeout = std::chrono::seconds(60);
+  oomlab::ProcessResult r = oomlab::run_process(spec);
+  EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
+  return json::parse(r.out, nullptr, false);
+}
+
+#define REQUIRE_ANALYZER()                                                                      \
+  if (!std::filesystem::is_regular_file(analyze_bin()))                                         \
+  GTEST_SKIP() << "oomlab-analyze is not built in " OOMLAB_BIN_DIR " (analyzer/ not there yet)"
+
+struct Capture {
+  const char* file;
+  const char* kernel;
+};
+const Capture kOom61{"6.1-memcg-oom-kill.log", "6.1.0-56-amd64"};
+const Capture kHang61{"6.1-hang-sysrq-twm.log", "6.1.0-56-amd64"};
+const Capture kOom612{"6.12-memcg-oom-kill-disk.log", "6.12.117+deb12-amd64"};
+
+TEST(VmFixtures, MarkersOfEveryCapture) {
+  for (const Capture& c : {kOom61, kHang61, kOom612}) {
+    auto text = read_file(fixture(c.file));
+    ASSERT_TRUE(text) << c.file;
+    GuestOutput g = split_serial_log(*text);
+    EXPECT_TRUE(g.booted) << c.file;
+    EXPECT_EQ(g.kernel_release, c.kernel) << c.file;
+    EXPECT_GT(g.boot_uptime_s, 0.5) << c.file;
+    EXPECT_LT(g.boot_uptime_s, 30) << c.file;
+  }
+}
+
+TEST(VmFixtures, OomCapturesCarryTheGuestReport) {
+  for (const Capture& c : {kOom61, kOom612}) {
+    GuestOutput g = split_serial_log(*read_file(fixture(c.file)));
+    ASSERT_TRUE(g.report_complete) << c.file;
+    ASSERT_TRUE(g.exit_code) << c.file;
+    EXPECT_EQ(*g.exit_code, 0);
+    json report = json::parse(g.report, nullptr, false);
+    ASSERT_FALSE(report.is_discarded()) << g.report;
+    EXPECT_EQ(report["memory_events"]["oom_kill"], 1) << c.file;
+    EXPECT_NE(g.console.find("Memory cgroup out of memory: Killed process"), std::string::npos) << c.file;
+  }
+}
+
+TEST(VmFixtures, HangCaptureHasTheThreeSysrqDumpsAndNoExit) {
+  GuestOutput g = split_serial_log(*read_file(fixture(kHang61.file)));
+  EXPECT_FALSE(g.exit_code);
+  EXPECT_FALSE(g.report_begun);
+  for (const char* header : {"sysrq: Show State", "sysrq: Show Blocked State", "sysrq: Show Memory"})
+    EXPECT_NE(g.console.find(header), std::string::npos) << header;
+  EXPECT_NE(g.console.find("task:sleep"), std::string::npos);
+}
+
+TEST(VmFixtures, AnalyzerFindsTheMemcgOomKill) {
+  REQUIRE_ANALYZER();
+  for (const Capture& c : {kOom61, kOom612}) {
+    json v = analyze(c.file);
+    ASSERT_TRUE(v.is_object()) << c.file;
+    EXPECT_EQ(v["schema"], "oomlab.verdict/1");
+    EXPECT_EQ(v["verdict"], "oom_resolved") << c.file << "\n" << v.dump(2);
+    ASSERT_TRUE(v["oom_events"].is_array());
+    ASSERT_EQ(v["oom_events"].size(), 1u) << c.file;
+    const json& e = v["oom_events"][0];
+    EXPECT_NE(e.dump().find("\"dd\""), std::string::npos) << "victim comm: " << e.dump();
+    EXPECT_NE(e.dump().find("oomlab-cmd"), std::string::npos) << "memcg: " << e.dump();
+  }
+}
+
+TEST(VmFixtures, AnalyzerReadsTheSysrqTaskDump) {
+  REQUIRE_ANALYZER();
+  json v = analyze(kHang61.file);
+  ASSERT_TRUE(v.is_object());
+  EXPECT_EQ(v["schema"], "oomlab.verdict/1");
+  // No OOM and no stall: the dumps are information, not a finding.
+  EXPECT_EQ(v["verdict"], "clean") << v.dump(2);
+  ASSERT_TRUE(v["tasks"].is_array());
+  bool saw_sleep = false, saw_init = false;
+  for (const auto& t : v["tasks"]) {
+    if (t.value("comm", "") == "sleep") saw_sleep = true;
+    if (t.value("pid", -1) == 1) saw_init = true;
+  }
+  EXPECT_TRUE(saw_sleep) << "sysrq-t lists the guest's sleep";
+  EXPECT_TRUE(saw_init);
+}
+
+}  // namespace
