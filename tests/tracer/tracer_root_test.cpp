@@ -30,6 +30,7 @@ constexpr std::uint64_t MiB = 1024 * 1024;
 
 #define OPEN_TRACER_OR_SKIP(tracer, options)                                               \
   do {                                                                                     \
+    if (!Tracer::compiled_in()) GTEST_SKIP() << (tracer).error();                          \
     if (geteuid() != 0) GTEST_SKIP() << "needs root to load BPF programs";                 \
     if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) GTEST_SKIP() << "kernel has no BTF"; \
     ASSERT_TRUE((tracer).open(options)) << (tracer).error();                              \

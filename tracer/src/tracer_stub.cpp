@@ -19,6 +19,7 @@ struct Tracer::Impl {
 
 GfpTable GfpTable::for_running_kernel() { return for_release(running_kernel_release()); }
 
+bool Tracer::compiled_in() { return false; }
 Tracer::Tracer() : impl_(std::make_unique<Impl>()) {}
 Tracer::~Tracer() = default;
 bool Tracer::open(const TracerOptions&) { return false; }

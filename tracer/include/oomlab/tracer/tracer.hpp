@@ -32,6 +32,9 @@ class Tracer {
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
 
+  // False in a build without BPF (the stub): open() always fails there.
+  static bool compiled_in();
+
   // Loads the programs and attaches reclaim and OOM tracing.
   bool open(const TracerOptions& options = {});
   bool available() const;
