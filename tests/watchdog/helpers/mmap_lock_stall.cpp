@@ -1,0 +1,251 @@
+// oomlab-test-mmap-lock-stall: a process whose mmap lock stays held, with
+// tasks stuck in D state behind it, for as long as the test wants.
+//
+// Why this construction: on 6.x kernels page faults run under per-VMA locks and
+// userfaultfd drops every lock before sleeping, so the classic holders no longer
+// hold anything. A GUP with no unlock permission still does: a read of
+// /proc/self/mem takes mmap_read_lock and faults the page in without
+// FAULT_FLAG_ALLOW_RETRY, so when the page is a FUSE file page whose READ the
+// server never answers, the reader sleeps on the folio lock holding mmap_lock
+// for read. A second thread's mmap() then waits for the write lock (D state),
+// and every later reader (ps, /proc/PID/cmdline) queues behind it.
+//
+// Layout: a private mount namespace (no mount outlives us), a child process
+// serving FUSE (dies with us: PDEATHSIG), the "holder" thread reading
+// /proc/self/mem, the "writer" thread calling mmap(). Prints "ready PID" once
+// the writer is in D state. Ends after --seconds or on SIGTERM/SIGINT by
+// killing the server, which aborts the FUSE connection and frees everyone.
+// Optional: --rss SIZE touches that much anonymous memory first (victim tests).
+#include <linux/fuse.h>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <string>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+
+namespace {
+
+constexpr std::uint64_t kFileNode = 2;
+constexpr std::uint64_t kFileSize = 1 << 20;
+
+void reply(int fd, std::uint64_t unique, int error, const void* body, std::size_t len) {
+  char buf[4096];
+  auto* out = reinterpret_cast<fuse_out_header*>(buf);
+  out->unique = unique;
+  out->error = error;
+  out->len = static_cast<std::uint32_t>(sizeof(*out) + len);
+  if (len) std::memcpy(buf + sizeof(*out), body, len);
+  if (::write(fd, buf, out->len) < 0) {
+    // The kernel may have dropped the request (interrupted); nothing to do.
+  }
+}
+
+void fill_attr(fuse_attr& a, std::uint64_t node) {
+  std::memset(&a, 0, sizeof a);
+  a.ino = node;
+  a.nlink = 1;
+  if (node == FUSE_ROOT_ID) {
+    a.mode = S_IFDIR | 0755;
+  } else {
+    a.mode = S_IFREG | 0644;
+    a.size = kFileSize;
+    a.blocks = kFileSize / 512;
+  }
+}
+
+// Answers everything a mount + open + mmap needs; never answers READ.
+[[noreturn]] void serve_fuse(int fd) {
+  static char buf[1 << 20 | 4096];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR || errno == ENOENT) continue;
+      if (errno != ENODEV) std::fprintf(stderr, "fuse server: read: %s\n", strerror(errno));
+      _exit(0);  // ENODEV: unmounted
+    }
+    auto* in = reinterpret_cast<fuse_in_header*>(buf);
+    const char* arg = buf + sizeof(*in);
+    switch (in->opcode) {
+      case FUSE_INIT: {
+        auto* ii = reinterpret_cast<const fuse_init_in*>(arg);
+        fuse_init_out o{};
+        o.major = FUSE_KERNEL_VERSION;
+        o.minor = ii->minor < FUSE_KERNEL_MINOR_VERSION ? ii->minor : FUSE_KERNEL_MINOR_VERSION;
+        o.max_readahead = ii->max_readahead;
+        o.max_write = 4096;
+        reply(fd, in->unique, 0, &o, sizeof o);
+        break;
+      }
+      case FUSE_LOOKUP: {
+        if (std::strcmp(arg, "f") != 0) {
+          reply(fd, in->unique, -ENOENT, nullptr, 0);
+          break;
+        }
+        fuse_entry_out e{};
+        e.nodeid = kFileNode;
+        e.entry_valid = e.attr_valid = 3600;
+        fill_attr(e.attr, kFileNode);
+        reply(fd, in->unique, 0, &e, sizeof e);
+        break;
+      }
+      case FUSE_GETATTR: {
+        fuse_attr_out a{};
+        a.attr_valid = 3600;
+        fill_attr(a.attr, in->nodeid);
+        reply(fd, in->unique, 0, &a, sizeof a);
+        break;
+      }
+      case FUSE_OPEN:
+      case FUSE_OPENDIR: {
+        fuse_open_out o{};
+        o.fh = 1;
+        reply(fd, in->unique, 0, &o, sizeof o);
+        break;
+      }
+      case FUSE_READ:       // the point: the folio stays locked
+      case FUSE_FORGET:
+      case FUSE_BATCH_FORGET:
+      case FUSE_INTERRUPT:  // no reply expected / wanted
+        break;
+      case FUSE_FLUSH:
+      case FUSE_RELEASE:
+      case FUSE_RELEASEDIR:
+      case FUSE_DESTROY:
+        reply(fd, in->unique, 0, nullptr, 0);
+        break;
+      default:
+        reply(fd, in->unique, -ENOSYS, nullptr, 0);
+    }
+  }
+}
+
+char task_state(pid_t tid) {
+  char path[64], buf[512];
+  std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
+  int fd = ::open(path, O_RDONLY);
+  if (fd < 0) return '?';
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return '?';
+  buf[n] = 0;
+  const char* p = std::strrchr(buf, ')');
+  return p && p[1] && p[2] ? p[2] : '?';
+}
+
+std::atomic<pid_t> holder_tid{0}, writer_tid{0};
+volatile sig_atomic_t stop = 0;
+void on_signal(int) { stop = 1; }
+
+int usage(const char* msg) {
+  std::fprintf(stderr, "oomlab-test-mmap-lock-stall: %s\n", msg);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int seconds = 30;
+  std::size_t rss = 0;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help") {
+      std::puts("usage: oomlab-test-mmap-lock-stall [--seconds N] [--rss MiB]\n"
+                "Holds its own mmap lock (FUSE page + /proc/self/mem read) with a writer in D state.");
+      return 0;
+    } else if (a == "--seconds" && i + 1 < argc) {
+      seconds = std::atoi(argv[++i]);
+    } else if (a == "--rss" && i + 1 < argc) {
+      rss = std::strtoull(argv[++i], nullptr, 10) << 20;
+    } else {
+      return usage(("unknown argument " + a).c_str());
+    }
+  }
+  if (rss) {
+    auto* p = static_cast<char*>(mmap(nullptr, rss, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    if (p == MAP_FAILED) return usage("cannot map --rss memory");
+    for (std::size_t off = 0; off < rss; off += 4096) p[off] = 1;
+  }
+  if (unshare(CLONE_NEWNS) != 0) return usage(("unshare(CLONE_NEWNS): " + std::string(strerror(errno))).c_str());
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return usage("cannot make / private");
+  char dir[] = "/tmp/oomlab-fuse-XXXXXX";
+  if (!mkdtemp(dir)) return usage("mkdtemp failed");
+  int fuse = ::open("/dev/fuse", O_RDWR | O_CLOEXEC);
+  if (fuse < 0) { rmdir(dir); return usage(("/dev/fuse: " + std::string(strerror(errno))).c_str()); }
+  std::string opts = "fd=" + std::to_string(fuse) + ",rootmode=40000,user_id=0,group_id=0";
+  if (mount("oomlab-test", dir, "fuse", MS_NOSUID | MS_NODEV, opts.c_str()) != 0) {
+    rmdir(dir);
+    return usage(("mount fuse: " + std::string(strerror(errno))).c_str());
+  }
+  pid_t server = fork();
+  if (server == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    serve_fuse(fuse);
+  }
+  ::close(fuse);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGINT, on_signal);
+
+  std::string file = std::string(dir) + "/f";
+  int fd = ::open(file.c_str(), O_RDONLY);
+  if (fd < 0) { kill(server, SIGKILL); return usage("cannot open the FUSE file"); }
+  void* page = mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd, 0);
+  if (page == MAP_FAILED) { kill(server, SIGKILL); return usage("cannot mmap the FUSE file"); }
+
+  // Every thread exists before the lock is taken: from then on nothing in
+  // this process may map memory (thread stacks, malloc growth) or it joins the
+  // queue behind the writer.
+  std::atomic<int> phase{0};
+  std::thread holder([page, &phase] {
+    holder_tid = gettid();
+    int mem = ::open("/proc/self/mem", O_RDONLY);
+    while (phase.load() < 1) usleep(1000);
+    char c;
+    if (pread(mem, &c, 1, reinterpret_cast<off_t>(page)) < 0) {
+      // EIO once the server is gone: the lock is released, which is the end.
+    }
+    ::close(mem);
+  });
+  std::thread writer([&phase] {
+    writer_tid = gettid();
+    while (phase.load() < 2) usleep(1000);
+    mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  });
+  while (!holder_tid || !writer_tid) usleep(1000);
+  phase = 1;
+  // The holder sleeps in the FUSE request wait (S state) holding the lock:
+  // give it time to get there, then the writer must end up in D behind it.
+  usleep(200000);
+  phase = 2;
+  for (int i = 0; task_state(writer_tid) != 'D'; ++i) {
+    if (i > 500 || stop) {
+      kill(server, SIGKILL);  // aborts the connection: both threads return
+      holder.join();
+      writer.join();
+      return usage("the writer never blocked behind the mmap lock");
+    }
+    usleep(10000);
+  }
+  char line[128];
+  int len = std::snprintf(line, sizeof line, "ready %d holder=%d writer=%d\n", getpid(), holder_tid.load(),
+                          writer_tid.load());
+  if (::write(1, line, static_cast<std::size_t>(len)) < 0) return 1;
+  for (int i = 0; i < seconds * 10 && !stop; ++i) usleep(100000);
+  kill(server, SIGKILL);
+  waitpid(server, nullptr, 0);
+  holder.join();
+  writer.join();
+  umount2(dir, MNT_DETACH);
+  rmdir(dir);
+  return 0;
+}

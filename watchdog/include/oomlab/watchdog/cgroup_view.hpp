@@ -1,0 +1,39 @@
+// The watchdog's read-only view of memory cgroups: which group a task is in,
+// how much the group uses, which processes it holds, and the v2 kill switch.
+// Plain cgroupfs/procfs reads (no libcgroup): they run on the hot path.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <sys/types.h>
+#include <vector>
+
+namespace oomlab::watchdog {
+
+// The memory cgroup path in a /proc/PID/cgroup text: the v1 line whose
+// controller list has "memory", else the v2 "0::" line. "" when neither.
+std::string memory_cgroup_from(std::string_view proc_cgroup_text);
+
+class CgroupView {
+ public:
+  // root: the memory controller's mount ("" = detect: v1 memory mount, else
+  // the cgroup2 mount at /sys/fs/cgroup).
+  CgroupView(std::string proc_root, std::string root);
+
+  const std::string& root() const { return root_; }
+  bool v2() const { return v2_; }
+
+  std::string cgroup_of(pid_t pid) const;  // "" when unknown
+  // Bytes charged to the group; "/" = the whole system (MemTotal - MemAvailable).
+  std::optional<std::uint64_t> usage_bytes(const std::string& cgroup) const;
+  std::vector<pid_t> procs(const std::string& cgroup) const;  // "/" = empty (use the scan)
+  // True when the group and its descendants were killed through cgroup.kill.
+  bool kill_v2(const std::string& cgroup) const;
+
+ private:
+  std::string proc_root_, root_;
+  bool v2_ = false;
+};
+
+}  // namespace oomlab::watchdog

@@ -1,0 +1,129 @@
+// The daemon: one Boost.Asio io_context driving
+//   - the sampling timer (absolute deadlines: a late period never shifts the
+//     next ones) and the scan worker,
+//   - PSI triggers on the system and watched cgroups (an event brings the
+//     next scan forward),
+//   - /dev/kmsg (OOM victims the kernel chose),
+//   - signals (TERM/INT stop, HUP reloads the config),
+//   - the control socket (status JSON, Prometheus metrics),
+//   - systemd notify/watchdog pings.
+// engine.cpp has the loop, responder.cpp the kill/escalation state machine,
+// control.cpp the socket.
+#pragma once
+#include <utility>  // Boost 1.74 Asio uses std::exchange without it
+
+#include <boost/asio.hpp>
+#include <deque>
+#include <map>
+#include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "oomlab/common/kmsg.hpp"
+#include "oomlab/watchdog/cgroup_view.hpp"
+#include "oomlab/watchdog/metrics.hpp"
+#include "oomlab/watchdog/options.hpp"
+#include "oomlab/watchdog/policy.hpp"
+#include "oomlab/watchdog/report.hpp"
+#include "oomlab/watchdog/sampler.hpp"
+#include "oomlab/watchdog/stall_model.hpp"
+#include "oomlab/watchdog/worker.hpp"
+
+namespace oomlab::watchdog {
+
+namespace asio = boost::asio;
+
+// One kill and what came of it (docs/FORMATS.md "killed:" line).
+struct KillRecord {
+  pid_t pid = 0;
+  std::string comm, cgroup, reason;
+  std::uint64_t rss_kb = 0;
+  int oom_score_adj = 0;
+  bool dry_run = false;
+  int pidfd = -1;
+  std::int64_t kill_ms = 0, exit_ms = -1, freed_ms = -1;
+  std::uint64_t usage_before = 0;
+  std::int64_t freed_kb = -1;
+  int reap_error = -1;  // process_mrelease: -1 not tried, 0 ok, errno
+  bool closed = false;
+  std::shared_ptr<asio::posix::stream_descriptor> exit_watch;
+};
+
+// A cgroup (or "/" = the whole system) whose stall passed --kill-after.
+struct Incident {
+  std::string cgroup;
+  int kills = 0;
+  std::int64_t opened_ms = 0, last_action_ms = 0;
+  bool cgroup_killed = false, gave_up = false, nothing_to_kill = false;
+  std::set<pid_t> killed;
+};
+
+class Engine {
+ public:
+  // argv is kept so that SIGHUP can re-read flags + config the same way.
+  Engine(Options options, std::vector<std::string> argv);
+  ~Engine();
+  int run();  // until SIGTERM/SIGINT; the exit code
+
+ private:
+  // engine.cpp
+  void schedule_tick();
+  void on_tick();
+  void start_scan();
+  void on_scan_done(ScanStats stats, std::shared_ptr<std::map<pid_t, std::string>> cgroups);
+  void report(std::int64_t now_ms, bool from_stale_scan);
+  void open_psi(const std::string& path, bool system);
+  void arm_psi(std::shared_ptr<asio::posix::stream_descriptor> sd);
+  void open_kmsg();
+  void arm_kmsg();
+  void on_kmsg_line(const std::string& message);
+  void arm_signals();
+  void reload();
+  void notify_status();
+  void schedule_watchdog_ping();
+  void stop();
+
+  // responder.cpp
+  void respond(std::int64_t now_ms);
+  void act_on(Incident& inc, std::int64_t now_ms, bool first);
+  bool kill_one(Incident& inc, const std::string& reason, std::int64_t now_ms, pid_t only_pid = 0);
+  void kill_cgroup(Incident& inc, std::int64_t now_ms);
+  void track_kills(std::int64_t now_ms);
+  void close_kill(KillRecord& k, std::int64_t now_ms);
+  std::uint64_t total_kb(const std::string& cgroup) const;
+
+  // control.cpp
+  void open_control();
+  void accept_control();
+  std::string status_json() const;
+
+  Options opt_;
+  std::vector<std::string> argv_;
+  asio::io_context io_;
+  asio::steady_timer tick_timer_, ping_timer_;
+  asio::signal_set signals_;
+  asio::steady_timer::time_point next_tick_;
+  Reporter reporter_;
+  Sampler sampler_;
+  StallModel model_;
+  CgroupView cgroups_;
+  VictimRules rules_;
+  Metrics metrics_;
+  Worker scan_worker_, action_worker_;
+  std::vector<TaskSample> front_, back_;
+  std::int64_t started_ms_ = 0, last_scan_done_ms_ = 0, scan_started_ms_ = 0, last_report_ms_ = 0;
+  bool scan_pending_ = false;
+  std::vector<std::shared_ptr<asio::posix::stream_descriptor>> psi_;
+  bool psi_system_ = false;
+  std::unique_ptr<KmsgReader> kmsg_;
+  std::unique_ptr<asio::posix::stream_descriptor> kmsg_sd_;
+  std::unique_ptr<asio::local::stream_protocol::acceptor> control_;
+  std::map<std::string, Incident> incidents_;
+  std::deque<KillRecord> kills_;  // the last 64
+  std::string protection_;
+  bool stopping_ = false;
+};
+
+}  // namespace oomlab::watchdog

@@ -1,0 +1,78 @@
+// Every setting of oomlab-watchdog, from flags or from a JSON config file.
+// One table of options serves both (options.cpp): a config key is the long
+// flag name without dashes, so the two can never drift apart.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace oomlab::watchdog {
+
+using std::chrono::milliseconds;
+
+// A bad flag, config key or value: main() prints what() on one line, exits 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// --prefer/--avoid/--protect: a value starting with '/' is a cgroup path
+// (matches that group and its children), anything else a regex that must
+// match the whole comm.
+struct Matcher {
+  std::string text;
+  bool is_cgroup = false;
+};
+
+struct Options {
+  std::string profile = "server";
+  milliseconds period{1000};
+  milliseconds warn_after{10000};
+  milliseconds kill_after{60000};
+  milliseconds escalate_after{20000};
+  int max_victims = 2;              // single kills per incident before the whole-cgroup kill
+  bool dry_run = false;
+  bool sysrq = false;
+  std::vector<Matcher> prefer, avoid, protect;
+  std::vector<std::string> watch_cgroups;  // cgroup dirs whose memory.pressure gets a trigger
+  std::string psi_path = "/proc/pressure/memory";
+  std::string proc_root = "/proc";
+  std::string cgroup_root;          // "" = detect (/sys/fs/cgroup/memory on v1)
+  std::string kmsg_path = "/dev/kmsg";
+  bool kmsg_write = false;          // also log to /dev/kmsg
+  std::string json_log;             // JSON lines file, "" = none
+  std::string socket_path = "/run/oomlab-watchdog.sock";  // "" = no control socket
+  bool stack = true;                // read /proc/PID/stack of D tasks (root only)
+  bool self_protect = true;         // mlockall + oom_score_adj -1000
+  std::size_t max_tasks = 65536;    // preallocated sample slots; more tasks are counted, not sampled
+  std::string config_path;          // where the settings came from, for status
+};
+
+// Built-in threshold sets (README "Defaults"): "desktop" acts fast, a user is
+// waiting at a frozen screen; "server" waits longer, a stall of a minute is
+// cheaper than killing the wrong job.
+void apply_profile(Options& o, const std::string& name);  // throws UsageError
+
+enum class Command { Run, CheckConfig, Status, Metrics, Help, Version };
+
+struct ParsedArgs {
+  Command command = Command::Run;
+  Options options;
+};
+
+// Flags first, then (if --config FILE was given) the file, with flags given
+// on the command line winning over file values. Throws UsageError.
+ParsedArgs parse_args(int argc, const char* const argv[]);
+
+// Applies a JSON config document (object of option -> value) to o. Throws
+// UsageError naming the key for unknown keys or bad values.
+void apply_config_json(Options& o, const std::string& json_text);
+
+// Cross-field checks (kill_after >= warn_after, period > 0 ...).
+void validate(const Options& o);
+
+std::string usage_text();
+
+}  // namespace oomlab::watchdog

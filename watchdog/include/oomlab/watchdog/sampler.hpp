@@ -1,0 +1,50 @@
+// One pass over every task in /proc. Reads only files that never take the
+// target's mmap lock (stat, wchan, stack: see common/procfs.hpp), through
+// oomlab::read_proc_file_into, into memory allocated once at construction:
+// the scan itself never allocates, so it runs when the system cannot.
+//
+// Cost model: one stat read per process; the task/ directory is listed only
+// for multi-threaded processes; wchan (and the stack, when wchan says
+// nothing) only for tasks that are blocked (D) or dying.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "oomlab/watchdog/task_sample.hpp"
+
+namespace oomlab::watchdog {
+
+struct ScanStats {
+  std::size_t tasks = 0;      // sampled
+  std::size_t dropped = 0;    // did not fit in max_tasks
+  std::size_t detailed = 0;   // wchan/stack read
+  std::int64_t duration_us = 0;
+};
+
+class Sampler {
+ public:
+  Sampler(std::string proc_root, std::size_t max_tasks, bool read_stack);
+
+  // Replaces out's contents (capacity is reserved once; never grows).
+  ScanStats scan(std::vector<TaskSample>& out);
+
+  std::size_t capacity() const { return max_tasks_; }
+
+ private:
+  void sample_process(pid_t pid, std::vector<TaskSample>& out, ScanStats& stats);
+  void add_detail(TaskSample& t, ScanStats& stats);
+
+  std::string proc_root_;
+  std::size_t max_tasks_;
+  bool read_stack_;
+  pid_t self_;
+  std::vector<char> dents_proc_, dents_task_;  // getdents64 buffers
+  std::vector<char> text_;                     // file contents
+};
+
+// Kernel threads, zombies and the watchdog itself are never stall
+// candidates; a blocked or dying user task is.
+bool needs_detail(const TaskSample& t);
+
+}  // namespace oomlab::watchdog

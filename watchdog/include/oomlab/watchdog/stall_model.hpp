@@ -1,0 +1,69 @@
+// What has been stalled, for how long: the state that turns a series of
+// samples into "this task has been waiting for memory for 12 s". A task is
+// stalled while every consecutive sample shows it blocked (D) in a memory
+// wait, or dying (SIGKILL pending / PF_EXITING) without finishing; its delay
+// counts from the first such sample, so it under-reports by < one period.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "oomlab/watchdog/task_sample.hpp"
+
+namespace oomlab::watchdog {
+
+struct TaskStall {
+  pid_t tid = 0, tgid = 0;
+  std::uint64_t starttime = 0;
+  char comm[17] = {};
+  char state = '?';
+  char wchan[48] = {};
+  StallKind kind = StallKind::None;
+  std::int64_t since_ms = 0;      // first sample of this continuous stall
+  std::int64_t seen_ms = 0;       // last sample
+  std::uint64_t rss_kb = 0;
+  bool dying = false, exiting = false, victim = false;
+  bool warned = false;            // the warn: line was written for this stall
+  std::string cgroup;             // memory cgroup path ("/" = root), filled by the engine
+  std::int64_t delay_ms(std::int64_t now) const { return now - since_ms; }
+};
+
+struct StallCounts {
+  int stalling = 0;   // in reclaim/alloc/mmap_lock/io for >= warn_after
+  int dying = 0;      // SIGKILL pending
+  int exiting = 0;    // PF_EXITING
+  int victim = 0;     // OOM victims (kernel's or ours) still alive
+  std::uint64_t oom_count = 0;
+  std::int64_t longest_ms = 0;
+};
+
+class StallModel {
+ public:
+  explicit StallModel(std::int64_t warn_after_ms) : warn_after_ms_(warn_after_ms) { stalls_.reserve(1024); }
+
+  // Folds in one scan taken at now_ms. Tasks absent or no longer stalled are
+  // forgotten; victims that are gone are dropped from the victim set.
+  void update(const std::vector<TaskSample>& samples, std::int64_t now_ms);
+
+  // A process the kernel (kmsg) or we chose as OOM victim.
+  void mark_victim(pid_t tgid, std::int64_t now_ms, bool count_as_oom = true);
+  bool is_victim(pid_t tgid) const { return victims_.count(tgid) != 0; }
+  const std::unordered_map<pid_t, std::int64_t>& victims() const { return victims_; }
+
+  StallCounts counts(std::int64_t now_ms) const;
+  // Tasks worth a MemAlloc: line (delay >= warn_after, or victims), longest first.
+  std::vector<TaskStall*> reportable(std::int64_t now_ms);
+  std::unordered_map<pid_t, TaskStall>& stalls() { return stalls_; }
+
+  std::int64_t warn_after_ms() const { return warn_after_ms_; }
+  void set_warn_after(std::int64_t ms) { warn_after_ms_ = ms; }
+
+ private:
+  std::int64_t warn_after_ms_;
+  std::unordered_map<pid_t, TaskStall> stalls_;      // by tid
+  std::unordered_map<pid_t, std::int64_t> victims_;  // tgid -> marked at
+  std::uint64_t oom_count_ = 0;
+};
+
+}  // namespace oomlab::watchdog

@@ -1,0 +1,107 @@
+#include "oomlab/watchdog/cgroup_view.hpp"
+
+#include <sys/stat.h>
+
+#include "oomlab/common/procfs.hpp"
+
+namespace oomlab::watchdog {
+namespace {
+
+bool exists(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+std::optional<std::uint64_t> meminfo_kb(std::string_view text, std::string_view key) {
+  auto pos = text.find(key);
+  if (pos == std::string_view::npos) return std::nullopt;
+  pos += key.size();
+  while (pos < text.size() && (text[pos] == ' ' || text[pos] == ':')) ++pos;
+  std::uint64_t v = 0;
+  bool any = false;
+  for (; pos < text.size() && text[pos] >= '0' && text[pos] <= '9'; ++pos, any = true) v = v * 10 + (text[pos] - '0');
+  return any ? std::optional(v) : std::nullopt;
+}
+
+}  // namespace
+
+std::string memory_cgroup_from(std::string_view text) {
+  std::string v2;
+  while (!text.empty()) {
+    std::size_t nl = text.find('\n');
+    std::string_view line = text.substr(0, nl);
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    std::size_t c1 = line.find(':');
+    std::size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) continue;
+    std::string_view controllers = line.substr(c1 + 1, c2 - c1 - 1);
+    std::string_view path = line.substr(c2 + 1);
+    if (line.substr(0, c1) == "0" && controllers.empty()) {
+      v2 = std::string(path);
+      continue;
+    }
+    while (!controllers.empty()) {
+      std::size_t comma = controllers.find(',');
+      if (controllers.substr(0, comma) == "memory") return std::string(path);
+      if (comma == std::string_view::npos) break;
+      controllers.remove_prefix(comma + 1);
+    }
+  }
+  return v2;
+}
+
+CgroupView::CgroupView(std::string proc_root, std::string root) : proc_root_(std::move(proc_root)), root_(std::move(root)) {
+  if (root_.empty()) root_ = exists("/sys/fs/cgroup/memory/memory.usage_in_bytes") ? "/sys/fs/cgroup/memory" : "/sys/fs/cgroup";
+  v2_ = exists(root_ + "/cgroup.controllers");
+}
+
+std::string CgroupView::cgroup_of(pid_t pid) const {
+  auto text = read_proc_file(proc_root_ + "/" + std::to_string(pid) + "/cgroup", 8192);
+  return text ? memory_cgroup_from(*text) : std::string();
+}
+
+std::optional<std::uint64_t> CgroupView::usage_bytes(const std::string& cgroup) const {
+  if (cgroup.empty() || cgroup == "/") {
+    auto text = read_proc_file(proc_root_ + "/meminfo", 8192);
+    if (!text) return std::nullopt;
+    auto total = meminfo_kb(*text, "MemTotal"), avail = meminfo_kb(*text, "MemAvailable");
+    if (!total || !avail) return std::nullopt;
+    return (*total - std::min(*total, *avail)) * 1024;
+  }
+  auto text = read_proc_file(root_ + cgroup + (v2_ ? "/memory.current" : "/memory.usage_in_bytes"), 64);
+  if (!text || text->empty()) return std::nullopt;
+  try {
+    return std::stoull(*text);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::vector<pid_t> CgroupView::procs(const std::string& cgroup) const {
+  std::vector<pid_t> out;
+  if (cgroup.empty() || cgroup == "/") return out;
+  auto text = read_proc_file(root_ + cgroup + "/cgroup.procs", 1 << 20);
+  if (!text) return out;
+  pid_t v = 0;
+  bool any = false;
+  for (char c : *text) {
+    if (c >= '0' && c <= '9') {
+      v = v * 10 + (c - '0');
+      any = true;
+    } else {
+      if (any) out.push_back(v);
+      v = 0;
+      any = false;
+    }
+  }
+  if (any) out.push_back(v);
+  return out;
+}
+
+bool CgroupView::kill_v2(const std::string& cgroup) const {
+  if (!v2_ || cgroup.empty() || cgroup == "/") return false;
+  std::string path = root_ + cgroup + "/cgroup.kill";
+  return exists(path) && write_control_file(path, "1") == 0;
+}
+
+}  // namespace oomlab::watchdog

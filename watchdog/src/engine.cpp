@@ -1,0 +1,326 @@
+#include "oomlab/watchdog/engine.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "oomlab/common/clock.hpp"
+#include "oomlab/watchdog/system.hpp"
+
+namespace oomlab::watchdog {
+namespace {
+
+// A PSI trigger: 150 ms of "some" memory stall within a 2 s window (this
+// kernel rejects windows that are not a multiple of 2 s: PLATFORM.md).
+constexpr char kPsiTrigger[] = "some 150000 2000000";
+
+std::vector<const char*> c_argv(const std::vector<std::string>& argv) {
+  std::vector<const char*> out;
+  for (const auto& a : argv) out.push_back(a.c_str());
+  out.push_back(nullptr);
+  return out;
+}
+
+pid_t number_after(const std::string& s, std::string_view key) {
+  auto pos = s.find(key);
+  if (pos == std::string::npos) return 0;
+  pos += key.size();
+  pid_t v = 0;
+  for (; pos < s.size() && s[pos] >= '0' && s[pos] <= '9'; ++pos) v = v * 10 + (s[pos] - '0');
+  return v;
+}
+
+}  // namespace
+
+Engine::Engine(Options options, std::vector<std::string> argv)
+    : opt_(std::move(options)),
+      argv_(std::move(argv)),
+      tick_timer_(io_),
+      ping_timer_(io_),
+      signals_(io_, SIGTERM, SIGINT, SIGHUP),
+      reporter_(opt_.kmsg_write, opt_.kmsg_path, opt_.json_log),
+      sampler_(opt_.proc_root, opt_.max_tasks, opt_.stack),
+      model_(opt_.warn_after.count()),
+      cgroups_(opt_.proc_root, opt_.cgroup_root),
+      rules_(opt_, ::getpid()) {
+  front_.reserve(opt_.max_tasks);
+  back_.reserve(opt_.max_tasks);
+}
+
+Engine::~Engine() {
+  for (auto& k : kills_)
+    if (k.pidfd >= 0) ::close(k.pidfd);
+}
+
+int Engine::run() {
+  started_ms_ = monotonic_ms();
+  if (opt_.self_protect) protection_ = protect_self();
+  open_psi(opt_.psi_path, true);
+  for (const auto& dir : opt_.watch_cgroups) open_psi(dir + "/memory.pressure", false);
+  open_kmsg();
+  try {
+    open_control();
+  } catch (const std::exception& e) {
+    reporter_.note(kErr, std::string("control socket: ") + e.what());
+    return 1;
+  }
+  arm_signals();
+  reporter_.note(kInfo, "started: profile=" + opt_.profile + " period=" + std::to_string(opt_.period.count()) +
+                            "ms warn_after=" + std::to_string(opt_.warn_after.count()) +
+                            "ms kill_after=" + std::to_string(opt_.kill_after.count()) +
+                            "ms escalate_after=" + std::to_string(opt_.escalate_after.count()) + "ms" +
+                            (opt_.dry_run ? " dry-run" : "") + (protection_.empty() ? "" : "; " + protection_) +
+                            "; memory cgroups at " + cgroups_.root());
+  next_tick_ = asio::steady_timer::clock_type::now();
+  start_scan();
+  schedule_tick();
+  sd_notify("READY=1");
+  schedule_watchdog_ping();
+  io_.run();
+  return 0;
+}
+
+void Engine::schedule_tick() {
+  auto now = asio::steady_timer::clock_type::now();
+  next_tick_ += opt_.period;
+  if (next_tick_ < now) {
+    // The loop itself was held up (suspend, stopped process): skip the
+    // missed periods instead of firing a burst.
+    auto behind = now - next_tick_;
+    next_tick_ += (behind / opt_.period + 1) * opt_.period;
+  }
+  tick_timer_.expires_at(next_tick_);
+  tick_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec && !stopping_) on_tick();
+  });
+}
+
+void Engine::on_tick() {
+  schedule_tick();
+  std::int64_t now = monotonic_ms();
+  if (scan_worker_.busy()) {
+    // The scan overran its period: report from what we know so that the
+    // report still comes on time (delays grow with the clock).
+    ++metrics_.scan_overruns;
+    reporter_.note(kWarning, "scan still running after " + std::to_string(now - scan_started_ms_) +
+                                 "ms: reporting from the previous scan");
+    report(now, true);
+    respond(now);
+    return;
+  }
+  start_scan();
+}
+
+void Engine::start_scan() {
+  scan_started_ms_ = monotonic_ms();
+  auto cgroups = std::make_shared<std::map<pid_t, std::string>>();
+  bool ok = scan_worker_.submit([this, cgroups] {
+    ScanStats stats = sampler_.scan(back_);
+    // Memory cgroups of the stall candidates (few: blocked or dying tasks).
+    for (const TaskSample& t : back_)
+      if (t.kind != StallKind::None && !cgroups->count(t.tgid)) (*cgroups)[t.tgid] = cgroups_.cgroup_of(t.tgid);
+    asio::post(io_, [this, stats, cgroups] { on_scan_done(stats, cgroups); });
+  });
+  scan_pending_ = ok;
+}
+
+void Engine::on_scan_done(ScanStats stats, std::shared_ptr<std::map<pid_t, std::string>> cgroups) {
+  scan_pending_ = false;
+  std::swap(front_, back_);
+  std::int64_t now = monotonic_ms();
+  last_scan_done_ms_ = now;
+  ++metrics_.scans;
+  metrics_.last_scan_seconds = stats.duration_us / 1e6;
+  metrics_.scan_seconds_sum += stats.duration_us / 1e6;
+  metrics_.tasks = stats.tasks;
+  metrics_.tasks_dropped = stats.dropped;
+  model_.update(front_, now);
+  for (auto& [tid, s] : model_.stalls()) {
+    auto it = cgroups->find(s.tgid);
+    if (it != cgroups->end() && !it->second.empty()) s.cgroup = it->second;
+    else if (s.cgroup.empty()) s.cgroup = "?";
+  }
+  report(now, false);
+  respond(now);
+}
+
+void Engine::report(std::int64_t now, bool from_stale_scan) {
+  StallCounts c = model_.counts(now);
+  metrics_.stalled = c.stalling;
+  metrics_.dying = c.dying;
+  metrics_.exiting = c.exiting;
+  metrics_.victims = c.victim;
+  metrics_.oom_count = c.oom_count;
+  metrics_.longest_stall_seconds = c.longest_ms / 1e3;
+  auto tasks = model_.reportable(now);
+  if (tasks.empty() && c.victim == 0) return;
+  last_report_ms_ = now;
+  ++metrics_.reports;
+  nlohmann::json info{{"stalling", c.stalling}, {"dying", c.dying},   {"exiting", c.exiting},
+                      {"victim", c.victim},     {"oom_count", c.oom_count}, {"stale", from_stale_scan}};
+  reporter_.emit(kWarning, "memalloc_info", format_info(c), &info);
+  for (const TaskStall* s : tasks) {
+    nlohmann::json j{{"comm", s->comm},     {"tid", s->tid},       {"tgid", s->tgid},
+                     {"state", std::string(1, s->state)},          {"kind", kind_name(s->kind)},
+                     {"delay_ms", s->delay_ms(now)},               {"wchan", s->wchan},
+                     {"cgroup", s->cgroup}, {"rss_kb", s->rss_kb}, {"dying", s->dying},
+                     {"exiting", s->exiting}, {"victim", s->victim}};
+    reporter_.emit(kWarning, "memalloc", format_task(*s, now), &j);
+  }
+  notify_status();
+}
+
+void Engine::open_psi(const std::string& path, bool system) {
+  int fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    reporter_.note(kWarning, "no PSI trigger on " + path + " (" + std::strerror(errno) +
+                                 "): sampling on the timer only" + (system ? "" : " for this cgroup"));
+    return;
+  }
+  if (::write(fd, kPsiTrigger, sizeof kPsiTrigger) < 0) {
+    reporter_.note(kWarning, "PSI trigger '" + std::string(kPsiTrigger) + "' rejected by " + path + " (" +
+                                 std::strerror(errno) + "): sampling on the timer only");
+    ::close(fd);
+    return;
+  }
+  if (system) psi_system_ = true;
+  auto sd = std::make_shared<asio::posix::stream_descriptor>(io_, fd);
+  psi_.push_back(sd);
+  arm_psi(sd);
+}
+
+void Engine::arm_psi(std::shared_ptr<asio::posix::stream_descriptor> sd) {
+  sd->async_wait(asio::posix::stream_descriptor::wait_error, [this, sd](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    ++metrics_.psi_events;
+    // Pressure now: look now rather than at the next period.
+    if (!scan_worker_.busy() && monotonic_ms() - scan_started_ms_ >= 100) start_scan();
+    // POLLPRI stays asserted until the window passes; do not spin on it.
+    auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(200));
+    t->async_wait([this, sd, t](const boost::system::error_code& e) {
+      if (!e && !stopping_) arm_psi(sd);
+    });
+  });
+}
+
+void Engine::open_kmsg() {
+  kmsg_ = std::make_unique<KmsgReader>(KmsgReader::Start::Now, opt_.kmsg_path.c_str());
+  if (!kmsg_->ok()) {
+    reporter_.note(kWarning, "cannot read the kernel log " + opt_.kmsg_path + " (" + kmsg_->error() +
+                                 "): the kernel's OOM victims will not be tracked");
+    kmsg_.reset();
+    return;
+  }
+  int fd = ::dup(kmsg_->fd());
+  if (fd < 0) return;
+  kmsg_sd_ = std::make_unique<asio::posix::stream_descriptor>(io_, fd);
+  arm_kmsg();
+}
+
+void Engine::arm_kmsg() {
+  kmsg_sd_->async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    for (int i = 0; i < 256; ++i) {  // bounded per wake-up: the loop has other work
+      auto r = kmsg_->next();
+      if (!r) break;
+      on_kmsg_line(r->message);
+    }
+    arm_kmsg();
+  });
+}
+
+void Engine::on_kmsg_line(const std::string& m) {
+  pid_t pid = 0;
+  if (m.find("Killed process ") != std::string::npos) pid = number_after(m, "Killed process ");
+  else if (m.rfind("oom-kill:", 0) == 0) pid = number_after(m, ",pid=");
+  if (pid > 0 && !model_.is_victim(pid)) {
+    model_.mark_victim(pid, monotonic_ms());
+    reporter_.note(kNotice, "kernel OOM victim pid " + std::to_string(pid) + " (from the kernel log)");
+  }
+}
+
+void Engine::arm_signals() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      reload();
+      arm_signals();
+      return;
+    }
+    reporter_.note(kInfo, std::string("stopping on ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT"));
+    stop();
+  });
+}
+
+void Engine::reload() {
+  try {
+    auto args = c_argv(argv_);
+    ParsedArgs p = parse_args(static_cast<int>(argv_.size()), args.data());
+    Options& n = p.options;
+    opt_.profile = n.profile;
+    opt_.warn_after = n.warn_after;
+    opt_.kill_after = n.kill_after;
+    opt_.escalate_after = n.escalate_after;
+    opt_.max_victims = n.max_victims;
+    opt_.dry_run = n.dry_run;
+    opt_.sysrq = n.sysrq;
+    opt_.prefer = n.prefer;
+    opt_.avoid = n.avoid;
+    opt_.protect = n.protect;
+    if (n.period != opt_.period) {
+      opt_.period = n.period;
+      next_tick_ = asio::steady_timer::clock_type::now();
+      schedule_tick();
+    }
+    rules_ = VictimRules(opt_, ::getpid());
+    model_.set_warn_after(opt_.warn_after.count());
+    reporter_.note(kInfo, "config reloaded: profile=" + opt_.profile + " kill_after=" +
+                              std::to_string(opt_.kill_after.count()) + "ms" + (opt_.dry_run ? " dry-run" : "") +
+                              " (paths, socket and sinks need a restart)");
+  } catch (const std::exception& e) {
+    reporter_.note(kErr, std::string("config reload failed, keeping the running config: ") + e.what());
+  }
+}
+
+void Engine::notify_status() {
+  StallCounts c = model_.counts(monotonic_ms());
+  sd_notify("STATUS=tasks=" + std::to_string(metrics_.tasks) + " stalling=" + std::to_string(c.stalling) +
+            " victims=" + std::to_string(c.victim) + " kills=" + std::to_string(kills_.size()));
+}
+
+void Engine::schedule_watchdog_ping() {
+  auto interval = sd_watchdog_interval();
+  if (interval.count() == 0) return;
+  ping_timer_.expires_after(interval);
+  ping_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    // Alive = the loop runs AND scans complete: a sampler stuck for many
+    // periods is worth a restart by systemd.
+    std::int64_t limit = std::max<std::int64_t>(30000, 10 * opt_.period.count());
+    if (monotonic_ms() - last_scan_done_ms_ < limit) sd_notify("WATCHDOG=1");
+    notify_status();
+    schedule_watchdog_ping();
+  });
+}
+
+void Engine::stop() {
+  stopping_ = true;
+  sd_notify("STOPPING=1");
+  tick_timer_.cancel();
+  ping_timer_.cancel();
+  signals_.cancel();
+  for (auto& sd : psi_) sd->cancel();
+  if (kmsg_sd_) kmsg_sd_->cancel();
+  if (control_) {
+    control_->close();
+    ::unlink(opt_.socket_path.c_str());
+  }
+  for (auto& k : kills_)
+    if (k.exit_watch) k.exit_watch->cancel();
+  io_.stop();
+}
+
+}  // namespace oomlab::watchdog

@@ -1,0 +1,48 @@
+#include "oomlab/watchdog/metrics.hpp"
+
+#include <sstream>
+
+namespace oomlab::watchdog {
+
+void Metrics::observe_freed(double seconds) {
+  for (std::size_t i = 0; i < kBuckets.size(); ++i)
+    if (seconds <= kBuckets[i]) ++freed_buckets[i];
+  ++freed_count;
+  freed_sum += seconds;
+}
+
+std::string Metrics::prometheus() const {
+  std::ostringstream s;
+  auto metric = [&s](const char* name, const char* type, const char* help, auto value) {
+    s << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n' << name << ' ' << value << '\n';
+  };
+  metric("oomlab_watchdog_scans_total", "counter", "Task scans completed.", scans);
+  metric("oomlab_watchdog_scan_overruns_total", "counter", "Periods that found the previous scan still running.", scan_overruns);
+  metric("oomlab_watchdog_scan_duration_seconds", "gauge", "Duration of the last scan.", last_scan_seconds);
+  metric("oomlab_watchdog_scan_duration_seconds_sum", "counter", "Total time spent scanning.", scan_seconds_sum);
+  metric("oomlab_watchdog_tasks", "gauge", "Tasks sampled by the last scan.", tasks);
+  metric("oomlab_watchdog_tasks_dropped", "gauge", "Tasks beyond --max-tasks in the last scan.", tasks_dropped);
+  metric("oomlab_watchdog_stalled_tasks", "gauge", "Tasks stalled for at least --warn-after.", stalled);
+  metric("oomlab_watchdog_dying_tasks", "gauge", "Tasks with SIGKILL pending.", dying);
+  metric("oomlab_watchdog_exiting_tasks", "gauge", "Tasks with PF_EXITING set.", exiting);
+  metric("oomlab_watchdog_victims", "gauge", "OOM victims still alive.", victims);
+  metric("oomlab_watchdog_longest_stall_seconds", "gauge", "Longest current continuous stall.", longest_stall_seconds);
+  metric("oomlab_watchdog_oom_kills_total", "counter", "OOM kills seen (kernel log) or made.", oom_count);
+  metric("oomlab_watchdog_reports_total", "counter", "MemAlloc-Info reports written.", reports);
+  metric("oomlab_watchdog_psi_events_total", "counter", "PSI trigger wake-ups.", psi_events);
+  s << "# HELP oomlab_watchdog_kills_total Processes killed, by reason.\n# TYPE oomlab_watchdog_kills_total counter\n";
+  for (const char* reason : {"stall_timeout", "victim_timeout", "escalation", "cgroup_kill"}) {
+    auto it = kills.find(reason);
+    s << "oomlab_watchdog_kills_total{reason=\"" << reason << "\"} " << (it == kills.end() ? 0 : it->second) << '\n';
+  }
+  s << "# HELP oomlab_watchdog_kill_to_freed_seconds Kill to memory freed latency.\n"
+       "# TYPE oomlab_watchdog_kill_to_freed_seconds histogram\n";
+  for (std::size_t i = 0; i < kBuckets.size(); ++i)
+    s << "oomlab_watchdog_kill_to_freed_seconds_bucket{le=\"" << kBuckets[i] << "\"} " << freed_buckets[i] << '\n';
+  s << "oomlab_watchdog_kill_to_freed_seconds_bucket{le=\"+Inf\"} " << freed_count << '\n'
+    << "oomlab_watchdog_kill_to_freed_seconds_sum " << freed_sum << '\n'
+    << "oomlab_watchdog_kill_to_freed_seconds_count " << freed_count << '\n';
+  return s.str();
+}
+
+}  // namespace oomlab::watchdog

@@ -1,0 +1,134 @@
+#include "oomlab/watchdog/sampler.hpp"
+
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "oomlab/common/clock.hpp"
+#include "oomlab/common/procfs.hpp"
+#include "oomlab/watchdog/stall_patterns.hpp"
+
+namespace oomlab::watchdog {
+namespace {
+
+struct Dirent64 {
+  std::uint64_t d_ino;
+  std::int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+pid_t to_pid(const char* name) {
+  pid_t v = 0;
+  if (!*name) return 0;
+  for (; *name; ++name) {
+    if (*name < '0' || *name > '9') return 0;
+    v = v * 10 + (*name - '0');
+  }
+  return v;
+}
+
+// Calls f(pid) for every numeric entry of dir, with getdents64 into buf (no
+// DIR*: opendir allocates).
+template <typename F>
+void for_each_pid_entry(const char* dir, std::vector<char>& buf, F&& f) {
+  int fd = ::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, fd, buf.data(), buf.size());
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<Dirent64*>(buf.data() + off);
+      if (pid_t pid = to_pid(d->d_name)) f(pid);
+      off += d->d_reclen;
+    }
+  }
+  ::close(fd);
+}
+
+}  // namespace
+
+bool needs_detail(const TaskSample& t) {
+  if (t.kernel_thread() || t.state == 'Z' || t.state == 'X') return false;
+  return t.state == 'D' || t.dying() || t.exiting();
+}
+
+Sampler::Sampler(std::string proc_root, std::size_t max_tasks, bool read_stack)
+    : proc_root_(std::move(proc_root)),
+      max_tasks_(max_tasks),
+      read_stack_(read_stack),
+      self_(::getpid()),
+      dents_proc_(64 * 1024),
+      dents_task_(16 * 1024),
+      text_(8 * 1024) {}
+
+ScanStats Sampler::scan(std::vector<TaskSample>& out) {
+  ScanStats stats;
+  std::int64_t t0 = monotonic_us();
+  out.clear();
+  if (out.capacity() < max_tasks_) out.reserve(max_tasks_);  // first scan only
+  for_each_pid_entry(proc_root_.c_str(), dents_proc_, [&](pid_t pid) { sample_process(pid, out, stats); });
+  stats.tasks = out.size();
+  stats.duration_us = monotonic_us() - t0;
+  return stats;
+}
+
+void Sampler::sample_process(pid_t pid, std::vector<TaskSample>& out, ScanStats& stats) {
+  char path[96];
+  std::snprintf(path, sizeof path, "%s/%d/stat", proc_root_.c_str(), pid);
+  long n = read_proc_file_into(path, text_.data(), text_.size() - 1);
+  if (n <= 0) return;  // gone
+  TaskSample proc;
+  if (!parse_stat(std::string_view(text_.data(), static_cast<std::size_t>(n)), proc)) return;
+  proc.tgid = pid;
+  if (proc.num_threads <= 1 || proc.kernel_thread()) {
+    // Single-threaded (or a kernel thread): the process stat is the task's.
+    if (out.size() >= max_tasks_) {
+      ++stats.dropped;
+      return;
+    }
+    if (pid != self_ && needs_detail(proc)) add_detail(proc, stats);
+    out.push_back(proc);
+    return;
+  }
+  char dir[96];
+  std::snprintf(dir, sizeof dir, "%s/%d/task", proc_root_.c_str(), pid);
+  for_each_pid_entry(dir, dents_task_, [&](pid_t tid) {
+    if (out.size() >= max_tasks_) {
+      ++stats.dropped;
+      return;
+    }
+    char tpath[128];
+    std::snprintf(tpath, sizeof tpath, "%s/%d/task/%d/stat", proc_root_.c_str(), pid, tid);
+    long m = read_proc_file_into(tpath, text_.data(), text_.size() - 1);
+    if (m <= 0) return;
+    TaskSample t;
+    if (!parse_stat(std::string_view(text_.data(), static_cast<std::size_t>(m)), t)) return;
+    t.tgid = pid;
+    t.rss_pages = proc.rss_pages;
+    t.num_threads = proc.num_threads;
+    if (pid != self_ && needs_detail(t)) add_detail(t, stats);
+    out.push_back(t);
+  });
+}
+
+void Sampler::add_detail(TaskSample& t, ScanStats& stats) {
+  ++stats.detailed;
+  char path[128];
+  std::snprintf(path, sizeof path, "%s/%d/task/%d/wchan", proc_root_.c_str(), t.tgid, t.tid);
+  long n = read_proc_file_into(path, t.wchan, sizeof t.wchan - 1);
+  t.wchan[n > 0 ? n : 0] = 0;
+  if (n <= 0 || (t.wchan[0] == '0' && t.wchan[1] == 0)) std::strcpy(t.wchan, "?");
+  t.kind = classify_symbol(t.wchan);
+  if (t.kind == StallKind::None && read_stack_ && t.state == 'D') {
+    std::snprintf(path, sizeof path, "%s/%d/task/%d/stack", proc_root_.c_str(), t.tgid, t.tid);
+    long m = read_proc_file_into(path, text_.data(), text_.size() - 1);
+    if (m > 0) t.kind = classify_stack(std::string_view(text_.data(), static_cast<std::size_t>(m)));
+  }
+  if (t.kind == StallKind::None && (t.dying() || t.exiting())) t.kind = StallKind::Exit;
+}
+
+}  // namespace oomlab::watchdog
