@@ -86,7 +86,13 @@ struct stall_reclaim_task {
   __s32 cur_order;
 };
 
-/* A task waiting for an mmap lock now, keyed by tid. */
+/* Waiters live in a direct-mapped array (slot = tid % STALL_WAITER_SLOTS)
+ * that user space mmaps: no hash update/delete on the ~500k events/s path,
+ * and a snapshot is a memory scan. Two tasks waiting at the same moment with
+ * the same slot lose the older wait (rare: slots are only busy while waiting). */
+#define STALL_WAITER_SLOTS 16384
+
+/* A task waiting for an mmap lock now; the slot is free when start_ns is 0. */
 struct stall_lock_waiter {
   struct stall_task_id task;
   __u64 mm;

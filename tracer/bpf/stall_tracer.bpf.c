@@ -34,8 +34,9 @@ struct {
 } reclaim_tasks SEC(".maps");
 
 struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 16384);
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(max_entries, STALL_WAITER_SLOTS);
+  __uint(map_flags, BPF_F_MMAPABLE);
   __type(key, __u32);
   __type(value, struct stall_lock_waiter);
 } lock_waiters SEC(".maps");
@@ -61,14 +62,7 @@ struct {
   __type(value, struct stall_totals);
 } totals SEC(".maps");
 
-/* Scratch values too big for the 512-byte BPF stack. */
-struct {
-  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-  __uint(max_entries, 1);
-  __type(key, __u32);
-  __type(value, struct stall_lock_waiter);
-} waiter_scratch SEC(".maps");
-
+/* Scratch value too big for the 512-byte BPF stack. */
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, 1);
@@ -221,8 +215,8 @@ SEC("tp_btf/mmap_lock_start_locking")
 int lock_start_locking(__u64 *ctx)
 {
   __u64 mm = ctx[0];
-  __u32 zero = 0;
-  struct stall_lock_waiter *w = bpf_map_lookup_elem(&waiter_scratch, &zero);
+  __u32 slot = (__u32)bpf_get_current_pid_tgid() % STALL_WAITER_SLOTS;
+  struct stall_lock_waiter *w = bpf_map_lookup_elem(&lock_waiters, &slot);
   if (!w)
     return 0;
   current_id(&w->task);
@@ -234,8 +228,7 @@ int lock_start_locking(__u64 *ctx)
     w->holders = s->holders;
   else
     __builtin_memset(&w->holders, 0, sizeof(w->holders));
-  w->start_ns = bpf_ktime_get_ns();
-  bpf_map_update_elem(&lock_waiters, &w->task.tid, w, BPF_ANY);
+  w->start_ns = bpf_ktime_get_ns(); /* last: marks the slot busy */
   return 0;
 }
 
@@ -274,8 +267,9 @@ int lock_acquire_returned(__u64 *ctx)
     add_holder(s, write);
 
   /* trylocks return without a start_locking: no waiter entry */
-  struct stall_lock_waiter *w = bpf_map_lookup_elem(&lock_waiters, &tid);
-  if (!w)
+  __u32 slot = tid % STALL_WAITER_SLOTS;
+  struct stall_lock_waiter *w = bpf_map_lookup_elem(&lock_waiters, &slot);
+  if (!w || !w->start_ns || w->task.tid != tid)
     return 0;
   __u64 now = bpf_ktime_get_ns();
   __u64 wait = now - w->start_ns;
@@ -303,7 +297,7 @@ int lock_acquire_returned(__u64 *ctx)
       bpf_ringbuf_submit(e, 0);
     }
   }
-  bpf_map_delete_elem(&lock_waiters, &tid);
+  w->start_ns = 0;
   return 0;
 }
 

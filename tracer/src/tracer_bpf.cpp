@@ -9,6 +9,7 @@
 #include <cstdarg>
 #include <cstring>
 #include <map>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "kernel_btf.hpp"
@@ -94,10 +95,15 @@ struct Tracer::Impl {
   const std::function<void(const Event&)>* sink = nullptr;
   std::size_t delivered = 0;
   std::int64_t opened_ns = 0;
+  // The waiter slots, mapped read-only from the BPF array.
+  const stall_lock_waiter* waiters = nullptr;
+  static constexpr std::size_t kWaitersBytes = sizeof(stall_lock_waiter) * STALL_WAITER_SLOTS;
 
   ~Impl() { close(); }
 
   void close() {
+    if (waiters) munmap(const_cast<stall_lock_waiter*>(waiters), kWaitersBytes);
+    waiters = nullptr;
     for (auto* l : lock_links) bpf_link__destroy(l);
     for (auto* l : links) bpf_link__destroy(l);
     lock_links.clear();
@@ -187,6 +193,13 @@ bool Tracer::Impl::open(const TracerOptions& options) {
     }
     links.push_back(link);
   }
+  void* slots = mmap(nullptr, kWaitersBytes, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.lock_waiters), 0);
+  if (slots == MAP_FAILED) {
+    error = std::string("cannot map the lock waiter slots: ") + std::strerror(errno);
+    close();
+    return false;
+  }
+  waiters = static_cast<const stall_lock_waiter*>(slots);
   rb = ring_buffer__new(bpf_map__fd(skel->maps.events), &Impl::on_record, this, nullptr);
   if (!rb) {
     error = std::string("cannot create ring buffer: ") + std::strerror(errno);
@@ -237,9 +250,9 @@ void Tracer::detach_lock_tracing() {
   if (!impl_->skel) return;
   // Waits and holders go stale while detached: start clean next time.
   int waiters = bpf_map__fd(impl_->skel->maps.lock_waiters), mms = bpf_map__fd(impl_->skel->maps.mm_states);
-  std::vector<__u32> tids;
-  for_each_entry<__u32, stall_lock_waiter>(waiters, [&](__u32 k, const stall_lock_waiter&) { tids.push_back(k); });
-  for (auto k : tids) bpf_map_delete_elem(waiters, &k);
+  const stall_lock_waiter free_slot{};
+  for (__u32 slot = 0; slot < STALL_WAITER_SLOTS; slot++)
+    if (impl_->waiters[slot].start_ns) bpf_map_update_elem(waiters, &slot, &free_slot, BPF_ANY);
   std::vector<__u64> keys;
   for_each_entry<__u64, stall_mm_state>(mms, [&](__u64 k, const stall_mm_state&) { keys.push_back(k); });
   for (auto k : keys) bpf_map_delete_elem(mms, &k);
@@ -296,13 +309,17 @@ Snapshot Tracer::snapshot() const {
   std::sort(s.mms.begin(), s.mms.end(), [](auto& a, auto& b) {
     return a.wait_total[0] + a.wait_total[1] > b.wait_total[0] + b.wait_total[1];
   });
-  for_each_entry<__u32, stall_lock_waiter>(bpf_map__fd(maps.lock_waiters), [&](__u32, const stall_lock_waiter& w) {
+  for (__u32 slot = 0; slot < STALL_WAITER_SLOTS; slot++) {
+    if (!impl_->waiters[slot].start_ns) continue;
+    stall_lock_waiter w;  // copy first: BPF rewrites the slot under us
+    std::memcpy(&w, &impl_->waiters[slot], sizeof w);
+    if (!w.start_ns || static_cast<std::int64_t>(w.start_ns) > s.taken_ns) continue;
     auto it = mm_states.find(w.mm);
     // Holders now when any are known, else those at the start of the wait.
     const stall_holders* now = it != mm_states.end() && (it->second.holders.writer.tid || it->second.holders.nreaders > 0)
                                    ? &it->second.holders : nullptr;
     s.lock_waits.push_back(to_ongoing_wait(w, now, s.taken_ns));
-  });
+  }
   std::sort(s.lock_waits.begin(), s.lock_waits.end(), [](auto& a, auto& b) { return a.wait > b.wait; });
 
   for (const auto& [pid, v] : impl_->victims) s.victims.push_back(v);
