@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 
 #include "livelock.hpp"
 #include "state.hpp"
@@ -18,6 +19,15 @@ bool after(const Where& w, const Where& ref, double min_delta) {
   if (w.line <= ref.line) return false;
   if (!w.ts || !ref.ts) return true;   // no clock: order of lines is all we have
   return *w.ts - *ref.ts >= min_delta;
+}
+
+// "700ms" -> 700; "-1ms" (not observed) and garbage -> nullopt.
+std::optional<long> text_ms(const std::string& v) {
+  if (v.empty() || v[0] == '-') return std::nullopt;
+  char* end = nullptr;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (end == v.c_str() || n < 0) return std::nullopt;
+  return n;
 }
 
 std::string fmt_s(double s) {
@@ -108,7 +118,7 @@ Finding livelock_finding(State& st, const OomEvent& e, const Task* victim_task, 
   if (stuck > 0) f.details.emplace_back("victim_stuck_s", stuck);
   if (!lock.empty()) {
     f.title = "OOM livelock: " + v.comm + "(" + std::to_string(v.pid) + ") waits for " + lock + " " + mode +
-              (where.empty() ? "" : " in " + where);
+              (where.empty() ? "" : " in " + title_func(where));
   } else {
     f.title = "OOM livelock: victim " + v.comm + "(" + std::to_string(v.pid) + ") did not exit" +
               (stuck > 0 ? " for " + fmt_s(stuck) + " s" : "");
@@ -118,7 +128,42 @@ Finding livelock_finding(State& st, const OomEvent& e, const Task* victim_task, 
 
 }  // namespace
 
+namespace {
+
+std::string field(const WatchdogAction& a, std::string_view key) {
+  for (const auto& [k, v] : a.fields)
+    if (k == key) return v;
+  return {};
+}
+
+// oomlab-watchdog's own kills: "killed: pid=N comm=C kill_to_exit=Nms kill_to_freed=Nms".
+void watchdog_kills(State& st, std::vector<Finding>& out) {
+  for (const WatchdogAction& a : st.report.watchdog_actions) {
+    if (a.action != "killed") continue;
+    auto freed = text_ms(field(a, "kill_to_freed"));
+    Finding f;
+    f.first = f.last = a.at;
+    f.evidence = {a.at.line};
+    int pid = std::atoi(field(a, "pid").c_str());
+    std::string who = field(a, "comm") + "(" + std::to_string(pid) + ")";
+    f.tasks.push_back({pid, field(a, "comm"), "victim", '?', "", ""});
+    if (freed) {
+      f.klass = VerdictClass::oom_resolved;
+      f.title = "oomlab-watchdog kill of " + who + " freed memory in " + std::to_string(*freed) + " ms";
+      f.details.emplace_back("resolved_ms", static_cast<double>(*freed));
+    } else {
+      f.klass = VerdictClass::oom_reaper_failed;
+      f.title = "oomlab-watchdog kill of " + who + " did not free memory";
+    }
+    f.details.emplace_back("resolved_by", std::string("oomlab-watchdog"));
+    out.push_back(std::move(f));
+  }
+}
+
+}  // namespace
+
 void oom_findings(State& st, std::vector<Finding>& out) {
+  watchdog_kills(st, out);
   auto& events = st.report.oom_events;
   const double thr = st.opt.victim_threshold_s;
   for (std::size_t i = 0; i < events.size(); ++i) {

@@ -12,17 +12,30 @@ namespace oomlab::analyzer {
 namespace {
 
 // Moments the OOM killer (or oomlab-watchdog) acted: they end a silent hang.
-std::vector<Where> oom_activity(const State& st, std::string_view source) {
-  std::vector<Where> w;
+struct Activity {
+  Where at;
+  const char* what;
+};
+
+std::vector<Activity> oom_activity(const State& st, std::string_view source) {
+  std::vector<Activity> w;
   for (const OomEvent& e : st.report.oom_events) {
-    w.push_back(e.invoked ? *e.invoked : e.first);
-    if (e.killed) w.push_back(*e.killed);
+    w.push_back({e.invoked ? *e.invoked : e.first, "oom_kill"});
+    if (e.killed) w.push_back({*e.killed, "oom_kill"});
   }
   if (source == "oomlab-watchdog")
     for (const WatchdogAction& a : st.report.watchdog_actions)
-      if (a.action == "kill") w.push_back(a.at);
-  std::sort(w.begin(), w.end(), [](const Where& a, const Where& b) { return a.line < b.line; });
+      if (a.action == "kill") w.push_back({a.at, "watchdog_kill"});
+  std::sort(w.begin(), w.end(), [](const Activity& a, const Activity& b) { return a.at.line < b.at.line; });
   return w;
+}
+
+const char* describe(const std::string& ended_by) {
+  if (ended_by == "oom_kill") return "ended by an OOM kill";
+  if (ended_by == "watchdog_kill") return "ended by an oomlab-watchdog kill";
+  if (ended_by == "oom_victim") return "OOM victim present";
+  if (ended_by == "recovered") return "recovered";
+  return "until the log ends";
 }
 
 struct Episode {
@@ -49,11 +62,12 @@ Finding to_finding(const State& st, const Episode& ep) {
   if (ep.end && f.evidence.size() < st.opt.limits.evidence) f.evidence.push_back(ep.end->line);
   char buf[200];
   if (silent)
-    std::snprintf(buf, sizeof buf, "silent hang: %d -> %d tasks stalling in memory allocation for %.0f s without an OOM kill",
-                  first.stalling, max_stalling, duration);
+    std::snprintf(buf, sizeof buf, "silent hang: %d -> %d tasks stalling in memory allocation for %.0f s without an OOM kill%s",
+                  first.stalling, max_stalling, duration,
+                  ep.ended_by == "watchdog_kill" ? " (until oomlab-watchdog killed)" : "");
   else
-    std::snprintf(buf, sizeof buf, "allocation stall: %d tasks stalling for %.0f s, ended by %s", max_stalling, duration,
-                  ep.ended_by.c_str());
+    std::snprintf(buf, sizeof buf, "allocation stall: up to %d task(s) stalling for %.0f s, %s", max_stalling, duration,
+                  describe(ep.ended_by));
   f.title = buf;
   f.details.emplace_back("source", first.source);
   f.details.emplace_back("stalling_first", static_cast<std::int64_t>(first.stalling));
@@ -68,7 +82,7 @@ Finding to_finding(const State& st, const Episode& ep) {
 }
 
 void series_findings(const State& st, std::string_view source, std::vector<Finding>& out) {
-  const std::vector<Where> activity = oom_activity(st, source);
+  const std::vector<Activity> activity = oom_activity(st, source);
   std::optional<Episode> ep;
   std::uint64_t prev_line = 0;
   auto close = [&](std::optional<Where> end, std::string by) {
@@ -82,8 +96,8 @@ void series_findings(const State& st, std::string_view source, std::vector<Findi
     if (s.source != source) continue;
     if (ep) {   // OOM activity since the previous sample ends the episode
       auto it = std::find_if(activity.begin(), activity.end(),
-                             [&](const Where& w) { return w.line > prev_line && w.line < s.at.line; });
-      if (it != activity.end()) close(*it, "oom_kill");
+                             [&](const Activity& a) { return a.at.line > prev_line && a.at.line < s.at.line; });
+      if (it != activity.end()) close(it->at, it->what);
     }
     prev_line = s.at.line;
     const bool stalled = s.stalling > 0;
@@ -94,8 +108,8 @@ void series_findings(const State& st, std::string_view source, std::vector<Findi
     else if (stalled && quiet) ep = Episode{{&s}, std::nullopt, "end_of_log"};
   }
   if (ep) {
-    auto it = std::find_if(activity.begin(), activity.end(), [&](const Where& w) { return w.line > prev_line; });
-    if (it != activity.end()) close(*it, "oom_kill");
+    auto it = std::find_if(activity.begin(), activity.end(), [&](const Activity& a) { return a.at.line > prev_line; });
+    if (it != activity.end()) close(it->at, it->what);
     else close(std::nullopt, "end_of_log");
   }
 }

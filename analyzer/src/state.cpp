@@ -51,7 +51,7 @@ Task* State::task_by_pid(int pid) {
 }
 
 Task* State::begin_task(const Line& l, Task t) {
-  t.at = Where{l.no, l.ts};
+  t.at = t.last = Where{l.no, l.ts};
   std::size_t idx;
   if (auto it = task_index_.find(t.pid); it != task_index_.end()) {
     idx = it->second;
@@ -108,13 +108,15 @@ void State::end_all_traces() {
   table_active = false;
 }
 
-void State::add_frame(TraceCtx& c, Frame f) {
+void State::add_frame(TraceCtx& c, const Line& l, Frame f) {
   if (c.sink == TraceCtx::Sink::task) {
     Task& t = report.tasks[c.idx];
+    t.last = Where{l.no, l.ts};
     if (t.frames.size() < opt.limits.frames_per_task) t.frames.push_back(std::move(f));
     else t.frames_truncated = true;
   } else if (c.sink == TraceCtx::Sink::report) {
     RawReport& r = reports[c.idx];
+    r.last = Where{l.no, l.ts};
     if (!r.frames_closed && r.frames.size() < opt.limits.frames_per_task) r.frames.push_back(std::move(f));
   }
 }

@@ -77,7 +77,7 @@ class State {
   // Trace contexts ----------------------------------------------------------
   TraceCtx& ctx(std::string_view caller);
   void end_all_traces();
-  void add_frame(TraceCtx& c, Frame f);
+  void add_frame(TraceCtx& c, const Line& l, Frame f);
 
   template <class T>
   bool push_capped(std::vector<T>& v, T item, std::size_t cap, std::uint64_t& dropped) {

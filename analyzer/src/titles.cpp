@@ -40,6 +40,8 @@ constexpr std::string_view kGenericPrefixes[] = {
     "hrtimer_", "__hrtimer_", "tick_", "update_process_times", "irq_exit", "__irq_exit", "do_softirq",
     "__do_softirq", "handle_softirqs", "run_timer_softirq", "call_timer_fn", "__run_timers", "__sanitizer_",
     "memcpy", "memset", "memmove", "strlen", "strcmp", "strncpy", "__memcpy", "__memset",
+    "__might_fault", "might_fault", "__might_sleep", "___might_sleep", "__might_resched", "_copy_to_user",
+    "_copy_from_user", "copy_user_", "handle_overflow", "handle_null_ptr_deref", "handle_object_size_mismatch",
 };
 
 // Functions whose prefix is generic but which are real places.
@@ -53,7 +55,9 @@ constexpr std::string_view kAllocatorPrefixes[] = {
     "alloc_slab_page", "kmalloc_order", "kmalloc_large", "vmalloc", "__vmalloc", "get_page_from_freelist",
     "alloc_page_interleave", "__folio_alloc", "folio_alloc", "vma_alloc_folio", "try_charge", "mem_cgroup_",
     "__mem_cgroup_", "charge_memcg", "throttle_direct_reclaim", "congestion_wait", "wait_iff_congested",
-    "compact_", "__alloc_pages_slowpath",
+    "compact_", "__alloc_pages_slowpath", "kmem_getpages", "fallback_alloc", "cache_grow", "cache_alloc_refill",
+    "____cache_alloc", "__do_cache_alloc", "__alloc_skb", "alloc_skb", "__netdev_alloc_skb", "netdev_alloc_skb",
+    "__napi_alloc_skb", "page_frag_alloc", "__page_frag_alloc", "pagecache_get_page", "__filemap_get_folio",
 };
 
 }  // namespace
@@ -84,6 +88,12 @@ std::string first_meaningful(const std::vector<Frame>& frames, std::size_t from,
   return {};
 }
 
+std::string title_func(std::string_view f) {
+  // GCC clones: "shrink_slab.part.47", "oom_kill_process.cold", "__alloc_pages_slowpath.constprop.0".
+  std::size_t dot = f.find('.');
+  return std::string(dot == std::string_view::npos || dot == 0 ? f : f.substr(0, dot));
+}
+
 std::string report_title(const RawReport& r, const std::vector<Task>& tasks) {
   if (!r.fixed_title.empty()) return r.fixed_title;
   const std::vector<Frame>& frames = r.task_idx && *r.task_idx < tasks.size() ? tasks[*r.task_idx].frames : r.frames;
@@ -96,7 +106,7 @@ std::string report_title(const RawReport& r, const std::vector<Task>& tasks) {
   if (func.empty()) func = first_meaningful(frames, 0, alloc_failure);
   if (func.empty() && !r.func.empty()) func = r.func;
   if (func.empty()) return r.head;
-  return r.head + " in " + func;
+  return r.head + " in " + title_func(func);
 }
 
 }  // namespace oomlab::analyzer

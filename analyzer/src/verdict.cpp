@@ -42,6 +42,7 @@ void build_verdict(State& st) {
         t.state = dumped.state;
         t.where = first_meaningful(dumped.frames);
         t.role = "blocked";
+        if (dumped.last.line > f.last.line) f.last = dumped.last;
       }
       f.tasks.push_back(std::move(t));
     }

@@ -210,8 +210,14 @@ bool warning(State& st, const Line& l) {
       std::string_view tail = m.substr(m.rfind(' ') + 1);
       if (text::ends_with(tail, "()")) r.func.assign(tail.substr(0, tail.size() - 2));
     }
+    // "at FILE:LINE FUNC()" (2.6/3.x), "CPU: N PID: N at FILE:LINE FUNC+.." (3.x..6.x),
+    // "FILE:LINE at FUNC+.., CPU#N: COMM/PID" (6.16+).
     std::size_t at = m.find(" at ");
-    std::string_view loc = starts_with(m, "at ") ? text::token_at(m, 3) : at != std::string_view::npos ? text::token_at(m, at + 4) : std::string_view{};
+    std::string_view first = text::token_at(m, 0);
+    std::string_view loc = text::contains(first, ".c:") || text::contains(first, ".h:") ? first
+                           : starts_with(m, "at ")           ? text::token_at(m, 3)
+                           : at != std::string_view::npos    ? text::token_at(m, at + 4)
+                                                             : std::string_view{};
     if (!loc.empty()) r.details.emplace_back("location", std::string(loc));
   }
   st.begin_report(l, std::move(r));
@@ -283,7 +289,17 @@ bool cpu_line(State& st, const Line& l) {
 
 bool rip_line(State& st, const Line& l) {   // "RIP: 0010:func+0x1/0x2", "IP: [<..>] func+0x1/0x2", "pc : func+.."
   RawReport* r = st.current_report(l);
-  if (r && r->rip.empty()) r->rip = symbol_in(l.msg);
+  if (!r) return true;
+  std::string func = symbol_in(l.msg);
+  if (r->rip.empty()) r->rip = func;
+  // Inside a trace, after "</IRQ>": the interrupted function itself (RCU
+  // stalls and lockups name it), as reliable as a frame can be.
+  TraceCtx& c = st.ctx(l.caller);
+  if (!func.empty() && c.in_trace && r->saw_irq_end) {
+    Frame f;
+    f.func = std::move(func);
+    st.add_frame(c, l, std::move(f));
+  }
   return true;
 }
 

@@ -16,6 +16,8 @@
 
 namespace oomlab::analyzer {
 
+bool parse_frame_text(std::string_view m, Frame& f);
+
 namespace {
 
 using text::starts_with;
@@ -145,6 +147,10 @@ bool irq_marker(State& st, const Line& l) {
     r.frames_after_irq = r.frames.size();
   }
   c.in_trace = true;
+  // 3.x/4.x print the first frame on the marker's line: " <IRQ>  [<ffffffff810b8ec5>] ? func+0x1/0x2".
+  std::size_t f = l.msg.find("[<");
+  Frame frame;
+  if (f != std::string_view::npos && parse_frame_text(l.msg.substr(f), frame)) st.add_frame(c, l, std::move(frame));
   return true;
 }
 
@@ -160,7 +166,7 @@ bool new_task_header(State& st, const Line& l) {
 
 constexpr Pattern kPatterns[] = {
     {"call-trace", "Call Trace:", Pattern::Anchor::start, call_trace},
-    {"task-marker", "<TASK>", Pattern::Anchor::start, call_trace},
+    {"task-marker", "<TASK>", Pattern::Anchor::start, irq_marker},
     {"task-end", "</TASK>", Pattern::Anchor::start, irq_marker},
     {"irq-start", "<IRQ>", Pattern::Anchor::start, irq_marker},
     {"irq-end", "</IRQ>", Pattern::Anchor::start, irq_marker},
@@ -199,7 +205,7 @@ bool try_frame(State& st, const Line& l) {
   if (!c.in_trace && !starts_with(m, "[<")) return false;
   c.in_trace = true;
   c.last_line = l.no;
-  st.add_frame(c, std::move(f));
+  st.add_frame(c, l, std::move(f));
   return true;
 }
 

@@ -41,6 +41,7 @@ struct Task {
   std::string flags;      // "0x00100084"
   std::string source;     // "sysrq", "hung_task", "crash"
   Where at;
+  Where last;             // last line of its dump (header or last frame)
   std::vector<Frame> frames;
   bool frames_truncated = false;
 };
