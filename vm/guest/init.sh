@@ -65,8 +65,9 @@ watchdog=
 if [ "$OOMLAB_WATCHDOG" = 1 ]; then
   if command -v oomlab-watchdog >/dev/null; then
     eval "set -- $OOMLAB_WATCHDOG_ARGS"
-    # Straight to the console: its MemAlloc lines belong next to the kernel's.
-    oomlab-watchdog "$@" &
+    # Its reports go to the kernel log (--kmsg-write), so they reach the
+    # console between the kernel's own lines, where the analyzer reads them.
+    oomlab-watchdog --kmsg-write "$@" > /tmp/watchdog.log 2>&1 &
     watchdog=$!
     say "oomlab-watchdog started, pid $watchdog"
     sleep 1
@@ -102,7 +103,13 @@ case "$OOMLAB_MODE" in
   *) say "unknown job mode '$OOMLAB_MODE'"; rc=2 ;;
 esac
 
-[ -n "$watchdog" ] && { kill "$watchdog"; wait "$watchdog"; }
+if [ -n "$watchdog" ]; then
+  if kill -0 "$watchdog" 2>/dev/null; then
+    kill "$watchdog"; wait "$watchdog"
+  else
+    wait "$watchdog"; say "oomlab-watchdog exited early (status $?):"; tail -n 20 /tmp/watchdog.log
+  fi
+fi
 kill "$heartbeat" 2>/dev/null
 # Keep kernel messages off the console while the report is printed, so they
 # cannot split a line of it.

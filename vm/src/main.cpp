@@ -115,12 +115,33 @@ std::string outcome_of(const SessionResult& s, const GuestOutput& g) {
   return "guest_died";  // qemu exited without the guest finishing: panic, reboot
 }
 
-int run(const RunOptions& o) {
+// The scenario's entry in `oomlab-repro list --json`: checks the name on the
+// host (no VM boot for a typo) and says whether it needs a disk.
+json scenario_entry(const std::string& bin_dir, const std::string& scenario) {
+  ProcessSpec spec({bin_dir + "/oomlab-repro", "list", "--json"});
+  spec.timeout = std::chrono::seconds(30);
+  ProcessResult r = run_process(spec);
+  json list = json::parse(r.out, nullptr, false);
+  if (r.exit_code != 0 || !list.is_array())
+    throw Failure{kExitEnvironment, "oomlab-repro list --json failed: " + r.err.substr(0, r.err.find('\n'))};
+  std::string names;
+  for (const auto& e : list) {
+    if (e.value("name", "") == scenario) return e;
+    names += (names.empty() ? "" : ", ") + e.value("name", "");
+  }
+  throw Failure{kExitUsage, "unknown scenario '" + scenario + "' (oomlab-repro list: " + names + ")"};
+}
+
+int run(RunOptions o) {
   std::string bin_dir = o.bin_dir.empty() ? self_exe_dir() : o.bin_dir;
   std::string qemu = find_qemu();
   if (qemu.empty()) throw Failure{kExitEnvironment, "qemu-system-x86_64 not found in PATH: apt-get install qemu-system-x86"};
   if (!o.scenario.empty() && !fs::is_regular_file(bin_dir + "/oomlab-repro"))
     throw Failure{kExitUsage, "oomlab-repro is not built in " + bin_dir + " (build the oomlab-repro target, or use --guest-cmd)"};
+  if (!o.scenario.empty() && !o.disk && scenario_entry(bin_dir, o.scenario).value("needs_disk", false)) {
+    log(o.scenario + " needs reclaimable page cache: attaching an ext4 disk (--disk)");
+    o.disk = true;
+  }
 
   Kernel kernel = get_kernel(o);
   log("kernel " + (kernel.package.empty() ? kernel.vmlinuz : kernel.package) + " (" +
