@@ -64,6 +64,8 @@ KernelLogWatch::~KernelLogWatch() = default;
 
 std::uint64_t KernelLogWatch::dropped() const { return dropped_ + reader_->lost(); }
 
+int KernelLogWatch::fd() const { return reader_->fd(); }
+
 bool KernelLogWatch::ok() const { return reader_->ok(); }
 
 std::string KernelLogWatch::status() const { return ok() ? "ok" : "unavailable: " + reader_->error(); }
@@ -79,7 +81,7 @@ void KernelLogWatch::poll(const std::set<pid_t>& our_pids) {
       if (r->message.find("Kill process ") != std::string::npos) continue;  // the choice, not the kill
       bool ours = group_victims_.count(k->pid) || (group_.empty() && our_pids.count(k->pid));
       if (!ours) continue;
-      kills_.push_back({t_ms, k->pid, k->comm, k->anon_rss_kb, "kmsg", std::nullopt});
+      kills_.push_back({t_ms, k->pid, k->comm, k->anon_rss_kb, "kmsg", std::nullopt, std::nullopt});
     }
   }
 }

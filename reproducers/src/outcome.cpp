@@ -55,19 +55,29 @@ std::vector<Stall> find_stalls(const std::vector<Sample>& samples) {
   return stalls;
 }
 
+std::uint64_t freed_threshold_bytes(const OomKill& k, std::optional<std::uint64_t> limit_bytes) {
+  std::uint64_t drop = k.anon_rss_kb ? k.anon_rss_kb * 1024 / 2 : limit_bytes.value_or(0) / 10;
+  return drop ? drop : 1u << 20;
+}
+
 void measure_kill_latency(const std::vector<Sample>& samples, std::vector<OomKill>& kills) {
   for (OomKill& k : kills) {
     k.freed_ms.reset();
+    if (k.freed_at_ms) {
+      k.freed_ms = std::max<std::int64_t>(0, *k.freed_at_ms - k.t_ms);
+      continue;
+    }
     // Usage just before the kill: the last sample at or before it.
     const Sample* before = nullptr;
     for (const Sample& s : samples)
       if (s.t_ms <= k.t_ms) before = &s;
     if (!before) continue;
-    std::uint64_t drop = k.anon_rss_kb ? k.anon_rss_kb * 1024 / 2 : before->limit_bytes.value_or(0) / 10;
-    if (drop == 0) drop = 1u << 20;
+    const std::uint64_t drop = freed_threshold_bytes(k, before->limit_bytes);
+    // A group OOM happens at the limit, whatever the last sample saw.
+    const std::uint64_t base = std::max(before->usage_bytes, before->limit_bytes.value_or(0));
     for (const Sample& s : samples) {
       if (s.t_ms <= k.t_ms) continue;
-      if (s.usage_bytes + drop <= before->usage_bytes) {
+      if (s.usage_bytes + drop <= base) {
         k.freed_ms = s.t_ms - k.t_ms;
         break;
       }

@@ -45,8 +45,10 @@ struct Scale {
 };
 
 std::string chart_svg(const RunRecord& r) {
-  Scale sc{std::max<double>(1, r.config.duration.count()), 1};
-  if (!r.samples.empty()) sc.t_max_ms = std::max<double>(sc.t_max_ms, static_cast<double>(r.samples.back().t_ms));
+  // The time axis ends with the run (earlier than --duration when the
+  // workload finished or the run was interrupted).
+  Scale sc{r.samples.empty() ? static_cast<double>(r.config.duration.count()) : static_cast<double>(r.samples.back().t_ms), 1};
+  sc.t_max_ms = std::max(sc.t_max_ms, 100.0);
   for (const Sample& s : r.samples) {
     sc.mem_max = std::max(sc.mem_max, static_cast<double>(s.usage_bytes));
     if (s.limit_bytes) sc.mem_max = std::max(sc.mem_max, static_cast<double>(*s.limit_bytes));

@@ -50,6 +50,7 @@ nlohmann::json report_to_json(const RunRecord& r) {
                      {"comm", k.comm},
                      {"anon_rss_kb", k.anon_rss_kb},
                      {"freed_ms", opt(k.freed_ms)},
+                     {"freed_at_ms", opt(k.freed_at_ms)},
                      {"source", k.source}});
   nlohmann::json timeline = nlohmann::json::array();
   for (const Sample& s : r.samples) timeline.push_back(sample_json(s));

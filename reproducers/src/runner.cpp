@@ -4,6 +4,7 @@
 // workload's mmap lock.
 #include "oomlab/repro/runner.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <poll.h>
 #include <set>
 #include <sys/prctl.h>
 #include <sys/utsname.h>
@@ -64,14 +66,6 @@ void install_handlers() {
   signal(SIGPIPE, SIG_IGN);
 }
 
-void sleep_until_us(std::int64_t deadline_us) {
-  for (;;) {
-    std::int64_t left = deadline_us - monotonic_us();
-    if (left <= 0 || g_stop_signal) return;
-    timespec ts{static_cast<time_t>(left / 1000000), static_cast<long>(left % 1000000) * 1000};
-    if (nanosleep(&ts, nullptr) == 0) return;
-  }
-}
 
 std::vector<pid_t> tids_of(pid_t pid) {
   std::vector<pid_t> out;
@@ -81,6 +75,41 @@ std::vector<pid_t> tids_of(pid_t pid) {
     if (v > 0) out.push_back(static_cast<pid_t>(v));
   }
   return out;
+}
+
+// Our children right now (the runner is a subreaper, so orphaned descendants
+// of the workload show up here), except the guardian.
+std::vector<pid_t> children_of_self() {
+  std::vector<pid_t> out;
+  const pid_t self = getpid();
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator("/proc", ec)) {
+    long pid = std::strtol(e.path().filename().c_str(), nullptr, 10);
+    if (pid <= 0 || pid == cgroups::guardian_pid()) continue;
+    auto stat = read_proc_file("/proc/" + std::to_string(pid) + "/stat", 512);
+    if (!stat) continue;
+    std::size_t close = stat->rfind(')');
+    if (close == std::string::npos || close + 4 >= stat->size()) continue;
+    if (std::strtol(stat->c_str() + close + 4, nullptr, 10) == self) out.push_back(static_cast<pid_t>(pid));
+  }
+  return out;
+}
+
+// Without a cgroup there is no list of the workload's tasks: kill the
+// process group, then every child, reap, and repeat - killed parents hand
+// their own children to us (subreaper) - until none is left.
+bool kill_descendants(pid_t workload, std::chrono::milliseconds timeout) {
+  kill(-workload, SIGKILL);
+  const std::int64_t deadline = monotonic_ms() + timeout.count();
+  for (;;) {
+    auto children = children_of_self();
+    for (pid_t c : children) kill(c, SIGKILL);
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    if (children.empty()) return true;
+    if (monotonic_ms() >= deadline) return false;
+    usleep(5000);
+  }
 }
 
 std::string describe_status(int status) {
@@ -109,6 +138,53 @@ struct Observer {
   std::int64_t t0_us;
   std::set<pid_t> seen_pids;
 
+  std::uint64_t usage_now() const {
+    if (group) return group->usage_bytes();
+    auto statm = read_proc_file("/proc/" + std::to_string(workload) + "/statm").value_or("0 0");
+    return std::strtoull(statm.c_str() + statm.find(' ') + 1, nullptr, 10) *
+           static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+  }
+
+  // Waits for the next sample time. Kernel log lines wake it up: when one is
+  // an OOM kill of ours, usage is polled every millisecond until the kill
+  // has freed memory, so kill-to-freed is measured to the millisecond
+  // instead of to the sampling period.
+  void wait_until(std::int64_t deadline_us, KernelLogWatch& klog, std::uint64_t usage_before) {
+    for (;;) {
+      const std::int64_t now = monotonic_us();
+      if (now >= deadline_us || g_stop_signal) return;
+      bool watching = false;
+      for (std::size_t i = 0; i < klog.kills().size(); ++i) {
+        OomKill& k = klog.kills()[i];
+        if (k.freed_at_ms || (now - t0_us) / 1000 - k.t_ms > 60'000) continue;
+        watching = true;
+        if (usage_now() + cgroups_freed_threshold(k) <= kill_usage(i, usage_before))
+          k.freed_at_ms = (monotonic_us() - t0_us) / 1000;
+      }
+      const int timeout_ms = watching ? 1 : static_cast<int>((deadline_us - now + 999) / 1000);
+      pollfd pfd{klog.fd(), POLLIN, 0};
+      if (klog.fd() < 0) {
+        timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+        nanosleep(&ts, nullptr);
+      } else if (poll(&pfd, 1, timeout_ms) > 0) {
+        klog.poll(seen_pids);
+      }
+    }
+  }
+
+  // Usage when kill i was first seen (memorised so later waits compare with
+  // the same base).
+  std::uint64_t kill_usage(std::size_t i, std::uint64_t usage_before) {
+    // A group OOM happens at the limit: that is the base when there is one.
+    std::uint64_t base = std::max(usage_before, group ? group->limit_bytes().value_or(0) : 0);
+    while (usage_at_kill.size() <= i) usage_at_kill.push_back(base);
+    return usage_at_kill[i];
+  }
+  std::uint64_t cgroups_freed_threshold(const OomKill& k) const {
+    return freed_threshold_bytes(k, group ? group->limit_bytes() : std::nullopt);
+  }
+  std::vector<std::uint64_t> usage_at_kill;
+
   Sample take(const Sample* previous, int kills_so_far) {
     Sample s;
     const std::int64_t now = monotonic_us();
@@ -121,9 +197,7 @@ struct Observer {
       s.processes = static_cast<int>(group->pids().size());
       tids = group->threads();
     } else {
-      auto statm = read_proc_file("/proc/" + std::to_string(workload) + "/statm").value_or("0 0");
-      s.usage_bytes = std::strtoull(statm.c_str() + statm.find(' ') + 1, nullptr, 10) *
-                      static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
+      s.usage_bytes = usage_now();
       tids = tids_of(workload);
       s.processes = tids.empty() ? 0 : 1;
     }
@@ -147,7 +221,7 @@ std::vector<OomKill> kills_from_events(const std::vector<Sample>& samples) {
   std::vector<OomKill> kills;
   for (std::size_t i = 1; i < samples.size(); ++i)
     for (auto n = samples[i - 1].events.oom_kill; n < samples[i].events.oom_kill; ++n)
-      kills.push_back({samples[i].t_ms, 0, "", 0, "memory.events", std::nullopt});
+      kills.push_back({samples[i].t_ms, 0, "", 0, "memory.events", std::nullopt, std::nullopt});
   return kills;
 }
 
@@ -239,7 +313,7 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
   // The hard deadline covers the run and its teardown.
   alarm(static_cast<unsigned>((config.duration + 30s).count() / 1000));
 
-  Observer obs{config, group.get(), child.pid, "", 0, {}};
+  Observer obs{config, group.get(), child.pid, "", 0, {}, {}};
   obs.psi_path = group && !group->pressure_path().empty() ? group->pressure_path() : "/proc/pressure/memory";
   if (access(obs.psi_path.c_str(), R_OK) != 0) obs.psi_path.clear();
   rec.psi_source = obs.psi_path;
@@ -255,7 +329,7 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
   std::int64_t next_us = obs.t0_us;
   for (;;) {
     next_us += config.period.count() * 1000;
-    sleep_until_us(next_us);
+    obs.wait_until(next_us, klog, rec.samples.empty() ? 0 : rec.samples.back().usage_bytes);
     klog.poll(obs.seen_pids);
     rec.samples.push_back(obs.take(rec.samples.empty() ? nullptr : &rec.samples.back(),
                                    static_cast<int>(klog.kills().size())));
@@ -285,9 +359,11 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
     rec.teardown = removed ? "complete" : "FAILED: tasks remain in " + path;
     if (removed) group.reset();
   } else {
-    kill(-child.pid, SIGKILL);
-    kill(child.pid, SIGKILL);
-    rec.teardown = "process group " + std::to_string(child.pid) + " killed (no cgroup: detached descendants are not tracked)";
+    if (workload_running && waitpid(child.pid, &workload_status, WNOHANG) == child.pid) workload_running = false;
+    bool all = kill_descendants(child.pid, 10s);
+    workload_running = false;  // reaped by kill_descendants
+    rec.teardown = all ? "complete (no cgroup: the workload's process tree was killed)"
+                       : "FAILED: descendants of the workload survived";
   }
   if (workload_running) waitpid(child.pid, &workload_status, 0);  // killed above: returns at once
   while (waitpid(-1, nullptr, WNOHANG) > 0) {

@@ -38,12 +38,14 @@ class KernelLogWatch {
   ~KernelLogWatch();
   bool ok() const;
   std::string status() const;  // "ok" or why not
+  int fd() const;              // pollable (POLLIN) when records are pending; -1 if !ok()
 
   // Reads every pending record. A kill counts as ours when the kernel names
   // the group, or (no group) when the victim is one of `our_pids`.
   void poll(const std::set<pid_t>& our_pids);
 
   const std::vector<KernelLine>& lines() const { return lines_; }
+  std::vector<OomKill>& kills() { return kills_; }
   const std::vector<OomKill>& kills() const { return kills_; }
   std::uint64_t dropped() const;  // not kept (over the bound) or overwritten before read
 

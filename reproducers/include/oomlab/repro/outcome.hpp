@@ -47,7 +47,9 @@ inline constexpr double kStalledShare = 0.5;
 bool sample_stalled(const Sample& s, const Sample* previous);
 std::vector<Stall> find_stalls(const std::vector<Sample>& samples);
 
-// Fills OomKill::freed_ms from the samples.
+// Fills OomKill::freed_ms from freed_at_ms, or else from the samples.
+// The usage drop that counts as "freed" for a kill (see OomKill).
+std::uint64_t freed_threshold_bytes(const OomKill& k, std::optional<std::uint64_t> limit_bytes);
 void measure_kill_latency(const std::vector<Sample>& samples, std::vector<OomKill>& kills);
 
 struct Outcome {

@@ -44,9 +44,13 @@ struct OomKill {
   std::string comm;
   std::uint64_t anon_rss_kb = 0;
   std::string source;         // "kmsg" or "memory.events" (no kernel log access)
-  // From the kill to the first sample where the group's usage had dropped by
-  // half the victim's anon RSS (or 10% of the limit when that is unknown).
-  // The resolution is one sampling period. nullopt: nothing was freed.
+  // When the group's usage had dropped by half the victim's anon RSS (or 10%
+  // of the limit when that is unknown), relative to the workload start. The
+  // runner wakes up on the kernel's kill line and polls usage every
+  // millisecond until then; nullopt when it did not see it that way.
+  std::optional<std::int64_t> freed_at_ms;
+  // freed_at_ms - t_ms; without freed_at_ms, from the samples (one period of
+  // resolution). nullopt: nothing was freed.
   std::optional<std::int64_t> freed_ms;
 };
 

@@ -1,0 +1,67 @@
+#include "oomlab/repro/report.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+using namespace oomlab::repro;
+using namespace std::chrono_literals;
+
+namespace {
+
+RunRecord record() {
+  RunRecord r;
+  r.config.scenario = "test-hog";
+  r.config.duration = 2s;
+  r.config.options["total"] = "64M";
+  r.cgroup_version = 1;
+  r.cgroup_layout = "hybrid";
+  for (int t = 100; t <= 2000; t += 100) {
+    Sample s;
+    s.t_ms = t;
+    s.usage_bytes = static_cast<std::uint64_t>(t) << 14;
+    s.limit_bytes = 32u << 20;
+    s.psi_some_ratio = t > 1000 ? 0.7 : 0.0;
+    s.tasks.disk = t > 1000 ? 2 : 0;
+    s.tasks.top_wait = {{"rwsem_down_read_slowpath", 2}};
+    r.samples.push_back(s);
+  }
+  r.kills.push_back({1500, 42, "<hog&>", 1000, "kmsg", 1512, 12});
+  r.kernel_log.push_back({1500, "[  1.5] Killed process 42 (<hog&>)"});
+  r.outcome = classify(r.samples, r.kills, 500ms);
+  r.exit_code = exit_code_for(r.outcome.cls);
+  return r;
+}
+
+}  // namespace
+
+TEST(Report, JsonHasTheContractFields) {
+  RunRecord r = record();
+  nlohmann::json j = report_to_json(r);
+  EXPECT_EQ(j["schema"], "oomlab.report/1");
+  EXPECT_EQ(j["scenario"], "test-hog");
+  EXPECT_EQ(j["params"]["options"]["total"], "64M");
+  EXPECT_EQ(j["timeline"].size(), 20u);
+  EXPECT_EQ(j["timeline"][15]["tasks"]["D"], 2);
+  EXPECT_EQ(j["timeline"][15]["tasks"]["top_wait"][0][0], "rwsem_down_read_slowpath");
+  EXPECT_EQ(j["oom_kills"][0]["freed_ms"], 12);
+  EXPECT_EQ(j["outcome"]["class"], std::string(outcome_name(r.outcome.cls)));
+  EXPECT_EQ(j["cgroup"]["layout"], "hybrid");
+  EXPECT_TRUE(j["verdict"].is_null());
+  EXPECT_EQ(j["kernel_log"]["lines"].size(), 1u);
+}
+
+TEST(Report, HtmlIsSelfContainedWithTheChartAndEscapesText) {
+  RunRecord r = record();
+  std::string html = render_report_html(r, nullptr);
+  EXPECT_NE(html.find("<svg id=\"timeline\""), std::string::npos);
+  EXPECT_NE(html.find("class=\"usage\""), std::string::npos);
+  EXPECT_NE(html.find("class=\"psi-some\""), std::string::npos);
+  EXPECT_NE(html.find("class=\"dstate\""), std::string::npos);
+  EXPECT_NE(html.find("class=\"kill\""), std::string::npos);
+  EXPECT_NE(html.find("class=\"stall\""), std::string::npos);
+  EXPECT_EQ(html.find("<hog&>"), std::string::npos) << "comm must be escaped";
+  EXPECT_NE(html.find("&lt;hog&amp;&gt;"), std::string::npos);
+  // Nothing fetched from elsewhere.
+  EXPECT_EQ(html.find("src=\"http"), std::string::npos);
+  EXPECT_EQ(html.find("href=\"http"), std::string::npos);
+}

@@ -1,0 +1,75 @@
+#include "oomlab/repro/run_config.hpp"
+
+#include <gtest/gtest.h>
+
+#include "test_scenarios.hpp"
+
+using namespace oomlab::repro;
+using namespace std::chrono_literals;
+
+namespace {
+ParseResult parse(std::vector<std::string> args) {
+  static auto catalogue = oomlab::repro::testing::test_catalogue();
+  return parse_run_args(args, catalogue);
+}
+}  // namespace
+
+TEST(RunConfig, DefaultsAndScenarioDefaults) {
+  auto r = parse({"test-sleep"});
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_EQ(r.config->limit_bytes, 256u << 20);
+  EXPECT_EQ(r.config->duration, 30s);
+  EXPECT_EQ(r.config->stall_threshold, 10s);
+  EXPECT_EQ(r.config->period, 100ms);
+  EXPECT_EQ(r.config->out_dir, "reports");
+  EXPECT_FALSE(r.config->json);
+  EXPECT_EQ(r.config->options.at("children"), "3");
+  EXPECT_EQ(r.config->options.at("threads"), "2");
+}
+
+TEST(RunConfig, RunnerFlagsAndScenarioOptionsInBothForms) {
+  auto r = parse({"test-sleep", "--limit", "64M", "--duration=5s", "--stall-threshold", "1500ms", "--period=50ms",
+                  "--json", "--out", "/tmp/x", "--children=7", "--threads", "0", "--unsafe-no-cgroup"});
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_EQ(r.config->limit_bytes, 64u << 20);
+  EXPECT_EQ(r.config->duration, 5s);
+  EXPECT_EQ(r.config->stall_threshold, 1500ms);
+  EXPECT_EQ(r.config->period, 50ms);
+  EXPECT_TRUE(r.config->json);
+  EXPECT_TRUE(r.config->unsafe_no_cgroup);
+  EXPECT_EQ(r.config->out_dir, "/tmp/x");
+  EXPECT_EQ(r.config->options.at("children"), "7");
+  EXPECT_EQ(r.config->options.at("threads"), "0");
+}
+
+TEST(RunConfig, HelpSkipsValidation) {
+  auto r = parse({"test-hog", "--help"});
+  ASSERT_TRUE(r.config);
+  EXPECT_TRUE(r.config->show_help);
+}
+
+TEST(RunConfig, ErrorsAreOneLineAndNameTheProblem) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string needle;
+  } cases[] = {
+      {{}, "missing scenario"},
+      {{"--limit", "1G"}, "missing scenario"},
+      {{"nope"}, "unknown scenario 'nope'"},
+      {{"test-sleep", "--bogus", "1"}, "unknown option --bogus for scenario test-sleep"},
+      {{"test-sleep", "--limit"}, "--limit needs a value"},
+      {{"test-sleep", "--limit", "lots"}, "--limit: 'lots'"},
+      {{"test-sleep", "--limit", "1M"}, "at least 4M"},
+      {{"test-sleep", "--duration", "-3s"}, "--duration"},
+      {{"test-sleep", "--duration", "5s", "--stall-threshold", "5s"}, "must be shorter than --duration"},
+      {{"test-sleep", "--period", "1ms"}, "--period"},
+      {{"test-sleep", "--json=yes"}, "takes no value"},
+      {{"test-sleep", "stray"}, "unexpected argument 'stray'"},
+  };
+  for (const auto& c : cases) {
+    auto r = parse(c.args);
+    EXPECT_FALSE(r.config);
+    EXPECT_NE(r.error.find(c.needle), std::string::npos) << "got: " << r.error;
+    EXPECT_EQ(r.error.find('\n'), std::string::npos);
+  }
+}

@@ -1,0 +1,139 @@
+// The runner end to end, through its CLI, with the test-only scenarios:
+// real cgroups, real OOM kills, real teardown. ~10 s in total.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <pwd.h>
+#include <sys/wait.h>
+
+#include "e2e_support.hpp"
+
+using namespace e2e;
+
+TEST(RunnerE2E, HogIsOomKilledAndTheLatencyIsMeasured) {
+  OOMLAB_SKIP_WITHOUT_MEMCG();
+  std::string out = temp_dir();
+  auto r = run({"run", "test-hog", "--limit", "48M", "--duration", "8s", "--stall-threshold", "4s", "--json", "--out", out});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;  // oom_resolved
+  std::string path = report_path(r.out);
+  ASSERT_FALSE(path.empty()) << r.out;
+  auto j = read_json(path);
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["outcome"]["class"], "oom_resolved");
+  ASSERT_GE(j["oom_kills"].size(), 1u);
+  const auto& kill = j["oom_kills"][0];
+  EXPECT_EQ(kill["comm"], "oomlab-thog");
+  EXPECT_EQ(kill["source"], "kmsg");
+  EXPECT_GT(kill["anon_rss_kb"].get<int>(), 16 * 1024);
+  ASSERT_TRUE(kill["freed_ms"].is_number()) << kill.dump();
+  EXPECT_GE(kill["freed_ms"].get<int>(), 0);
+  // The kernel's own counter agrees with what the log said.
+  EXPECT_GE(j["timeline"].back()["events"]["oom_kill"].get<int>(), 1);
+  EXPECT_EQ(j["workload"]["teardown"], "complete");
+  EXPECT_EQ(j["workload"]["exit"], "signal 9 (Killed)");
+  EXPECT_EQ(j["params"]["limit_bytes"], 48 << 20);
+  EXPECT_EQ(j["cgroup"]["version"], oomlab::cgroups::host_hierarchy().memory_version);
+  bool slice_has_kill = false;
+  for (const auto& l : j["kernel_log"]["lines"])
+    slice_has_kill |= l.get<std::string>().find("Killed process") != std::string::npos;
+  EXPECT_TRUE(slice_has_kill);
+  // Analyzer verdict or the reason why not.
+  EXPECT_TRUE(j["verdict"].is_object() || j["verdict_error"].is_string());
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(path).parent_path() / "report.html"));
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(path).parent_path() / "work"));
+  std::filesystem::remove_all(out);
+}
+
+TEST(RunnerE2E, SleepersRunToTheDeadlineAndEverythingIsRemoved) {
+  OOMLAB_SKIP_WITHOUT_MEMCG();
+  std::string out = temp_dir();
+  auto r = run({"run", "test-sleep", "--duration", "1500ms", "--stall-threshold", "1s", "--json", "--out", out});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;  // no_oom
+  auto j = read_json(report_path(r.out));
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["outcome"]["class"], "no_oom");
+  EXPECT_EQ(j["workload"]["exit"], "running at the end of the run");
+  EXPECT_EQ(j["workload"]["teardown"], "complete");
+  // The detached grandchild and the threads were in the group and sampled.
+  int most_tasks = 0;
+  for (const auto& s : j["timeline"]) most_tasks = std::max(most_tasks, s["tasks"]["S"].get<int>());
+  EXPECT_GE(most_tasks, 6);  // leader + 2 threads + 3 children (+ a zombie parent)
+  EXPECT_GE(j["timeline"].size(), 10u);
+  EXPECT_TRUE(live_tasks_named("oomlab-tsleep").empty());
+  std::filesystem::remove_all(out);
+}
+
+TEST(RunnerE2E, WorkloadThatFinishesEndsTheRunEarly) {
+  OOMLAB_SKIP_WITHOUT_MEMCG();
+  std::string out = temp_dir();
+  auto r = run({"run", "test-exit", "--code", "3", "--duration", "20s", "--json", "--out", out});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  auto j = read_json(report_path(r.out));
+  EXPECT_EQ(j["workload"]["exit"], "exit 3");
+  EXPECT_LT(j["timeline"].back()["t_ms"].get<int>(), 5000);
+  std::filesystem::remove_all(out);
+}
+
+TEST(RunnerE2E, RefusesAHogWithoutAMemoryCgroup) {
+  OOMLAB_SKIP_WITHOUT_MEMCG();
+  // An unprivileged user cannot create the group: the runner must refuse,
+  // not fall back to running unlimited.
+  passwd* nobody = getpwnam("nobody");
+  if (!nobody) GTEST_SKIP() << "no 'nobody' user to drop privileges to";
+  std::string out = temp_dir();
+  std::filesystem::permissions(out, std::filesystem::perms::all);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], 2);
+    if (setgid(nobody->pw_gid) != 0 || setuid(nobody->pw_uid) != 0) _exit(99);
+    std::string bin = testbin();
+    execl(bin.c_str(), bin.c_str(), "run", "test-hog", "--duration", "2s", "--stall-threshold", "1s", "--out",
+          out.c_str(), static_cast<char*>(nullptr));
+    _exit(98);
+  }
+  close(fds[1]);
+  std::string err;
+  char buf[512];
+  for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) err.append(buf, static_cast<std::size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 5) << err;
+  EXPECT_NE(err.find("refusing to run a memory hog outside a memory-limited cgroup"), std::string::npos) << err;
+  EXPECT_NE(err.find("--unsafe-no-cgroup"), std::string::npos) << err;
+  EXPECT_TRUE(live_tasks_named("oomlab-thog").empty());
+  std::filesystem::remove_all(out);
+}
+
+TEST(RunnerE2E, UnsafeNoCgroupRunsAndStillCleansUp) {
+  OOMLAB_SKIP_WITHOUT_MEMCG();
+  std::string out = temp_dir();
+  auto r = run({"run", "test-sleep", "--children", "1", "--unsafe-no-cgroup", "--duration", "1s", "--stall-threshold",
+                "500ms", "--json", "--out", out});
+  EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
+  auto j = read_json(report_path(r.out));
+  EXPECT_EQ(j["cgroup"]["version"], 0);
+  EXPECT_TRUE(j["params"]["limit_bytes"].is_null());
+  EXPECT_TRUE(live_tasks_named("oomlab-tsleep").empty());
+  std::filesystem::remove_all(out);
+}
+
+TEST(RunnerE2E, UsageErrorsExit2WithOneLine) {
+  auto r = run({"run", "test-sleep", "--bogus", "1"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  EXPECT_EQ(run({"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(run({}).exit_code, 2);
+  auto help = run({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("Outcomes and exit codes"), std::string::npos);
+  auto list = run({"list"});
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.out.find("test-hog"), std::string::npos);
+  auto scenario_help = run({"run", "test-sleep", "--help"});
+  EXPECT_EQ(scenario_help.exit_code, 0);
+  EXPECT_NE(scenario_help.out.find("--children"), std::string::npos);
+}
