@@ -95,6 +95,10 @@ TEST(TracerRoot, MemcgReclaimEpisodesHavePlausibleGfpAndOrder) {
   EXPECT_GE(it->count, mine.size());
   EXPECT_EQ(it->longest, longest);
   EXPECT_FALSE(it->current) << "the child exited: it cannot be in reclaim";
+  auto one = tracer.reclaim_of(child.pid());
+  ASSERT_TRUE(one);
+  EXPECT_EQ(one->count, it->count);
+  EXPECT_EQ(one->longest_gfp, it->longest_gfp);
   EXPECT_GE(snap.totals.reclaim_count[1], 1u);
 }
 
@@ -165,6 +169,60 @@ TEST(TracerRoot, MmapLockContentionAttributedToTheRightThreads) {
   EXPECT_GT(writer_write_waits, 0) << waits.size() << " waits of this process seen";
   EXPECT_GT(reader_read_waits, 0) << waits.size() << " waits of this process seen";
   EXPECT_GT(held_by_other_thread, 0) << waits.size() << " waits of this process seen";
+}
+
+// A long, known holder: thread A unmaps 512 MiB of populated memory (munmap
+// takes the lock for write, then downgrades to read while it frees the
+// pages), thread B keeps mapping and must wait for A. The tracer must name A
+// as the holder of B's long waits, and see B's wait while it is ongoing.
+TEST(TracerRoot, LongMunmapHoldIsNamedAsTheHolder) {
+  Tracer tracer;
+  OPEN_TRACER_OR_SKIP(tracer, (TracerOptions{1s, 5ms, true}));
+  const std::size_t big = 512 * MiB;
+  void* region = mmap(nullptr, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  ASSERT_NE(region, MAP_FAILED);
+  std::atomic<pid_t> a_tid{0}, b_tid{0};
+  std::atomic<bool> go{false}, a_done{false};
+  std::thread b([&] {
+    b_tid = gettid_();
+    while (!a_done) {
+      void* p = mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p != MAP_FAILED) munmap(p, 4096);
+      go = true;
+    }
+  });
+  while (!go) std::this_thread::yield();
+  std::thread a([&] {
+    a_tid = gettid_();
+    munmap(region, big);
+    a_done = true;
+  });
+  bool seen_ongoing = false;
+  while (!a_done) {
+    if (auto w = b_tid ? tracer.lock_wait_of(b_tid) : std::nullopt; w && w->wait >= 1ms) {
+      EXPECT_TRUE(w->ongoing);
+      seen_ongoing = true;
+    }
+    std::this_thread::sleep_for(1ms);
+  }
+  a.join();
+  b.join();
+  std::vector<LockWait> b_waits;
+  tracer.consume([&](const Event& e) {
+    if (auto* w = std::get_if<LockWait>(&e); w && w->task.tid == b_tid) b_waits.push_back(*w);
+  });
+  int named_a = 0;
+  for (const auto& w : b_waits) {
+    SCOPED_TRACE(format_lockwait(w));
+    EXPECT_TRUE(w.write);
+    EXPECT_GE(w.wait, 5ms);
+    if (w.holders.writer) named_a += w.holders.writer->tid == a_tid;
+    for (const auto& r : w.holders.readers) named_a += r.tid == a_tid;
+  }
+  EXPECT_GT(named_a, 0) << b_waits.size() << " long waits of B";
+  EXPECT_TRUE(seen_ongoing) << "B's wait (~80 ms) was never visible through lock_wait_of()";
+  std::printf("long waits of B: %zu, ongoing seen: %s\n", b_waits.size(), seen_ongoing ? "yes" : "no");
+  for (const auto& w : b_waits) std::printf("  %s\n", format_lockwait(w).c_str());
 }
 
 TEST(TracerRoot, MemcgOomKillGivesMarkVictimToExitTimeline) {

@@ -284,6 +284,27 @@ std::size_t Tracer::poll(std::chrono::milliseconds timeout, const std::function<
   return impl_->delivered;
 }
 
+std::optional<TaskReclaim> Tracer::reclaim_of(pid_t tid) const {
+  if (!impl_->skel) return std::nullopt;
+  __u32 key = static_cast<__u32>(tid);
+  stall_reclaim_task r{};
+  if (bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.reclaim_tasks), &key, &r) != 0) return std::nullopt;
+  return to_task_reclaim(r);
+}
+
+std::optional<LockWait> Tracer::lock_wait_of(pid_t tid) const {
+  if (!impl_->waiters || tid <= 0) return std::nullopt;
+  stall_lock_waiter w;
+  std::memcpy(&w, &impl_->waiters[static_cast<__u32>(tid) % STALL_WAITER_SLOTS], sizeof w);
+  const std::int64_t now = monotonic_us() * 1000;
+  if (!w.start_ns || w.task.tid != static_cast<__u32>(tid) || static_cast<std::int64_t>(w.start_ns) > now)
+    return std::nullopt;
+  stall_mm_state st{};
+  const bool have_now = bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.mm_states), &w.mm, &st) == 0 &&
+                        (st.holders.writer.tid || st.holders.nreaders > 0);
+  return to_ongoing_wait(w, have_now ? &st.holders : nullptr, now);
+}
+
 std::optional<VictimTimeline> Tracer::victim(pid_t pid) const {
   auto it = impl_->victims.find(pid);
   if (it == impl_->victims.end()) return std::nullopt;

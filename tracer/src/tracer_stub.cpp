@@ -36,6 +36,8 @@ int Tracer::fd() const { return -1; }
 std::size_t Tracer::consume(const std::function<void(const Event&)>&) { return 0; }
 std::size_t Tracer::poll(std::chrono::milliseconds, const std::function<void(const Event&)>&) { return 0; }
 std::optional<VictimTimeline> Tracer::victim(pid_t) const { return std::nullopt; }
+std::optional<TaskReclaim> Tracer::reclaim_of(pid_t) const { return std::nullopt; }
+std::optional<LockWait> Tracer::lock_wait_of(pid_t) const { return std::nullopt; }
 Snapshot Tracer::snapshot() const {
   Snapshot s;
   s.taken_ns = monotonic_us() * 1000;

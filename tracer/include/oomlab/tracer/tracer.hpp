@@ -59,6 +59,10 @@ class Tracer {
   std::size_t poll(std::chrono::milliseconds timeout, const std::function<void(const Event&)>& sink);
   // Reclaim, lock and victim state now (victims from events consumed so far).
   Snapshot snapshot() const;
+  // One task's reclaim record and its ongoing mmap_lock wait, without a full
+  // snapshot: what the watchdog needs for a MemAlloc line (one map lookup).
+  std::optional<TaskReclaim> reclaim_of(pid_t tid) const;
+  std::optional<LockWait> lock_wait_of(pid_t tid) const;
   // The timeline of an OOM victim seen by consume() (events already applied).
   std::optional<VictimTimeline> victim(pid_t pid) const;
   // When open() succeeded, CLOCK_MONOTONIC ns.
