@@ -129,7 +129,10 @@ int run(const TraceCliOptions& o) {
   while (!g_stop) {
     const std::int64_t now = oomlab::monotonic_ms();
     if (o.duration.count() && now - start >= o.duration.count()) break;
-    if (psi && tracer.lock_tracing() && now - last_pressure > 10000) tracer.detach_lock_tracing();
+    if (psi && tracer.lock_tracing() && now - last_pressure > 10000) {
+      tracer.detach_lock_tracing();
+      std::fprintf(stderr, "oomlab-trace: mmap_lock tracing detached (no memory pressure for 10s)\n");
+    }
     if (o.interval.count() && now >= next_report) {
       printer.ongoing(tracer.snapshot(), o.reclaim_min, o.lockwait_min);
       next_report = now + o.interval.count();
@@ -138,8 +141,12 @@ int run(const TraceCliOptions& o) {
     ::poll(fds, 2, 100);
     if (fds[1].revents & POLLPRI) {
       last_pressure = oomlab::monotonic_ms();
-      if (!tracer.lock_tracing() && !tracer.attach_lock_tracing())
-        std::fprintf(stderr, "oomlab-trace: %s\n", tracer.error().c_str());
+      if (!tracer.lock_tracing()) {
+        if (tracer.attach_lock_tracing())
+          std::fprintf(stderr, "oomlab-trace: mmap_lock tracing attached (memory pressure)\n");
+        else
+          std::fprintf(stderr, "oomlab-trace: %s\n", tracer.error().c_str());
+      }
     }
     tracer.consume(sink);
     printer.flush();
