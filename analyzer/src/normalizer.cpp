@@ -204,10 +204,16 @@ Line normalize(std::string_view raw, std::uint64_t line_no) {
       if (take_dmesg_stamp(s, ts)) {
         l.ts = ts;
         l.stamp = Stamp::dmesg;
-        if (!s.empty() && s[0] == '[') take_caller(s, l.caller);
+        if (!s.empty() && s[0] == '[') {
+          take_caller(s, l.caller);
+        } else if (s.size() > 2 && s[0] == ' ' && s[1] == '[') {   // "[ 1.0] [  C1] msg"
+          std::string_view t = s.substr(1);
+          if (take_caller(t, l.caller)) s = t;
+        }
         // journalctl -o short-monotonic: "[  12.345678] host kernel: msg"
-        if (std::size_t k = s.find(" kernel: "); k != std::string_view::npos && k < 64 &&
-                                                 text::ltrim(s).substr(0, k).find(' ') == std::string_view::npos)
+        std::string_view t = text::ltrim(s);
+        if (std::size_t k = t.find(" kernel: "); k != std::string_view::npos && k < 64 &&
+                                                 t.substr(0, k).find(' ') == std::string_view::npos)
           take_host_and_kernel_tag(s);
         break;
       }

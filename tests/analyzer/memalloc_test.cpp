@@ -1,0 +1,145 @@
+// Allocation stall reports: kmallocwd's MemAlloc formats of 2016 and 2017
+// and oomlab-watchdog/tracer lines exactly as docs/FORMATS.md defines them.
+#include <gtest/gtest.h>
+
+#include "helpers.hpp"
+
+namespace oomlab::analyzer::test {
+namespace {
+
+TEST(MemAlloc, Format2016WithExitingAndOomCount) {
+  Report r = fixture("memalloc_2016.dmesg");
+  const auto& s = r.memalloc.series;
+  ASSERT_EQ(s.size(), 4u);
+  EXPECT_EQ(s[0].format, "2016");
+  EXPECT_EQ(s[0].stalling, 2);
+  EXPECT_EQ(s[0].exiting, 0);
+  EXPECT_EQ(s[0].oom_count, 11);
+  EXPECT_EQ(s[2].dying, 1);
+  EXPECT_EQ(s[2].exiting, 1);
+  EXPECT_EQ(s[2].victim, 1);
+  EXPECT_EQ(s[2].oom_count, 12);
+  const auto& t = r.memalloc.tasks;
+  ASSERT_EQ(t.size(), 5u);
+  EXPECT_EQ(t[0].task.comm, "kswapd0");
+  EXPECT_EQ(t[0].task.pid, 48);
+  EXPECT_EQ(t[0].state, "D");
+  EXPECT_FALSE(t[0].delay_ms);
+  EXPECT_EQ(t[1].gfp, "0x24280ca");
+  EXPECT_EQ(t[1].gfp_flags, "GFP_HIGHUSER_MOVABLE|__GFP_ZERO");
+  EXPECT_EQ(t[1].order, 0);
+  EXPECT_EQ(t[1].delay_ms, 10021u);
+  EXPECT_EQ(t[2].gfp_flags, "GFP_NOFS|__GFP_HIGHMEM|__GFP_COLD|__GFP_NOWARN|__GFP_NORETRY|__GFP_HARDWALL|__GFP_MOVABLE");
+  EXPECT_TRUE(t[4].dying);
+  EXPECT_TRUE(t[4].victim);
+  EXPECT_FALSE(t[4].exiting);
+  EXPECT_EQ(r.memalloc.max_delay_ms, 30821u);
+  // Two samples 10 s apart, then an OOM kill the reaper finished: the stall
+  // resolved, nothing hung.
+  EXPECT_EQ(r.verdict, VerdictClass::allocation_stall);
+  EXPECT_EQ(r.findings.at(0).title, "allocation stall: up to 3 task(s) stalling for 12 s, ended by an OOM kill");
+  EXPECT_EQ(findings_of(r, VerdictClass::oom_resolved).size(), 1u);
+}
+
+TEST(MemAlloc, KeyValueFormatSilentHang) {
+  Report r = fixture("memalloc_2017_kv_silent.dmesg");
+  EXPECT_EQ(r.verdict, VerdictClass::silent_hang);
+  const Finding& f = r.findings.at(0);
+  EXPECT_EQ(f.title, "silent hang: 3 -> 7 tasks stalling in memory allocation for 40 s without an OOM kill");
+  EXPECT_EQ(*detail<std::string>(f, "ended_by"), "end_of_log");
+  EXPECT_EQ(*detail<std::int64_t>(f, "samples"), 5);
+  EXPECT_EQ(r.memalloc.series.at(0).format, "kv");
+  EXPECT_EQ(r.memalloc.series.at(0).oom_count, 198);
+  EXPECT_EQ(r.memalloc.tasks.at(1).task.comm, "dd");
+  EXPECT_EQ(r.memalloc.tasks.at(1).order, 3);
+  EXPECT_EQ(r.memalloc.max_delay_ms, 83184u);
+}
+
+TEST(MemAlloc, ThresholdDecidesBetweenSilentHangAndStall) {
+  Options opt;
+  opt.stall_threshold_s = 41;
+  EXPECT_EQ(fixture("memalloc_2017_kv_silent.dmesg", opt).verdict, VerdictClass::allocation_stall);
+  opt.stall_threshold_s = 40;
+  EXPECT_EQ(fixture("memalloc_2017_kv_silent.dmesg", opt).verdict, VerdictClass::silent_hang);
+}
+
+TEST(OomlabLines, WatchdogStallReportsKillsAndTracer) {
+  Report r = fixture("oomlab_watchdog.dmesg");
+  const auto& s = r.memalloc.series;
+  ASSERT_EQ(s.size(), 7u);
+  for (const auto& x : s) EXPECT_EQ(x.source, "oomlab-watchdog");
+  EXPECT_EQ(s[5].dying, 1);
+  EXPECT_EQ(s[5].exiting, 1);
+  EXPECT_EQ(s[5].oom_count, 1);
+  const auto& t = r.memalloc.tasks;
+  ASSERT_EQ(t.size(), 4u);
+  EXPECT_EQ(t[0].task.pid, 3418);
+  EXPECT_EQ(t[0].tgid, 3418);
+  EXPECT_EQ(t[0].kind, "mmap_lock");
+  EXPECT_EQ(t[0].lock_mode, "write");
+  EXPECT_EQ(t[0].wchan, "rwsem_down_write_slowpath");
+  EXPECT_EQ(t[0].cgroup, "/oomlab/seed");
+  EXPECT_EQ(t[0].delay_ms, 12000u);
+  EXPECT_EQ(t[1].task.comm, "my (odd) comm");   // comms may hold spaces and parentheses
+  EXPECT_EQ(t[1].task.pid, 3420);
+  EXPECT_EQ(t[1].gfp_flags, "GFP_HIGHUSER_MOVABLE|__GFP_COMP");
+  EXPECT_EQ(t[1].wchan, "?");
+  EXPECT_TRUE(t[2].dying && t[2].exiting && t[2].victim);
+  EXPECT_EQ(t[2].kind, "exit");
+  EXPECT_EQ(t[3].source, "oomlab-tracer");
+  EXPECT_EQ(t[3].delay_ms, 2500u);
+  EXPECT_EQ(t[3].gfp, "0xcc0");
+
+  const auto& a = r.watchdog_actions;
+  ASSERT_EQ(a.size(), 5u);
+  EXPECT_EQ(a[0].action, "warn");
+  EXPECT_EQ(a[0].fields, (std::vector<std::pair<std::string, std::string>>{
+                             {"comm", "a.out"}, {"pid", "3418"}, {"delay", "12000ms"}, {"cgroup", "/oomlab/seed"}}));
+  EXPECT_EQ(a[1].action, "kill");
+  EXPECT_EQ(a[1].fields.back(), (std::pair<std::string, std::string>{"reason", "stall_timeout"}));
+  EXPECT_EQ(a[2].action, "killed");
+  EXPECT_EQ(a[3].action, "escalate");
+  EXPECT_EQ(a[4].action, "tracer_victim");
+  EXPECT_EQ(a[4].fields[2], (std::pair<std::string, std::string>{"marked", "+0ms"}));
+
+  ASSERT_EQ(r.lock_waits.size(), 1u);
+  const LockWait& w = r.lock_waits[0];
+  EXPECT_EQ(w.waiter.pid, 3418);
+  EXPECT_EQ(w.lock, "mmap_lock");
+  EXPECT_EQ(w.mode, "write");
+  EXPECT_EQ(w.wait_ms, 12000u);
+  ASSERT_EQ(w.holders.size(), 2u);
+  EXPECT_EQ(w.holders[0].pid, 3428);
+  EXPECT_EQ(w.holders[1].comm, "cat (1)");
+  EXPECT_EQ(w.holders[1].pid, 3419);
+
+  EXPECT_EQ(r.verdict, VerdictClass::silent_hang);
+  EXPECT_EQ(*detail<std::string>(r.findings[0], "ended_by"), "watchdog_kill");
+  auto resolved = findings_of(r, VerdictClass::oom_resolved);
+  ASSERT_EQ(resolved.size(), 1u);
+  EXPECT_EQ(resolved[0]->title, "oomlab-watchdog kill of a.out(3417) freed memory in 700 ms");
+}
+
+TEST(OomlabLines, JournalFormKeepsTheWatchdogTag) {
+  Report r = fixture("oomlab_watchdog.journal");
+  ASSERT_EQ(r.memalloc.series.size(), 2u);
+  EXPECT_EQ(r.memalloc.series[0].source, "oomlab-watchdog");
+  ASSERT_EQ(r.memalloc.tasks.size(), 1u);
+  EXPECT_EQ(r.memalloc.tasks[0].kind, "io");
+  EXPECT_EQ(r.memalloc.tasks[0].cgroup, "/system.slice/postgresql.service");
+  EXPECT_EQ(r.verdict, VerdictClass::allocation_stall);
+  EXPECT_EQ(r.findings[0].title, "allocation stall: up to 1 task(s) stalling for 5 s, recovered");
+}
+
+TEST(OomlabLines, WatchdogKillThatFreedNothing) {
+  Report r = analyze_text(
+      "oomlab-watchdog[9]: kill: pid=77 comm=shm filler cgroup=/x rss=10kB oom_score_adj=0 reason=stall_timeout\n"
+      "oomlab-watchdog[9]: killed: pid=77 comm=shm filler kill_to_exit=5ms kill_to_freed=-1ms freed=0kB\n");
+  ASSERT_EQ(r.watchdog_actions.size(), 2u);
+  EXPECT_EQ(r.watchdog_actions[0].fields[1], (std::pair<std::string, std::string>{"comm", "shm filler"}));
+  EXPECT_EQ(r.verdict, VerdictClass::oom_reaper_failed);
+  EXPECT_EQ(r.title, "oomlab-watchdog kill of shm filler(77) did not free memory");
+}
+
+}  // namespace
+}  // namespace oomlab::analyzer::test
