@@ -124,6 +124,7 @@ Rate reclaim_thrash(const std::string& file, std::size_t file_size, milliseconds
 
 struct Stats {
   double median, min, max, wall_median;
+  double paired_slowdown = 0;  // 1 - median over rounds of (this / none in the same round)
   double traced_per_s = 0;  // reclaim episodes + lock acquisitions seen by the tracer
 };
 
@@ -154,19 +155,23 @@ std::vector<Stats> run_rounds(int rounds, Workload work) {
   std::vector<Stats> stats;
   for (int c = 0; c < kConditions; c++) {
     auto& s = samples[c];
+    std::vector<double> ratios;
+    for (std::size_t r = 0; r < s.size(); r++) ratios.push_back(s[r] / samples[None][r]);
     stats.push_back({median(s), *std::min_element(s.begin(), s.end()), *std::max_element(s.begin(), s.end()),
-                     median(wall[c]), seconds[c] > 0 ? traced[c] / seconds[c] : 0});
+                     median(wall[c]), seconds[c] > 0 ? traced[c] / seconds[c] : 0, (1 - median(ratios)) * 100});
   }
   return stats;
 }
 
 void report(const char* workload, const char* unit, const std::vector<Stats>& m) {
-  std::printf("%s (%s per CPU-second: median [min..max]; per wall-second: median):\n", workload, unit);
+  std::printf("%s (%s per CPU-second: median [min..max], slowdown of the medians and median of the\n"
+              "per-round ratios; per wall-second: median):\n", workload, unit);
   for (int c = 0; c < kConditions; c++) {
     auto slowdown = [&](double base, double v) { return base > 0 ? (base - v) / base * 100 : 0; };
-    std::printf("  %-28s %10.0f [%.0f..%.0f] slowdown %+6.2f%% | wall %10.0f slowdown %+6.2f%% | traced %.0f/s\n",
+    std::printf("  %-28s %9.0f [%.0f..%.0f] slowdown %+6.2f%% (paired %+6.2f%%) | wall %9.0f %+6.2f%% | traced %.0f/s\n",
                 kConditionNames[c], m[c].median, m[c].min, m[c].max, slowdown(m[None].median, m[c].median),
-                m[c].wall_median, slowdown(m[None].wall_median, m[c].wall_median), m[c].traced_per_s);
+                m[c].paired_slowdown, m[c].wall_median, slowdown(m[None].wall_median, m[c].wall_median),
+                m[c].traced_per_s);
   }
   std::fflush(stdout);
 }
