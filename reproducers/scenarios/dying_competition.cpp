@@ -8,6 +8,9 @@
 // frees the victim's memory without waiting for it. Killed allocators are
 // restarted so the competition lasts until the deadline.
 #include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <sys/wait.h>
 #include <sys/mman.h>
 #include <thread>
 #include <unistd.h>
@@ -87,7 +90,11 @@ class DyingCompetitionScenario final : public Scenario {
       auto start = [&] { return kit::spawn([&] { return run_allocator(threads, chunk, share); }); };
       for (int i = 0; i < procs; ++i) start();
       for (;;) {
-        if (kit::wait_any_child() < 0) break;
+        int status = 0;
+        const pid_t gone = kit::wait_any_child(&status);
+        if (gone < 0) break;
+        std::fprintf(stderr, "dying-competition: allocator %d ended (%s)%s\n", gone,
+                     WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exited", respawn ? ", restarting" : "");
         if (respawn) start();
       }
       kit::sleep_forever();

@@ -17,7 +17,7 @@
 //    mmap_write_lock waits behind the reader, and rwsem fairness makes every
 //    later reader (cmdline, ps) queue behind that writer;
 //  - memory pressure makes it last: anonymous ballast fills most of the
-//    group and a streaming reader of a disk file larger than the limit keeps
+//    group and a streaming reader of a (sparse) file larger than the limit keeps
 //    the rest of the page cache churning, so the slow file's pages are
 //    evicted between passes and every pass pays the page-ins again. Without
 //    pressure the file would be cached after one pass and the holds would
@@ -71,26 +71,47 @@ int run_holder(const std::string& file, std::size_t bytes) {
   }
 }
 
+// Re-reads /proc/HOLDER/cmdline every 100 ms. A timer thread reports a read
+// as soon as it has been blocked for report_over (the probe itself cannot:
+// it sits in mmap_read_lock_killable), and the read's total when it ends.
 int run_probe(pid_t holder, std::chrono::milliseconds report_over) {
   kit::name_task("cmdline-probe");
   const std::string path = "/proc/" + std::to_string(holder) + "/cmdline";
+  static std::atomic<std::int64_t> read_started_ms{-1};
+  auto now_ms = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch()).count();
+  };
+  std::thread([&path, report_over, now_ms] {
+    std::int64_t reported = -1;
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      const std::int64_t started = read_started_ms.load();
+      if (started >= 0 && started != reported && now_ms() - started >= report_over.count()) {
+        reported = started;
+        std::fprintf(stderr, "mmap-lock-hold: read of %s still blocked after %lld ms\n", path.c_str(),
+                     static_cast<long long>(now_ms() - started));
+      }
+    }
+  }).detach();
   char buf[4096];
   for (;;) {
-    const auto t0 = Clock::now();
+    const std::int64_t t0 = now_ms();
+    read_started_ms = t0;
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return 1;
-    (void)!::read(fd, buf, sizeof buf);  // blocks in mmap_read_lock_killable
+    (void)!::read(fd, buf, sizeof buf);  // waits in mmap_read_lock_killable
     ::close(fd);
-    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0);
-    if (took >= report_over)
-      std::fprintf(stderr, "mmap-lock-hold: read of %s blocked %lld ms\n", path.c_str(),
-                   static_cast<long long>(took.count()));
+    read_started_ms = -1;
+    const std::int64_t took = now_ms() - t0;
+    if (took >= report_over.count())
+      std::fprintf(stderr, "mmap-lock-hold: read of %s blocked %lld ms\n", path.c_str(), static_cast<long long>(took));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 
-// Streams a disk file through the page cache forever: the churn that evicts
-// the slow file's pages.
+// Streams a file larger than the limit through the page cache forever: the
+// churn that evicts the slow file's pages. The file is sparse - pages of holes
+// are ordinary page cache too, and creating it costs nothing.
 int run_churn(const std::string& path) {
   kit::name_task("cache-churn");
   static char buf[1 << 16];
@@ -126,15 +147,15 @@ class MmapLockHoldScenario final : public Scenario {
            "mmap_read_lock for the whole page-in. A second thread's mmap()/munmap() loop queues a writer, "
            "so every later reader - probes reading /proc/HOLDER/cmdline, ps - waits in D state. Memory "
            "pressure keeps it going: anonymous ballast fills most of the group and a streaming reader of a "
-           "disk file larger than the limit churns the page cache, so the slow file's pages are evicted "
+           "(sparse) file larger than the limit churns the page cache, so the slow file's pages are evicted "
            "and every pass blocks again. Probes print each cmdline read that blocked >= --report-over.";
   }
   std::vector<OptionSpec> options() const override {
     return {
         {"io-delay", "2s", "how long the FUSE server takes to answer each read"},
-        {"file-size", "512K", "size of the slow file the holder walks (size or % of the limit)"},
-        {"ballast", "60%", "anonymous memory held for the whole run (size or % of the limit)"},
-        {"churn", "yes", "stream a disk file larger than the limit to evict the slow file's pages"},
+        {"file-size", "256K", "size of the slow file the holder walks (size or % of the limit)"},
+        {"ballast", "85%", "anonymous memory held for the whole run (size or % of the limit, 0: none)"},
+        {"churn", "yes", "stream a file larger than the limit to evict the slow file's pages"},
         {"probes", "2", "processes re-reading /proc/HOLDER/cmdline"},
         {"report-over", "1s", "probes report reads that blocked at least this long"},
     };
@@ -148,11 +169,16 @@ class MmapLockHoldScenario final : public Scenario {
       const auto report_over = parse_duration(opt.text("report-over"));
       if (!delay || !report_over) throw kit::WorkloadError("--io-delay/--report-over take a duration (2s, 500ms)");
       const std::size_t file_bytes = opt.size("file-size");
-      const std::size_t ballast = params.limit_bytes ? opt.size("ballast") : 0;
+      const std::size_t ballast = params.limit_bytes ? opt.size("ballast", true) : 0;
       const int probes = static_cast<int>(opt.integer("probes", 0, 64));
       const bool churn = opt.flag("churn") && params.limit_bytes > 0;
       const std::string churn_file = params.work_dir + "/churn.dat";
-      if (churn) kit::write_data_file(churn_file, params.limit_bytes + params.limit_bytes / 4);
+      if (churn) {
+        const int fd = ::open(churn_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        if (fd < 0 || ::ftruncate(fd, static_cast<off_t>(params.limit_bytes + params.limit_bytes / 4)) != 0)
+          throw kit::WorkloadError("cannot create " + churn_file + ": " + std::strerror(errno));
+        ::close(fd);
+      }
 
       kit::SlowFuseConfig fuse;
       fuse.mount_dir = params.work_dir + "/slowfs";

@@ -19,10 +19,12 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <string>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -152,7 +154,14 @@ class MmapSemScenario final : public Scenario {
         const pid_t hog = kit::spawn([&] { return run_hog(hog_adj); });
         // The round lasts as long as the hog: killed by the OOM killer, or
         // (without a limit) finished.
-        for (pid_t pid = 0; pid != hog && pid != -1;) pid = kit::wait_any_child();
+        const auto started = std::chrono::steady_clock::now();
+        int status = 0;
+        for (pid_t pid = 0; pid != hog && pid != -1;) pid = kit::wait_any_child(&status);
+        std::fprintf(stderr, "mmap-sem: round %ld: hog %s after %lld ms\n", round,
+                     WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) : "exited",
+                     static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::steady_clock::now() - started)
+                                                .count()));
         for (pid_t pid : others) ::kill(pid, SIGKILL);
         while (kit::wait_any_child() > 0) {
         }

@@ -25,7 +25,8 @@ namespace {
 // Maps each file and reads one byte per page, forever. The first reader
 // reports how long a pass over the working set takes (at most every 5 s): the
 // slowdown against an unpressured pass is the cost of the thrashing.
-int run_reader(const std::vector<std::string>& files, std::size_t offset_files, bool report) {
+int run_reader(const ScenarioParams& params, const std::vector<std::string>& files, std::size_t offset_files,
+               bool report) {
   kit::name_task("cache-reader");
   const long page = ::sysconf(_SC_PAGESIZE);
   auto last_report = std::chrono::steady_clock::now() - std::chrono::seconds(5);
@@ -50,8 +51,10 @@ int run_reader(const std::vector<std::string>& files, std::size_t offset_files, 
     const auto now = std::chrono::steady_clock::now();
     if (report && now - last_report >= std::chrono::seconds(5)) {
       last_report = now;
-      std::fprintf(stderr, "page-cache-thrash: pass %zu over %s took %lld ms\n", pass, format_size(bytes).c_str(),
-                   static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(now - start).count()));
+      std::fprintf(stderr, "page-cache-thrash: pass %zu over %s took %lld ms; group refaults %lld\n", pass,
+                   format_size(bytes).c_str(),
+                   static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(now - start).count()),
+                   kit::group_stat(params, "workingset_refault_file"));
     }
   }
 }
@@ -81,7 +84,7 @@ class PageCacheThrashScenario final : public Scenario {
   }
   std::vector<OptionSpec> options() const override {
     return {
-        {"ballast", "50%", "anonymous memory held for the whole run (size or % of the limit)"},
+        {"ballast", "50%", "anonymous memory held for the whole run (size or % of the limit, 0: none)"},
         {"working-set", "100%", "total size of the files read in a loop (size or % of the limit)"},
         {"files", "4", "number of files the working set is split into"},
         {"readers", "2", "reader processes (each starts at a different file)"},
@@ -97,7 +100,7 @@ class PageCacheThrashScenario final : public Scenario {
     return kit::guarded(name(), [&]() -> int {
       kit::name_task("cache-thrash");
       kit::Options opt(params);
-      const std::size_t ballast = opt.size("ballast");
+      const std::size_t ballast = opt.size("ballast", true);
       const std::size_t working_set = opt.size("working-set");
       const int nfiles = static_cast<int>(opt.integer("files", 1, 1000));
       const int readers = static_cast<int>(opt.integer("readers", 1, 256));
@@ -112,7 +115,7 @@ class PageCacheThrashScenario final : public Scenario {
       }
       if (ballast > 0) kit::spawn_until_ready([&](int ready) { return run_ballast(ballast, ready); });
       for (int i = 0; i < readers; ++i)
-        kit::spawn([&] { return run_reader(files, static_cast<std::size_t>(i * nfiles / readers), i == 0); });
+        kit::spawn([&] { return run_reader(params, files, static_cast<std::size_t>(i * nfiles / readers), i == 0); });
       while (kit::wait_any_child() > 0) {
       }
       kit::sleep_forever();

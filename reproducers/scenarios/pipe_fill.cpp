@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <string>
@@ -116,7 +117,11 @@ class PipeFillScenario final : public Scenario {
       std::string filled;
       const pid_t holder = kit::spawn_until_ready([&](int ready) { return run_holder(total, pipe_bytes, ready); }, &filled);
       if (filled.empty()) throw kit::WorkloadError("the pipe holder died while filling its pipes");
-      std::fprintf(stderr, "pipe-fill: %s bytes in unread pipes\n", filled.c_str());
+      // Where the kernel accounts pipe pages: v1 kmem, v2 memory.stat "kernel".
+      const std::string kmem = params.cgroup_version == 1 ? kit::read_group_file(params, "memory.kmem.usage_in_bytes")
+                                                          : std::to_string(kit::group_stat(params, "kernel"));
+      std::fprintf(stderr, "pipe-fill: %s bytes in unread pipes; group kernel memory %lld\n", filled.c_str(),
+                   std::atoll(kmem.c_str()));
       for (;;) {
         kit::spawn([&] { return run_app(app); });
         const pid_t gone = kit::wait_any_child();

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
 #include <linux/magic.h>
@@ -37,12 +38,13 @@ long Options::integer(const std::string& name, long min, long max) const {
   return v;
 }
 
-std::uint64_t Options::size(const std::string& name) const {
+std::uint64_t Options::size(const std::string& name, bool allow_zero) const {
   const std::string t = text(name);
+  if (allow_zero && t == "0") return 0;
   if (!t.empty() && t.back() == '%') {
     unsigned pct = 0;
     auto [end, ec] = std::from_chars(t.data(), t.data() + t.size() - 1, pct);
-    if (ec != std::errc{} || end != t.data() + t.size() - 1 || pct == 0 || pct > 10000)
+    if (ec != std::errc{} || end != t.data() + t.size() - 1 || (pct == 0 && !allow_zero) || pct > 10000)
       throw WorkloadError("--" + name + ": bad percentage '" + t + "'");
     if (params_.limit_bytes == 0)
       throw WorkloadError("--" + name + "=" + t + " is relative to the group limit, and there is none");
@@ -217,6 +219,19 @@ std::string read_group_file(const ScenarioParams& params, const std::string& fil
   if (params.cgroup_path.empty()) return {};
   auto text = read_proc_file(params.cgroup_path + "/" + file);
   return text ? *text : std::string();
+}
+
+long long group_stat(const ScenarioParams& params, const std::string& key) {
+  const std::string stat = read_group_file(params, "memory.stat");
+  for (std::size_t pos = 0; pos < stat.size();) {
+    std::size_t eol = stat.find('\n', pos);
+    if (eol == std::string::npos) eol = stat.size();
+    const std::string_view line(stat.data() + pos, eol - pos);
+    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ' ')
+      return std::atoll(std::string(line.substr(key.size() + 1)).c_str());
+    pos = eol + 1;
+  }
+  return -1;
 }
 
 }  // namespace oomlab::repro::kit

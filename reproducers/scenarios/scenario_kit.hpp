@@ -33,8 +33,9 @@ class Options {
   explicit Options(const ScenarioParams& params) : params_(params) {}
   std::string text(const std::string& name) const;
   long integer(const std::string& name, long min, long max) const;
-  // "64M" / "1.5G", or "N%" of the group limit (needs a limit).
-  std::uint64_t size(const std::string& name) const;
+  // "64M" / "1.5G", or "N%" of the group limit (needs a limit); "0" only
+  // when allow_zero (e.g. "no ballast").
+  std::uint64_t size(const std::string& name, bool allow_zero = false) const;
   std::string choice(const std::string& name, std::initializer_list<std::string_view> allowed) const;
   bool flag(const std::string& name) const;  // yes/no, true/false, 1/0
 
@@ -93,5 +94,8 @@ bool is_memory_backed_fs(const std::string& path);  // tmpfs, ramfs
 // Reads a cgroup control file of the run's group ("memory.high"); empty when
 // missing.
 std::string read_group_file(const ScenarioParams& params, const std::string& file);
+// A value of the group's memory.stat ("shmem", "workingset_refault_file"),
+// or -1 when absent.
+long long group_stat(const ScenarioParams& params, const std::string& key);
 
 }  // namespace oomlab::repro::kit

@@ -10,6 +10,7 @@
 // process of the group; a memfd lives as long as one descriptor or mapping,
 // which keeps the scenario free of leftovers: the run's group kill ends it.)
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <sys/mman.h>
 #include <thread>
@@ -75,6 +76,7 @@ class ShmemFillScenario final : public Scenario {
       // The application starts once the filler has touched its pages (or
       // died trying: with --shmem above the limit the filler is the victim).
       const pid_t filler = kit::spawn_until_ready([&](int ready) { return run_filler(memfd, shmem, ready); });
+      std::fprintf(stderr, "shmem-fill: filler ready; group shmem %lld\n", kit::group_stat(params, "shmem"));
       for (;;) {
         kit::spawn([&] { return run_app(app); });
         for (pid_t gone = 0; gone != -1;) {

@@ -1,0 +1,159 @@
+// Helpers for the scenario tests: each scenario runs through the real
+// `oomlab-repro run NAME --limit 64M --duration 5s --json` and the tests
+// assert on its report (what the kernel did, what the workload logged) and on
+// the teardown (no group, no task, no mount left).
+#pragma once
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "oomlab/cgroups/hierarchy.hpp"
+#include "oomlab/common/procfs.hpp"
+#include "oomlab/common/subprocess.hpp"
+
+namespace scenario_test {
+
+// The report.json named by a --json summary line, or null.
+inline nlohmann::json report_of(const std::string& summary) {
+  auto j = nlohmann::json::parse(summary, nullptr, false);
+  if (!j.is_object() || !j.contains("report_json")) return nullptr;
+  std::ifstream f(j["report_json"].get<std::string>());
+  auto report = nlohmann::json::parse(f, nullptr, false);
+  return report.is_discarded() ? nlohmann::json() : report;
+}
+
+// Live (not zombie) tasks whose comm is exactly `comm` (stat only: never
+// cmdline).
+inline std::vector<pid_t> live_tasks_named(const std::string& comm) {
+  std::vector<pid_t> out;
+  DIR* d = opendir("/proc");
+  if (!d) return out;
+  while (dirent* e = readdir(d)) {
+    const pid_t pid = static_cast<pid_t>(std::atoi(e->d_name));
+    if (pid <= 0) continue;
+    auto stat = oomlab::read_proc_file("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat) continue;
+    const auto open = stat->find('('), close = stat->rfind(')');
+    if (open == std::string::npos || close == std::string::npos || close + 2 >= stat->size()) continue;
+    const char state = (*stat)[close + 2];
+    if (stat->compare(open + 1, close - open - 1, comm) == 0 && state != 'Z' && state != 'X') out.push_back(pid);
+  }
+  closedir(d);
+  return out;
+}
+
+struct ScenarioRun {
+  oomlab::ProcessResult proc;
+  nlohmann::json report;  // report.json, or null when the run wrote none
+  std::string out_dir;
+
+  // The workload's stderr (each scenario logs what it did there).
+  std::string workload_log() const {
+    return report.is_object() ? report["workload"]["log_tail"].get<std::string>() : std::string();
+  }
+  const nlohmann::json& timeline() const { return report["timeline"]; }
+};
+
+inline std::string repro_binary() { return std::string(OOMLAB_BIN_DIR) + "/oomlab-repro"; }
+
+// Reports go under /var/tmp: the runner's work directory must be on a disk
+// for page-cache-thrash (and /tmp may be a tmpfs).
+inline std::string disk_temp_dir() {
+  char tmpl[] = "/var/tmp/oomlab-scenario-test-XXXXXX";
+  return mkdtemp(tmpl) ? tmpl : "";
+}
+
+inline ScenarioRun run_scenario(const std::string& name, const std::vector<std::string>& extra = {},
+                        const std::string& duration = "5s") {
+  ScenarioRun run;
+  run.out_dir = disk_temp_dir();
+  std::vector<std::string> argv = {repro_binary(), "run", name, "--limit", "64M", "--duration", duration,
+                                   "--stall-threshold", "3s", "--json", "--out", run.out_dir};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  oomlab::ProcessSpec spec(argv);
+  spec.timeout = std::chrono::seconds(120);
+  run.proc = oomlab::run_process(spec);
+  run.report = report_of(run.proc.out);
+  return run;
+}
+
+// Removes the report directory unless OOMLAB_KEEP_REPORTS is set (debugging).
+inline void discard(const ScenarioRun& run) {
+  if (!std::getenv("OOMLAB_KEEP_REPORTS") && !run.out_dir.empty()) std::filesystem::remove_all(run.out_dir);
+}
+
+// The runner said the teardown completed, and it did: the group directories
+// are gone, no task of the scenario is alive, no FUSE mount of ours remains.
+inline void expect_clean_teardown(const ScenarioRun& run, std::initializer_list<const char*> comms) {
+  ASSERT_TRUE(run.report.is_object()) << run.proc.out << run.proc.err;
+  EXPECT_EQ(run.report["workload"]["teardown"], "complete");
+  const auto& cg = run.report["cgroup"];
+  EXPECT_FALSE(std::filesystem::exists(cg["path"].get<std::string>())) << cg.dump();
+  if (cg.contains("psi_source") && cg["psi_source"].is_string()) {
+    const std::filesystem::path psi = cg["psi_source"].get<std::string>();
+    if (psi.filename() == "memory.pressure" && psi.parent_path().string().find("/oomlab/") != std::string::npos) {
+      EXPECT_FALSE(std::filesystem::exists(psi.parent_path())) << psi;
+    }
+  }
+  for (const char* comm : comms) EXPECT_TRUE(live_tasks_named(comm).empty()) << "left behind: " << comm;
+  auto mounts = oomlab::read_proc_file("/proc/self/mountinfo", 1 << 20);
+  ASSERT_TRUE(mounts.has_value());
+  EXPECT_EQ(mounts->find("oomlab-slow"), std::string::npos);
+}
+
+// Largest D-state count of any sample, and how often each wait channel was
+// the top wait of a sample.
+inline int max_d_tasks(const ScenarioRun& run) {
+  int most = 0;
+  for (const auto& s : run.timeline()) most = std::max(most, s["tasks"]["D"].get<int>());
+  return most;
+}
+inline int wait_channel_hits(const ScenarioRun& run, const std::string& wchan, std::int64_t from_ms = 0,
+                             std::int64_t to_ms = INT64_MAX) {
+  int hits = 0;
+  for (const auto& s : run.timeline()) {
+    const auto t = s["t_ms"].get<std::int64_t>();
+    if (t < from_ms || t > to_ms) continue;
+    for (const auto& w : s["tasks"]["top_wait"])
+      if (w[0].get<std::string>() == wchan) hits += w[1].get<int>();
+  }
+  return hits;
+}
+
+// Lowest group usage over the samples taken in [from_ms, to_ms].
+inline std::uint64_t min_usage_between(const ScenarioRun& run, std::int64_t from_ms, std::int64_t to_ms) {
+  std::uint64_t low = UINT64_MAX;
+  for (const auto& s : run.timeline()) {
+    const auto t = s["t_ms"].get<std::int64_t>();
+    if (t >= from_ms && t <= to_ms) low = std::min(low, s["usage_bytes"].get<std::uint64_t>());
+  }
+  return low;
+}
+
+// Number after `key` on the last workload log line containing it ("...
+// refaults 1234"), or -1.
+inline long long last_number_after(const std::string& log, const std::string& key) {
+  const auto at = log.rfind(key);
+  if (at == std::string::npos) return -1;
+  return std::atoll(log.c_str() + at + key.size());
+}
+
+}  // namespace scenario_test
+
+#define OOMLAB_SCENARIO_PRECONDITIONS()                                                      \
+  do {                                                                                       \
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (memory cgroups, /dev/kmsg)";            \
+    if (!oomlab::cgroups::host_hierarchy().has_memory())                                     \
+      GTEST_SKIP() << "no memory cgroup controller on this machine";                         \
+    ASSERT_TRUE(std::filesystem::exists(scenario_test::repro_binary()))                      \
+        << scenario_test::repro_binary() << " is missing: build the oomlab-repro target";   \
+  } while (0)
