@@ -158,7 +158,7 @@ std::vector<Stats> run_rounds(int rounds, Workload work) {
     std::vector<double> ratios;
     for (std::size_t r = 0; r < s.size(); r++) ratios.push_back(s[r] / samples[None][r]);
     stats.push_back({median(s), *std::min_element(s.begin(), s.end()), *std::max_element(s.begin(), s.end()),
-                     median(wall[c]), seconds[c] > 0 ? traced[c] / seconds[c] : 0, (1 - median(ratios)) * 100});
+                     median(wall[c]), (1 - median(ratios)) * 100, seconds[c] > 0 ? traced[c] / seconds[c] : 0});
   }
   return stats;
 }

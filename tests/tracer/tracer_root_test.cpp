@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <set>
+#include <stdexcept>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -68,6 +69,9 @@ TEST(TracerRoot, MemcgReclaimEpisodesHavePlausibleGfpAndOrder) {
   int status = child.wait_exit(60'000);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
 
+  // A throwing sink stops the delivery and the exception reaches the caller
+  // (through libbpf's C callback, which must not be unwound).
+  EXPECT_THROW(tracer.consume([](const Event&) { throw std::runtime_error("sink"); }), std::runtime_error);
   std::vector<ReclaimEpisode> mine;
   for (const auto& e : drain(tracer))
     if (auto* r = std::get_if<ReclaimEpisode>(&e); r && r->task.tgid == child.pid()) mine.push_back(*r);

@@ -8,7 +8,10 @@
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
+#include <exception>
 #include <map>
+#include <mutex>
+#include <utility>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -91,8 +94,10 @@ struct Tracer::Impl {
   std::string error = "not opened";
   std::string missing;
   GfpTable gfp = GfpTable::for_release(running_kernel_release());
+  mutable std::mutex victims_mutex;  // consume() and snapshot() may run on two threads
   std::map<pid_t, VictimTimeline> victims;
   const std::function<void(const Event&)>* sink = nullptr;
+  std::exception_ptr sink_error;  // a throwing sink must not unwind through libbpf
   std::size_t delivered = 0;
   std::int64_t opened_ns = 0;
   // The waiter slots, mapped read-only from the BPF array.
@@ -122,15 +127,21 @@ struct Tracer::Impl {
     auto event = to_event(raw);
     if (!event) return 0;
     if (auto* oom = std::get_if<OomEvent>(&*event)) self->track_victim(*oom);
-    if (self->sink) (*self->sink)(*event);
+    try {
+      if (self->sink) (*self->sink)(*event);
+    } catch (...) {
+      self->sink_error = std::current_exception();
+      return -1;  // stops ring_buffer__consume; rethrown by deliver()
+    }
     self->delivered++;
     return 0;
   }
 
   void track_victim(OomEvent& e) {
+    if (e.stage == OomStage::MarkVictim) fill_victim_identity(e.victim);
+    std::lock_guard lock(victims_mutex);
     auto it = victims.find(e.victim.tid);
     if (e.stage == OomStage::MarkVictim) {
-      fill_victim_identity(e.victim);
       VictimTimeline v;
       v.victim = e.victim;
       it = victims.insert_or_assign(e.victim.tid, v).first;
@@ -139,6 +150,19 @@ struct Tracer::Impl {
     if (e.victim.comm.empty()) e.victim.comm = it->second.victim.comm;
     if (e.victim.tgid == 0) e.victim.tgid = it->second.victim.tgid;
     it->second.apply(e);
+  }
+
+  // Runs one libbpf consume/poll with the sink installed; rethrows its exception.
+  template <typename F>
+  std::size_t deliver(const std::function<void(const Event&)>& to, F&& run) {
+    if (!rb) return 0;
+    sink = &to;
+    delivered = 0;
+    sink_error = nullptr;
+    run();
+    sink = nullptr;
+    if (sink_error) std::rethrow_exception(std::exchange(sink_error, nullptr));
+    return delivered;
   }
 
   bool open(const TracerOptions& options);
@@ -217,7 +241,12 @@ Tracer::~Tracer() = default;
 
 bool Tracer::open(const TracerOptions& options) {
   if (!impl_->open(options)) return false;
-  if (options.lock_tracing && !attach_lock_tracing()) return false;
+  if (options.lock_tracing && !attach_lock_tracing()) {
+    std::string why = impl_->error;
+    impl_->close();
+    impl_->error = why;
+    return false;
+  }
   return true;
 }
 bool Tracer::available() const { return impl_->skel != nullptr; }
@@ -267,21 +296,11 @@ void Tracer::set_thresholds(std::chrono::nanoseconds reclaim_min, std::chrono::n
 int Tracer::fd() const { return impl_->rb ? ring_buffer__epoll_fd(impl_->rb) : -1; }
 
 std::size_t Tracer::consume(const std::function<void(const Event&)>& sink) {
-  if (!impl_->rb) return 0;
-  impl_->sink = &sink;
-  impl_->delivered = 0;
-  ring_buffer__consume(impl_->rb);
-  impl_->sink = nullptr;
-  return impl_->delivered;
+  return impl_->deliver(sink, [&] { ring_buffer__consume(impl_->rb); });
 }
 
 std::size_t Tracer::poll(std::chrono::milliseconds timeout, const std::function<void(const Event&)>& sink) {
-  if (!impl_->rb) return 0;
-  impl_->sink = &sink;
-  impl_->delivered = 0;
-  ring_buffer__poll(impl_->rb, static_cast<int>(timeout.count()));
-  impl_->sink = nullptr;
-  return impl_->delivered;
+  return impl_->deliver(sink, [&] { ring_buffer__poll(impl_->rb, static_cast<int>(timeout.count())); });
 }
 
 std::optional<TaskReclaim> Tracer::reclaim_of(pid_t tid) const {
@@ -306,6 +325,7 @@ std::optional<LockWait> Tracer::lock_wait_of(pid_t tid) const {
 }
 
 std::optional<VictimTimeline> Tracer::victim(pid_t pid) const {
+  std::lock_guard lock(impl_->victims_mutex);
   auto it = impl_->victims.find(pid);
   if (it == impl_->victims.end()) return std::nullopt;
   return it->second;
@@ -343,7 +363,10 @@ Snapshot Tracer::snapshot() const {
   }
   std::sort(s.lock_waits.begin(), s.lock_waits.end(), [](auto& a, auto& b) { return a.wait > b.wait; });
 
-  for (const auto& [pid, v] : impl_->victims) s.victims.push_back(v);
+  {
+    std::lock_guard lock(impl_->victims_mutex);
+    for (const auto& [pid, v] : impl_->victims) s.victims.push_back(v);
+  }
   __u32 zero = 0;
   stall_totals t{};
   if (bpf_map_lookup_elem(bpf_map__fd(maps.totals), &zero, &t) == 0) s.totals = to_totals(t);

@@ -3,6 +3,8 @@
 // snapshot() on their sampling tick. Without BPF (not root, no BTF, load
 // fails, or built without it) open() returns false and error() says why in
 // one line; everything else is then a no-op that returns empty results.
+// One thread drives a Tracer; snapshot(), victim(), reclaim_of() and
+// lock_wait_of() may also be called from a second thread while it consumes.
 #pragma once
 #include <chrono>
 #include <cstddef>
@@ -53,7 +55,9 @@ class Tracer {
 
   // Ring buffer fd: readable (EPOLLIN) when events are pending; -1 if closed.
   int fd() const;
-  // Delivers the pending events without blocking; returns how many.
+  // Delivers the pending events without blocking; returns how many. An
+  // exception from the sink stops the delivery and propagates (that event is
+  // not delivered again).
   std::size_t consume(const std::function<void(const Event&)>& sink);
   // Blocks up to timeout for events, then consumes them.
   std::size_t poll(std::chrono::milliseconds timeout, const std::function<void(const Event&)>& sink);
