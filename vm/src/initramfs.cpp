@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <set>
+#include <string_view>
 #include <stdexcept>
 
 #include "cpio.hpp"
@@ -53,6 +54,22 @@ std::vector<std::string> guest_binaries(const std::string& bin_dir) {
     fs::path p = fs::path(bin_dir) / name;
     std::error_code ec;
     if (fs::is_regular_file(p, ec)) found.push_back(p.string());
+  }
+  // Extra host programs for the guest (e.g. peer OOM daemons for
+  // bench/peers): OOMLAB_VM_EXTRA_BINARIES=/usr/bin/earlyoom:/path/tool,
+  // packed as /oomlab/bin/NAME (in the guest's PATH) with their libraries.
+  if (const char* extra = std::getenv("OOMLAB_VM_EXTRA_BINARIES"); extra && *extra) {
+    std::string_view rest = extra;
+    while (!rest.empty()) {
+      auto colon = rest.find(':');
+      std::string path(rest.substr(0, colon));
+      rest = colon == std::string_view::npos ? std::string_view{} : rest.substr(colon + 1);
+      if (path.empty()) continue;
+      std::error_code ec;
+      if (!fs::is_regular_file(path, ec))
+        throw std::runtime_error("OOMLAB_VM_EXTRA_BINARIES: " + path + ": no such file");
+      found.push_back(path);
+    }
   }
   return found;
 }

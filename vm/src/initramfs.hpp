@@ -24,7 +24,9 @@ struct Initramfs {
   std::vector<std::string> libraries;  // host paths of the libraries packed
 };
 
-// The oomlab binaries of BIN_DIR that go into the guest (those that exist).
+// The oomlab binaries of BIN_DIR that go into the guest (those that exist),
+// then the files named in $OOMLAB_VM_EXTRA_BINARIES (colon-separated; throws
+// std::runtime_error for one that does not exist).
 std::vector<std::string> guest_binaries(const std::string& bin_dir);
 
 // Finds busybox: $OOMLAB_BUSYBOX, then /bin/busybox, then PATH. Throws

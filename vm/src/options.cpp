@@ -57,7 +57,8 @@ guest:
 time:
   --timeout T              hard limit for the whole VM (default 3m): then sysrq
                            t/w/m dumps and the VM is killed
-  --stall-timeout T        no console output for T (default 30s): the same
+  --stall-timeout T        no console output for T once init runs (default
+                           30s): the same
 output:
   --reports DIR            default ./reports
   --bin-dir DIR            oomlab binaries to pack (default: next to oomlab-vm)

@@ -147,7 +147,10 @@ SessionResult run_session(const SessionConfig& cfg) {
   for (;;) {
     std::int64_t now = monotonic_ms();
     if (!killed) {
-      if (!dumping && now - last_output >= cfg.stall_timeout.count()) start_dumps(SessionEnd::stalled, now);
+      // Silence counts only once init runs: a TCG guest on a busy host can
+      // print nothing for a minute while booting, and still boot.
+      const bool booted = res.boot_ms >= 0 || cfg.boot_marker.empty();
+      if (!dumping && booted && now - last_output >= cfg.stall_timeout.count()) start_dumps(SessionEnd::stalled, now);
       if (!dumping && now >= start + cfg.timeout.count() - kDumpBudgetMs) start_dumps(SessionEnd::timed_out, now);
       while (!writes.empty() && writes.front().at_ms <= now) {
         const auto& w = writes.front();
@@ -160,7 +163,8 @@ SessionResult run_session(const SessionConfig& cfg) {
       if (kill_at >= 0 && now >= kill_at) kill_qemu();
     }
     std::int64_t wake = killed ? now + 1000 : start + cfg.timeout.count();
-    if (!killed && !dumping) wake = std::min<std::int64_t>({wake, last_output + cfg.stall_timeout.count(), start + cfg.timeout.count() - kDumpBudgetMs});
+    if (!killed && !dumping) wake = std::min<std::int64_t>(wake, start + cfg.timeout.count() - kDumpBudgetMs);
+    if (!killed && !dumping && res.boot_ms >= 0) wake = std::min<std::int64_t>(wake, last_output + cfg.stall_timeout.count());
     if (!writes.empty()) wake = std::min(wake, writes.front().at_ms);
     if (kill_at >= 0 && !killed) wake = std::min(wake, kill_at);
     pollfd fds[2] = {{out_r.fd, POLLIN, 0}, {signals.sfd.fd, POLLIN, 0}};

@@ -2,7 +2,8 @@
 // SIGKILL), copy the serial console to a log as it arrives, and end it by the
 // rules of the harness:
 //  - the guest powers off: done;
-//  - no console output for the stall timeout, or the hard deadline is near:
+//  - no console output for the stall timeout once the guest's init runs, or
+//    the hard deadline is near:
 //    send sysrq t, w, m over the serial line, collect the dumps, SIGKILL;
 //  - SIGINT/SIGTERM/SIGHUP to the harness: SIGKILL qemu at once.
 // qemu is always reaped before run_session returns.
