@@ -14,7 +14,8 @@ namespace {
 const char* kUsage =
     "usage: oomlab-repro list [--json]\n"
     "       oomlab-repro run NAME [--limit SIZE] [--duration T] [--stall-threshold T] [--period T]\n"
-    "                             [--json] [--out DIR] [--unsafe-no-cgroup] [--OPTION VALUE...]\n"
+    "                             [--stall-psi PCT] [--json] [--out DIR] [--unsafe-no-cgroup]\n"
+    "                             [--OPTION VALUE...]\n"
     "       oomlab-repro run NAME --help      (the scenario's options)\n"
     "\n"
     "Runs an OOM-livelock scenario inside a fresh memory cgroup with a hard deadline, samples it\n"
@@ -26,6 +27,8 @@ const char* kUsage =
     "  --duration T            how long the workload runs (default 30s); a hard deadline of T+30s\n"
     "                          ends the run even if the runner itself gets stuck\n"
     "  --stall-threshold T     no progress for this long is a livelock (default 10s)\n"
+    "  --stall-psi PCT         a moment counts as \"no progress\" when the group's tasks were\n"
+    "                          stalled on memory (PSI some) for PCT of the last second (default 25%)\n"
     "  --period T              sampling period (default 100ms)\n"
     "  --json                  print a JSON summary on stdout instead of text\n"
     "  --out DIR               where report directories go (default ./reports)\n"
@@ -75,7 +78,7 @@ void scenario_help(const Scenario& s) {
   if (s.options().empty()) std::printf("  (none)\n");
   for (const OptionSpec& o : s.options())
     std::printf("  --%-20s %s (default: %s)\n", o.name.c_str(), o.help.c_str(), o.default_value.c_str());
-  std::printf("\nRunner options: --limit SIZE --duration T --stall-threshold T --period T --json --out DIR\n"
+  std::printf("\nRunner options: --limit SIZE --duration T --stall-threshold T --stall-psi PCT --period T --json --out DIR\n"
               "--unsafe-no-cgroup (see `oomlab-repro --help`)\n");
 }
 

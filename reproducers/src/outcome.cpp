@@ -26,22 +26,37 @@ int exit_code_for(OutcomeClass c) {
   return exit_code::no_oom;
 }
 
-bool sample_stalled(const Sample& s, const Sample* previous) {
-  if (s.psi_some_ratio >= 0) return s.psi_some_ratio >= kStalledShare;
+double psi_window_share(const std::vector<Sample>& samples, std::size_t i) {
+  const Sample& s = samples[i];
+  if (!s.psi) return -1;
+  std::size_t j = i;
+  while (j > 0 && s.t_ms - samples[j].t_ms < kStallWindowMs) --j;
+  if (j == i || !samples[j].psi || s.t_ms <= samples[j].t_ms) return -1;
+  const double stalled_us = static_cast<double>(s.psi->some_total_us - samples[j].psi->some_total_us);
+  return std::min(1.0, stalled_us / (static_cast<double>(s.t_ms - samples[j].t_ms) * 1000));
+}
+
+bool sample_stalled(const std::vector<Sample>& samples, std::size_t i, double psi_share) {
+  const Sample& s = samples[i];
+  if (s.psi) {
+    double share = psi_window_share(samples, i);
+    return share >= 0 && share >= psi_share;
+  }
   // No PSI: D-state tasks in a group pressed against its limit.
-  if (!s.limit_bytes || !previous || s.tasks.disk == 0) return false;
+  if (!s.limit_bytes || i == 0 || s.tasks.disk == 0) return false;
+  const Sample& previous = samples[i - 1];
   bool near_limit = s.usage_bytes * 10 >= *s.limit_bytes * 9;
-  bool hitting_limit = s.events.max > previous->events.max || s.events.under_oom;
+  bool hitting_limit = s.events.max > previous.events.max || s.events.under_oom;
   return near_limit && hitting_limit;
 }
 
-std::vector<Stall> find_stalls(const std::vector<Sample>& samples) {
+std::vector<Stall> find_stalls(const std::vector<Sample>& samples, double psi_share) {
   std::vector<Stall> stalls;
   // Tolerate short gaps (a sample or two of relief in a long thrash) so one
   // episode is not reported as many.
   constexpr std::int64_t kGapMs = 500;
   for (std::size_t i = 0; i < samples.size(); ++i) {
-    if (!sample_stalled(samples[i], i ? &samples[i - 1] : nullptr)) continue;
+    if (!sample_stalled(samples, i, psi_share)) continue;
     const std::int64_t t = samples[i].t_ms;
     if (!stalls.empty() && t - stalls.back().end_ms <= kGapMs) {
       stalls.back().end_ms = t;
@@ -86,7 +101,7 @@ void measure_kill_latency(const std::vector<Sample>& samples, std::vector<OomKil
 }
 
 Outcome classify(const std::vector<Sample>& samples, std::vector<OomKill>& kills,
-                 std::chrono::milliseconds stall_threshold) {
+                 std::chrono::milliseconds stall_threshold, double psi_share) {
   Outcome o;
   measure_kill_latency(samples, kills);
   for (const OomKill& k : kills)
@@ -94,7 +109,7 @@ Outcome classify(const std::vector<Sample>& samples, std::vector<OomKill>& kills
       o.kill_to_freed_ms = k.freed_ms;
       break;
     }
-  o.stalls = find_stalls(samples);
+  o.stalls = find_stalls(samples, psi_share);
   const std::int64_t threshold = stall_threshold.count();
   const Stall* longest = nullptr;
   for (const Stall& s : o.stalls)

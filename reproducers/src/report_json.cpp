@@ -64,6 +64,7 @@ nlohmann::json report_to_json(const RunRecord& r) {
             {"duration_ms", r.config.duration.count()},
             {"stall_threshold_ms", r.config.stall_threshold.count()},
             {"period_ms", r.config.period.count()},
+            {"stall_psi_share", r.config.stall_psi},
             {"unsafe_no_cgroup", r.config.unsafe_no_cgroup},
             {"options", options}}},
           {"started_at", r.started_at},

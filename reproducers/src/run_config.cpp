@@ -1,5 +1,7 @@
 #include "oomlab/repro/run_config.hpp"
 
+#include <cstdlib>
+
 #include "oomlab/common/units.hpp"
 
 namespace oomlab::repro {
@@ -45,7 +47,7 @@ ParseResult parse_run_args(const std::vector<std::string>& args,
       continue;
     }
     bool runner_flag = name == "limit" || name == "duration" || name == "stall-threshold" || name == "period" ||
-                       name == "out";
+                       name == "out" || name == "stall-psi";
     if (!runner_flag && !c.options.count(name))
       return fail("unknown option --" + name + " for scenario " + c.scenario + " (see `oomlab-repro run " +
                   c.scenario + " --help`)");
@@ -61,6 +63,14 @@ ParseResult parse_run_args(const std::vector<std::string>& args,
       auto v = parse_duration(value);
       if (!v || v->count() <= 0) return fail("--" + name + ": '" + value + "' is not a positive duration (e.g. 30s)");
       (name == "duration" ? c.duration : name == "period" ? c.period : c.stall_threshold) = *v;
+    } else if (name == "stall-psi") {
+      std::string v = value;
+      if (!v.empty() && v.back() == '%') v.pop_back();
+      char* end = nullptr;
+      double pct = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end != '\0' || !(pct > 0 && pct <= 100))
+        return fail("--stall-psi: '" + value + "' is not a percentage in (0, 100]");
+      c.stall_psi = pct / 100;
     } else if (name == "out") {
       if (value.empty()) return fail("--out needs a directory");
       c.out_dir = value;

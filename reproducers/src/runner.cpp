@@ -378,7 +378,7 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
   rec.kernel_log_dropped = klog.dropped();
   rec.kills = klog.kills();
   if (rec.kills.empty()) rec.kills = kills_from_events(rec.samples);
-  rec.outcome = classify(rec.samples, rec.kills, config.stall_threshold);
+  rec.outcome = classify(rec.samples, rec.kills, config.stall_threshold, config.stall_psi);
   rec.exit_code = rec.interrupted ? 128 + g_stop_signal : exit_code_for(rec.outcome.cls);
   if (rec.teardown.rfind("FAILED", 0) == 0) rec.exit_code = exit_code::failed;
 

@@ -15,8 +15,12 @@ RunRecord record() {
   r.config.options["total"] = "64M";
   r.cgroup_version = 1;
   r.cgroup_layout = "hybrid";
+  std::uint64_t stalled_us = 0;
   for (int t = 100; t <= 2000; t += 100) {
     Sample s;
+    if (t > 1000) stalled_us += 70'000;
+    s.psi = oomlab::cgroups::Pressure{};
+    s.psi->some_total_us = stalled_us;
     s.t_ms = t;
     s.usage_bytes = static_cast<std::uint64_t>(t) << 14;
     s.limit_bytes = 32u << 20;

@@ -21,6 +21,7 @@ TEST(RunConfig, DefaultsAndScenarioDefaults) {
   EXPECT_EQ(r.config->duration, 30s);
   EXPECT_EQ(r.config->stall_threshold, 10s);
   EXPECT_EQ(r.config->period, 100ms);
+  EXPECT_DOUBLE_EQ(r.config->stall_psi, 0.25);
   EXPECT_EQ(r.config->out_dir, "reports");
   EXPECT_FALSE(r.config->json);
   EXPECT_EQ(r.config->options.at("children"), "3");
@@ -29,12 +30,13 @@ TEST(RunConfig, DefaultsAndScenarioDefaults) {
 
 TEST(RunConfig, RunnerFlagsAndScenarioOptionsInBothForms) {
   auto r = parse({"test-sleep", "--limit", "64M", "--duration=5s", "--stall-threshold", "1500ms", "--period=50ms",
-                  "--json", "--out", "/tmp/x", "--children=7", "--threads", "0", "--unsafe-no-cgroup"});
+                  "--json", "--out", "/tmp/x", "--children=7", "--threads", "0", "--unsafe-no-cgroup", "--stall-psi", "40%"});
   ASSERT_TRUE(r.config) << r.error;
   EXPECT_EQ(r.config->limit_bytes, 64u << 20);
   EXPECT_EQ(r.config->duration, 5s);
   EXPECT_EQ(r.config->stall_threshold, 1500ms);
   EXPECT_EQ(r.config->period, 50ms);
+  EXPECT_DOUBLE_EQ(r.config->stall_psi, 0.4);
   EXPECT_TRUE(r.config->json);
   EXPECT_TRUE(r.config->unsafe_no_cgroup);
   EXPECT_EQ(r.config->out_dir, "/tmp/x");
@@ -65,6 +67,8 @@ TEST(RunConfig, ErrorsAreOneLineAndNameTheProblem) {
       {{"test-sleep", "--period", "1ms"}, "--period"},
       {{"test-sleep", "--json=yes"}, "takes no value"},
       {{"test-sleep", "stray"}, "unexpected argument 'stray'"},
+      {{"test-sleep", "--stall-psi", "0"}, "--stall-psi: '0'"},
+      {{"test-sleep", "--stall-psi", "120%"}, "not a percentage"},
   };
   for (const auto& c : cases) {
     auto r = parse(c.args);

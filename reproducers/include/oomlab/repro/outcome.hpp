@@ -40,12 +40,17 @@ struct Stall {
   std::int64_t length_ms() const { return end_ms - start_ms; }
 };
 
-// A sample counts as stalled when PSI says tasks waited on memory for at
-// least `kStalledShare` of the interval; without PSI, when D-state tasks sit
-// in a group at >= 90% of its limit whose limit is being hit.
-inline constexpr double kStalledShare = 0.5;
-bool sample_stalled(const Sample& s, const Sample* previous);
-std::vector<Stall> find_stalls(const std::vector<Sample>& samples);
+// A sample counts as stalled when the group's tasks were stalled on memory
+// (PSI "some", from the totals) for at least `psi_share` of the trailing
+// kStallWindowMs - a window smooths the 100 ms samples without the lag of
+// the kernel's avg10. Without PSI: D-state tasks in a group at >= 90% of a
+// limit that is being hit.
+inline constexpr std::int64_t kStallWindowMs = 1000;
+inline constexpr double kDefaultStallShare = 0.25;
+// Share of the window ending at samples[i] (-1 without PSI totals).
+double psi_window_share(const std::vector<Sample>& samples, std::size_t i);
+bool sample_stalled(const std::vector<Sample>& samples, std::size_t i, double psi_share = kDefaultStallShare);
+std::vector<Stall> find_stalls(const std::vector<Sample>& samples, double psi_share = kDefaultStallShare);
 
 // Fills OomKill::freed_ms from freed_at_ms, or else from the samples.
 // The usage drop that counts as "freed" for a kill (see OomKill).
@@ -59,6 +64,6 @@ struct Outcome {
   std::optional<std::int64_t> kill_to_freed_ms;  // of the first kill that freed memory
 };
 Outcome classify(const std::vector<Sample>& samples, std::vector<OomKill>& kills,
-                 std::chrono::milliseconds stall_threshold);
+                 std::chrono::milliseconds stall_threshold, double psi_share = kDefaultStallShare);
 
 }  // namespace oomlab::repro

@@ -17,6 +17,7 @@ struct RunConfig {
   std::chrono::milliseconds duration{30'000};
   std::chrono::milliseconds stall_threshold{10'000};
   std::chrono::milliseconds period{100};
+  double stall_psi = 0.25;  // PSI "some" share over 1 s that counts as stalled (--stall-psi 25%)
   bool json = false;
   std::string out_dir = "reports";
   bool unsafe_no_cgroup = false;
