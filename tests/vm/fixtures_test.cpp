@@ -37,9 +37,10 @@ struct Capture {
 const Capture kOom61{"6.1-memcg-oom-kill.log", "6.1.0-56-amd64"};
 const Capture kHang61{"6.1-hang-sysrq-twm.log", "6.1.0-56-amd64"};
 const Capture kOom612{"6.12-memcg-oom-kill-disk.log", "6.12.117+deb12-amd64"};
+const Capture kMmapSem61{"6.1-mmap-sem-scenario.log", "6.1.0-56-amd64"};
 
 TEST(VmFixtures, MarkersOfEveryCapture) {
-  for (const Capture& c : {kOom61, kHang61, kOom612}) {
+  for (const Capture& c : {kOom61, kHang61, kOom612, kMmapSem61}) {
     auto text = read_file(fixture(c.file));
     ASSERT_TRUE(text) << c.file;
     GuestOutput g = split_serial_log(*text);
@@ -61,6 +62,18 @@ TEST(VmFixtures, OomCapturesCarryTheGuestReport) {
     EXPECT_EQ(report["memory_events"]["oom_kill"], 1) << c.file;
     EXPECT_NE(g.console.find("Memory cgroup out of memory: Killed process"), std::string::npos) << c.file;
   }
+}
+
+TEST(VmFixtures, ScenarioCaptureCarriesTheRunnersSummary) {
+  GuestOutput g = split_serial_log(*read_file(fixture(kMmapSem61.file)));
+  ASSERT_TRUE(g.report_complete);
+  json report = json::parse(g.report, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << g.report;
+  EXPECT_EQ(report["scenario"], "mmap-sem");
+  EXPECT_EQ(report["outcome"], "oom_resolved");
+  EXPECT_EQ(report["oom_kills"], 6);
+  ASSERT_TRUE(g.exit_code);
+  EXPECT_EQ(*g.exit_code, report["exit_code"].get<int>());
 }
 
 TEST(VmFixtures, HangCaptureHasTheThreeSysrqDumpsAndNoExit) {
@@ -85,6 +98,20 @@ TEST(VmFixtures, AnalyzerFindsTheMemcgOomKill) {
     EXPECT_NE(e.dump().find("\"dd\""), std::string::npos) << "victim comm: " << e.dump();
     EXPECT_NE(e.dump().find("oomlab-cmd"), std::string::npos) << "memcg: " << e.dump();
   }
+}
+
+TEST(VmFixtures, AnalyzerCountsEveryKillOfTheMmapSemScenario) {
+  REQUIRE_ANALYZER();
+  json v = analyze(kMmapSem61.file);
+  ASSERT_TRUE(v.is_object());
+  // The 6.1 kernel resolves the seed's pattern: the victim and the hog are
+  // killed in turn (six kills, each freeing memory), no livelock.
+  EXPECT_EQ(v["verdict"], "oom_resolved") << v.dump(2);
+  ASSERT_TRUE(v["oom_events"].is_array());
+  EXPECT_EQ(v["oom_events"].size(), 6u);
+  std::string events = v["oom_events"].dump();
+  EXPECT_NE(events.find("zero-hog"), std::string::npos);
+  EXPECT_NE(events.find("mmap-victim"), std::string::npos);
 }
 
 TEST(VmFixtures, AnalyzerReadsTheSysrqTaskDump) {
