@@ -101,7 +101,7 @@ void Engine::schedule_tick() {
 void Engine::on_tick() {
   schedule_tick();
   std::int64_t now = monotonic_ms();
-  if (scan_worker_.busy()) {
+  if (scan_pending_) {
     // The scan overran its period: report from what we know so that the
     // report still comes on time (delays grow with the clock).
     ++metrics_.scan_overruns;
@@ -115,12 +115,17 @@ void Engine::on_tick() {
 }
 
 void Engine::start_scan() {
+  // Pending = submitted and its result not yet folded in: the worker may be
+  // idle while on_scan_done still waits in the queue, and back_ is swapped
+  // there, so a new scan must not start before it ran.
+  if (scan_pending_) return;
   scan_started_ms_ = monotonic_ms();
   auto cgroups = std::make_shared<std::map<pid_t, std::string>>();
-  bool ok = scan_worker_.submit([this, cgroups] {
-    ScanStats stats = sampler_.scan(back_);
+  std::vector<TaskSample>* out = &back_;
+  bool ok = scan_worker_.submit([this, cgroups, out] {
+    ScanStats stats = sampler_.scan(*out);
     // Memory cgroups of the stall candidates (few: blocked or dying tasks).
-    for (const TaskSample& t : back_)
+    for (const TaskSample& t : *out)
       if (t.kind != StallKind::None && !cgroups->count(t.tgid)) (*cgroups)[t.tgid] = cgroups_.cgroup_of(t.tgid);
     asio::post(io_, [this, stats, cgroups] { on_scan_done(stats, cgroups); });
   });
@@ -197,7 +202,7 @@ void Engine::arm_psi(std::shared_ptr<asio::posix::stream_descriptor> sd) {
     if (ec || stopping_) return;
     ++metrics_.psi_events;
     // Pressure now: look now rather than at the next period.
-    if (!scan_worker_.busy() && monotonic_ms() - scan_started_ms_ >= 100) start_scan();
+    if (monotonic_ms() - scan_started_ms_ >= 100) start_scan();
     // POLLPRI stays asserted until the window passes; do not spin on it.
     auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(200));
     t->async_wait([this, sd, t](const boost::system::error_code& e) {

@@ -74,6 +74,10 @@ const std::vector<OptionSpec>& option_table() {
       {"prefer", "PAT", true, "kill these first (comm regex, or /cgroup/path)", [](Options& o, const std::string& v) { o.prefer.push_back(matcher_value("prefer", v)); }},
       {"avoid", "PAT", true, "kill these only when nothing else is left", [](Options& o, const std::string& v) { o.avoid.push_back(matcher_value("avoid", v)); }},
       {"protect", "PAT", true, "never kill these", [](Options& o, const std::string& v) { o.protect.push_back(matcher_value("protect", v)); }},
+      {"scope", "CGROUP", false, "act only on stalls in this memory cgroup subtree (reports stay system-wide)", [](Options& o, const std::string& v) {
+         if (v.empty() || v[0] != '/') throw UsageError("--scope: expected a cgroup path starting with '/': '" + v + "'");
+         o.scope = v;
+       }},
       {"watch-cgroup", "DIR", true, "cgroup directory whose memory.pressure gets a PSI trigger", [](Options& o, const std::string& v) { o.watch_cgroups.push_back(v); }},
       {"psi-path", "FILE", false, "system memory PSI file (default /proc/pressure/memory)", [](Options& o, const std::string& v) { o.psi_path = v; }},
       {"proc-root", "DIR", false, "procfs mount (default /proc)", [](Options& o, const std::string& v) { o.proc_root = v; }},

@@ -48,6 +48,7 @@ void Engine::respond(std::int64_t now) {
     }
     if (d >= kill_after) {
       std::string cg = s.cgroup.empty() || s.cgroup == "?" ? "/" : s.cgroup;
+      if (!in_cgroup(cg, opt_.scope)) continue;
       auto& best = over[cg];
       if (!best || d > best->delay_ms(now)) best = &s;
     }
@@ -57,7 +58,7 @@ void Engine::respond(std::int64_t now) {
   for (const auto& [pid, marked] : model_.victims()) {
     if (now - marked < kill_after) continue;
     std::string cg = cgroups_.cgroup_of(pid);
-    if (cg.empty()) continue;
+    if (cg.empty() || !in_cgroup(cg, opt_.scope)) continue;
     over.try_emplace(cg, nullptr);
     stuck_victims[cg] = pid;
   }

@@ -178,6 +178,10 @@ int main(int argc, char** argv) {
   }
   if (unshare(CLONE_NEWNS) != 0) return usage(("unshare(CLONE_NEWNS): " + std::string(strerror(errno))).c_str());
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return usage("cannot make / private");
+  // A tmpfs over /tmp in our namespace only: the mount point dies with us
+  // even when we are SIGKILLed (victim tests do exactly that).
+  if (mount("oomlab-test", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=64k") != 0)
+    return usage("cannot mount a private tmpfs on /tmp");
   char dir[] = "/tmp/oomlab-fuse-XXXXXX";
   if (!mkdtemp(dir)) return usage("mkdtemp failed");
   int fuse = ::open("/dev/fuse", O_RDWR | O_CLOEXEC);

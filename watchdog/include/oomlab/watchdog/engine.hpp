@@ -111,7 +111,6 @@ class Engine {
   CgroupView cgroups_;
   VictimRules rules_;
   Metrics metrics_;
-  Worker scan_worker_, action_worker_;
   std::vector<TaskSample> front_, back_;
   std::int64_t started_ms_ = 0, last_scan_done_ms_ = 0, scan_started_ms_ = 0, last_report_ms_ = 0;
   bool scan_pending_ = false;
@@ -124,6 +123,9 @@ class Engine {
   std::deque<KillRecord> kills_;  // the last 64
   std::string protection_;
   bool stopping_ = false;
+  // Last: destroyed first, so a job still running at shutdown finishes
+  // before the buffers and objects it uses go away.
+  Worker scan_worker_, action_worker_;
 };
 
 }  // namespace oomlab::watchdog

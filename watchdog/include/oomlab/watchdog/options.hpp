@@ -36,6 +36,7 @@ struct Options {
   bool dry_run = false;
   bool sysrq = false;
   std::vector<Matcher> prefer, avoid, protect;
+  std::string scope = "/";          // act only on stalls in this cgroup subtree
   std::vector<std::string> watch_cgroups;  // cgroup dirs whose memory.pressure gets a trigger
   std::string psi_path = "/proc/pressure/memory";
   std::string proc_root = "/proc";

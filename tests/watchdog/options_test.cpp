@@ -1,0 +1,90 @@
+#include <gtest/gtest.h>
+
+#include "oomlab/watchdog/options.hpp"
+
+using namespace oomlab::watchdog;
+using namespace std::chrono_literals;
+
+namespace {
+ParsedArgs parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "oomlab-watchdog");
+  return parse_args(static_cast<int>(args.size()), args.data());
+}
+}  // namespace
+
+TEST(Options, DefaultsAreTheServerProfile) {
+  Options o = parse({}).options;
+  EXPECT_EQ(o.profile, "server");
+  EXPECT_EQ(o.kill_after, 60s);
+  EXPECT_EQ(o.period, 1s);
+  EXPECT_FALSE(o.dry_run);
+}
+
+TEST(Options, DesktopProfileThenFlagsRefineIt) {
+  Options o = parse({"--profile", "desktop", "--kill-after=15s"}).options;
+  EXPECT_EQ(o.warn_after, 5s);
+  EXPECT_EQ(o.kill_after, 15s);
+}
+
+TEST(Options, FlagsSwitchesAndRepeats) {
+  Options o = parse({"--dry-run", "--protect", "^sshd$", "--protect", "/system.slice", "--no-stack", "--period", "250ms"}).options;
+  EXPECT_TRUE(o.dry_run);
+  EXPECT_FALSE(o.stack);
+  ASSERT_EQ(o.protect.size(), 2u);
+  EXPECT_FALSE(o.protect[0].is_cgroup);
+  EXPECT_TRUE(o.protect[1].is_cgroup);
+  EXPECT_EQ(o.period, 250ms);
+}
+
+TEST(Options, CommandsAndCheckConfig) {
+  EXPECT_EQ(parse({"status", "--socket", "/tmp/x"}).command, Command::Status);
+  EXPECT_EQ(parse({"--check-config"}).command, Command::CheckConfig);
+  EXPECT_EQ(parse({"--help", "--bogus"}).command, Command::Help);
+}
+
+TEST(Options, BadInputIsAUsageError) {
+  EXPECT_THROW(parse({"--bogus"}), UsageError);
+  EXPECT_THROW(parse({"--kill-after"}), UsageError);
+  EXPECT_THROW(parse({"--kill-after", "soon"}), UsageError);
+  EXPECT_THROW(parse({"--kill-after", "1s", "--warn-after", "5s"}), UsageError);
+  EXPECT_THROW(parse({"--profile", "laptop"}), UsageError);
+  EXPECT_THROW(parse({"--protect", "(unclosed"}), UsageError);
+  EXPECT_THROW(parse({"--max-victims", "0"}), UsageError);
+  EXPECT_THROW(parse({"--scope", "relative"}), UsageError);
+  EXPECT_THROW(parse({"frobnicate"}), UsageError);
+  EXPECT_THROW(parse({"--config", "/nonexistent/oomlab.json"}), UsageError);
+}
+
+TEST(Options, ConfigJsonUsesTheFlagNames) {
+  Options o;
+  apply_config_json(o, R"({"profile": "desktop", "kill-after": "20s", "dry-run": true,
+                           "protect": ["^sshd$", "/user.slice"], "max-victims": 3})");
+  EXPECT_EQ(o.profile, "desktop");
+  EXPECT_EQ(o.warn_after, 5s);   // from the profile
+  EXPECT_EQ(o.kill_after, 20s);  // the file wins over its profile
+  EXPECT_TRUE(o.dry_run);
+  EXPECT_EQ(o.protect.size(), 2u);
+  EXPECT_EQ(o.max_victims, 3);
+}
+
+TEST(Options, ConfigErrorsNameTheKey) {
+  Options o;
+  try {
+    apply_config_json(o, R"({"kill_after": "20s"})");
+    FAIL() << "unknown key accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("kill_after"), std::string::npos);
+  }
+  EXPECT_THROW(apply_config_json(o, "{not json"), UsageError);
+  EXPECT_THROW(apply_config_json(o, "[1, 2]"), UsageError);
+  EXPECT_THROW(apply_config_json(o, R"({"period": ["1s", "2s"]})"), UsageError);
+  EXPECT_THROW(apply_config_json(o, R"({"dry-run": "maybe"})"), UsageError);
+  EXPECT_THROW(apply_config_json(o, R"({"period": {"s": 1}})"), UsageError);
+}
+
+TEST(Options, UsageListsEveryOption) {
+  std::string u = usage_text();
+  for (const char* flag : {"--kill-after", "--warn-after", "--escalate-after", "--dry-run", "--prefer", "--avoid",
+                           "--protect", "--sysrq", "--config", "--check-config", "--json-log", "--kmsg-write"})
+    EXPECT_NE(u.find(flag), std::string::npos) << flag;
+}

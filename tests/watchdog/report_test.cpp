@@ -1,0 +1,57 @@
+// The exact lines of docs/FORMATS.md, which the analyzer parses.
+#include <cstring>
+#include <gtest/gtest.h>
+#include <regex>
+
+#include "oomlab/watchdog/report.hpp"
+
+using namespace oomlab::watchdog;
+
+TEST(ReportFormat, InfoLine) {
+  StallCounts c;
+  c.stalling = 3;
+  c.dying = 1;
+  c.exiting = 2;
+  c.victim = 1;
+  c.oom_count = 7;
+  EXPECT_EQ(format_info(c), "MemAlloc-Info: stalling=3 dying=1 exiting=2 victim=1 oom_count=7");
+}
+
+TEST(ReportFormat, TaskLineWithAHostileComm) {
+  TaskStall s;
+  s.tid = 3418;
+  s.tgid = 3417;
+  std::strcpy(s.comm, "a (b) c");
+  s.state = 'D';
+  s.kind = StallKind::MmapLock;
+  s.since_ms = 1000;
+  std::strcpy(s.wchan, "vm_mmap_pgoff");
+  s.cgroup = "/oomlab/repro-1";
+  s.rss_kb = 2048;
+  s.dying = true;
+  s.victim = true;
+  std::string line = format_task(s, 13500);
+  EXPECT_EQ(line,
+            "MemAlloc: a (b) c(3418) tgid=3417 state=D kind=mmap_lock delay=12500ms wchan=vm_mmap_pgoff "
+            "cgroup=/oomlab/repro-1 rss=2048kB dying victim");
+  // FORMATS.md: the pid is the last (N) before " tgid=".
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(line, m, std::regex(R"(^MemAlloc: (.*)\((\d+)\) tgid=(\d+) state=(\S) kind=(\w+) delay=(\d+)ms)")));
+  EXPECT_EQ(m[1], "a (b) c");
+  EXPECT_EQ(m[2], "3418");
+  EXPECT_EQ(m[6], "12500");
+}
+
+TEST(ReportFormat, ActionLines) {
+  EXPECT_EQ(format_kill(77, "hog", "/oomlab/g", 1024, -100, "stall_timeout", false),
+            "kill: pid=77 comm=hog cgroup=/oomlab/g rss=1024kB oom_score_adj=-100 reason=stall_timeout");
+  EXPECT_EQ(format_kill(77, "hog", "/", 1, 0, "escalation", true),
+            "kill: pid=77 comm=hog cgroup=/ rss=1kB oom_score_adj=0 reason=escalation dry-run");
+  EXPECT_EQ(format_killed(77, "hog", 12, -1, 0), "killed: pid=77 comm=hog kill_to_exit=12ms kill_to_freed=-1ms freed=0kB");
+  EXPECT_EQ(format_escalate("/oomlab/g", "cgroup_kill"), "escalate: cgroup=/oomlab/g reason=cgroup_kill");
+  TaskStall s;
+  s.tid = 5;
+  std::strcpy(s.comm, "x");
+  s.cgroup = "/a";
+  EXPECT_EQ(format_warn(s, 2500), "warn: stall of x(5) for 2500ms in cgroup /a");
+}
