@@ -92,7 +92,8 @@ struct stall_reclaim_task {
  * the same slot lose the older wait (rare: slots are only busy while waiting). */
 #define STALL_WAITER_SLOTS 16384
 
-/* A task waiting for an mmap lock now; the slot is free when start_ns is 0. */
+/* A task waiting for an mmap lock now; the slot is free when start_ns is 0.
+ * task.comm stays empty: bpf_get_current_comm() is too hot for every lock. */
 struct stall_lock_waiter {
   struct stall_task_id task;
   __u64 mm;

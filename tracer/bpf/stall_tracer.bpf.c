@@ -55,8 +55,10 @@ struct {
   __type(value, struct stall_task_id);
 } victims SEC(".maps");
 
+/* Per CPU: no atomic read-modify-write on a shared line in the hot path;
+ * user space sums the CPUs. */
 struct {
-  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, 1);
   __type(key, __u32);
   __type(value, struct stall_totals);
@@ -90,7 +92,7 @@ static __always_inline struct stall_event *reserve_event(__u32 type)
   if (!e) {
     struct stall_totals *t = get_totals();
     if (t)
-      __sync_fetch_and_add(&t->dropped, 1);
+      t->dropped++;
     return 0;
   }
   e->type = type;
@@ -139,8 +141,8 @@ static __always_inline int reclaim_end(__u32 kind, __u64 nr_reclaimed)
   }
   struct stall_totals *t = get_totals();
   if (t && kind <= STALL_RECLAIM_MEMCG) {
-    __sync_fetch_and_add(&t->reclaim_count[kind], 1);
-    __sync_fetch_and_add(&t->reclaim_ns[kind], delay);
+    t->reclaim_count[kind]++;
+    t->reclaim_ns[kind] += delay;
   }
   if (delay < reclaim_min_ns)
     return 0;
@@ -215,11 +217,14 @@ SEC("tp_btf/mmap_lock_start_locking")
 int lock_start_locking(__u64 *ctx)
 {
   __u64 mm = ctx[0];
-  __u32 slot = (__u32)bpf_get_current_pid_tgid() % STALL_WAITER_SLOTS;
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 slot = (__u32)pid_tgid % STALL_WAITER_SLOTS;
   struct stall_lock_waiter *w = bpf_map_lookup_elem(&lock_waiters, &slot);
   if (!w)
     return 0;
-  current_id(&w->task);
+  w->task.tid = (__u32)pid_tgid;
+  w->task.tgid = pid_tgid >> 32;
+  w->task.comm[0] = 0; /* bpf_get_current_comm() at acquire: it is hot here */
   w->mm = mm;
   w->write = lock_write_arg(ctx) & 1;
   w->pad = 0;
@@ -281,14 +286,15 @@ int lock_acquire_returned(__u64 *ctx)
   }
   struct stall_totals *t = get_totals();
   if (t) {
-    __sync_fetch_and_add(&t->lock_waits, 1);
-    __sync_fetch_and_add(&t->lock_wait_ns, wait);
+    t->lock_waits++;
+    t->lock_wait_ns += wait;
   }
   if (wait >= lockwait_min_ns) {
     struct stall_event *e = reserve_event(STALL_EV_LOCKWAIT);
     if (e) {
       e->ts_ns = now;
       e->task = w->task;
+      bpf_get_current_comm(e->task.comm, sizeof(e->task.comm));
       e->lock.mm = mm;
       e->lock.wait_ns = wait;
       e->lock.write = write;
@@ -362,7 +368,7 @@ int oom_mark_victim(__u64 *ctx)
   bpf_map_update_elem(&victims, &v.tid, &v, BPF_ANY);
   struct stall_totals *t = get_totals();
   if (t)
-    __sync_fetch_and_add(&t->oom_victims, 1);
+    t->oom_victims++;
   return oom_event(STALL_OOM_MARK_VICTIM, v.tid);
 }
 

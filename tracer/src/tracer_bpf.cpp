@@ -59,13 +59,22 @@ std::string load_error(int err) {
   return "BPF load failed: " + why;
 }
 
+std::string proc_comm(pid_t tid) {
+  auto comm = read_proc_file("/proc/" + std::to_string(tid) + "/comm", 64);
+  if (!comm) return "";
+  while (!comm->empty() && comm->back() == '\n') comm->pop_back();
+  return *comm;
+}
+
+// An ongoing wait's comm: the BPF side skips it on the hot path.
+LockWait with_comm(LockWait w) {
+  if (w.task.comm.empty()) w.task.comm = proc_comm(w.task.tid);
+  return w;
+}
+
 // comm and tgid of a victim the tracepoint gave only as a pid (< 6.8).
 void fill_victim_identity(TaskId& t) {
-  if (t.comm.empty())
-    if (auto comm = read_proc_file("/proc/" + std::to_string(t.tid) + "/comm", 64)) {
-      t.comm = *comm;
-      while (!t.comm.empty() && t.comm.back() == '\n') t.comm.pop_back();
-    }
+  if (t.comm.empty()) t.comm = proc_comm(t.tid);
   if (t.tgid == 0)
     if (auto status = read_proc_file("/proc/" + std::to_string(t.tid) + "/status", 4096)) {
       auto pos = status->find("\nTgid:");
@@ -321,7 +330,7 @@ std::optional<LockWait> Tracer::lock_wait_of(pid_t tid) const {
   stall_mm_state st{};
   const bool have_now = bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.mm_states), &w.mm, &st) == 0 &&
                         (st.holders.writer.tid || st.holders.nreaders > 0);
-  return to_ongoing_wait(w, have_now ? &st.holders : nullptr, now);
+  return with_comm(to_ongoing_wait(w, have_now ? &st.holders : nullptr, now));
 }
 
 std::optional<VictimTimeline> Tracer::victim(pid_t pid) const {
@@ -359,7 +368,7 @@ Snapshot Tracer::snapshot() const {
     // Holders now when any are known, else those at the start of the wait.
     const stall_holders* now = it != mm_states.end() && (it->second.holders.writer.tid || it->second.holders.nreaders > 0)
                                    ? &it->second.holders : nullptr;
-    s.lock_waits.push_back(to_ongoing_wait(w, now, s.taken_ns));
+    s.lock_waits.push_back(with_comm(to_ongoing_wait(w, now, s.taken_ns)));
   }
   std::sort(s.lock_waits.begin(), s.lock_waits.end(), [](auto& a, auto& b) { return a.wait > b.wait; });
 
@@ -368,8 +377,21 @@ Snapshot Tracer::snapshot() const {
     for (const auto& [pid, v] : impl_->victims) s.victims.push_back(v);
   }
   __u32 zero = 0;
-  stall_totals t{};
-  if (bpf_map_lookup_elem(bpf_map__fd(maps.totals), &zero, &t) == 0) s.totals = to_totals(t);
+  std::vector<stall_totals> per_cpu(static_cast<std::size_t>(std::max(libbpf_num_possible_cpus(), 1)));
+  if (bpf_map_lookup_elem(bpf_map__fd(maps.totals), &zero, per_cpu.data()) == 0) {
+    stall_totals sum{};
+    for (const auto& t : per_cpu) {
+      for (int k = 0; k < 2; k++) {
+        sum.reclaim_count[k] += t.reclaim_count[k];
+        sum.reclaim_ns[k] += t.reclaim_ns[k];
+      }
+      sum.lock_waits += t.lock_waits;
+      sum.lock_wait_ns += t.lock_wait_ns;
+      sum.oom_victims += t.oom_victims;
+      sum.dropped += t.dropped;
+    }
+    s.totals = to_totals(sum);
+  }
   return s;
 }
 
