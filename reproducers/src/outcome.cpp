@@ -54,11 +54,17 @@ std::vector<Stall> find_stalls(const std::vector<Sample>& samples, double psi_sh
   std::vector<Stall> stalls;
   // Tolerate short gaps (a sample or two of relief in a long thrash) so one
   // episode is not reported as many.
+  // Consecutive stalled samples always belong together, however late the
+  // second one was taken (the runner itself can be starved under pressure).
   constexpr std::int64_t kGapMs = 500;
+  bool previous_stalled = false;
   for (std::size_t i = 0; i < samples.size(); ++i) {
-    if (!sample_stalled(samples, i, psi_share)) continue;
+    const bool stalled = sample_stalled(samples, i, psi_share);
+    const bool continues = previous_stalled;
+    previous_stalled = stalled;
+    if (!stalled) continue;
     const std::int64_t t = samples[i].t_ms;
-    if (!stalls.empty() && t - stalls.back().end_ms <= kGapMs) {
+    if (!stalls.empty() && (continues || t - stalls.back().end_ms <= kGapMs)) {
       stalls.back().end_ms = t;
     } else {
       // The episode started somewhere in the interval before this sample.

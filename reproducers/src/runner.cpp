@@ -120,7 +120,7 @@ std::string describe_status(int status) {
 
 std::string progress_line(const Sample& s, const RunConfig& c) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "[%5.1fs/%.0fs] usage %s/%s  psi some %3.0f%% full %3.0f%%  tasks R%d S%d D%d  oom kills %d",
+  std::snprintf(buf, sizeof buf, "[%5.1fs/%gs] usage %s/%s  psi some %3.0f%% full %3.0f%%  tasks R%d S%d D%d  oom kills %d",
                 static_cast<double>(s.t_ms) / 1000, static_cast<double>(c.duration.count()) / 1000,
                 format_size(s.usage_bytes).c_str(),
                 s.limit_bytes ? format_size(*s.limit_bytes).c_str() : "-",
@@ -339,6 +339,9 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
         workload_running = false;
         rec.workload_exit = describe_status(workload_status);
       }
+    // Behind schedule (the runner was starved): skip the missed ticks
+    // rather than take a burst of samples a millisecond apart.
+    if (monotonic_us() > next_us + config.period.count() * 1000) next_us = monotonic_us();
     const Sample& s = rec.samples.back();
     if (tty) std::fprintf(stderr, "\r%s\033[K", progress_line(s, config).c_str());
     if (g_stop_signal) {

@@ -129,6 +129,17 @@ TEST(Outcome, WithoutPsiDStateAtTheLimitCounts) {
   EXPECT_FALSE(sample_stalled(v, 1));
 }
 
+TEST(Outcome, ALateSampleDoesNotSplitAStall) {
+  // The runner was starved for 2 s between two stalled samples.
+  auto samples = timeline(3000, [](int t) { return t >= 500; });
+  for (auto& s : samples)
+    if (s.t_ms > 2000) s.t_ms += 2000, s.psi->some_total_us += 1'600'000;
+  auto stalls = find_stalls(samples);
+  ASSERT_EQ(stalls.size(), 1u);
+  EXPECT_EQ(stalls[0].end_ms, 5000);
+  EXPECT_TRUE(stalls[0].ongoing);
+}
+
 TEST(Outcome, WindowShareComesFromPsiTotals) {
   auto samples = timeline(3000, [](int t) { return t > 1000; });
   EXPECT_DOUBLE_EQ(psi_window_share(samples, 0), -1);  // no window yet
