@@ -29,6 +29,20 @@ TEST(SerialLog, SplitsMarkersReportAndKernelLog) {
   EXPECT_NE(g.console.find("Power down"), std::string::npos);
 }
 
+TEST(SerialLog, FilesSentBackByTheGuest) {
+  auto g = split_serial_log(
+      "OOMLAB-VM: file begin guest-report.json\n{\"timeline\": []}\n\nOOMLAB-VM: file end\n"
+      "[    3.1] kernel line\n"
+      "OOMLAB-VM: file begin ../etc/passwd\nx\nOOMLAB-VM: file end\n"
+      "OOMLAB-VM: file begin cut.html\n<html>");
+  ASSERT_EQ(g.files.count("guest-report.json"), 1u);
+  EXPECT_EQ(g.files["guest-report.json"], "{\"timeline\": []}\n\n");
+  EXPECT_EQ(g.files.count("../etc/passwd"), 0u) << "names with a path are not written as such";
+  EXPECT_EQ(g.files.count("invalid"), 1u);
+  EXPECT_EQ(g.files.count("cut.html"), 0u) << "an unfinished file is dropped";
+  EXPECT_EQ(g.console, "[    3.1] kernel line\n");
+}
+
 TEST(SerialLog, GuestThatNeverBootedOrNeverFinished) {
   auto none = split_serial_log("SeaBIOS (version 1.16)\nBooting from ROM..\n");
   EXPECT_FALSE(none.booted);

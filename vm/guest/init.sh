@@ -117,6 +117,17 @@ dmesg -n 1
 echo "OOMLAB-VM: report begin"
 cat /tmp/report.json
 echo "OOMLAB-VM: report end"
+# The runner's full report and its page (timeline chart) come back as files.
+if [ "$OOMLAB_MODE" = scenario ]; then
+  guest_json=$(sed -n 's/.*"report_json":"\([^"]*\)".*/\1/p' /tmp/report.json)
+  for f in "$guest_json" "${guest_json%.json}.html"; do
+    [ -n "$guest_json" ] && [ -f "$f" ] || continue
+    echo "OOMLAB-VM: file begin guest-${f##*/}"
+    cat "$f"
+    echo
+    echo "OOMLAB-VM: file end"
+  done
+fi
 dmesg -n 7
 [ "$OOMLAB_DISK" = 1 ] && { cd /; umount /mnt/disk; }
 finish "$rc"

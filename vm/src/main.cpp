@@ -222,7 +222,12 @@ int run(RunOptions o) {
     guest_report = json::parse(g.report, nullptr, false);
     if (guest_report.is_discarded()) guest_report = {{"unparsed", g.report}};
   }
-  json verdict = analyze_serial_log(bin_dir, sc.serial_log_path);
+  std::vector<std::string> guest_files;
+  for (const auto& [file, body] : g.files) {
+    write_file_atomic((run_dir / file).string(), body);
+    guest_files.push_back(file);
+  }
+  json verdict = analyze_console(bin_dir, g.console, "serial.log");
   json report = {
       {"schema", "oomlab.vm-report/1"},
       {"name", name},
@@ -240,13 +245,14 @@ int run(RunOptions o) {
                   {"timeout_ms", o.timeout.count()}, {"stall_timeout_ms", o.stall_timeout.count()}}},
       {"end", {{"how", to_string(s.end)}, {"qemu_exit_code", s.exit_code}, {"sysrq_sent", s.sysrq_sent},
                {"qemu_stderr", s.qemu_stderr}}},
-      {"guest", {{"exit_code", g.exit_code ? json(*g.exit_code) : json(nullptr)}, {"report", guest_report}}},
+      {"guest", {{"exit_code", g.exit_code ? json(*g.exit_code) : json(nullptr)}, {"report", guest_report},
+                 {"files", guest_files}}},
       {"initramfs", {{"image", base.path}, {"from_cache", base.from_cache}, {"bytes", base.bytes},
                      {"binaries", packed}, {"libraries", base.libraries}}},
       {"verdict", verdict},
   };
   write_file_atomic((run_dir / "report.json").string(), report.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
-  write_file_atomic((run_dir / "report.html").string(), render_report_html(report, s.serial));
+  write_file_atomic((run_dir / "report.html").string(), render_report_html(report, g.console));
   if (s.qemu_stderr.empty()) fs::remove(run_dir / "qemu.stderr", ec);
 
   std::string how = outcome;

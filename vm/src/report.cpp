@@ -8,10 +8,11 @@
 
 namespace oomlab::vm {
 
-nlohmann::json analyze_serial_log(const std::string& bin_dir, const std::string& serial_log) {
+nlohmann::json analyze_console(const std::string& bin_dir, const std::string& console, const std::string& name) {
   std::string analyze = bin_dir + "/oomlab-analyze";
   if (!std::filesystem::is_regular_file(analyze)) return {{"error", "oomlab-analyze is not built in " + bin_dir}};
-  ProcessSpec spec({analyze, serial_log});
+  ProcessSpec spec({analyze, "--name", name, "-"});
+  spec.stdin_data = console;
   spec.timeout = std::chrono::seconds(60);
   ProcessResult r;
   try {
@@ -74,6 +75,10 @@ std::string render_report_html(const nlohmann::json& r, const std::string& seria
            html_escape(text(f.value("title", nlohmann::json()))) + "</li>\n";
     h += "</ul>\n";
   }
+  for (const auto& f : r["guest"].value("files", nlohmann::json::array()))
+    if (f.is_string() && f.get<std::string>().ends_with(".html"))
+      h += "<p>The runner's own page from the guest: <a href=\"" + html_escape(f.get<std::string>()) + "\">" +
+           html_escape(f.get<std::string>()) + "</a></p>\n";
   h += "<h2>Guest report</h2>\n<pre>" + html_escape(r["guest"].value("report", nlohmann::json()).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) + "</pre>\n";
   h += "<h2>Verdict</h2>\n<pre>" + html_escape(verdict.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) + "</pre>\n";
   // The serial log, with the lines the kernel's OOM and dump code print marked.

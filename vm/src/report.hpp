@@ -6,9 +6,11 @@
 
 namespace oomlab::vm {
 
-// Runs BIN_DIR/oomlab-analyze on the serial log. Returns its verdict document,
-// or a {"error": "..."} object when the analyzer is not built or fails.
-nlohmann::json analyze_serial_log(const std::string& bin_dir, const std::string& serial_log);
+// Runs BIN_DIR/oomlab-analyze on the console part of the serial log (without
+// the report and file sections the guest sent, whose JSON quotes kernel lines
+// a second time), fed on stdin under the name NAME. Returns its verdict
+// document, or a {"error": "..."} object when the analyzer is not built or fails.
+nlohmann::json analyze_console(const std::string& bin_dir, const std::string& console, const std::string& name);
 
 // report.html: the summary, the verdict's findings, the guest's report and the
 // serial log, in one self-contained page.

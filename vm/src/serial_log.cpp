@@ -15,11 +15,29 @@ std::string marker_field(std::string_view line, std::string_view key) {
 GuestOutput split_serial_log(std::string_view serial) {
   GuestOutput g;
   bool in_report = false;
+  std::string file_name;  // non-empty inside a file section
+  std::string file_body;
   while (!serial.empty()) {
     auto nl = serial.find('\n');
     std::string_view line = serial.substr(0, nl);
     std::string_view with_nl = serial.substr(0, nl == std::string_view::npos ? serial.size() : nl + 1);
     serial = nl == std::string_view::npos ? std::string_view{} : serial.substr(nl + 1);
+    if (!file_name.empty()) {
+      if (line.find(kFileEnd) != std::string_view::npos) {
+        g.files[file_name] = std::move(file_body);
+        file_name.clear();
+        file_body.clear();
+      } else {
+        file_body.append(with_nl);
+      }
+      continue;
+    }
+    if (auto at = line.find(kFileBegin); at != std::string_view::npos) {
+      file_name = std::string(line.substr(at + kFileBegin.size()));
+      // A name is a plain file name: the host writes it into the run directory.
+      if (file_name.empty() || file_name.find('/') != std::string::npos || file_name[0] == '.') file_name = "invalid";
+      continue;
+    }
     if (in_report) {
       if (line.find(kReportEnd) != std::string_view::npos) {
         in_report = false;

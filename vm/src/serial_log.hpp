@@ -3,6 +3,7 @@
 // guest printed between its markers, and the rest, which is the kernel log
 // the analyzer reads.
 #pragma once
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,8 @@ inline constexpr std::string_view kBootedMarker = "OOMLAB-VM: booted";      // "
 inline constexpr std::string_view kReportBegin = "OOMLAB-VM: report begin";
 inline constexpr std::string_view kReportEnd = "OOMLAB-VM: report end";
 inline constexpr std::string_view kExitMarker = "OOMLAB-VM: exit";          // " code=N"
+inline constexpr std::string_view kFileBegin = "OOMLAB-VM: file begin ";    // + NAME
+inline constexpr std::string_view kFileEnd = "OOMLAB-VM: file end";
 
 struct GuestOutput {
   bool booted = false;
@@ -23,7 +26,8 @@ struct GuestOutput {
   bool report_complete = false; // the end marker was seen
   std::string report;           // text between the markers
   std::optional<int> exit_code; // of the guest job
-  std::string console;          // the log without the report lines (for the analyzer)
+  std::map<std::string, std::string> files;  // complete files the guest sent back, by name
+  std::string console;          // the log without the report and file lines (for the analyzer)
 };
 
 GuestOutput split_serial_log(std::string_view serial);
