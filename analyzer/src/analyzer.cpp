@@ -1,5 +1,6 @@
 #include "oomlab/analyzer/analyzer.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -18,18 +19,45 @@ namespace {
 // Recognisers indexed by the first byte of their needle, so that a noise
 // line costs one table lookup plus a few substring searches.
 struct Dispatch {
+  // An after-comm needle has a space at `space` ("COMM invoked oom-killer:"
+  // -> 0, "COMM: page allocation" -> 1): it can only match at one of the
+  // first spaces of the line, so no line is searched end to end.
+  struct Scan {
+    const Pattern* p;
+    std::size_t space;
+  };
   std::vector<const Pattern*> by_first[256];
-  std::vector<const Pattern*> anywhere;
+  std::vector<Scan> after_comm;
   Dispatch() {
     for (auto family : {oom_patterns(), memalloc_patterns(), oomlab_line_patterns(), taskdump_patterns(),
                         failure_patterns()}) {
       for (const Pattern& p : family) {
         if (p.anchor == Pattern::Anchor::start) by_first[static_cast<unsigned char>(p.needle[0])].push_back(&p);
-        else anywhere.push_back(&p);
+        else after_comm.push_back({&p, p.needle.find(' ')});
       }
     }
   }
 };
+
+// Comms hold a few words at most ("Isolated Web Co"): look at the first spaces.
+constexpr int kCommSpaces = 4;
+
+const Pattern* match_after_comm(const Dispatch& d, std::string_view msg) {
+  const std::size_t window = std::min(msg.size(), Pattern::kCommWindow + 1);
+  int spaces = 0;
+  for (std::size_t i = 1; i < window && spaces < kCommSpaces; ++i) {
+    if (msg[i] != ' ') continue;
+    ++spaces;
+    if (i + 1 >= msg.size() || (msg[i + 1] != 'i' && msg[i + 1] != 'p')) continue;   // "invoked", "page"
+    for (const auto& scan : d.after_comm) {
+      const std::string_view n = scan.p->needle;
+      const std::size_t start = i - scan.space;
+      if (i >= scan.space && start + n.size() <= msg.size() && std::memcmp(msg.data() + start, n.data(), n.size()) == 0)
+        return scan.p;
+    }
+  }
+  return nullptr;
+}
 
 const Dispatch& dispatch() {
   static const Dispatch d;
@@ -59,9 +87,10 @@ void Analyzer::feed(std::string_view raw) {
   if (try_frame(s, l)) return;
   const Dispatch& d = dispatch();
   for (const Pattern* p : d.by_first[static_cast<unsigned char>(l.msg[0])])
-    if (l.msg.substr(0, p->needle.size()) == p->needle && p->handle(s, l)) return;
-  for (const Pattern* p : d.anywhere)
-    if (l.msg.find(p->needle) != std::string_view::npos && p->handle(s, l)) return;
+    if (l.msg.size() >= p->needle.size() && l.msg[1] == p->needle[1] &&
+        std::memcmp(l.msg.data(), p->needle.data(), p->needle.size()) == 0 && p->handle(s, l))
+      return;
+  if (const Pattern* p = match_after_comm(d, l.msg); p && p->handle(s, l)) return;
   if (try_task_table_row(s, l)) return;
   if (try_task_header(s, l)) return;
   TraceCtx& c = s.ctx(l.caller);

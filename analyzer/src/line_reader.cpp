@@ -19,6 +19,14 @@ bool LineReader::fill() {
   for (;;) {
     ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
     if (n > 0) {
+      // NUL bytes (serial noise, binary junk) would end C strings downstream:
+      // replace them once per chunk rather than once per line.
+      char* p = buf_.data() + end_;
+      char* const e = p + n;
+      while ((p = static_cast<char*>(std::memchr(p, '\0', static_cast<std::size_t>(e - p)))) != nullptr) {
+        *p++ = ' ';
+        ++nuls_;
+      }
       end_ += static_cast<std::size_t>(n);
       bytes_ += static_cast<std::uint64_t>(n);
       return true;
@@ -38,11 +46,6 @@ std::string_view LineReader::finish_line(char* begin, std::size_t len) {
     ++truncated_;
   }
   while (len > 0 && begin[len - 1] == '\r') --len;
-  // NUL bytes (serial noise, binary junk) would end C strings downstream.
-  for (char* p = begin; (p = static_cast<char*>(std::memchr(p, '\0', len - (p - begin)))) != nullptr;) {
-    *p++ = ' ';
-    ++nuls_;
-  }
   return {begin, len};
 }
 

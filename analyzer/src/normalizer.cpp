@@ -1,5 +1,8 @@
 #include "oomlab/analyzer/normalizer.hpp"
 
+#include <algorithm>
+#include <cstring>
+
 #include "text.hpp"
 
 namespace oomlab::analyzer {
@@ -57,8 +60,15 @@ bool take_dmesg_stamp(std::string_view& s, double& ts) {
   if (i == int_begin || i >= s.size() || s[i] != '.') return false;
   std::size_t frac_begin = ++i;
   while (i < s.size() && is_digit(s[i])) ++i;
-  if (i == frac_begin || i >= s.size() || s[i] != ']' || i - int_begin > 24) return false;
-  ts = text::parse_double(s.substr(int_begin, i - int_begin)).value_or(0);
+  if (i == frac_begin || i >= s.size() || s[i] != ']' || frac_begin - int_begin > 16 || i - frac_begin > 9) return false;
+  // Hand-rolled: strtod is the single most expensive call per line otherwise.
+  std::uint64_t whole = 0, frac = 0, scale = 1;
+  for (std::size_t k = int_begin; k + 1 < frac_begin; ++k) whole = whole * 10 + static_cast<unsigned>(s[k] - '0');
+  for (std::size_t k = frac_begin; k < i; ++k) {
+    frac = frac * 10 + static_cast<unsigned>(s[k] - '0');
+    scale *= 10;
+  }
+  ts = static_cast<double>(whole) + static_cast<double>(frac) / static_cast<double>(scale);
   s.remove_prefix(i + 1);
   return true;
 }
@@ -189,7 +199,7 @@ Line normalize(std::string_view raw, std::uint64_t line_no) {
   l.no = line_no;
   std::string_view s = raw;
   strip_quoting(s);
-  if (is_gap_marker(s)) {
+  if (!s.empty() && (s[0] == '(' || s[0] == '[' || s[0] == '.' || s[0] == '<') && is_gap_marker(s)) {
     l.gap = true;
     return l;
   }
@@ -211,9 +221,10 @@ Line normalize(std::string_view raw, std::uint64_t line_no) {
           if (take_caller(t, l.caller)) s = t;
         }
         // journalctl -o short-monotonic: "[  12.345678] host kernel: msg"
-        std::string_view t = text::ltrim(s);
-        if (std::size_t k = t.find(" kernel: "); k != std::string_view::npos && k < 64 &&
-                                                 t.substr(0, k).find(' ') == std::string_view::npos)
+        std::size_t b = 0;
+        while (b < s.size() && s[b] == ' ') ++b;
+        const void* sp = b < s.size() ? std::memchr(s.data() + b, ' ', std::min<std::size_t>(s.size() - b, 64)) : nullptr;
+        if (sp && s.substr(static_cast<std::size_t>(static_cast<const char*>(sp) - s.data()), 9) == " kernel: ")
           take_host_and_kernel_tag(s);
         break;
       }

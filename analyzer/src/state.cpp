@@ -93,11 +93,12 @@ RawReport* State::current_report(const Line& l) {
 }
 
 TraceCtx& State::ctx(std::string_view caller) {
+  if (last_ctx_ && last_ctx_->caller == caller) return *last_ctx_;   // the common case: same caller as before
   for (auto& c : ctxs_)
-    if (c.caller == caller) return c;
-  if (ctxs_.size() >= 256) ctxs_.erase(ctxs_.begin());  // bounded: forget the oldest
+    if (c.caller == caller) return *(last_ctx_ = &c);
+  if (ctxs_.size() >= 256) ctxs_.pop_front();   // bounded: forget the oldest
   ctxs_.push_back(TraceCtx{std::string(caller)});
-  return ctxs_.back();
+  return *(last_ctx_ = &ctxs_.back());
 }
 
 void State::end_all_traces() {

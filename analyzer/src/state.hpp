@@ -2,6 +2,7 @@
 // instance per input; everything it holds is capped by Options::limits.
 #pragma once
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <span>
 #include <string>
@@ -93,13 +94,19 @@ class State {
   std::optional<std::size_t> open_oom_;
   int open_phase_ = -1;
   std::unordered_map<int, std::size_t> task_index_;
-  std::vector<TraceCtx> ctxs_;
+  std::deque<TraceCtx> ctxs_;   // deque: references stay valid as callers come and go
+  TraceCtx* last_ctx_ = nullptr;
 };
 
-// A recogniser: when the message starts with (or contains) `needle`, call
-// `handle`; it returns false when the line turned out not to be its own.
+// A recogniser: when the message starts with `needle` (Anchor::start), or
+// contains it right after a task's comm (Anchor::after_comm: "COMM invoked
+// oom-killer:", "COMM: page allocation failure"), call `handle`; it returns
+// false when the line turned out not to be its own.
 struct Pattern {
-  enum class Anchor : std::uint8_t { start, anywhere };
+  enum class Anchor : std::uint8_t { start, after_comm };
+  // The comm printed there is current->comm, at most TASK_COMM_LEN-1 = 15
+  // bytes: the needle's first space lies within this window.
+  static constexpr std::size_t kCommWindow = 16;
   std::string_view name;
   std::string_view needle;
   Anchor anchor;

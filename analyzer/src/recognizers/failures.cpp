@@ -329,7 +329,7 @@ constexpr Pattern kPatterns[] = {
     {"warning", "WARNING: ", Pattern::Anchor::start, warning},
     {"ubsan", "UBSAN: ", Pattern::Anchor::start, ubsan},
     {"panic", "Kernel panic - not syncing: ", Pattern::Anchor::start, panic},
-    {"alloc-failure", ": page allocation failure", Pattern::Anchor::anywhere, alloc_failure},
+    {"alloc-failure", ": page allocation failure", Pattern::Anchor::after_comm, alloc_failure},
     {"cpu-line", "CPU: ", Pattern::Anchor::start, cpu_line},
     {"pid-line", "Pid: ", Pattern::Anchor::start, cpu_line},
     {"rip", "RIP: ", Pattern::Anchor::start, rip_line},

@@ -143,7 +143,7 @@ bool alloc_stall(State& st, const Line& l) {
 constexpr Pattern kPatterns[] = {
     {"memalloc-info", "MemAlloc-Info: ", Pattern::Anchor::start, memalloc_info},
     {"memalloc-task", "MemAlloc: ", Pattern::Anchor::start, memalloc_task},
-    {"alloc-stall", ": page allocation stalls for ", Pattern::Anchor::anywhere, alloc_stall},
+    {"alloc-stall", ": page allocation stalls for ", Pattern::Anchor::after_comm, alloc_stall},
 };
 
 }  // namespace

@@ -170,7 +170,7 @@ bool sysrq(State& st, const Line& l) {
 }
 
 constexpr Pattern kPatterns[] = {
-    {"oom-invoked", " invoked oom-killer: ", Pattern::Anchor::anywhere, invoked},
+    {"oom-invoked", " invoked oom-killer: ", Pattern::Anchor::after_comm, invoked},
     {"mem-info", "Mem-Info:", Pattern::Anchor::start, mem_info},
     {"oom-kill-constraint", "oom-kill:", Pattern::Anchor::start, constraint},
     {"out-of-memory", "Out of memory: ", Pattern::Anchor::start, out_of_memory},

@@ -31,8 +31,9 @@ bool parse_symbol(std::string_view s, Frame& f) {
   std::size_t i = 0;
   while (i < s.size() && is_ident_char(s[i])) ++i;
   if (i == 0) return false;
-  f.func.assign(s.substr(0, i));
   std::string_view rest = s.substr(i);
+  if (!starts_with(rest, "+0x") && !text::ends_with(text::rtrim(rest), "[inline]")) return false;
+  f.func.assign(s.substr(0, i));
   if (starts_with(rest, "+0x")) {
     std::size_t slash = rest.find('/');
     if (slash == std::string_view::npos || rest.substr(slash + 1, 2) != "0x") return false;
@@ -197,12 +198,12 @@ bool parse_frame_text(std::string_view m, Frame& f) {
 bool try_frame(State& st, const Line& l) {
   std::string_view m = l.msg;
   if (m.empty()) return false;
-  Frame f;
-  if (!parse_frame_text(m, f)) return false;
-  TraceCtx& c = st.ctx(l.caller);
   // A "[<addr>]" frame is unambiguous; a bare "func+0x../0x.." line only
   // counts inside a trace.
+  TraceCtx& c = st.ctx(l.caller);
   if (!c.in_trace && !starts_with(m, "[<")) return false;
+  Frame f;
+  if (!parse_frame_text(m, f)) return false;
   c.in_trace = true;
   c.last_line = l.no;
   st.add_frame(c, l, std::move(f));
@@ -210,11 +211,13 @@ bool try_frame(State& st, const Line& l) {
 }
 
 bool try_task_header(State& st, const Line& l) {
-  std::string_view m = text::rtrim(l.msg);
-  // Cheap filter first: the old header always ends in " 0x%08lx".
+  std::string_view m = l.msg;
+  // Cheap filter first: the old header always ends in " 0x%08lx" (a hex
+  // digit last, "0x" at most 16 digits before).
+  if (m.size() < 20 || !text::is_xdigit(m.back())) return false;
+  m = text::rtrim(m);
   std::size_t sp = m.rfind(' ');
-  if (m.size() < 20 || sp == std::string_view::npos || m.size() - sp < 5 || m[sp + 1] != '0' || m[sp + 2] != 'x')
-    return false;
+  if (sp == std::string_view::npos || m.size() - sp < 5 || m[sp + 1] != '0' || m[sp + 2] != 'x') return false;
   Task t;
   if (!parse_old_header(m, t)) return false;
   RawReport* r = st.current_report(l);

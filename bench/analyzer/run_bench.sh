@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Times oomlab-analyze against `grep -c oom` on the same generated kernel log
+# and measures both programs' max RSS (/usr/bin/time, Debian package "time").
+# Goal: at least half of grep's speed, RSS under 32 MiB whatever the size.
+#
+# usage: run_bench.sh [--quick] [--size 1G] [--bin-dir DIR] [--work-dir DIR] [--runs N] [--write]
+#   --quick     8 MiB log, one run: checks the benchmark works (CTest, label bench)
+#   --write     record the figures in bench/analyzer/RESULTS.md
+# Exit: 0 ok, 1 a check failed (RSS over the limit, wrong verdict), 2 usage, 77 no /usr/bin/time.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+size=1G runs=3 quick=0 write=0
+bin_dir=$here/../../build/release/bin
+work_dir=${TMPDIR:-/tmp}
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) quick=1 size=8M runs=1 ;;
+    --size) size=$2; shift ;;
+    --runs) runs=$2; shift ;;
+    --bin-dir) bin_dir=$2; shift ;;
+    --work-dir) work_dir=$2; shift ;;
+    --write) write=1 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "run_bench.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
+  esac
+  shift
+done
+analyze=$bin_dir/oomlab-analyze genlog=$bin_dir/oomlab-bench-genlog
+for b in "$analyze" "$genlog"; do
+  [ -x "$b" ] || { echo "run_bench.sh: $b not built (cmake --build ... --target oomlab-analyze oomlab-bench-genlog)" >&2; exit 2; }
+done
+if [ ! -x /usr/bin/time ]; then
+  echo "SKIP: /usr/bin/time missing (apt-get install time)"
+  exit 77
+fi
+mkdir -p "$work_dir"
+log=$work_dir/oomlab-bench-analyzer-$size.log
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"; [ $quick = 1 ] && rm -f "$log"; true' EXIT
+
+if [ ! -s "$log" ]; then
+  echo "generating $size log at $log"
+  "$genlog" --size "$size" --seed 1 "$log"
+fi
+bytes=$(stat -c %s "$log")
+cat "$log" > /dev/null   # page cache warm for both contenders
+
+# best wall time (s) and max RSS (KiB) over $runs runs: "secs kib status"
+measure() {
+  local best="" rss=0 status=0
+  for _ in $(seq "$runs"); do
+    set +e
+    /usr/bin/time -f '%e %M' -o "$tmp/time" "$@" > "$tmp/out" 2> "$tmp/err"
+    status=$?
+    set -e
+    read -r secs kib < "$tmp/time"
+    if [ -z "$best" ] || awk "BEGIN{exit !($secs < $best)}"; then best=$secs; fi
+    [ "$kib" -gt "$rss" ] && rss=$kib
+  done
+  echo "$best $rss $status"
+}
+
+read -r g_secs g_rss g_status < <(measure grep -c oom "$log")
+grep_count=$(cat "$tmp/out")
+read -r a_secs a_rss a_status < <(measure "$analyze" --jsonl "$log")
+verdict=$(sed -n 's/.*"verdict":"\([a-z_]*\)".*/\1/p' "$tmp/out")
+events=$(grep -o '"victim":{"pid"' "$tmp/out" | wc -l)
+
+mib=$(awk "BEGIN{printf \"%.0f\", $bytes/1048576}")
+ratio=$(awk "BEGIN{ if ($a_secs > 0) printf \"%.2f\", $g_secs/$a_secs; else print \"inf\" }")
+g_rate=$(awk "BEGIN{ if ($g_secs > 0) printf \"%.0f\", $bytes/1048576/$g_secs; else print \"-\" }")
+a_rate=$(awk "BEGIN{ if ($a_secs > 0) printf \"%.0f\", $bytes/1048576/$a_secs; else print \"-\" }")
+a_rss_mib=$(awk "BEGIN{printf \"%.1f\", $a_rss/1024}")
+g_rss_mib=$(awk "BEGIN{printf \"%.1f\", $g_rss/1024}")
+
+printf '%-16s %10s %10s %10s\n' program seconds MiB/s maxRSS_MiB
+printf '%-16s %10s %10s %10s\n' "grep -c oom" "$g_secs" "$g_rate" "$g_rss_mib"
+printf '%-16s %10s %10s %10s\n' oomlab-analyze "$a_secs" "$a_rate" "$a_rss_mib"
+echo "log: $mib MiB; grep counted $grep_count lines; analyzer verdict $verdict, exit $a_status"
+echo "speed ratio analyzer/grep: $ratio (goal >= 0.5); analyzer RSS $a_rss_mib MiB (goal < 32)"
+
+fail=0
+if [ "$a_rss" -ge $((32 * 1024)) ]; then echo "FAIL: analyzer RSS $a_rss_mib MiB >= 32 MiB"; fail=1; fi
+if [ "$a_status" != 1 ] || [ -z "$verdict" ] || [ "$verdict" = clean ]; then
+  echo "FAIL: the generated log holds OOM reports, the analyzer said '$verdict' (exit $a_status)"; fail=1
+fi
+if [ $quick = 0 ] && awk "BEGIN{exit !($ratio < 0.5)}"; then echo "FAIL: slower than half of grep"; fail=1; fi
+
+if [ $write = 1 ]; then
+  cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+  cat > "$here/RESULTS.md" <<MD
+# Analyzer benchmark
+
+\`bench/analyzer/run_bench.sh --size $size --runs $runs --write\` on $(date -u +%Y-%m-%d):
+$(nproc) cores ($cpu), kernel $(uname -r), file in the page cache, best of $runs runs.
+The log (\`oomlab-bench-genlog --size $size --seed 1\`) is dmesg-format kernel chatter with an OOM
+report (trace, Mem-Info, 30-row task table, kill, reaper) every 50,000 lines, MemAlloc stall
+reports, hung-task and sysrq task dumps and WARNINGs.
+
+| program | seconds | MiB/s | max RSS |
+|---|---:|---:|---:|
+| \`grep -c oom\` | $g_secs | $g_rate | $g_rss_mib MiB |
+| \`oomlab-analyze --jsonl\` | $a_secs | $a_rate | $a_rss_mib MiB |
+
+- log size: $mib MiB ($bytes bytes); grep counted $grep_count matching lines
+- speed ratio analyzer/grep: **$ratio** (goal >= 0.5)
+- analyzer max RSS: **$a_rss_mib MiB** (goal < 32 MiB); it is bounded by the caps in
+  \`analyzer/include/oomlab/analyzer/model.hpp\` (Limits), not by the input size
+- analyzer verdict on the generated log: \`$verdict\`
+MD
+  echo "wrote $here/RESULTS.md"
+fi
+exit $fail
