@@ -154,11 +154,13 @@ struct Observer {
       const std::int64_t now = monotonic_us();
       if (now >= deadline_us || g_stop_signal) return;
       bool watching = false;
+      std::optional<std::uint64_t> usage;  // read once per wake-up, however many kills are pending
       for (std::size_t i = 0; i < klog.kills().size(); ++i) {
         OomKill& k = klog.kills()[i];
         if (k.freed_at_ms || (now - t0_us) / 1000 - k.t_ms > 60'000) continue;
         watching = true;
-        if (usage_now() + cgroups_freed_threshold(k) <= kill_usage(i, usage_before))
+        if (!usage) usage = usage_now();
+        if (*usage + cgroups_freed_threshold(k) <= kill_usage(i, usage_before))
           k.freed_at_ms = (monotonic_us() - t0_us) / 1000;
       }
       const int timeout_ms = watching ? 1 : static_cast<int>((deadline_us - now + 999) / 1000);
