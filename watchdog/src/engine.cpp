@@ -111,7 +111,19 @@ void Engine::on_tick() {
     respond(now);
     return;
   }
+  if (idle() && opt_.idle_scan.count() > 0 && now - scan_started_ms_ < opt_.idle_scan.count()) return;
   start_scan();
+}
+
+bool Engine::idle() const {
+  // Idle = PSI would tell us about pressure, none came lately, and nothing
+  // is being tracked. Without a system PSI trigger we can never be idle.
+  if (!psi_system_) return false;
+  if (monotonic_ms() - last_psi_event_ms_ < 10000) return false;
+  if (!const_cast<StallModel&>(model_).stalls().empty() || !model_.victims().empty() || !incidents_.empty()) return false;
+  for (const auto& k : kills_)
+    if (!k.closed) return false;
+  return true;
 }
 
 void Engine::start_scan() {
@@ -201,6 +213,7 @@ void Engine::arm_psi(std::shared_ptr<asio::posix::stream_descriptor> sd) {
   sd->async_wait(asio::posix::stream_descriptor::wait_error, [this, sd](const boost::system::error_code& ec) {
     if (ec || stopping_) return;
     ++metrics_.psi_events;
+    last_psi_event_ms_ = monotonic_ms();
     // Pressure now: look now rather than at the next period.
     if (monotonic_ms() - scan_started_ms_ >= 100) start_scan();
     // POLLPRI stays asserted until the window passes; do not spin on it.
@@ -302,10 +315,10 @@ void Engine::schedule_watchdog_ping() {
   ping_timer_.expires_after(interval);
   ping_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopping_) return;
-    // Alive = the loop runs AND scans complete: a sampler stuck for many
+    // Alive = the loop runs AND no scan is stuck: a sampler blocked for many
     // periods is worth a restart by systemd.
     std::int64_t limit = std::max<std::int64_t>(30000, 10 * opt_.period.count());
-    if (monotonic_ms() - last_scan_done_ms_ < limit) sd_notify("WATCHDOG=1");
+    if (!scan_pending_ || monotonic_ms() - scan_started_ms_ < limit) sd_notify("WATCHDOG=1");
     notify_status();
     schedule_watchdog_ping();
   });

@@ -65,6 +65,9 @@ const std::vector<OptionSpec>& option_table() {
       {"config", "FILE", false, "JSON file with any of these options (keys = flag names)", [](Options& o, const std::string& v) { o.config_path = v; }},
       {"profile", "NAME", false, "threshold defaults: desktop or server (default)", [](Options& o, const std::string& v) { apply_profile(o, v); }},
       {"period", "DUR", false, "sampling period (default 1s)", [](Options& o, const std::string& v) { o.period = duration_value("period", v); }},
+      {"idle-scan", "DUR", false, "full scan interval while idle with PSI armed (default 60s; 0 = every period)", [](Options& o, const std::string& v) {
+         o.idle_scan = v == "0" ? milliseconds(0) : duration_value("idle-scan", v);
+       }},
       {"warn-after", "DUR", false, "log a warning when a task stalls this long", [](Options& o, const std::string& v) { o.warn_after = duration_value("warn-after", v); }},
       {"kill-after", "DUR", false, "kill a victim when a task stalls this long", [](Options& o, const std::string& v) { o.kill_after = duration_value("kill-after", v); }},
       {"escalate-after", "DUR", false, "next victim / whole cgroup when a kill did not end the stall by then", [](Options& o, const std::string& v) { o.escalate_after = duration_value("escalate-after", v); }},

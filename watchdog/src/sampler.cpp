@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "oomlab/common/clock.hpp"
-#include "oomlab/common/procfs.hpp"
+#include "oomlab/common/procfs_once.hpp"
 #include "oomlab/watchdog/stall_patterns.hpp"
 
 namespace oomlab::watchdog {
@@ -79,7 +79,7 @@ ScanStats Sampler::scan(std::vector<TaskSample>& out) {
 void Sampler::sample_process(pid_t pid, std::vector<TaskSample>& out, ScanStats& stats) {
   char path[96];
   std::snprintf(path, sizeof path, "%s/%d/stat", proc_root_.c_str(), pid);
-  long n = read_proc_file_into(path, text_.data(), text_.size() - 1);
+  long n = read_proc_file_once(path, text_.data(), text_.size() - 1);
   if (n <= 0) return;  // gone
   TaskSample proc;
   if (!parse_stat(std::string_view(text_.data(), static_cast<std::size_t>(n)), proc)) return;
@@ -96,14 +96,22 @@ void Sampler::sample_process(pid_t pid, std::vector<TaskSample>& out, ScanStats&
   }
   char dir[96];
   std::snprintf(dir, sizeof dir, "%s/%d/task", proc_root_.c_str(), pid);
+  // The process stat is the leader's: keep it and read the other threads.
+  if (out.size() >= max_tasks_) {
+    ++stats.dropped;
+    return;
+  }
+  if (pid != self_ && needs_detail(proc)) add_detail(proc, stats);
+  out.push_back(proc);
   for_each_pid_entry(dir, dents_task_, [&](pid_t tid) {
+    if (tid == pid) return;
     if (out.size() >= max_tasks_) {
       ++stats.dropped;
       return;
     }
     char tpath[128];
     std::snprintf(tpath, sizeof tpath, "%s/%d/task/%d/stat", proc_root_.c_str(), pid, tid);
-    long m = read_proc_file_into(tpath, text_.data(), text_.size() - 1);
+    long m = read_proc_file_once(tpath, text_.data(), text_.size() - 1);
     if (m <= 0) return;
     TaskSample t;
     if (!parse_stat(std::string_view(text_.data(), static_cast<std::size_t>(m)), t)) return;
@@ -119,13 +127,13 @@ void Sampler::add_detail(TaskSample& t, ScanStats& stats) {
   ++stats.detailed;
   char path[128];
   std::snprintf(path, sizeof path, "%s/%d/task/%d/wchan", proc_root_.c_str(), t.tgid, t.tid);
-  long n = read_proc_file_into(path, t.wchan, sizeof t.wchan - 1);
+  long n = read_proc_file_once(path, t.wchan, sizeof t.wchan - 1);
   t.wchan[n > 0 ? n : 0] = 0;
   if (n <= 0 || (t.wchan[0] == '0' && t.wchan[1] == 0)) std::strcpy(t.wchan, "?");
   t.kind = classify_symbol(t.wchan);
   if (t.kind == StallKind::None && read_stack_ && t.state == 'D') {
     std::snprintf(path, sizeof path, "%s/%d/task/%d/stack", proc_root_.c_str(), t.tgid, t.tid);
-    long m = read_proc_file_into(path, text_.data(), text_.size() - 1);
+    long m = read_proc_file_once(path, text_.data(), text_.size() - 1);
     if (m > 0) t.kind = classify_stack(std::string_view(text_.data(), static_cast<std::size_t>(m)));
   }
   if (t.kind == StallKind::None && (t.dying() || t.exiting())) t.kind = StallKind::Exit;

@@ -114,6 +114,8 @@ class Engine {
   std::vector<TaskSample> front_, back_;
   std::int64_t started_ms_ = 0, last_scan_done_ms_ = 0, scan_started_ms_ = 0, last_report_ms_ = 0;
   bool scan_pending_ = false;
+  std::int64_t last_psi_event_ms_ = -1000000;
+  bool idle() const;
   std::vector<std::shared_ptr<asio::posix::stream_descriptor>> psi_;
   bool psi_system_ = false;
   std::unique_ptr<KmsgReader> kmsg_;

@@ -29,6 +29,9 @@ struct Matcher {
 struct Options {
   std::string profile = "server";
   milliseconds period{1000};
+  // With PSI triggers armed and nothing stalled, a full scan only this often
+  // (memory pressure wakes the loop through PSI at once); 0 = every period.
+  milliseconds idle_scan{60000};
   milliseconds warn_after{10000};
   milliseconds kill_after{60000};
   milliseconds escalate_after{20000};
