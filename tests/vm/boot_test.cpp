@@ -149,7 +149,7 @@ TEST_F(VmBoot, KernelThatNeverBootsEndsWithAClearOutcome) {
   oomlab::vm::write_file_atomic(kernel, image);
   std::string token = unique_token("bogus");
   fs::create_directories(tmp_.path / "reports");
-  auto r = run_vm({"run", "--guest-cmd", "true", "--kernel", kernel, "--timeout", "20s",
+  auto r = run_vm({"run", "--guest-cmd", "true", "--kernel", kernel, "--timeout", "12s",
                    "--reports", (tmp_.path / "reports").string(), "--append", token});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.exit_code, 2) << "a bzImage that does not boot is not a usage error: " << r.err;

@@ -1,11 +1,14 @@
 #include "initramfs.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <cstdlib>
 #include <filesystem>
 #include <set>
 #include <string_view>
 #include <stdexcept>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cpio.hpp"
@@ -131,12 +134,17 @@ Initramfs build_initramfs(const InitramfsInputs& in, const std::string& cache_di
     files.emplace_back("lib/modules/oomlab/" + fs::path(m).filename().string(), m);
     load_order += fs::path(m).filename().string() + "\n";
   }
-  std::vector<std::string> contents;
-  contents.reserve(files.size());
+  // Each file by identity (device, inode, size, mtime) like make: a rebuilt
+  // binary changes its mtime, and nothing is read when the image is cached.
   for (const auto& [guest, host] : files) {
-    contents.push_back(read_file_or_throw(host));
+    struct stat st{};
+    if (stat(host.c_str(), &st) != 0) throw std::runtime_error("cannot read " + host + ": " + std::strerror(errno));
     key.add_field(guest);
-    key.add_field(contents.back());
+    key.add_field(host);
+    for (long long v : {static_cast<long long>(st.st_dev), static_cast<long long>(st.st_ino),
+                        static_cast<long long>(st.st_size), static_cast<long long>(st.st_mtim.tv_sec),
+                        static_cast<long long>(st.st_mtim.tv_nsec)})
+      key.add_field(std::to_string(v));
   }
 
   fs::path dir = fs::path(cache_dir) / "initramfs";
@@ -152,8 +160,12 @@ Initramfs build_initramfs(const InitramfsInputs& in, const std::string& cache_di
 
   fs::create_directories(dir, ec);
   if (ec) throw std::runtime_error("cannot create " + dir.string() + ": " + ec.message());
-  for (std::size_t i = 0; i < files.size(); ++i)
-    if (files[i].first.rfind("oomlab/bin/", 0) == 0) contents[i] = stripped(files[i].second, std::move(contents[i]), dir);
+  std::vector<std::string> contents;
+  contents.reserve(files.size());
+  for (const auto& [guest, host] : files) {
+    contents.push_back(read_file_or_throw(host));
+    if (guest.rfind("oomlab/bin/", 0) == 0) contents.back() = stripped(host, std::move(contents.back()), dir);
+  }
 
   CpioWriter w;
   std::set<std::string> dirs;

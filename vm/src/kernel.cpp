@@ -79,7 +79,30 @@ Kernel kernel_from_file(const std::string& path) {
   return k;
 }
 
-std::string default_kernel_package() {
+std::string default_kernel_package(const std::string& cache_dir) {
+  // apt-cache takes seconds on a busy machine: the answer is remembered
+  // until apt's package lists change (apt-get update touches their directory).
+  std::error_code ec;
+  auto lists_time = fs::last_write_time("/var/lib/apt/lists", ec);
+  std::string stamp = ec ? std::string() : std::to_string(lists_time.time_since_epoch().count());
+  fs::path memo = fs::path(cache_dir) / "kernels" / "default-package";
+  if (auto text = read_file(memo.string()); text && !stamp.empty()) {
+    auto nl = text->find('\n');
+    if (nl != std::string::npos && text->substr(0, nl) == stamp) return first_line(text->substr(nl + 1));
+  }
+  std::string pkg = query_default_kernel_package();
+  if (!stamp.empty()) {
+    fs::create_directories(memo.parent_path(), ec);
+    try {
+      write_file_atomic(memo.string(), stamp + "\n" + pkg + "\n");
+    } catch (const std::exception&) {
+      // Only a memo: the next run asks apt again.
+    }
+  }
+  return pkg;
+}
+
+std::string query_default_kernel_package() {
   ProcessResult r = run({"apt-cache", "depends", "linux-image-amd64"}, {}, 60);
   require_ok(r, "apt-cache depends linux-image-amd64", "run apt-get update, or give --kernel-package/--kernel");
   for (std::string_view rest = r.out; !rest.empty();) {

@@ -29,8 +29,10 @@ std::string bzimage_release(std::string_view image);
 // Checks that FILE is a readable bzImage. Throws KernelError.
 Kernel kernel_from_file(const std::string& path);
 
-// The package linux-image-amd64 depends on (`apt-cache depends`). Throws KernelError.
-std::string default_kernel_package();
+// The package linux-image-amd64 depends on (`apt-cache depends`), remembered
+// in CACHE_DIR until apt's lists change. Throws KernelError.
+std::string default_kernel_package(const std::string& cache_dir);
+std::string query_default_kernel_package();  // always asks apt-cache
 
 // Fetches (or finds in CACHE_DIR/kernels/PACKAGE) the package. Progress lines
 // go to LOG. Throws KernelError.

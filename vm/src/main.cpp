@@ -77,7 +77,7 @@ Kernel get_kernel(const RunOptions& o) {
     }
   }
   try {
-    std::string pkg = o.kernel_package.empty() ? default_kernel_package() : o.kernel_package;
+    std::string pkg = o.kernel_package.empty() ? default_kernel_package(o.cache_dir) : o.kernel_package;
     return kernel_from_package(pkg, o.cache_dir, log);
   } catch (const KernelError& e) {
     throw Failure{kExitEnvironment, e.what()};
@@ -283,7 +283,7 @@ int fetch_kernel(const std::vector<std::string>& args) {
     else throw UsageError("fetch-kernel: unexpected argument " + args[i]);
   }
   try {
-    Kernel k = kernel_from_package(pkg.empty() ? default_kernel_package() : pkg, cache, log);
+    Kernel k = kernel_from_package(pkg.empty() ? default_kernel_package(cache) : pkg, cache, log);
     std::printf("%s %s %s\n", k.package.c_str(), k.release.c_str(), k.vmlinuz.c_str());
     return 0;
   } catch (const KernelError& e) {
