@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -16,6 +18,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "oomlab/common/subprocess.hpp"
 #include "oomlab/tracer/format.hpp"
 #include "oomlab/tracer/tracer.hpp"
 #include "test_memcg.hpp"
@@ -268,6 +271,32 @@ TEST(TracerRoot, MemcgOomKillGivesMarkVictimToExitTimeline) {
   EXPECT_GE(timeline->marked_ns, tracer.opened_ns());
   EXPECT_GE(tracer.snapshot().totals.oom_victims, 1u);
   std::printf("%s\n", format_victim(*timeline, tracer.opened_ns()).c_str());
+}
+
+TEST(TracerRoot, CommandShortRunPrintsJsonLines) {
+  if (!Tracer::compiled_in()) GTEST_SKIP() << "built without BPF";
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to load BPF programs";
+  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) GTEST_SKIP() << "kernel has no BTF";
+  oomlab::ProcessSpec spec;
+  spec.argv = {std::string(OOMLAB_BIN_DIR) + "/oomlab-trace", "--json", "--duration", "1s", "--lock-tracing",
+               "--lockwait-min", "50ms"};
+  spec.timeout = 30s;
+  auto r = oomlab::run_process(spec);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line, last;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    auto j = nlohmann::json::parse(line);  // throws (fails the test) on a bad line
+    EXPECT_TRUE(j.contains("type")) << line;
+    last = line;
+    n++;
+  }
+  ASSERT_GT(n, 0);
+  auto summary = nlohmann::json::parse(last);
+  EXPECT_EQ(summary["type"], "snapshot");
+  EXPECT_EQ(summary["lock_tracing"], true);
+  EXPECT_TRUE(summary["totals"].contains("memcg_reclaims"));
 }
 
 }  // namespace
