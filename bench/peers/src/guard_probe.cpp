@@ -1,0 +1,80 @@
+#include "guard_probe.hpp"
+
+#include <cstdio>
+#include <dirent.h>
+#include <string_view>
+#include <unistd.h>
+#include <vector>
+
+#include "oomlab/common/procfs.hpp"
+
+namespace oomlab::peers {
+
+bool parse_stat(const std::string& text, StatFields& out) {
+  // The comm may hold spaces and parentheses: fields start after the last ')'.
+  auto close = text.rfind(')');
+  if (close == std::string::npos || close + 2 >= text.size()) return false;
+  std::string_view rest(text);
+  rest.remove_prefix(close + 2);
+  std::vector<std::string_view> f;
+  while (!rest.empty() && f.size() < 16) {
+    auto sp = rest.find(' ');
+    f.push_back(rest.substr(0, sp));
+    rest = sp == std::string_view::npos ? std::string_view{} : rest.substr(sp + 1);
+  }
+  // f[0] = state (field 3); utime..cstime are fields 14..17 = f[11..14].
+  if (f.size() < 15 || f[0].size() != 1) return false;
+  out.state = f[0][0];
+  std::uint64_t* dst[] = {&out.utime, &out.stime, &out.cutime, &out.cstime};
+  for (int i = 0; i < 4; ++i) {
+    std::uint64_t v = 0;
+    for (char c : f[11 + static_cast<std::size_t>(i)]) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    *dst[i] = v;
+  }
+  return true;
+}
+
+std::uint64_t parse_vm_hwm_kb(const std::string& status) {
+  auto at = status.find("\nVmHWM:");
+  if (at == std::string::npos) return 0;
+  unsigned long long kb = 0;
+  if (std::sscanf(status.c_str() + at + 7, " %llu", &kb) != 1) return 0;
+  return kb;
+}
+
+void GuardProbe::sample(std::int64_t now_ms) {
+  const std::string base = "/proc/" + std::to_string(pid_);
+  static const double tick_ms = 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
+  if (auto stat = read_proc_file(base + "/stat")) {
+    StatFields f;
+    if (parse_stat(*stat, f))
+      cost_.cpu_ms = static_cast<double>(f.utime + f.stime + f.cutime + f.cstime) * tick_ms;
+  }
+  if (auto status = read_proc_file(base + "/status"))
+    if (auto hwm = parse_vm_hwm_kb(*status); hwm > cost_.peak_rss_kb) cost_.peak_rss_kb = hwm;
+  DIR* d = opendir((base + "/task").c_str());
+  if (!d) return;
+  std::map<pid_t, std::int64_t> still_d;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    pid_t tid = static_cast<pid_t>(std::stol(e->d_name));
+    const std::string task = base + "/task/" + e->d_name;
+    auto stat = read_proc_file(task + "/stat");
+    StatFields f;
+    if (!stat || !parse_stat(*stat, f) || f.state != 'D') continue;
+    auto it = d_since_.find(tid);
+    std::int64_t since = it == d_since_.end() ? now_ms : it->second;
+    still_d[tid] = since;
+    if (now_ms - since >= cost_.longest_d_ms) {
+      cost_.longest_d_ms = now_ms - since;
+      if (auto w = read_proc_file(task + "/wchan")) cost_.d_wchan = *w;
+    }
+  }
+  closedir(d);
+  d_since_.swap(still_d);
+}
+
+}  // namespace oomlab::peers

@@ -1,0 +1,146 @@
+#include "guards.hpp"
+
+#include <fstream>
+#include <regex>
+
+namespace oomlab::peers {
+
+std::string_view guard_name(GuardKind g) {
+  switch (g) {
+    case GuardKind::none: return "none";
+    case GuardKind::oomlab: return "oomlab-watchdog";
+    case GuardKind::earlyoom: return "earlyoom";
+    case GuardKind::nohang: return "nohang";
+  }
+  return "?";
+}
+
+std::optional<GuardKind> parse_guard(std::string_view name) {
+  for (GuardKind g : {GuardKind::none, GuardKind::oomlab, GuardKind::earlyoom, GuardKind::nohang})
+    if (name == guard_name(g) || (g == GuardKind::oomlab && name == "oomlab")) return g;
+  return std::nullopt;
+}
+
+std::string nohang_config(const Target& t) {
+  // Defaults of /etc/nohang/nohang.conf except: PSI checking on, pointed at
+  // the workload group's own memory.pressure (the host's MemAvailable never
+  // moves for a 256M group), "some" avg10 >= 25% for kActAfterSeconds (the
+  // same 25% share oomlab-repro calls a stall), memory thresholds low enough
+  // never to fire for the rest of the host, and victims limited to the
+  // workload: +1000 badness for its cgroup and min_badness 900 so that no
+  // other process on a shared host can be chosen.
+  const std::string psi = t.pressure_file.empty() ? "/proc/pressure/memory" : t.pressure_file;
+  std::string s;
+  s += "zram_checking_enabled = False\n";
+  s += "psi_checking_enabled = True\n";
+  s += "psi_path = " + psi + "\n";
+  s += "psi_metrics = some_avg10\n";
+  s += "psi_excess_duration = " + std::to_string(kActAfterSeconds) + "\n";
+  s += "psi_post_action_delay = 10\n";
+  s += "fill_rate_mem = 6000\nfill_rate_swap = 2000\nfill_rate_zram = 4000\n";
+  s += "max_sleep = 1\nmin_sleep = 0.1\n";
+  s += "post_action_gui_notifications = False\nhide_corrective_action_type = False\n";
+  s += "low_memory_warnings_enabled = False\nwarning_exe =\n";
+  s += "warning_threshold_min_mem = 2 %\nwarning_threshold_min_swap = 25 %\nwarning_threshold_max_zram = 45 %\n";
+  s += "warning_threshold_max_psi = 100\nmin_post_warning_delay = 60\nenv_cache_time = 300\n";
+  s += "soft_threshold_min_mem = 1 %\nsoft_threshold_min_swap = 10 %\nsoft_threshold_max_zram = 55 %\n";
+  s += "soft_threshold_max_psi = 25\n";
+  s += "hard_threshold_min_mem = 0.5 %\nhard_threshold_min_swap = 4 %\nhard_threshold_max_zram = 60 %\n";
+  s += "hard_threshold_max_psi = 50\n";
+  s += "ignore_positive_oom_score_adj = False\nmax_soft_exit_time = 5\npost_kill_exe =\n";
+  s += "min_badness = 900\npost_soft_action_delay = 3\npost_zombie_delay = 0.1\nvictim_cache_time = 10\n";
+  s += "exe_timeout = 20\nprint_config_at_startup = False\nprint_mem_check_results = False\n";
+  s += "min_mem_report_interval = 60\nprint_proc_table = False\nextra_table_info = None\n";
+  s += "print_victim_status = True\nprint_victim_cmdline = False\nmax_victim_ancestry_depth = 3\n";
+  s += "print_statistics = False\ndebug_psi = False\ndebug_gui_notifications = False\n";
+  s += "debug_sleep = False\ndebug_threading = False\nseparate_log = False\n";
+  if (!t.memory_cgroup.empty()) s += "@BADNESS_ADJ_RE_CGROUP_V2 1000 /// ^" + t.memory_cgroup + "$\n";
+  return s;
+}
+
+std::vector<std::string> guard_command(GuardKind g, const Target& t, const std::string& watchdog_bin) {
+  const std::string act = std::to_string(kActAfterSeconds) + "s";
+  switch (g) {
+    case GuardKind::none: return {};
+    case GuardKind::oomlab: {
+      std::vector<std::string> a{watchdog_bin, "--period", "500ms", "--warn-after", "2s", "--kill-after", act,
+                                 "--escalate-after", act, "--socket", "", "--no-kmsg-write"};
+      if (!t.memory_cgroup.empty()) a.insert(a.end(), {"--scope", t.memory_cgroup});
+      if (!t.pressure_file.empty()) {
+        std::string dir = t.pressure_file.substr(0, t.pressure_file.rfind('/'));
+        a.insert(a.end(), {"--watch-cgroup", dir});
+      }
+      return a;
+    }
+    case GuardKind::earlyoom:
+      // Defaults (-m 10 -s 10); -r 0: no periodic memory report lines.
+      return {"earlyoom", "-r", "0"};
+    case GuardKind::nohang: {
+      std::string path = t.scratch_dir + "/nohang.conf";
+      std::ofstream(path) << nohang_config(t);
+      return {"nohang", "--monitor", "--config", path};
+    }
+  }
+  return {};
+}
+
+std::string guard_settings(GuardKind g) {
+  switch (g) {
+    case GuardKind::none: return "no user-space guard: the kernel OOM killer alone";
+    case GuardKind::oomlab:
+      return "--period 500ms --warn-after 2s --kill-after 5s --escalate-after 5s --scope <group> "
+             "--watch-cgroup <group PSI dir> --no-kmsg-write (defaults otherwise)";
+    case GuardKind::earlyoom:
+      return "earlyoom -r 0 (defaults: SIGTERM at MemAvailable <= 10% and SwapFree <= 10%, SIGKILL at half)";
+    case GuardKind::nohang:
+      return "nohang 0.2 defaults plus: psi_checking_enabled, psi_path = <group memory.pressure>, psi_metrics "
+             "some_avg10, soft/hard_threshold_max_psi 25/50, psi_excess_duration 5, max_sleep 1, "
+             "max_soft_exit_time 5, min_badness 900, @BADNESS_ADJ_RE_CGROUP_V2 1000 for the group, "
+             "memory thresholds 1%/0.5%";
+  }
+  return "";
+}
+
+std::vector<GuardKill> parse_guard_kills(GuardKind g, const std::vector<TimedLine>& lines) {
+  // oomlab-watchdog: "kill: pid=123 comm=zero-hog cgroup=/x rss=..." (not
+  // "dry-run"), and cgroup-wide escalations.
+  static const std::regex oomlab_kill(R"(\bkill: pid=(\d+) comm=(\S*) )");
+  static const std::regex oomlab_group(R"(\b(killed \d+ process\(es\) of cgroup|cgroup\.kill written for) )");
+  // earlyoom 1.7: sending SIGTERM to process 123 uid 0 "zero-hog": badness ...
+  static const std::regex earlyoom_kill(R"re(sending SIG\w+ to process (\d+) uid \d+ "([^"]*)")re");
+  // nohang 0.2: "  PID:       123, name: zero-hog, state: ..." then
+  // "  Sending SIGTERM to the victim".
+  static const std::regex nohang_victim(R"(PID:\s+(\d+), name: ([^,]*),)");
+  static const std::regex nohang_send(R"(Sending SIG\w+ to the victim)");
+  std::vector<GuardKill> kills;
+  GuardKill pending;
+  std::smatch m;
+  for (const TimedLine& l : lines) {
+    switch (g) {
+      case GuardKind::oomlab:
+        if (l.text.find("dry-run") != std::string::npos) break;
+        if (std::regex_search(l.text, m, oomlab_kill))
+          kills.push_back({l.realtime_ms, static_cast<pid_t>(std::stol(m[1])), m[2], false});
+        else if (std::regex_search(l.text, m, oomlab_group))
+          kills.push_back({l.realtime_ms, 0, "", true});
+        break;
+      case GuardKind::earlyoom:
+        if (std::regex_search(l.text, m, earlyoom_kill))
+          kills.push_back({l.realtime_ms, static_cast<pid_t>(std::stol(m[1])), m[2], false});
+        break;
+      case GuardKind::nohang:
+        if (std::regex_search(l.text, m, nohang_victim)) {
+          pending = {0, static_cast<pid_t>(std::stol(m[1])), m[2], false};
+        } else if (pending.pid > 0 && std::regex_search(l.text, nohang_send)) {
+          pending.realtime_ms = l.realtime_ms;
+          kills.push_back(pending);
+          pending = {};
+        }
+        break;
+      case GuardKind::none: break;
+    }
+  }
+  return kills;
+}
+
+}  // namespace oomlab::peers

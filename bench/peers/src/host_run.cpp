@@ -1,0 +1,144 @@
+#include "host_run.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "child.hpp"
+#include "guard_probe.hpp"
+#include "oomlab/common/clock.hpp"
+
+namespace fs = std::filesystem;
+
+namespace oomlab::peers {
+
+std::atomic<bool> g_interrupted{false};
+
+namespace {
+
+// Where oomlab-repro puts its groups: <memory root>/oomlab/repro-*.
+struct GroupLayout {
+  std::string memory_parent;   // directory holding the groups
+  std::string pressure_parent; // where their memory.pressure lives (v2 or the unified twin)
+};
+
+GroupLayout group_layout() {
+  std::error_code ec;
+  if (fs::is_directory("/sys/fs/cgroup/memory", ec))
+    return {"/sys/fs/cgroup/memory/oomlab", "/sys/fs/cgroup/unified/oomlab"};
+  return {"/sys/fs/cgroup/oomlab", "/sys/fs/cgroup/oomlab"};
+}
+
+std::set<std::string> groups_now(const std::string& parent) {
+  std::set<std::string> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(parent, ec))
+    if (e.is_directory(ec) && e.path().filename().string().rfind("repro", 0) == 0) out.insert(e.path().filename());
+  return out;
+}
+
+std::string report_path(const std::vector<TimedLine>& lines) {
+  static const std::regex re(R"re("report_json"\s*:\s*"([^"]+)")re");
+  std::smatch m;
+  for (const auto& l : lines)
+    if (std::regex_search(l.text, m, re)) return m[1];
+  return "";
+}
+
+std::vector<std::string> tail_lines(const std::vector<TimedLine>& lines, std::size_t n) {
+  std::vector<std::string> out;
+  for (std::size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) out.push_back(lines[i].text);
+  return out;
+}
+
+std::string tail(const std::vector<TimedLine>& lines, std::size_t n) {
+  std::string out;
+  for (std::size_t i = lines.size() > n ? lines.size() - n : 0; i < lines.size(); ++i) out += lines[i].text + "\n";
+  return out;
+}
+
+}  // namespace
+
+RunResult run_on_host(const HostRunConfig& c, std::string& log) {
+  const GroupLayout layout = group_layout();
+  const std::set<std::string> before = groups_now(layout.memory_parent);
+  std::vector<std::string> argv{c.bin_dir + "/oomlab-repro", "run", c.scenario, "--limit", c.limit, "--duration",
+                                std::to_string(c.duration.count()) + "s", "--period", "50ms", "--stall-threshold", std::to_string(kActAfterSeconds) + "s", "--json", "--out",
+                                c.work_dir + "/reports"};
+  argv.insert(argv.end(), c.scenario_options.begin(), c.scenario_options.end());
+  RunResult failed;
+  failed.scenario = c.scenario;
+  failed.guard = std::string(guard_name(c.guard));
+
+  Child repro(argv);
+  std::optional<Child> guard;
+  std::optional<GuardProbe> probe;
+  std::optional<std::int64_t> guard_started;
+  std::string guard_error;
+  const std::int64_t t0 = monotonic_ms();
+  while (!repro.exited()) {
+    if (g_interrupted) {
+      repro.stop(15000);  // SIGTERM: oomlab-repro kills its workload and removes the group
+      if (guard) guard->stop();
+      failed.error = "interrupted";
+      return failed;
+    }
+    repro.pump(guard ? 25 : 5);
+    if (c.guard != GuardKind::none && !guard && guard_error.empty()) {
+      std::set<std::string> now = groups_now(layout.memory_parent);
+      std::string fresh;
+      for (const auto& g : now)
+        if (!before.count(g)) fresh = g;
+      if (!fresh.empty()) {
+        Target t;
+        t.memory_cgroup = "/oomlab/" + fresh;
+        std::string psi = layout.pressure_parent + "/" + fresh + "/memory.pressure";
+        if (fs::exists(psi)) t.pressure_file = psi;
+        t.scratch_dir = c.work_dir;
+        try {
+          guard.emplace(guard_command(c.guard, t, c.bin_dir + "/oomlab-watchdog"));
+          guard_started = realtime_ms();
+          probe.emplace(guard->pid());
+        } catch (const std::exception& e) {
+          guard_error = std::string("cannot start the guard: ") + e.what();
+        }
+      } else if (monotonic_ms() - t0 > 10000) {
+        guard_error = "no new memory group under " + layout.memory_parent + " after 10 s";
+      }
+    }
+    if (guard) {
+      guard->pump(0);
+      if (!guard->exited()) probe->sample(monotonic_ms());
+      else if (guard_error.empty()) guard_error = "the guard exited early";
+    }
+  }
+  repro.pump(50);
+  if (guard) {
+    if (!guard->exited()) probe->sample(monotonic_ms());
+    guard->stop();
+  }
+  log = "$ " + argv[0] + " ...\n" + tail(repro.lines(), 6);
+  if (guard) log += "guard " + std::string(guard_name(c.guard)) + " (last lines):\n" + tail(guard->lines(), 8);
+
+  const std::string path = report_path(repro.lines());
+  std::ifstream in(path);
+  nlohmann::json report = path.empty() ? nlohmann::json() : nlohmann::json::parse(in, nullptr, false);
+  if (path.empty() || report.is_discarded()) {
+    failed.error = "oomlab-repro gave no report (exit status " + std::to_string(repro.exit_status()) + ")";
+    return failed;
+  }
+  std::vector<GuardKill> kills = guard ? parse_guard_kills(c.guard, guard->lines()) : std::vector<GuardKill>{};
+  RunResult r = measure_run(report, c.guard, kills, guard_started, probe ? probe->cost() : GuardCost{});
+  if (!guard_error.empty() && kills.empty()) r.error = guard_error;
+  if (guard) r.guard_tail = tail_lines(guard->lines(), 15);
+  // The report directory is large (timeline at 50 ms); the figures are kept.
+  std::error_code ec;
+  fs::remove_all(fs::path(path).parent_path(), ec);
+  return r;
+}
+
+}  // namespace oomlab::peers

@@ -1,0 +1,237 @@
+// oomlab-bench-peers: the same stalling scenarios under no guard,
+// oomlab-watchdog, earlyoom and nohang; raw runs as JSON, then tables and a
+// chart. See bench/peers/RESULTS.md for where each guard runs and why.
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "guard_wrap.hpp"
+#include "host_run.hpp"
+#include "vm_run.hpp"
+#include "oomlab/common/clock.hpp"
+#include "oomlab/common/subprocess.hpp"
+#include "summary.hpp"
+
+namespace fs = std::filesystem;
+using namespace oomlab::peers;
+
+namespace {
+
+const char* kUsage =
+    "usage: oomlab-bench-peers [run] [--vm] [--quick] [--runs N] [--guards LIST] [--scenarios LIST]\n"
+    "                          [--limit SIZE] [--duration SECONDS] [--out DIR] [--bin-dir DIR]\n"
+    "       oomlab-bench-peers summarize [--out DIR] RUNS.json...\n"
+    "       oomlab-bench-peers wrap --out FILE -- GUARD ARGS...   (used inside the test VM)\n"
+    "\n"
+    "run: each scenario N times under each guard on this host, interleaved (run, then scenario,\n"
+    "then guard) so a slow moment of the machine hits every guard alike. oomlab-repro makes the\n"
+    "memory group; the guard starts as soon as the group exists, pointed at it where the tool\n"
+    "can be (oomlab-watchdog --scope/--watch-cgroup, nohang psi_path + cgroup badness).\n"
+    "Writes DIR/runs.json (raw, one object per run), DIR/summary.md and DIR/chart.svg.\n"
+    "--vm: each run boots the test VM (oomlab-vm, --guest-cmd) with --limit as its whole memory, for\n"
+    "guards that only see the whole machine (earlyoom); the guard runs under `wrap` in the guest.\n"
+    "summarize: merges raw run files (e.g. host + VM) into DIR/summary.md and DIR/chart.svg.\n"
+    "\n"
+    "  --quick             1 run, 8 s scenarios, guards none,oomlab-watchdog, scenarios mmap-sem,shmem-fill\n"
+    "  --runs N            runs per scenario and guard (default 5)\n"
+    "  --guards LIST       comma-separated: none,oomlab-watchdog,nohang,earlyoom (default: none,oomlab-watchdog,nohang;\n"
+    "                      --vm: none,oomlab-watchdog,earlyoom)\n"
+    "  --scenarios LIST    default: mmap-sem,mmap-lock-hold,page-cache-thrash,shmem-fill,pipe-fill,dying-competition\n"
+    "                      (--vm: mmap-sem,page-cache-thrash,shmem-fill)\n"
+    "  --limit SIZE        memory limit of the scenario group (default 256M; --vm: guest memory, default 384M)\n"
+    "  --duration SECONDS  of each scenario (default 20)\n"
+    "  --out DIR           results directory (default ./peers-results; must be on a disk for page-cache-thrash)\n"
+    "  --bin-dir DIR       where oomlab-repro and oomlab-watchdog are (default: next to this binary)\n"
+    "Needs root (memory cgroups). Exit: 0 done, 1 some runs failed, 2 usage, 77 skipped (not root).\n";
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  for (std::string item; std::getline(in, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+void on_signal(int) { g_interrupted = true; }
+
+int usage_error(const std::string& msg) {
+  std::fprintf(stderr, "oomlab-bench-peers: %s (see --help)\n", msg.c_str());
+  return 2;
+}
+
+void write_outputs(const std::vector<RunResult>& runs, const nlohmann::json& settings, const std::string& out) {
+  nlohmann::json doc{{"schema", "oomlab.bench-peers/1"}, {"settings", settings}, {"runs", nlohmann::json::array()}};
+  for (const auto& r : runs) doc["runs"].push_back(to_json(r));
+  std::ofstream(out + "/runs.json") << doc.dump(1) << "\n";
+}
+
+void write_summary(const std::vector<RunResult>& runs, const std::string& out, const std::string& title) {
+  auto cells = summarise(runs);
+  std::ofstream(out + "/summary.md") << markdown_tables(cells);
+  std::ofstream(out + "/chart.svg") << svg_chart(cells, title);
+}
+
+int summarize(const std::vector<std::string>& files, const std::string& out) {
+  std::vector<RunResult> runs;
+  for (const auto& f : files) {
+    std::ifstream in(f);
+    auto doc = nlohmann::json::parse(in, nullptr, false);
+    if (doc.is_discarded() || !doc.contains("runs")) {
+      std::fprintf(stderr, "oomlab-bench-peers: %s: not a runs.json file\n", f.c_str());
+      return 2;
+    }
+    for (const auto& r : doc["runs"]) runs.push_back(run_from_json(r));
+  }
+  fs::create_directories(out);
+  write_summary(runs, out, "Time without progress per scenario and guard");
+  std::printf("%s", markdown_tables(summarise(runs)).c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "wrap") return wrap_main({args.begin() + 1, args.end()});
+  if (!args.empty() && args[0] == "run") args.erase(args.begin());
+  bool summarize_mode = !args.empty() && args[0] == "summarize";
+  if (summarize_mode) args.erase(args.begin());
+  bool quick = false, vm = false;
+  int runs = 5;
+  std::vector<std::string> guards{"none", "oomlab-watchdog", "nohang"};
+  std::vector<std::string> scenarios{"mmap-sem", "mmap-lock-hold", "page-cache-thrash", "shmem-fill", "pipe-fill",
+                                     "dying-competition"};
+  bool guards_set = false, scenarios_set = false, duration_set = false, limit_set = false;
+  std::string limit = "256M", out = "peers-results", bin_dir;
+  long duration = 20;
+  std::vector<std::string> files;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> const std::string* { return i + 1 < args.size() ? &args[++i] : nullptr; };
+    if (a == "--help" || a == "-h") {
+      std::printf("%s", kUsage);
+      return 0;
+    } else if (a == "--quick") {
+      quick = true;
+    } else if (a == "--vm") {
+      vm = true;
+    } else if (a == "--runs" || a == "--guards" || a == "--scenarios" || a == "--limit" || a == "--duration" ||
+               a == "--out" || a == "--bin-dir") {
+      const std::string* v = value();
+      if (!v) return usage_error(a + " needs a value");
+      try {
+        if (a == "--runs") runs = std::stoi(*v);
+        if (a == "--duration") duration = std::stol(*v), duration_set = true;
+      } catch (const std::exception&) {
+        return usage_error(a + ": not a number: '" + *v + "'");
+      }
+      if (a == "--guards") guards = split(*v), guards_set = true;
+      if (a == "--scenarios") scenarios = split(*v), scenarios_set = true;
+      if (a == "--limit") limit = *v, limit_set = true;
+      if (a == "--out") out = *v;
+      if (a == "--bin-dir") bin_dir = *v;
+    } else if (summarize_mode && a.rfind("--", 0) != 0) {
+      files.push_back(a);
+    } else {
+      return usage_error("unexpected argument '" + a + "'");
+    }
+  }
+  if (summarize_mode) return files.empty() ? usage_error("summarize needs RUNS.json files") : summarize(files, out);
+  if (runs < 1 || runs > 100) return usage_error("--runs: expected 1..100");
+  if (duration < 2 || duration > 600) return usage_error("--duration: expected 2..600 seconds");
+  if (vm) {
+    if (!guards_set) guards = {"none", "oomlab-watchdog", "earlyoom"};
+    if (!scenarios_set) scenarios = {"mmap-sem", "page-cache-thrash", "shmem-fill"};
+    if (!limit_set) limit = "384M";
+  }
+  if (quick) {
+    runs = 1;
+    if (!duration_set) duration = 8;
+    if (!guards_set) guards = {"none", "oomlab-watchdog"};
+    if (!scenarios_set) scenarios = {"mmap-sem", "shmem-fill"};
+  }
+  std::vector<GuardKind> kinds;
+  for (const auto& g : guards) {
+    auto k = parse_guard(g);
+    if (!k) return usage_error("unknown guard '" + g + "'");
+    kinds.push_back(*k);
+  }
+  if (geteuid() != 0) {
+    std::printf("oomlab-bench-peers: skipped: needs root for memory cgroups\n");
+    return 77;
+  }
+  if (bin_dir.empty()) bin_dir = oomlab::self_exe_dir();
+  std::vector<std::string> needed{"oomlab-repro", "oomlab-watchdog"};
+  if (vm) needed.push_back("oomlab-vm");
+  for (const auto& b : needed)
+    if (!fs::exists(bin_dir + "/" + b)) return usage_error(bin_dir + "/" + b + " not found (--bin-dir)");
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) return usage_error("cannot create " + out + ": " + ec.message());
+  out = fs::absolute(out).string();
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+
+  nlohmann::json settings{{"where", vm ? "vm" : "host"}, {"limit", limit}, {"duration_s", duration}, {"runs", runs},
+                          {"quick", quick}, {"started_at", oomlab::utc_iso8601(oomlab::realtime_ms())},
+                          {"period_ms", 50}, {"guards", nlohmann::json::object()}};
+  for (GuardKind k : kinds) settings["guards"][std::string(guard_name(k))] = guard_settings(k);
+  if (std::ifstream v("/proc/version"); v) {
+    std::string kernel;
+    std::getline(v, kernel);
+    settings["kernel"] = kernel;
+  }
+
+  std::vector<RunResult> results;
+  int failed = 0;
+  // Run-major order: an interrupted session still has every scenario and
+  // guard, with fewer runs.
+  for (int n = 1; n <= runs && !g_interrupted; ++n)
+    for (const auto& s : scenarios)
+      for (GuardKind k : kinds) {
+        if (g_interrupted) break;
+        std::string log;
+        RunResult r;
+        if (vm) {
+          VmRunConfig c;
+          c.scenario = s, c.guard = k, c.mem = limit, c.duration = std::chrono::seconds(duration);
+          c.bin_dir = bin_dir, c.work_dir = out;
+          r = run_in_vm(c, log);
+        } else {
+          HostRunConfig c;
+          c.scenario = s, c.guard = k, c.limit = limit, c.duration = std::chrono::seconds(duration);
+          c.bin_dir = bin_dir, c.work_dir = out;
+          r = run_on_host(c, log);
+        }
+        r.run = n;
+        if (!r.error.empty()) {
+          ++failed;
+          std::fprintf(stderr, "%s / %s run %d: %s\n%s", s.c_str(), std::string(guard_name(k)).c_str(), n,
+                       r.error.c_str(), log.c_str());
+        }
+        std::fprintf(stderr, "%-18s %-16s run %d: outcome %-22s first kill %s by %s%s, no progress %.1f s, hit %s\n",
+                     s.c_str(), std::string(guard_name(k)).c_str(), n, r.outcome.c_str(),
+                     r.first_kill_ms ? (std::to_string(*r.first_kill_ms) + " ms").c_str() : "-",
+                     r.kills.empty() ? "-" : r.kills.front().by.c_str(),
+                     r.kills.empty() ? "" : (" (" + r.kills.front().comm + ")").c_str(), r.no_progress_ms / 1000.0,
+                     r.hit ? "yes" : "no");
+        results.push_back(r);
+        write_outputs(results, settings, out);  // after every run: an interrupted session keeps its data
+        std::this_thread::sleep_for(std::chrono::seconds(quick ? 1 : 2));
+      }
+  write_summary(results, out,
+                "Time without progress per scenario and guard (" + std::string(vm ? "test VM, " : "host, ") + limit +
+                    (vm ? " guest)" : " group)"));
+  std::printf("%s", markdown_tables(summarise(results)).c_str());
+  std::printf("\nraw runs: %s/runs.json\nchart: %s/chart.svg\n", out.c_str(), out.c_str());
+  if (g_interrupted) return 130;
+  return failed ? 1 : 0;
+}

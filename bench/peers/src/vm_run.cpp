@@ -1,0 +1,116 @@
+#include "vm_run.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+
+#include "guard_wrap.hpp"
+#include "oomlab/common/subprocess.hpp"
+
+namespace fs = std::filesystem;
+
+namespace oomlab::peers {
+
+namespace {
+
+std::string guard_line(GuardKind g) {
+  const std::string act = std::to_string(kActAfterSeconds) + "s";
+  switch (g) {
+    case GuardKind::oomlab:
+      return "oomlab-watchdog --period 500ms --warn-after 2s --kill-after " + act + " --escalate-after " + act +
+             " --socket '' --no-kmsg-write";
+    case GuardKind::earlyoom: return "earlyoom -r 0";
+    default: return "";
+  }
+}
+
+}  // namespace
+
+std::string guest_script(const VmRunConfig& c) {
+  std::string g = guard_line(c.guard);
+  std::string s;
+  s += "dmesg -n 1\n";  // kernel lines stay in /dev/kmsg (oomlab-repro reads them) and off the console
+  s += "w=\n";
+  if (!g.empty()) s += "oomlab-bench-peers wrap --out /tmp/guard.json -- " + g + " & w=$!\nsleep 1\n";
+  s += "oomlab-repro run " + c.scenario + " --limit " + c.mem + " --duration " + std::to_string(c.duration.count()) +
+       "s --period 100ms --stall-threshold " + std::to_string(kActAfterSeconds) + "s --json --out \"$TMPDIR/reports\" > /tmp/sum.json 2>/tmp/repro.err\n";
+  s += "echo \"PEERS-REPRO-EXIT $?\"\n";
+  s += "[ -n \"$w\" ] && { kill $w; wait $w; }\n";
+  s += "r=$(sed -n 's/.*\"report_json\": *\"\\([^\"]*\\)\".*/\\1/p' /tmp/sum.json)\n";
+  s += "[ -z \"$r\" ] && tail -n 5 /tmp/repro.err\n";
+  s += "echo PEERS-REPORT-BEGIN; [ -n \"$r\" ] && cat \"$r\"; echo; echo PEERS-REPORT-END\n";
+  s += "echo PEERS-GUARD-BEGIN; cat /tmp/guard.json 2>/dev/null; echo; echo PEERS-GUARD-END\n";
+  return s;
+}
+
+std::string between_markers(const std::string& serial, const std::string& begin, const std::string& end) {
+  std::istringstream in(serial);
+  std::string line, out;
+  bool inside = false;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line == begin) {
+      inside = true;
+      out.clear();
+    } else if (line == end && inside) {
+      return out;
+    } else if (inside && line.rfind("oomlab-guest: ", 0) != 0) {
+      out += line + "\n";
+    }
+  }
+  return "";
+}
+
+RunResult run_in_vm(const VmRunConfig& c, std::string& log) {
+  RunResult failed;
+  failed.scenario = c.scenario;
+  failed.guard = std::string(guard_name(c.guard));
+  const std::string reports = c.work_dir + "/vm-reports";
+  ProcessSpec spec;
+  spec.argv = {c.bin_dir + "/oomlab-vm", "run", "--guest-cmd", guest_script(c), "--mem", c.mem, "--timeout", "240s",
+               "--stall-timeout", "60s", "--reports", reports, "--bin-dir", c.bin_dir};
+  if (c.scenario == "page-cache-thrash") spec.argv.push_back("--disk");
+  std::string extra = c.bin_dir + "/oomlab-bench-peers";
+  if (c.guard == GuardKind::earlyoom) extra += ":/usr/bin/earlyoom";
+  spec.env = {{"OOMLAB_VM_EXTRA_BINARIES", extra}};
+  spec.timeout = std::chrono::seconds(300);
+  ProcessResult p = run_process(spec);
+  log = p.err.size() > 2000 ? p.err.substr(p.err.size() - 2000) : p.err;
+  std::smatch m;
+  static const std::regex report_re(R"(report: (\S+)/report\.json)");
+  if (!std::regex_search(p.out, m, report_re)) {
+    failed.error = "oomlab-vm gave no report (exit " + std::to_string(p.exit_code) + ")";
+    return failed;
+  }
+  const fs::path dir = m[1].str();
+  std::ifstream in(dir / "serial.log");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  const std::string serial = buf.str();
+  auto report = nlohmann::json::parse(between_markers(serial, "PEERS-REPORT-BEGIN", "PEERS-REPORT-END"), nullptr, false);
+  if (report.is_discarded() || !report.is_object()) {
+    failed.error = "no oomlab-repro report on the console (" + (dir / "serial.log").string() + ")";
+    return failed;
+  }
+  WrappedGuard w;
+  std::optional<std::int64_t> started;
+  if (c.guard != GuardKind::none) {
+    auto gj = nlohmann::json::parse(between_markers(serial, "PEERS-GUARD-BEGIN", "PEERS-GUARD-END"), nullptr, false);
+    if (gj.is_discarded() || !gj.is_object()) {
+      failed.error = "no guard record on the console (" + (dir / "serial.log").string() + ")";
+      return failed;
+    }
+    w = wrapped_from_json(gj);
+    started = w.started_realtime_ms;
+  }
+  RunResult r = measure_run(report, c.guard, parse_guard_kills(c.guard, w.lines), started, w.cost);
+  for (std::size_t i = w.lines.size() > 15 ? w.lines.size() - 15 : 0; i < w.lines.size(); ++i)
+    r.guard_tail.push_back(w.lines[i].text);
+  std::error_code ec;
+  fs::remove_all(dir, ec);  // serial logs of every run would be large; the figures are kept
+  return r;
+}
+
+}  // namespace oomlab::peers

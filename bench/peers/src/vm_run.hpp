@@ -1,0 +1,35 @@
+// One scenario run inside the test VM under one guard: for the guards that
+// watch the whole machine (earlyoom reads MemAvailable from /proc/meminfo),
+// the scenario must be the whole machine. oomlab-vm boots a guest whose
+// memory is the scenario's limit; the guard runs under `oomlab-bench-peers
+// wrap` (same measurements as on the host); the guest prints oomlab-repro's
+// report and the wrapped guard's record on the serial console between
+// PEERS-* marker lines, read back here from serial.log.
+#pragma once
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "guards.hpp"
+#include "run_metrics.hpp"
+
+namespace oomlab::peers {
+
+struct VmRunConfig {
+  std::string scenario;
+  GuardKind guard = GuardKind::none;
+  std::string mem = "384M";   // guest memory, also the scenario group's limit
+  std::chrono::seconds duration{20};
+  std::string bin_dir;        // oomlab-vm, oomlab-repro, oomlab-watchdog, oomlab-bench-peers
+  std::string work_dir;       // vm reports go to work_dir/vm-reports
+};
+
+// The busybox script the guest runs (exposed for the tests).
+std::string guest_script(const VmRunConfig& c);
+// The text between "BEGIN" and "END" marker lines of a serial log (CR
+// stripped, the guest heartbeat lines dropped); empty when absent.
+std::string between_markers(const std::string& serial, const std::string& begin, const std::string& end);
+
+RunResult run_in_vm(const VmRunConfig& c, std::string& log);
+
+}  // namespace oomlab::peers

@@ -1,0 +1,110 @@
+#include "guard_probe.hpp"
+#include "guards.hpp"
+
+#include <ctime>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+using namespace oomlab::peers;
+
+namespace {
+
+std::vector<TimedLine> lines(std::initializer_list<const char*> texts) {
+  std::vector<TimedLine> out;
+  std::int64_t t = 1000;
+  for (const char* s : texts) out.push_back({t += 10, s});
+  return out;
+}
+
+TEST(GuardKills, OomlabWatchdogKillAndGroupKillButNotDryRun) {
+  auto k = parse_guard_kills(
+      GuardKind::oomlab,
+      lines({"oomlab-watchdog[7]: warn: stall of zero-hog(12) for 2100ms in cgroup /oomlab/repro-1",
+             "oomlab-watchdog[7]: kill: pid=12 comm=zero-hog cgroup=/oomlab/repro-1 rss=200000kB oom_score_adj=0 reason=stall",
+             "oomlab-watchdog[7]: kill: pid=13 comm=other cgroup=/x rss=1kB oom_score_adj=0 reason=stall dry-run",
+             "oomlab-watchdog[7]: killed: pid=12 comm=zero-hog kill_to_exit=3ms kill_to_freed=5ms freed=1kB",
+             "oomlab-watchdog[7]: killed 3 process(es) of cgroup /oomlab/repro-1"}));
+  ASSERT_EQ(k.size(), 2u);
+  EXPECT_EQ(k[0].pid, 12);
+  EXPECT_EQ(k[0].comm, "zero-hog");
+  EXPECT_EQ(k[0].realtime_ms, 1020);
+  EXPECT_TRUE(k[1].whole_group);
+}
+
+TEST(GuardKills, EarlyoomSendingLines) {
+  auto k = parse_guard_kills(GuardKind::earlyoom,
+                             lines({"mem avail:    20 of   481 MiB ( 4.16%), swap free:    0 of    0 MiB ( 0.00%)",
+                                    "low memory! at or below SIGTERM limits: mem 10.00%, swap 10.00%",
+                                    "sending SIGTERM to process 301 uid 0 \"zero hog\": badness 900, VmRSS 400 MiB",
+                                    "sending SIGKILL to process 301 uid 0 \"zero hog\": badness 900, VmRSS 400 MiB"}));
+  ASSERT_EQ(k.size(), 2u);
+  EXPECT_EQ(k[0].pid, 301);
+  EXPECT_EQ(k[0].comm, "zero hog");
+}
+
+TEST(GuardKills, NohangVictimBlockThenSend) {
+  auto k = parse_guard_kills(GuardKind::nohang,
+                             lines({"Victim status (found in 3ms):", "  PID:       4242, name: cache-reader, state: D, EUID: 0,",
+                                    "  badness:   1010, oom_score:  10, oom_score_adj:  0", "Implementing a corrective action:",
+                                    "  Sending SIGTERM to the victim", "Sending SIGKILL to the victim"}));
+  ASSERT_EQ(k.size(), 1u) << "a send without a new victim block is the same kill";
+  EXPECT_EQ(k[0].pid, 4242);
+  EXPECT_EQ(k[0].comm, "cache-reader");
+  EXPECT_EQ(k[0].realtime_ms, 1050);
+}
+
+TEST(GuardKills, NoneAndUnrelatedLinesGiveNothing) {
+  EXPECT_TRUE(parse_guard_kills(GuardKind::none, lines({"sending SIGTERM to process 1 uid 0 \"x\""})).empty());
+  EXPECT_TRUE(parse_guard_kills(GuardKind::earlyoom, lines({"earlyoom v1.7", "mem avail: 100%"})).empty());
+}
+
+TEST(GuardCommand, PointsEachToolAtTheGroup) {
+  Target t{"/oomlab/repro-9", "/sys/fs/cgroup/unified/oomlab/repro-9/memory.pressure", ::testing::TempDir()};
+  auto w = guard_command(GuardKind::oomlab, t, "/bin/oomlab-watchdog");
+  auto has = [&](const std::vector<std::string>& v, const std::string& a, const std::string& b) {
+    for (std::size_t i = 0; i + 1 < v.size(); ++i)
+      if (v[i] == a && v[i + 1] == b) return true;
+    return false;
+  };
+  EXPECT_TRUE(has(w, "--scope", "/oomlab/repro-9"));
+  EXPECT_TRUE(has(w, "--watch-cgroup", "/sys/fs/cgroup/unified/oomlab/repro-9"));
+  EXPECT_TRUE(has(w, "--kill-after", "5s"));
+  EXPECT_TRUE(guard_command(GuardKind::none, t, "x").empty());
+  std::string conf = nohang_config(t);
+  EXPECT_NE(conf.find("psi_path = /sys/fs/cgroup/unified/oomlab/repro-9/memory.pressure\n"), std::string::npos);
+  EXPECT_NE(conf.find("@BADNESS_ADJ_RE_CGROUP_V2 1000 /// ^/oomlab/repro-9$"), std::string::npos);
+  EXPECT_NE(conf.find("psi_excess_duration = 5\n"), std::string::npos);
+  auto n = guard_command(GuardKind::nohang, t, "x");
+  ASSERT_EQ(n.size(), 4u);
+  EXPECT_EQ(n[3], ::testing::TempDir() + "/nohang.conf");
+  EXPECT_EQ(parse_guard("oomlab"), GuardKind::oomlab);
+  EXPECT_EQ(parse_guard("earlyoom"), GuardKind::earlyoom);
+  EXPECT_FALSE(parse_guard("systemd-oomd"));
+}
+
+TEST(ProcStat, CommWithSpacesAndParentheses) {
+  StatFields f;
+  ASSERT_TRUE(parse_stat("42 (a (b) c) D 1 42 42 0 -1 4194304 10 0 0 0 7 3 5 6 20 0 1 0 100 1000 50", f));
+  EXPECT_EQ(f.state, 'D');
+  EXPECT_EQ(f.utime, 7u);
+  EXPECT_EQ(f.stime, 3u);
+  EXPECT_EQ(f.cutime, 5u);
+  EXPECT_EQ(f.cstime, 6u);
+  EXPECT_FALSE(parse_stat("42 (x) R 1 2", f));
+  EXPECT_FALSE(parse_stat("garbage", f));
+  EXPECT_EQ(parse_vm_hwm_kb("Name:\tx\nVmPeak:\t 100 kB\nVmHWM:\t   5120 kB\n"), 5120u);
+  EXPECT_EQ(parse_vm_hwm_kb("Name:\tkthreadd\n"), 0u);
+}
+
+TEST(GuardProbe, MeasuresThisProcess) {
+  GuardProbe p(getpid());
+  volatile double x = 0;
+  const std::clock_t start = std::clock();
+  while (std::clock() - start < CLOCKS_PER_SEC / 20) x = x + 1;  // 50 ms of CPU
+  p.sample(0);
+  EXPECT_GT(p.cost().peak_rss_kb, 100u);
+  EXPECT_GE(p.cost().cpu_ms, 40.0);
+  EXPECT_EQ(p.cost().longest_d_ms, 0);
+}
+
+}  // namespace

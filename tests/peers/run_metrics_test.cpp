@@ -1,0 +1,141 @@
+#include "run_metrics.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+using namespace oomlab::peers;
+using nlohmann::json;
+
+namespace {
+
+// A synthetic oomlab-repro report: 100 ms samples, usage and PSI per sample.
+json sample(std::int64_t t, std::uint64_t usage_mib, double some, int d = 0) {
+  return {{"t_ms", t},
+          {"usage_bytes", usage_mib << 20},
+          {"limit_bytes", 256ull << 20},
+          {"psi", {{"some_ratio", some}}},
+          {"tasks", {{"R", 1}, {"S", 1}, {"D", d}}}};
+}
+
+json report(const std::string& scenario, json timeline, json kills = json::array()) {
+  return {{"scenario", scenario},
+          {"started_at", "2026-11-23T10:00:00.000Z"},
+          {"outcome", {{"class", "livelock"}}},
+          {"timeline", timeline},
+          {"oom_kills", kills}};
+}
+
+TEST(RunMetrics, Iso8601) {
+  EXPECT_EQ(parse_iso8601_ms("1970-01-01T00:00:01.250Z"), 1250);
+  EXPECT_FALSE(parse_iso8601_ms("yesterday"));
+}
+
+TEST(RunMetrics, PsiShareOverTheTrailingSecond) {
+  json tl = json::array();
+  for (int i = 0; i < 30; ++i) tl.push_back(sample(i * 100, 100, i >= 10 && i < 20 ? 0.5 : 0.0, i >= 25 ? 3 : 0));
+  auto st = stalled_samples(tl);
+  EXPECT_FALSE(st[10]) << "10 samples of 1 s: one at 50% is 5%";
+  EXPECT_FALSE(st[13]);
+  EXPECT_TRUE(st[14]) << "5 of the last 10 at 50% = 25%";
+  EXPECT_TRUE(st[24]) << "samples 15..24: still 5 at 50%";
+  EXPECT_FALSE(st[25]);
+  EXPECT_FALSE(st[29]) << "D-state tasks do not count when PSI says no stall";
+}
+
+TEST(RunMetrics, DStatePairsWithoutPsi) {
+  json tl = json::array();
+  for (int i = 0; i < 6; ++i) {
+    tl.push_back(sample(i * 100, 100, 0, i == 1 || i == 3 || i == 4 ? 1 : 0));
+    tl.back()["psi"] = nullptr;
+  }
+  auto st = stalled_samples(tl);
+  EXPECT_FALSE(st[1]) << "a lone D sample is not a stall";
+  EXPECT_FALSE(st[3]);
+  EXPECT_TRUE(st[4]) << "two in a row are";
+  EXPECT_FALSE(st[5]);
+}
+
+TEST(RunMetrics, GuardKillRightVictimFreedFromTheTimeline) {
+  json tl = json::array();
+  // Stalled from 1.0 s; the guard kills at 3.05 s; usage drops at 3.3 s.
+  for (int i = 0; i < 60; ++i) {
+    bool before_free = i < 33;
+    tl.push_back(sample(i * 100, before_free ? 250 : 60, i >= 5 && before_free ? 1.0 : 0.0));
+  }
+  const std::int64_t start = 1795428000000;  // 2026-11-23T10:00:00Z, the report's started_at
+  ASSERT_EQ(parse_iso8601_ms("2026-11-23T10:00:00.000Z"), start);
+  auto r = measure_run(report("mmap-sem", tl), GuardKind::oomlab, {{start + 3050, 77, "zero-hog", false}}, start + 200,
+                       {12.5, 4096, 0, ""});
+  ASSERT_TRUE(r.first_stall_ms);
+  EXPECT_EQ(*r.first_stall_ms, 600);  // 2 of the 7 samples so far (0..0.6 s) at 100%
+  ASSERT_TRUE(r.first_kill_ms);
+  EXPECT_EQ(*r.first_kill_ms, 3050);
+  EXPECT_EQ(*r.stall_to_kill_ms, 2450);
+  ASSERT_TRUE(r.kill_to_freed_ms);
+  EXPECT_EQ(*r.kill_to_freed_ms, 250);
+  EXPECT_EQ(*r.guard_ready_ms, 200);
+  EXPECT_TRUE(r.right_victim);
+  EXPECT_FALSE(r.stalled_at_end);
+  EXPECT_TRUE(r.hit);
+  EXPECT_EQ(r.kills[0].by, "oomlab-watchdog");
+  EXPECT_EQ(r.no_progress_ms, 3400) << "0.6 s .. 3.9 s: the share decays for 0.7 s after the drop";
+}
+
+TEST(RunMetrics, KernelKillOfTheWrongTaskAndAStallToTheEnd) {
+  json tl = json::array();
+  for (int i = 0; i < 50; ++i) tl.push_back(sample(i * 100, 255, i >= 10 ? 0.9 : 0.0));
+  json kills = json::array({{{"t_ms", 1500}, {"pid", 5}, {"comm", "shmem-victim"}, {"freed_ms", nullptr}}});
+  auto r = measure_run(report("shmem-fill", tl, kills), GuardKind::none, {}, std::nullopt, {});
+  EXPECT_EQ(r.kills.size(), 1u);
+  EXPECT_EQ(r.kills[0].by, "kernel");
+  EXPECT_FALSE(r.right_victim);
+  EXPECT_TRUE(r.stalled_at_end);
+  EXPECT_FALSE(r.hit);
+  EXPECT_FALSE(r.kill_to_freed_ms);
+  EXPECT_FALSE(r.guard_ready_ms);
+}
+
+TEST(RunMetrics, KillBeforeAnyStallHasNoReactionTime) {
+  json tl = json::array();
+  for (int i = 0; i < 20; ++i) tl.push_back(sample(i * 100, 100, i >= 15 ? 1.0 : 0.0));
+  json kills = json::array({{{"t_ms", 500}, {"pid", 5}, {"comm", "zero-hog"}, {"freed_ms", 12}}});
+  auto r = measure_run(report("mmap-sem", tl, kills), GuardKind::none, {}, std::nullopt, {});
+  EXPECT_EQ(r.first_kill_ms, 500);
+  EXPECT_EQ(r.kill_to_freed_ms, 12);
+  EXPECT_TRUE(r.first_stall_ms);
+  EXPECT_FALSE(r.stall_to_kill_ms);
+}
+
+TEST(RunMetrics, NoKillAtAll) {
+  json tl = json::array();
+  for (int i = 0; i < 20; ++i) tl.push_back(sample(i * 100, 200, 0.8, 3));
+  auto r = measure_run(report("page-cache-thrash", tl), GuardKind::nohang, {}, std::nullopt, {});
+  EXPECT_FALSE(r.first_kill_ms);
+  EXPECT_FALSE(r.stall_to_kill_ms);
+  EXPECT_FALSE(r.hit);
+  EXPECT_EQ(r.no_progress_ms, 1900);
+}
+
+TEST(RunMetrics, BlockedGuardAndJsonRoundTrip) {
+  json tl = json::array({sample(0, 10, 0), sample(100, 10, 0)});
+  auto r = measure_run(report("mmap-lock-hold", tl), GuardKind::nohang, {}, std::nullopt,
+                       {300, 20000, 4200, "proc_pid_cmdline_read"});
+  EXPECT_TRUE(r.guard_blocked);
+  r.run = 3;
+  RunResult back = run_from_json(to_json(r));
+  EXPECT_EQ(back.run, 3);
+  EXPECT_EQ(back.guard, "nohang");
+  EXPECT_TRUE(back.guard_blocked);
+  EXPECT_EQ(back.cost.d_wchan, "proc_pid_cmdline_read");
+  EXPECT_EQ(back.cost.peak_rss_kb, 20000u);
+  EXPECT_EQ(to_json(back), to_json(r));
+}
+
+TEST(RunMetrics, RightVictimsKnownForEveryStallingScenario) {
+  for (const char* s : {"mmap-sem", "mmap-lock-hold", "page-cache-thrash", "memory-high", "shmem-fill", "pipe-fill",
+                        "dying-competition"})
+    EXPECT_FALSE(right_victims(s).empty()) << s;
+  EXPECT_TRUE(right_victims("nonsense").empty());
+}
+
+}  // namespace
