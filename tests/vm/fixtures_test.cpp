@@ -38,9 +38,10 @@ const Capture kOom61{"6.1-memcg-oom-kill.log", "6.1.0-56-amd64"};
 const Capture kHang61{"6.1-hang-sysrq-twm.log", "6.1.0-56-amd64"};
 const Capture kOom612{"6.12-memcg-oom-kill-disk.log", "6.12.117+deb12-amd64"};
 const Capture kMmapSem61{"6.1-mmap-sem-scenario.log", "6.1.0-56-amd64"};
+const Capture kGlobalOom61{"6.1-global-oom-tmpfs.log", "6.1.0-56-amd64"};
 
 TEST(VmFixtures, MarkersOfEveryCapture) {
-  for (const Capture& c : {kOom61, kHang61, kOom612, kMmapSem61}) {
+  for (const Capture& c : {kOom61, kHang61, kOom612, kMmapSem61, kGlobalOom61}) {
     auto text = read_file(fixture(c.file));
     ASSERT_TRUE(text) << c.file;
     GuestOutput g = split_serial_log(*text);
@@ -112,6 +113,22 @@ TEST(VmFixtures, AnalyzerCountsEveryKillOfTheMmapSemScenario) {
   std::string events = v["oom_events"].dump();
   EXPECT_NE(events.find("zero-hog"), std::string::npos);
   EXPECT_NE(events.find("mmap-victim"), std::string::npos);
+}
+
+TEST(VmFixtures, AnalyzerSeesTwoGlobalOomKillsOfATmpfsFill) {
+  REQUIRE_ANALYZER();
+  json v = analyze(kGlobalOom61.file);
+  ASSERT_TRUE(v.is_object());
+  ASSERT_TRUE(v["oom_events"].is_array());
+  ASSERT_EQ(v["oom_events"].size(), 2u) << v["oom_events"].dump();
+  const json& first = v["oom_events"][0];
+  const json& second = v["oom_events"][1];
+  EXPECT_EQ(first["constraint"], "CONSTRAINT_NONE");
+  EXPECT_EQ(first["memcg_oom"], false);
+  EXPECT_EQ(first["victim"]["comm"], "dd");
+  EXPECT_EQ(first["victim"]["pid"], 107);
+  EXPECT_EQ(second["victim"]["comm"], "sh");
+  EXPECT_EQ(second["victim"]["pid"], 103);
 }
 
 TEST(VmFixtures, AnalyzerReadsTheSysrqTaskDump) {

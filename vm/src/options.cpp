@@ -46,7 +46,8 @@ machine:
   --accel auto|kvm|tcg     default auto: KVM when it works here, TCG otherwise
   --disk                   attach an ext4 virtio disk as the scenario's working
                            directory (page cache that can be reclaimed)
-  --disk-size SIZE         default 256M
+  --disk-size SIZE         default 2G (a sparse file: host disk is used only
+                           for what the guest writes)
   --append ARGS            extra kernel command line
 guest:
   --watchdog               run oomlab-watchdog in the guest next to the scenario

@@ -30,7 +30,7 @@ struct RunOptions {
   bool watchdog = false;
   std::vector<std::string> watchdog_args;   // --watchdog-arg, repeated
   bool disk = false;
-  std::uint64_t disk_bytes = 256ull << 20;
+  std::uint64_t disk_bytes = 2ull << 30;  // sparse: costs host disk only for what the guest writes
   Accel accel = Accel::automatic;
 
   std::chrono::milliseconds timeout{std::chrono::minutes(3)};   // hard limit for the whole VM
