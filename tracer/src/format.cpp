@@ -161,7 +161,7 @@ json to_json(const Snapshot& s, const GfpTable& gfp) {
   j["totals"] = {{"direct_reclaims", t.reclaim_count[0]}, {"direct_reclaim_ns", t.reclaim_total[0].count()},
                  {"memcg_reclaims", t.reclaim_count[1]}, {"memcg_reclaim_ns", t.reclaim_total[1].count()},
                  {"lock_waits", t.lock_waits}, {"lock_wait_ns", t.lock_wait_total.count()},
-                 {"oom_victims", t.oom_victims}, {"dropped", t.dropped}};
+                 {"oom_victims", t.oom_victims}, {"dropped", t.dropped}, {"missed", t.missed}};
   return j;
 }
 

@@ -56,7 +56,8 @@ class Printer {
     emit("summary: reclaim direct=" + std::to_string(t.reclaim_count[0]) + "/" + ms(t.reclaim_total[0]) +
          " memcg=" + std::to_string(t.reclaim_count[1]) + "/" + ms(t.reclaim_total[1]) +
          " lockwaits=" + std::to_string(t.lock_waits) + "/" + ms(t.lock_wait_total) +
-         " victims=" + std::to_string(t.oom_victims) + " dropped=" + std::to_string(t.dropped));
+         " victims=" + std::to_string(t.oom_victims) + " dropped=" + std::to_string(t.dropped) +
+         " missed=" + std::to_string(t.missed));
   }
 
   void flush() { std::fflush(stdout); }

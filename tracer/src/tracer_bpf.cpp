@@ -66,6 +66,32 @@ std::string proc_comm(pid_t tid) {
   return *comm;
 }
 
+// A task waiting for an mmap lock sleeps in rwsem_down_*_slowpath in state D.
+// A waiter slot of a task in any other state is stale: its acquire_returned
+// was missed (Totals::missed), or it is spinning and about to get the lock.
+bool blocked_now(pid_t tid) {
+  char path[64], buf[512];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", tid);
+  long n = read_proc_file_into(path, buf, sizeof buf - 1);
+  if (n <= 0) return false;
+  buf[n] = 0;
+  const char* paren = std::strrchr(buf, ')');  // comm may contain ')'
+  return paren && paren[1] == ' ' && paren[2] == 'D';
+}
+
+std::uint64_t recursion_misses(bpf_object* obj) {
+  std::uint64_t total = 0;
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, obj) {
+    int fd = bpf_program__fd(prog);
+    if (fd < 0) continue;
+    bpf_prog_info info{};
+    __u32 len = sizeof info;
+    if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) total += info.recursion_misses;
+  }
+  return total;
+}
+
 // An ongoing wait's comm: the BPF side skips it on the hot path.
 LockWait with_comm(LockWait w) {
   if (w.task.comm.empty()) w.task.comm = proc_comm(w.task.tid);
@@ -325,7 +351,8 @@ std::optional<LockWait> Tracer::lock_wait_of(pid_t tid) const {
   stall_lock_waiter w;
   std::memcpy(&w, &impl_->waiters[static_cast<__u32>(tid) % STALL_WAITER_SLOTS], sizeof w);
   const std::int64_t now = monotonic_us() * 1000;
-  if (!w.start_ns || w.task.tid != static_cast<__u32>(tid) || static_cast<std::int64_t>(w.start_ns) > now)
+  if (!w.start_ns || w.task.tid != static_cast<__u32>(tid) || static_cast<std::int64_t>(w.start_ns) > now ||
+      !blocked_now(tid))
     return std::nullopt;
   stall_mm_state st{};
   const bool have_now = bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.mm_states), &w.mm, &st) == 0 &&
@@ -364,6 +391,7 @@ Snapshot Tracer::snapshot() const {
     stall_lock_waiter w;  // copy first: BPF rewrites the slot under us
     std::memcpy(&w, &impl_->waiters[slot], sizeof w);
     if (!w.start_ns || static_cast<std::int64_t>(w.start_ns) > s.taken_ns) continue;
+    if (!blocked_now(static_cast<pid_t>(w.task.tid))) continue;
     auto it = mm_states.find(w.mm);
     // Holders now when any are known, else those at the start of the wait.
     const stall_holders* now = it != mm_states.end() && (it->second.holders.writer.tid || it->second.holders.nreaders > 0)
@@ -392,6 +420,7 @@ Snapshot Tracer::snapshot() const {
     }
     s.totals = to_totals(sum);
   }
+  s.totals.missed = recursion_misses(impl_->skel->obj);
   return s;
 }
 

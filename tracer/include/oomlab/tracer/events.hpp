@@ -110,6 +110,11 @@ struct Totals {
   nanoseconds lock_wait_total{0};
   std::uint64_t oom_victims = 0;
   std::uint64_t dropped = 0;  // events lost to a full ring buffer
+  // Tracepoint hits the kernel skipped because the same program was already
+  // running on that CPU (a preempted program; kernel >= 5.12 counts them). A
+  // missed release/acquire can leave a stale holder or waiter behind: ongoing
+  // waits are therefore only reported for tasks that are blocked (state D).
+  std::uint64_t missed = 0;
 };
 
 struct Snapshot {
