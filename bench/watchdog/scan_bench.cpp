@@ -27,6 +27,7 @@
 
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/procfs.hpp"
+#include "oomlab/common/subprocess.hpp"
 #include "oomlab/watchdog/sampler.hpp"
 
 namespace {
@@ -136,6 +137,15 @@ std::uint64_t cpu_ns_all_threads(pid_t pid) {
   return total;
 }
 
+// One value from the daemon's Prometheus text (its control socket).
+double metric(const std::string& sock, const std::string& name) {
+  oomlab::ProcessSpec spec({std::string(OOMLAB_WATCHDOG_BIN), "metrics", "--socket", sock});
+  spec.timeout = std::chrono::seconds(5);
+  auto r = oomlab::run_process(spec);
+  auto pos = r.out.find("\n" + name + " ");
+  return pos == std::string::npos ? -1 : std::atof(r.out.c_str() + pos + name.size() + 2);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -210,16 +220,24 @@ int main(int argc, char** argv) {
     return 0;
   }
   pid_t eo = spawn({earlyoom_bin, "-r", "0"});
-  pid_t wd = spawn({watchdog_bin, "--period", "1s", "--socket", "", "--no-self-protect"});
+  std::string sock = "/tmp/oomlab-bench-watchdog-" + std::to_string(getpid()) + ".sock";
+  pid_t wd = spawn({watchdog_bin, "--period", "1s", "--socket", sock, "--no-self-protect"});
   children = {eo, wd};
   std::this_thread::sleep_for(std::chrono::seconds(2));  // past start-up work
+  // Queries outside the window: answering them costs the daemon CPU too.
+  double scans0 = metric(sock, "oomlab_watchdog_scans_total"), psi0 = metric(sock, "oomlab_watchdog_psi_events_total");
   std::uint64_t e0 = cpu_ns_all_threads(eo), w0 = cpu_ns_all_threads(wd);
   int window = quick ? 5 : 30;
   std::this_thread::sleep_for(std::chrono::seconds(window));
   std::uint64_t e1 = cpu_ns_all_threads(eo), w1 = cpu_ns_all_threads(wd);
+  double scans1 = metric(sock, "oomlab_watchdog_scans_total"), psi1 = metric(sock, "oomlab_watchdog_psi_events_total");
   reap_all();
+  ::unlink(sock.c_str());
   double e_us = (e1 - e0) / 1e3 / window, w_us = (w1 - w0) / 1e3 / window;
   std::printf("idle: %d s window; earlyoom %.1f us CPU/s, oomlab-watchdog --period 1s %.1f us CPU/s; ratio %.2f (goal <= 0.2)\n",
               window, e_us, w_us, e_us > 0 ? w_us / e_us : 0.0);
+  std::printf("  during the window the watchdog ran %.0f full scans after %.0f PSI memory-pressure events\n"
+              "  (other load on the machine); /proc/pressure/memory now: %s",
+              scans1 - scans0, psi1 - psi0, oomlab::read_proc_file("/proc/pressure/memory", 512).value_or("?\n").c_str());
   return 0;
 }

@@ -92,13 +92,29 @@ void Engine::schedule_tick() {
     auto behind = now - next_tick_;
     next_tick_ += (behind / opt_.period + 1) * opt_.period;
   }
-  tick_timer_.expires_at(next_tick_);
+  auto due = next_tick_;
+  tick_idle_ = idle() && opt_.idle_scan.count() > 0;
+  if (tick_idle_) {
+    // Idle: no wake-up at all until the safety scan is due; PSI, the kernel
+    // log or a client wake the loop, and wake_ticks() restores the period.
+    auto safety = asio::steady_timer::clock_type::now() +
+                  std::chrono::milliseconds(std::max<std::int64_t>(0, scan_started_ms_ + opt_.idle_scan.count() - monotonic_ms()));
+    if (safety > due) due = safety;
+  }
+  tick_timer_.expires_at(due);
   tick_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec && !stopping_) on_tick();
   });
 }
 
+void Engine::wake_ticks() {
+  if (!tick_idle_ || stopping_ || idle()) return;
+  next_tick_ = asio::steady_timer::clock_type::now();
+  schedule_tick();  // replaces the far-away idle deadline (its wait is cancelled)
+}
+
 void Engine::on_tick() {
+  next_tick_ = std::max(next_tick_, asio::steady_timer::clock_type::now() - opt_.period);
   schedule_tick();
   std::int64_t now = monotonic_ms();
   if (scan_pending_) {
@@ -120,7 +136,15 @@ bool Engine::idle() const {
   // is being tracked. Without a system PSI trigger we can never be idle.
   if (!psi_system_) return false;
   if (monotonic_ms() - last_psi_event_ms_ < 10000) return false;
-  if (!const_cast<StallModel&>(model_).stalls().empty() || !model_.victims().empty() || !incidents_.empty()) return false;
+  if (!model_.victims().empty() || !incidents_.empty()) return false;
+  // A task blocked in reclaim, allocation or on an mmap lock is followed
+  // every period from the first sight. Page-in waits and exits are everyday
+  // noise on a busy host: followed once they persisted across two scans.
+  std::int64_t now = monotonic_ms();
+  for (const auto& [tid, s] : const_cast<StallModel&>(model_).stalls()) {
+    bool noisy = s.kind == StallKind::Io || s.kind == StallKind::Exit;
+    if (!noisy || s.seen_ms > s.since_ms || now - s.since_ms >= opt_.warn_after.count()) return false;
+  }
   for (const auto& k : kills_)
     if (!k.closed) return false;
   return true;
@@ -162,6 +186,7 @@ void Engine::on_scan_done(ScanStats stats, std::shared_ptr<std::map<pid_t, std::
   }
   report(now, false);
   respond(now);
+  wake_ticks();
 }
 
 void Engine::report(std::int64_t now, bool from_stale_scan) {
@@ -214,6 +239,7 @@ void Engine::arm_psi(std::shared_ptr<asio::posix::stream_descriptor> sd) {
     if (ec || stopping_) return;
     ++metrics_.psi_events;
     last_psi_event_ms_ = monotonic_ms();
+    wake_ticks();
     // Pressure now: look now rather than at the next period.
     if (monotonic_ms() - scan_started_ms_ >= 100) start_scan();
     // POLLPRI stays asserted until the window passes; do not spin on it.
@@ -257,6 +283,7 @@ void Engine::on_kmsg_line(const std::string& m) {
   if (pid > 0 && !model_.is_victim(pid)) {
     model_.mark_victim(pid, monotonic_ms());
     reporter_.note(kNotice, "kernel OOM victim pid " + std::to_string(pid) + " (from the kernel log)");
+    wake_ticks();
   }
 }
 

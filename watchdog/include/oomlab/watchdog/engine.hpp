@@ -116,6 +116,8 @@ class Engine {
   bool scan_pending_ = false;
   std::int64_t last_psi_event_ms_ = -1000000;
   bool idle() const;
+  void wake_ticks();
+  bool tick_idle_ = false;  // the pending tick is the far idle deadline
   std::vector<std::shared_ptr<asio::posix::stream_descriptor>> psi_;
   bool psi_system_ = false;
   std::unique_ptr<KmsgReader> kmsg_;
