@@ -26,9 +26,10 @@ TEST(ScenarioMmapLockHold, CmdlineReadersBlockUntilTheEndUnderPressure) {
   ASSERT_TRUE(run.report.is_object()) << run.proc.out << run.proc.err;
   // The probes' own timeout fired: a cmdline read blocked for >= 1 s.
   EXPECT_GE(longest_reported_block(run.workload_log()), 1000) << run.workload_log();
-  // The runner saw them in D state on the mmap lock, to the very end.
+  // The runner saw them in D state on the mmap lock, still in the last
+  // seconds of the run, for longer than any brief contention.
   EXPECT_GE(max_d_tasks(run), 2);
-  EXPECT_GT(wait_channel_hits(run, "__access_remote_vm", 6000), 0) << run.timeline().back().dump();
+  EXPECT_GE(longest_wait_streak_ms(run, "__access_remote_vm", 5500), 1000) << run.workload_log();
   // A lock stall, not an OOM: nothing was killed.
   EXPECT_TRUE(run.report["oom_kills"].empty()) << run.report["oom_kills"].dump();
   expect_clean_teardown(run, {"lock-holder", "cmdline-probe", "slow-fuse", "anon-ballast", "cache-churn"});
@@ -42,8 +43,9 @@ TEST(ScenarioMmapLockHold, WithoutPressureTheBlockEndsAfterTheFirstPass) {
   // The first pass pages the file in (2 reads of 2 s) under the lock...
   EXPECT_GE(longest_reported_block(run.workload_log()), 1000) << run.workload_log();
   EXPECT_GT(wait_channel_hits(run, "__access_remote_vm", 0, 3000), 0);
-  // ...then it stays cached and cmdline reads no longer wait.
-  EXPECT_EQ(wait_channel_hits(run, "__access_remote_vm", 6000), 0) << run.workload_log();
+  // ...then it stays cached and cmdline reads no longer wait, except for a
+  // sample catching the mmap/munmap writer's brief hold now and then.
+  EXPECT_LT(longest_wait_streak_ms(run, "__access_remote_vm", 6000), 500) << run.workload_log();
   expect_clean_teardown(run, {"lock-holder", "cmdline-probe", "slow-fuse"});
   discard(run);
 }

@@ -129,6 +129,27 @@ inline int wait_channel_hits(const ScenarioRun& run, const std::string& wchan, s
   return hits;
 }
 
+// Longest stretch of consecutive samples (from from_ms on) in which some
+// task's top wait channel was `wchan`, in ms: a task blocked there for that
+// long, as opposed to brief contention caught by one sample.
+inline std::int64_t longest_wait_streak_ms(const ScenarioRun& run, const std::string& wchan, std::int64_t from_ms = 0) {
+  std::int64_t longest = 0, start = -1, last = -1;
+  for (const auto& s : run.timeline()) {
+    const auto t = s["t_ms"].get<std::int64_t>();
+    if (t < from_ms) continue;
+    bool waiting = false;
+    for (const auto& w : s["tasks"]["top_wait"]) waiting |= w[0].get<std::string>() == wchan;
+    if (!waiting) {
+      start = -1;
+      continue;
+    }
+    if (start < 0) start = t;
+    last = t;
+    longest = std::max(longest, last - start);
+  }
+  return longest;
+}
+
 // Lowest group usage over the samples taken in [from_ms, to_ms].
 inline std::uint64_t min_usage_between(const ScenarioRun& run, std::int64_t from_ms, std::int64_t to_ms) {
   std::uint64_t low = UINT64_MAX;
