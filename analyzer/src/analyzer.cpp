@@ -76,7 +76,11 @@ void Analyzer::feed(std::string_view raw) {
     raw = raw.substr(0, s.opt.limits.max_line);
     ++s.report.input.truncated_lines;
   }
-  const Line l = normalize(raw, line_no_);
+  // journalctl short-monotonic ("[ 1.2] host kernel: msg") is a property of
+  // the whole log: probe the first stamped lines, then only if it was seen.
+  const bool probe = host_tag_seen_ || stamp_counts_[static_cast<int>(Stamp::dmesg)] < 256;
+  const Line l = normalize(raw, line_no_, probe);
+  host_tag_seen_ = host_tag_seen_ || (l.host_tag && l.stamp == Stamp::dmesg);
   ++stamp_counts_[static_cast<int>(l.stamp)];
   if (l.gap) {   // "(...snipped...)": whatever was being collected is cut here
     ++s.report.input.gaps;

@@ -167,17 +167,20 @@ bool take_iso_stamp(std::string_view& s, double& ts) {
 
 // After a syslog-style stamp: "host kernel: " is dropped, another tag is kept
 // ("oomlab-watchdog[12]: MemAlloc-Info: ..." stays as the watchdog wrote it).
-void take_host_and_kernel_tag(std::string_view& s) {
+bool take_host_and_kernel_tag(std::string_view& s) {
   s = text::ltrim(s);
   std::size_t sp = s.find(' ');
-  if (sp == std::string_view::npos) return;
+  if (sp == std::string_view::npos) return false;
   std::string_view rest = s.substr(sp + 1);
   if (text::starts_with(rest, "kernel: ")) {
     s = rest.substr(8);
+    return true;
   } else if (std::size_t colon = rest.find(": "); colon != std::string_view::npos && colon < 64 &&
                                                   rest.substr(0, colon).find(' ') == std::string_view::npos) {
     s = rest;  // "host tag[pid]: msg" -> "tag[pid]: msg"
+    return true;
   }
+  return false;
 }
 
 void strip_quoting(std::string_view& s) {
@@ -194,12 +197,12 @@ bool is_gap_marker(std::string_view s) {
 
 }  // namespace
 
-Line normalize(std::string_view raw, std::uint64_t line_no) {
+Line normalize(std::string_view raw, std::uint64_t line_no, bool probe_host_tag) {
   Line l;
   l.no = line_no;
   std::string_view s = raw;
   strip_quoting(s);
-  if (!s.empty() && (s[0] == '(' || s[0] == '[' || s[0] == '.' || s[0] == '<') && is_gap_marker(s)) {
+  if (!s.empty() && s.size() < 32 && (s[0] == '(' || s[0] == '[' || s[0] == '.' || s[0] == '<') && is_gap_marker(s)) {
     l.gap = true;
     return l;
   }
@@ -222,10 +225,12 @@ Line normalize(std::string_view raw, std::uint64_t line_no) {
         }
         // journalctl -o short-monotonic: "[  12.345678] host kernel: msg"
         std::size_t b = 0;
-        while (b < s.size() && s[b] == ' ') ++b;
-        const void* sp = b < s.size() ? std::memchr(s.data() + b, ' ', std::min<std::size_t>(s.size() - b, 64)) : nullptr;
+        while (probe_host_tag && b < s.size() && s[b] == ' ') ++b;
+        const void* sp = probe_host_tag && b < s.size()
+                             ? std::memchr(s.data() + b, ' ', std::min<std::size_t>(s.size() - b, 64))
+                             : nullptr;
         if (sp && s.substr(static_cast<std::size_t>(static_cast<const char*>(sp) - s.data()), 9) == " kernel: ")
-          take_host_and_kernel_tag(s);
+          l.host_tag = take_host_and_kernel_tag(s);
         break;
       }
       if (take_caller(s, l.caller)) {

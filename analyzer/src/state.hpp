@@ -64,6 +64,7 @@ class State {
   OomEvent* open_oom() { return open_oom_ ? &report.oom_events[*open_oom_] : nullptr; }
   OomEvent* oom_with_victim(int pid);
   bool table_active = false;
+  std::size_t table_rows_kept = 0;   // across events, against Limits::table_rows_total
 
   // Tasks -------------------------------------------------------------------
   // Starts a dumped task (replacing an earlier dump of the same pid) and

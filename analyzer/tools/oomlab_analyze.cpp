@@ -1,9 +1,9 @@
 // oomlab-analyze: kernel logs in, "oomlab.verdict/1" JSON out.
 // Exit status: 0 clean, 1 a finding, 2 bad input or usage.
 #include <cstdio>
+#include <algorithm>
 #include <cstring>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -89,7 +89,8 @@ int main(int argc, char** argv) {
   if (files.empty()) files.push_back("-");
 
   int status = 0;
-  nlohmann::ordered_json array = nlohmann::ordered_json::array();
+  bool write_ok = true;
+  std::vector<Report> pretty_array;   // several files, pretty: one JSON array at the end
   for (const std::string& f : files) {
     Report r;
     try {
@@ -106,19 +107,17 @@ int main(int argc, char** argv) {
     if (status != 2) status = std::max(status, exit_code(r));
     if (mode == Mode::text) {
       std::fputs(to_text(r).c_str(), stdout);
-    } else if (mode == Mode::jsonl) {
-      std::string line = dump_json(to_json(r), false);
-      line += '\n';
-      std::fputs(line.c_str(), stdout);
-    } else if (files.size() == 1) {
-      std::string doc = dump_json(to_json(r), true);
-      doc += '\n';
-      std::fputs(doc.c_str(), stdout);
+    } else if (mode == Mode::jsonl || files.size() == 1) {
+      write_ok = write_json(r, stdout, mode == Mode::pretty) && std::fputc('\n', stdout) != EOF && write_ok;
     } else {
-      array.push_back(to_json(r));
+      pretty_array.push_back(std::move(r));
     }
   }
-  if (mode == Mode::pretty && files.size() > 1) std::fputs((dump_json(array, true) + "\n").c_str(), stdout);
-  if (std::fflush(stdout) != 0) return 2;
+  if (mode == Mode::pretty && files.size() > 1)
+    write_ok = write_json_array(pretty_array, stdout) && std::fputc('\n', stdout) != EOF && write_ok;
+  if (std::fflush(stdout) != 0 || !write_ok) {
+    std::fprintf(stderr, "oomlab-analyze: cannot write the output\n");
+    return 2;
+  }
   return status;
 }

@@ -202,11 +202,12 @@ int main(int argc, char** argv) {
     while (w.bytes < size) {
       w.ts += r.below(5000) / 1e6;
       ++n;
+      // Offsets keep the periods from landing on the same line.
       if (n % 50000 == 0) oom_report(w, r);
-      else if (n % 4000 == 0) memalloc_info(w, r);
-      else if (n % 120000 == 0) task_dump(w, r, true);
-      else if (n % 90000 == 0) warning(w, r);
-      else if (n % 300000 == 0) for (int i = 0; i < 20; ++i) task_dump(w, r, false);
+      else if (n % 4000 == 1000) memalloc_info(w, r);
+      else if (n % 120000 == 7) task_dump(w, r, true);
+      else if (n % 90000 == 11) warning(w, r);
+      else if (n % 300000 == 13) for (int i = 0; i < 20; ++i) task_dump(w, r, false);
       else noise(w, r);
     }
   }

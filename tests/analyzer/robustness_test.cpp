@@ -173,5 +173,25 @@ TEST(Robustness, CapsKeepMemoryFlat) {
   EXPECT_EQ(r.memalloc.series_dropped, 184u);
 }
 
+TEST(Robustness, TaskTableRowsAreCappedAcrossEvents) {
+  Options opt;
+  opt.limits.table_rows = 5;
+  opt.limits.table_rows_total = 12;
+  std::string text;
+  for (int e = 0; e < 4; ++e) {
+    text += "[ " + std::to_string(100 * e) + ".0] [ pid ]   uid  tgid total_vm      rss nr_ptes swapents oom_score_adj name\n";
+    for (int i = 0; i < 8; ++i)
+      text += "[ " + std::to_string(100 * e) + ".1] [ " + std::to_string(100 + i) + "]     0   1  1  1  1  0  0 p\n";
+  }
+  Report r = analyze_text(text, "tables", opt);
+  ASSERT_EQ(r.oom_events.size(), 4u);
+  EXPECT_EQ(r.oom_events[0].table.size(), 5u);
+  EXPECT_EQ(r.oom_events[0].table_rows_dropped, 3u);
+  EXPECT_EQ(r.oom_events[1].table.size(), 5u);
+  EXPECT_EQ(r.oom_events[2].table.size(), 2u);   // 12 rows in total
+  EXPECT_EQ(r.oom_events[3].table.size(), 0u);
+  EXPECT_EQ(r.oom_events[3].table_rows_dropped, 8u);
+}
+
 }  // namespace
 }  // namespace oomlab::analyzer::test

@@ -78,7 +78,11 @@ bool try_task_table_row(State& st, const Line& l) {
   }
   row.name.assign(text::trim(rest.substr(i < rest.size() ? i : rest.size())));
   e->last = Where{l.no, l.ts};
-  st.push_capped(e->table, std::move(row), st.opt.limits.table_rows, e->table_rows_dropped);
+  if (st.table_rows_kept >= st.opt.limits.table_rows_total) {
+    ++e->table_rows_dropped;
+    return true;
+  }
+  if (st.push_capped(e->table, std::move(row), st.opt.limits.table_rows, e->table_rows_dropped)) ++st.table_rows_kept;
   return true;
 }
 

@@ -33,6 +33,7 @@ class Analyzer {
   std::unique_ptr<State> st_;
   std::uint64_t line_no_ = 0;
   std::uint64_t stamp_counts_[6] = {};
+  bool host_tag_seen_ = false;
 };
 
 // Whole-input helpers. analyze_fd reads to EOF and throws std::system_error

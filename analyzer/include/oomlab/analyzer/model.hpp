@@ -206,9 +206,10 @@ struct Report {
 struct Limits {
   std::size_t max_line = 8192;
   std::size_t tasks = 1024;
-  std::size_t frames_per_task = 48;
+  std::size_t frames_per_task = 32;
   std::size_t oom_events = 128;
-  std::size_t table_rows = 512;
+  std::size_t table_rows = 512;          // per OOM event
+  std::size_t table_rows_total = 8192;   // over all events: busy hosts print hundreds per OOM
   std::size_t series = 4096;
   std::size_t memalloc_tasks = 1024;
   std::size_t findings = 256;

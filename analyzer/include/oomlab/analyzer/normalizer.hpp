@@ -21,10 +21,13 @@ struct Line {
   std::string_view msg;      // message with leading blanks removed
   bool indented = false;     // the message started with blanks (frames, continuation)
   bool gap = false;          // "(...snipped...)", "[...]": the log is not contiguous here
+  bool host_tag = false;     // "host kernel: " / "host tag[pid]: " followed the stamp
   Stamp stamp = Stamp::none;
 };
 
-// Normalises one raw line (without its newline).
-Line normalize(std::string_view raw, std::uint64_t line_no);
+// Normalises one raw line (without its newline). probe_host_tag: look for
+// journalctl's "[ 12.3] host kernel: " after a dmesg stamp; the Analyzer
+// stops probing once a log has shown it does not use that form.
+Line normalize(std::string_view raw, std::uint64_t line_no, bool probe_host_tag = true);
 
 }  // namespace oomlab::analyzer
