@@ -122,7 +122,7 @@ TEST(TracerRecords, LockWaitHolders) {
   e.lock.wait_ns = 2'000'000;
   e.lock.holders.readers[1] = raw_task(5, 1, "r5");
   e.lock.holders.readers[3] = raw_task(6, 1, "r6");
-  e.lock.holders.nreaders = 4;  // two named, two unnamed
+  e.lock.holders.nreaders = 4;  // two named; free slots left, so the rest is count drift
   auto ev = to_event(e);
   ASSERT_TRUE(ev);
   auto& w = std::get<LockWait>(*ev);
@@ -130,8 +130,27 @@ TEST(TracerRecords, LockWaitHolders) {
   ASSERT_EQ(w.holders.readers.size(), 2u);
   EXPECT_EQ(w.holders.readers[0].tid, 5);
   EXPECT_EQ(w.holders.readers[1].tid, 6);
-  EXPECT_EQ(w.holders.unnamed_readers, 2);
+  EXPECT_EQ(w.holders.unnamed_readers, 0);
   EXPECT_FALSE(w.holders.writer);
+}
+
+TEST(TracerRecords, UnnamedReadersOnlyWhenEverySlotIsTaken) {
+  stall_holders h{};
+  for (int i = 0; i < STALL_MAX_READERS; i++) h.readers[i] = raw_task(10 + i, 1, "r");
+  h.nreaders = STALL_MAX_READERS + 3;
+  LockHolders out = to_holders(h);
+  EXPECT_EQ(out.readers.size(), static_cast<std::size_t>(STALL_MAX_READERS));
+  EXPECT_EQ(out.unnamed_readers, 3);
+}
+
+TEST(TracerRecords, DuplicateReaderSlotsNameATaskOnce) {
+  stall_holders h{};
+  h.readers[0] = raw_task(7, 7, "cc1plus");
+  h.readers[2] = raw_task(7, 7, "cc1plus");
+  h.nreaders = 2;
+  LockHolders out = to_holders(h);
+  ASSERT_EQ(out.readers.size(), 1u);
+  EXPECT_EQ(out.readers[0].tid, 7);
 }
 
 TEST(TracerRecords, OomRecordsAndUnknownTypes) {

@@ -249,7 +249,10 @@ static __always_inline void add_holder(struct stall_mm_state *s, __u32 write)
     /* mmap_write_downgrade(): the writer keeps the lock for read */
     s->holders.writer.tid = 0;
   }
-  __sync_fetch_and_add(&s->holders.nreaders, 1);
+  int n = __sync_fetch_and_add(&s->holders.nreaders, 1);
+  for (int i = 0; i < STALL_MAX_READERS; i++)
+    if (s->holders.readers[i].tid == me.tid)
+      return; /* named already (nested hold, or a release we never saw) */
   for (int i = 0; i < STALL_MAX_READERS; i++) {
     if (__sync_val_compare_and_swap(&s->holders.readers[i].tid, 0, me.tid) == 0) {
       s->holders.readers[i].tgid = me.tgid;
@@ -257,6 +260,10 @@ static __always_inline void add_holder(struct stall_mm_state *s, __u32 write)
       return;
     }
   }
+  /* All slots taken. Slots can also hold readers whose release was never
+   * seen (taken before attach on an mm whose address got reused, or missed):
+   * overwrite one in turn, so live readers get named again. */
+  s->holders.readers[n & (STALL_MAX_READERS - 1)] = me;
 }
 
 SEC("tp_btf/mmap_lock_acquire_returned")

@@ -32,11 +32,16 @@ TaskId to_task(const stall_task_id& id) {
 LockHolders to_holders(const stall_holders& h) {
   LockHolders out;
   if (h.writer.tid) out.writer = to_task(h.writer);
-  for (const auto& r : h.readers)
-    if (r.tid) out.readers.push_back(to_task(r));
-  // nreaders counts every reader seen since attach, named or not
+  for (const auto& r : h.readers) {
+    bool dup = false;
+    for (const auto& seen : out.readers) dup |= seen.tid == static_cast<pid_t>(r.tid);
+    if (r.tid && !dup) out.readers.push_back(to_task(r));
+  }
+  // Readers get a named slot while one is free, so unnamed readers exist only
+  // when every slot is taken; otherwise a count above the named ones is drift
+  // from releases never seen (locks taken before attach).
   int unnamed = h.nreaders - static_cast<int>(out.readers.size());
-  out.unnamed_readers = unnamed > 0 ? unnamed : 0;
+  out.unnamed_readers = out.readers.size() == STALL_MAX_READERS && unnamed > 0 ? unnamed : 0;
   return out;
 }
 

@@ -92,9 +92,19 @@ std::uint64_t recursion_misses(bpf_object* obj) {
   return total;
 }
 
-// An ongoing wait's comm: the BPF side skips it on the hot path.
-LockWait with_comm(LockWait w) {
+bool alive(pid_t tid) {
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", tid);
+  return access(path, F_OK) == 0;
+}
+
+// An ongoing wait as reported: the waiter's comm (the BPF side skips it on
+// the hot path), and only holders that still exist - a task that is gone
+// holds no lock, its slot is a release we never saw.
+LockWait as_reported(LockWait w) {
   if (w.task.comm.empty()) w.task.comm = proc_comm(w.task.tid);
+  if (w.holders.writer && !alive(w.holders.writer->tid)) w.holders.writer.reset();
+  std::erase_if(w.holders.readers, [](const TaskId& t) { return !alive(t.tid); });
   return w;
 }
 
@@ -357,7 +367,7 @@ std::optional<LockWait> Tracer::lock_wait_of(pid_t tid) const {
   stall_mm_state st{};
   const bool have_now = bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.mm_states), &w.mm, &st) == 0 &&
                         (st.holders.writer.tid || st.holders.nreaders > 0);
-  return with_comm(to_ongoing_wait(w, have_now ? &st.holders : nullptr, now));
+  return as_reported(to_ongoing_wait(w, have_now ? &st.holders : nullptr, now));
 }
 
 std::optional<VictimTimeline> Tracer::victim(pid_t pid) const {
@@ -396,7 +406,7 @@ Snapshot Tracer::snapshot() const {
     // Holders now when any are known, else those at the start of the wait.
     const stall_holders* now = it != mm_states.end() && (it->second.holders.writer.tid || it->second.holders.nreaders > 0)
                                    ? &it->second.holders : nullptr;
-    s.lock_waits.push_back(with_comm(to_ongoing_wait(w, now, s.taken_ns)));
+    s.lock_waits.push_back(as_reported(to_ongoing_wait(w, now, s.taken_ns)));
   }
   std::sort(s.lock_waits.begin(), s.lock_waits.end(), [](auto& a, auto& b) { return a.wait > b.wait; });
 
