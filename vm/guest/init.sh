@@ -42,11 +42,14 @@ finish() {
   echo o > /proc/sysrq-trigger
 }
 
+# The modules of the Debian kernel (virtio disk, ext4, fuse), dependencies first.
+while read -r mod; do
+  [ -n "$mod" ] && { insmod "/lib/modules/oomlab/$mod" || say "insmod $mod failed"; }
+done < /lib/modules/oomlab/load.order
+[ -e /dev/fuse ] || { [ -e /sys/class/misc/fuse ] && mknod -m 666 /dev/fuse c 10 229; }
+
 workdir=/tmp/work
 if [ "$OOMLAB_DISK" = 1 ]; then
-  while read -r mod; do
-    [ -n "$mod" ] && { insmod "/lib/modules/oomlab/$mod" || say "insmod $mod failed"; }
-  done < /lib/modules/oomlab/load.order
   for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vda ] && break; sleep 0.2; done
   if mount -t ext4 /dev/vda /mnt/disk; then workdir=/mnt/disk/work; else say "cannot mount the disk /dev/vda"; finish 3; fi
 fi

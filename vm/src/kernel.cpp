@@ -121,7 +121,8 @@ std::string query_default_kernel_package() {
 const std::vector<std::string>& disk_modules() {
   // crc32c_generic is only a soft dependency of ext4 (the crypto API), so
   // modules.dep does not name it.
-  static const std::vector<std::string> kModules = {"virtio_pci", "virtio_blk", "crc32c_generic", "ext4"};
+  // fuse: the mmap-lock-hold scenario's slow FUSE mount.
+  static const std::vector<std::string> kModules = {"virtio_pci", "virtio_blk", "crc32c_generic", "ext4", "fuse"};
   return kModules;
 }
 
@@ -167,9 +168,12 @@ Kernel kernel_from_package(const std::string& package, const std::string& cache_
   if (package.rfind("linux-image-", 0) != 0 || package.find('/') != std::string::npos)
     throw KernelError("--kernel-package " + package + ": expected a Debian kernel package such as linux-image-6.1.0-56-amd64");
   fs::path dir = fs::path(cache_dir) / "kernels" / package;
+  std::string wanted;
+  for (const auto& m : disk_modules()) wanted += m + "\n";
   auto load = [&]() -> std::optional<Kernel> {
     auto release = read_file((dir / "release").string());
     if (!release || !fs::exists(dir / "vmlinuz")) return std::nullopt;
+    if (read_file((dir / "modules.wanted").string()) != wanted) return std::nullopt;  // cached by an older harness
     Kernel k{(dir / "vmlinuz").string(), first_line(*release), package, {}};
     if (auto order = read_file((dir / "modules.order").string()))
       for (std::string_view rest = *order; !rest.empty();) {
@@ -239,6 +243,8 @@ Kernel kernel_from_package(const std::string& package, const std::string& cache_
   fs::rename(vmlinuz, work / "out" / "vmlinuz");
   write_file_atomic((work / "out" / "release").string(), release + "\n");
   write_file_atomic((work / "out" / "modules.order").string(), order_file);
+  write_file_atomic((work / "out" / "modules.wanted").string(), wanted);
+  if (fs::exists(dir) && !load()) fs::remove_all(dir, ec);  // an outdated cache entry
   fs::rename(work / "out", dir, ec);
   if (ec && !fs::exists(dir / "release")) throw KernelError("cannot fill the cache " + dir.string() + ": " + ec.message());
   // (Another harness may have filled it first: then ours is dropped with `work`.)

@@ -13,7 +13,7 @@ struct Kernel {
   std::string vmlinuz;   // path of the bzImage
   std::string release;   // "6.1.0-56-amd64" (uname -r); from the bzImage header when not packaged
   std::string package;   // "linux-image-6.1.0-56-amd64", empty for --kernel
-  std::vector<std::string> modules;  // .ko files for the disk, in load order (empty for --kernel)
+  std::vector<std::string> modules;  // .ko files the guest loads, in load order (empty for --kernel)
 };
 
 // Raised when the kernel cannot be had: missing file, not a bzImage, apt
@@ -39,8 +39,8 @@ std::string query_default_kernel_package();  // always asks apt-cache
 Kernel kernel_from_package(const std::string& package, const std::string& cache_dir,
                            void (*log)(const std::string&));
 
-// The modules the ext4 virtio disk needs (PLATFORM.md), by name; their
-// dependencies come from the package's modules.dep.
+// The modules the guest loads at boot (PLATFORM.md): the ext4 virtio disk's
+// and fuse, by name; their dependencies come from the package's modules.dep.
 const std::vector<std::string>& disk_modules();
 
 // Parses modules.dep ("kernel/fs/ext4/ext4.ko: kernel/lib/crc16.ko ...") and

@@ -155,7 +155,7 @@ int run(RunOptions o) {
     throw Failure{kExitEnvironment, e.what()};
   }
   inputs.binaries = guest_binaries(bin_dir);
-  if (o.disk) inputs.modules = kernel.modules;
+  inputs.modules = kernel.modules;
   Initramfs base;
   try {
     base = build_initramfs(inputs, o.cache_dir);
