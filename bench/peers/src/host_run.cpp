@@ -6,11 +6,13 @@
 #include <optional>
 #include <regex>
 #include <set>
+#include <cstdio>
 #include <sstream>
 
 #include "child.hpp"
 #include "guard_probe.hpp"
 #include "oomlab/common/clock.hpp"
+#include "oomlab/common/procfs.hpp"
 
 namespace fs = std::filesystem;
 
@@ -39,6 +41,24 @@ std::set<std::string> groups_now(const std::string& parent) {
   for (const auto& e : fs::directory_iterator(parent, ec))
     if (e.is_directory(ec) && e.path().filename().string().rfind("repro", 0) == 0) out.insert(e.path().filename());
   return out;
+}
+
+pid_t parent_of(pid_t pid) {
+  auto stat = read_proc_file("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return 0;
+  auto close = stat->rfind(')');
+  int ppid = 0;
+  if (close == std::string::npos || std::sscanf(stat->c_str() + close + 1, " %*c %d", &ppid) != 1) return 0;
+  return ppid;
+}
+
+bool holds_child_of(const std::string& group_dir, pid_t parent) {
+  auto procs = read_proc_file(group_dir + "/cgroup.procs");
+  if (!procs) return false;
+  std::istringstream in(*procs);
+  for (pid_t pid; in >> pid;)
+    if (parent_of(pid) == parent) return true;
+  return false;
 }
 
 std::string report_path(const std::vector<TimedLine>& lines) {
@@ -89,10 +109,11 @@ RunResult run_on_host(const HostRunConfig& c, std::string& log) {
     }
     repro.pump(guard ? 25 : 5);
     if (c.guard != GuardKind::none && !guard && guard_error.empty()) {
-      std::set<std::string> now = groups_now(layout.memory_parent);
+      // Ours is the new group holding a child of our oomlab-repro (other
+      // runs - tests, other benchmarks - may create groups meanwhile).
       std::string fresh;
-      for (const auto& g : now)
-        if (!before.count(g)) fresh = g;
+      for (const auto& g : groups_now(layout.memory_parent))
+        if (!before.count(g) && holds_child_of(layout.memory_parent + "/" + g, repro.pid())) fresh = g;
       if (!fresh.empty()) {
         Target t;
         t.memory_cgroup = "/oomlab/" + fresh;

@@ -205,6 +205,11 @@ int main(int argc, char** argv) {
           c.scenario = s, c.guard = k, c.mem = limit, c.duration = std::chrono::seconds(duration);
           c.bin_dir = bin_dir, c.work_dir = out;
           r = run_in_vm(c, log);
+          if (!r.error.empty() && !g_interrupted) {  // a guest that did not boot: once more
+            std::fprintf(stderr, "%s / %s run %d: %s; retrying once\n", s.c_str(), std::string(guard_name(k)).c_str(),
+                         n, r.error.c_str());
+            r = run_in_vm(c, log);
+          }
         } else {
           HostRunConfig c;
           c.scenario = s, c.guard = k, c.limit = limit, c.duration = std::chrono::seconds(duration);
