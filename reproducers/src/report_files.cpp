@@ -139,4 +139,10 @@ void print_summary(const RunRecord& r, const ReportPaths& paths, const std::stri
   std::fflush(stdout);
 }
 
+void print_not_run(const std::string& scenario, const std::string& reason, int exit_code) {
+  nlohmann::json s = {{"scenario", scenario}, {"outcome", nullptr}, {"reason", reason}, {"exit_code", exit_code}};
+  std::printf("%s\n", s.dump().c_str());
+  std::fflush(stdout);
+}
+
 }  // namespace oomlab::repro

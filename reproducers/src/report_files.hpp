@@ -21,5 +21,7 @@ void remove_work_dir(const ReportPaths& paths);
 bool write_reports(const RunRecord& record, const ReportPaths& paths, std::string& error);
 // One summary on stdout: human lines, or a JSON object with --json.
 void print_summary(const RunRecord& record, const ReportPaths& paths, const std::string& write_error);
+// --json when the run was refused or skipped: {"scenario", "outcome": null, "reason", "exit_code"}.
+void print_not_run(const std::string& scenario, const std::string& reason, int exit_code);
 
 }  // namespace oomlab::repro

@@ -235,6 +235,7 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
   const cgroups::Hierarchy& h = cgroups::host_hierarchy();
   auto cannot_run = [&](const std::string& why) {
     std::fprintf(stderr, "oomlab-repro: %s: %s\n", name.c_str(), why.c_str());
+    if (config.json) print_not_run(name, why, exit_code::cannot_run);
     return exit_code::cannot_run;
   };
   if (needs.cgroup_v2 && (config.unsafe_no_cgroup || h.memory_version != 2))

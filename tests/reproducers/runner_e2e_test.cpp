@@ -82,28 +82,37 @@ TEST(RunnerE2E, RefusesAHogWithoutAMemoryCgroup) {
   if (!nobody) GTEST_SKIP() << "no 'nobody' user to drop privileges to";
   std::string out = temp_dir();
   std::filesystem::permissions(out, std::filesystem::perms::all);
-  int fds[2];
+  int fds[2], outs[2];
   ASSERT_EQ(pipe(fds), 0);
+  ASSERT_EQ(pipe(outs), 0);
   pid_t pid = fork();
   if (pid == 0) {
     dup2(fds[1], 2);
+    dup2(outs[1], 1);
     if (setgid(nobody->pw_gid) != 0 || setuid(nobody->pw_uid) != 0) _exit(99);
     std::string bin = testbin();
     execl(bin.c_str(), bin.c_str(), "run", "test-hog", "--duration", "2s", "--stall-threshold", "1s", "--out",
-          out.c_str(), static_cast<char*>(nullptr));
+          out.c_str(), "--json", static_cast<char*>(nullptr));
     _exit(98);
   }
   close(fds[1]);
-  std::string err;
+  close(outs[1]);
+  std::string err, json;
   char buf[512];
   for (ssize_t n; (n = read(fds[0], buf, sizeof buf)) > 0;) err.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = read(outs[0], buf, sizeof buf)) > 0;) json.append(buf, static_cast<std::size_t>(n));
   close(fds[0]);
+  close(outs[0]);
   int status = 0;
   waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 5) << err;
   EXPECT_NE(err.find("refusing to run a memory hog outside a memory-limited cgroup"), std::string::npos) << err;
   EXPECT_NE(err.find("--unsafe-no-cgroup"), std::string::npos) << err;
+  auto summary = nlohmann::json::parse(json, nullptr, false);  // --json still gets one document
+  ASSERT_TRUE(summary.is_object()) << json;
+  EXPECT_TRUE(summary["outcome"].is_null());
+  EXPECT_EQ(summary["exit_code"], 5);
   EXPECT_TRUE(live_tasks_named("oomlab-thog").empty());
   std::filesystem::remove_all(out);
 }

@@ -8,9 +8,9 @@
 namespace oomlab::cgroups {
 
 // v2 memory.events, and the v1 equivalents mapped onto the same fields:
-// v1 has no low/high; `max` is memory.failcnt (times usage hit the limit),
-// `oom` is counted from under_oom transitions by the caller, `oom_kill` comes
-// from memory.oom_control (kernel >= 4.13).
+// v1 has no low/high/oom counters (they stay 0); `max` is memory.failcnt
+// (times usage hit the limit), `oom_kill` comes from memory.oom_control
+// (kernel >= 4.13) and `under_oom` says whether the group is in OOM now.
 struct MemoryEvents {
   std::uint64_t low = 0;
   std::uint64_t high = 0;
