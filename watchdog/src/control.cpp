@@ -98,6 +98,7 @@ std::string Engine::status_json() const {
   j["sources"] = {{"psi_system", psi_system_},
                   {"psi_triggers", psi_.size()},
                   {"kmsg_read", kmsg_ != nullptr},
+                  {"bpf_tracer", tracer_ != nullptr},
                   {"kmsg_write", reporter_.kmsg_ok()},
                   {"cgroup_root", cgroups_.root()},
                   {"self_protection", protection_}};

@@ -61,6 +61,7 @@ int Engine::run() {
   open_psi(opt_.psi_path, true);
   for (const auto& dir : opt_.watch_cgroups) open_psi(dir + "/memory.pressure", false);
   open_kmsg();
+  open_tracer();
   try {
     open_control();
   } catch (const std::exception& e) {
@@ -179,6 +180,7 @@ void Engine::on_scan_done(ScanStats stats, std::shared_ptr<std::map<pid_t, std::
   metrics_.tasks = stats.tasks;
   metrics_.tasks_dropped = stats.dropped;
   model_.update(front_, now);
+  fold_tracer(now);
   for (auto& [tid, s] : model_.stalls()) {
     auto it = cgroups->find(s.tgid);
     if (it != cgroups->end() && !it->second.empty()) s.cgroup = it->second;
@@ -359,6 +361,7 @@ void Engine::stop() {
   signals_.cancel();
   for (auto& sd : psi_) sd->cancel();
   if (kmsg_sd_) kmsg_sd_->cancel();
+  if (tracer_sd_) tracer_sd_->cancel();
   if (control_) {
     control_->close();
     ::unlink(opt_.socket_path.c_str());

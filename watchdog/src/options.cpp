@@ -89,6 +89,7 @@ const std::vector<OptionSpec>& option_table() {
       {"kmsg-write", nullptr, false, "also write reports to the kernel log", [](Options& o, const std::string& v) { o.kmsg_write = bool_value("kmsg-write", v); }},
       {"json-log", "FILE", false, "append reports and actions as JSON lines", [](Options& o, const std::string& v) { o.json_log = v; }},
       {"socket", "PATH", false, "control/metrics unix socket ('' = none)", [](Options& o, const std::string& v) { o.socket_path = v; }},
+      {"bpf", nullptr, false, "add the BPF stall tracer (root, BTF): gfp/order of reclaim, tasks running in reclaim, lock modes", [](Options& o, const std::string& v) { o.bpf = bool_value("bpf", v); }},
       {"stack", nullptr, false, "read /proc/PID/stack of blocked tasks (default true)", [](Options& o, const std::string& v) { o.stack = bool_value("stack", v); }},
       {"self-protect", nullptr, false, "mlockall + oom_score_adj -1000 (default true)", [](Options& o, const std::string& v) { o.self_protect = bool_value("self-protect", v); }},
       {"max-tasks", "N", false, "tasks sampled per scan (memory is preallocated for them)", [](Options& o, const std::string& v) { o.max_tasks = static_cast<std::size_t>(int_value("max-tasks", v, 64, 4 << 20)); }},

@@ -36,6 +36,8 @@ std::string format_task(const TaskStall& s, std::int64_t now_ms) {
   line += " delay=" + std::to_string(s.delay_ms(now_ms)) + "ms wchan=" + (s.wchan[0] ? s.wchan : "?");
   line += " cgroup=" + (s.cgroup.empty() ? std::string("?") : s.cgroup);
   if (s.rss_kb) line += " rss=" + std::to_string(s.rss_kb) + "kB";
+  if (!s.gfp.empty()) line += " gfp=" + s.gfp + " order=" + std::to_string(s.order);
+  if (s.lock_mode) line += std::string(" mmap_lock=") + s.lock_mode;
   if (s.dying) line += " dying";
   if (s.exiting) line += " exiting";
   if (s.victim) line += " victim";

@@ -1,6 +1,7 @@
 #include "oomlab/watchdog/stall_model.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <unistd.h>
 #include <unordered_set>
@@ -51,6 +52,28 @@ void StallModel::mark_victim(pid_t tgid, std::int64_t now_ms, bool count_as_oom)
   if (victims_.try_emplace(tgid, now_ms).second && count_as_oom) ++oom_count_;
   for (auto& [tid, s] : stalls_)
     if (s.tgid == tgid) s.victim = true;
+}
+
+void StallModel::note_reclaim(pid_t tid, pid_t tgid, const std::string& comm, std::int64_t since_ms,
+                              std::int64_t now_ms, std::string gfp, int order) {
+  auto [it, inserted] = stalls_.try_emplace(tid);
+  TaskStall& s = it->second;
+  if (inserted) {
+    s.tid = tid;
+    s.tgid = tgid;
+    std::snprintf(s.comm, sizeof s.comm, "%s", comm.c_str());
+    s.state = 'R';
+    std::snprintf(s.wchan, sizeof s.wchan, "?");
+    s.kind = StallKind::Reclaim;
+    s.since_ms = since_ms;
+    s.victim = victims_.count(tgid) != 0;
+  } else {
+    s.since_ms = std::min(s.since_ms, since_ms);
+    if (s.kind == StallKind::Io || s.kind == StallKind::None) s.kind = StallKind::Reclaim;
+  }
+  s.seen_ms = now_ms;
+  s.gfp = std::move(gfp);
+  s.order = order;
 }
 
 StallCounts StallModel::counts(std::int64_t now_ms) const {

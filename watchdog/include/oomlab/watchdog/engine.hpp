@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "oomlab/common/kmsg.hpp"
+#include "oomlab/tracer/tracer.hpp"
 #include "oomlab/watchdog/cgroup_view.hpp"
 #include "oomlab/watchdog/metrics.hpp"
 #include "oomlab/watchdog/options.hpp"
@@ -94,6 +95,11 @@ class Engine {
   void close_kill(KillRecord& k, std::int64_t now_ms);
   std::uint64_t total_kb(const std::string& cgroup) const;
 
+  // bpf_source.cpp
+  void open_tracer();
+  void arm_tracer();
+  void fold_tracer(std::int64_t now_ms);
+
   // control.cpp
   void open_control();
   void accept_control();
@@ -123,6 +129,8 @@ class Engine {
   std::unique_ptr<KmsgReader> kmsg_;
   std::unique_ptr<asio::posix::stream_descriptor> kmsg_sd_;
   std::unique_ptr<asio::local::stream_protocol::acceptor> control_;
+  std::unique_ptr<tracer::Tracer> tracer_;
+  std::unique_ptr<asio::posix::stream_descriptor> tracer_sd_;
   std::map<std::string, Incident> incidents_;
   std::deque<KillRecord> kills_;  // the last 64
   std::string protection_;

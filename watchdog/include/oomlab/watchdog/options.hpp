@@ -48,6 +48,7 @@ struct Options {
   bool kmsg_write = false;          // also log to /dev/kmsg
   std::string json_log;             // JSON lines file, "" = none
   std::string socket_path = "/run/oomlab-watchdog.sock";  // "" = no control socket
+  bool bpf = false;                 // use the BPF stall tracer when it loads (tracer/)
   bool stack = true;                // read /proc/PID/stack of D tasks (root only)
   bool self_protect = true;         // mlockall + oom_score_adj -1000
   std::size_t max_tasks = 65536;    // preallocated sample slots; more tasks are counted, not sampled

@@ -25,6 +25,9 @@ struct TaskStall {
   std::uint64_t rss_kb = 0;
   bool dying = false, exiting = false, victim = false;
   bool warned = false;            // the warn: line was written for this stall
+  std::string gfp;                // "0xcc0(GFP_KERNEL)" from the BPF tracer, "" = unknown
+  int order = -1;
+  const char* lock_mode = nullptr;  // "read"/"write" for an mmap_lock wait seen by the tracer
   std::string cgroup;             // memory cgroup path ("/" = root), filled by the engine
   std::int64_t delay_ms(std::int64_t now) const { return now - since_ms; }
 };
@@ -50,6 +53,12 @@ class StallModel {
   void mark_victim(pid_t tgid, std::int64_t now_ms, bool count_as_oom = true);
   bool is_victim(pid_t tgid) const { return victims_.count(tgid) != 0; }
   const std::unordered_map<pid_t, std::int64_t>& victims() const { return victims_; }
+
+  // A task the BPF tracer sees in reclaim right now (possibly running, so
+  // invisible to wchan): added as a reclaim stall since the episode began,
+  // or, if already stalled, annotated. Call after update() with its now_ms.
+  void note_reclaim(pid_t tid, pid_t tgid, const std::string& comm, std::int64_t since_ms, std::int64_t now_ms,
+                    std::string gfp, int order);
 
   StallCounts counts(std::int64_t now_ms) const;
   // Tasks worth a MemAlloc: line (delay >= warn_after, or victims), longest first.
