@@ -10,7 +10,7 @@ PKGS=(
   # the four card libraries
   libcgroup-dev libproc2-dev nlohmann-json3-dev libboost-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev python3 python3-jsonschema procps psmisc time
+  libgtest-dev libgmock-dev libbenchmark-dev python3 python3-jsonschema procps psmisc time strace util-linux binutils libc-bin
   # BPF stall tracer
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   # test VM
@@ -25,7 +25,13 @@ missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+  # The VM tests fetch a kernel with apt-get download: they need apt's lists.
+  if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e lock -e partial)" ] && [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq
+  fi
+  exit 0
+fi
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
