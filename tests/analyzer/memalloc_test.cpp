@@ -141,5 +141,24 @@ TEST(OomlabLines, WatchdogKillThatFreedNothing) {
   EXPECT_EQ(r.title, "oomlab-watchdog kill of shm filler(77) did not free memory");
 }
 
+TEST(OomlabLines, TracerLockWaitWithHolderModeAndMore) {
+  // The tracer's refined form (docs/FORMATS.md): "held for read|write by", "+N more".
+  Report r = analyze_text(
+      "oomlab-tracer[812]: lockwait: cmdline-probe(21801) waits mmap_lock read 3999ms; held for read by lock-holder(21798)\n"
+      "oomlab-tracer[812]: lockwait: a.out(2452) waits mmap_lock write 88ms; held for write by b(1), c d(2) +3 more\n"
+      "oomlab-tracer[812]: lockwait: cc1plus(4237) waits mmap_lock write 339ms ongoing; holder unknown\n");
+  ASSERT_EQ(r.lock_waits.size(), 3u);
+  ASSERT_EQ(r.lock_waits[0].holders.size(), 1u);
+  EXPECT_EQ(r.lock_waits[0].holders[0].comm, "lock-holder");
+  EXPECT_EQ(r.lock_waits[0].holders[0].pid, 21798);
+  EXPECT_EQ(r.lock_waits[0].mode, "read");
+  EXPECT_EQ(r.lock_waits[0].wait_ms, 3999u);
+  ASSERT_EQ(r.lock_waits[1].holders.size(), 2u);
+  EXPECT_EQ(r.lock_waits[1].holders[1].comm, "c d");
+  EXPECT_EQ(r.lock_waits[1].holders[1].pid, 2);
+  EXPECT_TRUE(r.lock_waits[2].holders.empty());
+  EXPECT_EQ(r.lock_waits[2].waiter.pid, 4237);
+}
+
 }  // namespace
 }  // namespace oomlab::analyzer::test

@@ -75,7 +75,7 @@ std::string stripped(const std::string& path, std::string content, const fs::pat
 
 std::vector<std::string> guest_binaries(const std::string& bin_dir) {
   std::vector<std::string> found;
-  for (const char* name : {"oomlab-repro", "oomlab-watchdog", "oomlab-analyze", "oomlab-tracer"}) {
+  for (const char* name : {"oomlab-repro", "oomlab-watchdog", "oomlab-analyze", "oomlab-trace"}) {
     fs::path p = fs::path(bin_dir) / name;
     std::error_code ec;
     if (fs::is_regular_file(p, ec)) found.push_back(p.string());

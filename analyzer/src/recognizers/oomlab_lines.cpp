@@ -117,8 +117,12 @@ bool tracer(State& st, const Line& l) {
     lw.lock.assign(text::token_at(rest, 0));
     lw.mode.assign(text::token_at(rest, lw.lock.size() + 1));
     lw.wait_ms = text::leading_uint(text::token_at(rest, lw.lock.size() + lw.mode.size() + 2)).value_or(0);
-    if (std::size_t h = rest.find("; held by "); h != std::string_view::npos) {
-      std::string_view holders = rest.substr(h + 10);
+    // "; held by X(1)" (first form) and "; held for read|write by X(1), Y(2) +N more".
+    std::size_t h = rest.find("; held ");
+    std::size_t by = h == std::string_view::npos ? h : rest.find(" by ", h);
+    if (by != std::string_view::npos) {
+      std::string_view holders = rest.substr(by + 4);
+      if (std::size_t more = holders.find(" +"); more != std::string_view::npos) holders = holders.substr(0, more);
       while (!holders.empty() && lw.holders.size() < 16) {
         std::size_t comma = holders.find("), ");
         std::string_view one = comma == std::string_view::npos ? holders : holders.substr(0, comma + 1);
