@@ -9,23 +9,12 @@
 #include "oomlab/common/units.hpp"
 #include "oomlab/repro/report.hpp"
 
+#include "oomlab/common/html.hpp"
+
 namespace oomlab::repro {
 namespace {
 
-std::string esc(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
+std::string esc(std::string_view s) { return html_escape(s); }
 
 std::string num(double v) {
   char buf[32];

@@ -1,5 +1,6 @@
 // Small file and text helpers the harness needs in several places.
 #pragma once
+#include "oomlab/common/html.hpp"
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -30,6 +31,6 @@ class Fnv64 {
 std::string shell_quote(std::string_view s);
 
 // Escapes &, <, >, " for HTML text and attributes.
-std::string html_escape(std::string_view s);
+using oomlab::html_escape;  // common/html.hpp
 
 }  // namespace oomlab::vm
