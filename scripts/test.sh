@@ -17,7 +17,8 @@ ctest --test-dir build/ci -L unit -j"$(nproc)" --output-on-failure
 ctest --test-dir build/ci -LE unit --output-on-failure
 
 echo "== sanitizer build (ASan+UBSan), unit tests"
-scripts/build.sh asan -DOOMLAB_WERROR=ON -DOOMLAB_SANITIZE=ON -DOOMLAB_BENCH=OFF -DOOMLAB_BPF=OFF
+scripts/build.sh asan -DOOMLAB_WERROR=ON -DOOMLAB_SANITIZE=ON -DOOMLAB_BENCH=OFF -DOOMLAB_BPF=OFF \
+  -DOOMLAB_UNIT_TESTS_ONLY=ON
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build/asan -L unit -j"$(nproc)" --output-on-failure
 echo "== all tests passed"
