@@ -81,7 +81,9 @@ void KernelLogWatch::poll(const std::set<pid_t>& our_pids) {
       if (r->message.find("Kill process ") != std::string::npos) continue;  // the choice, not the kill
       bool ours = group_victims_.count(k->pid) || (group_.empty() && our_pids.count(k->pid));
       if (!ours) continue;
-      kills_.push_back({t_ms, k->pid, k->comm, k->anon_rss_kb, "kmsg", std::nullopt, std::nullopt});
+      OomKill kill;
+      kill.t_ms = t_ms, kill.pid = k->pid, kill.comm = k->comm, kill.anon_rss_kb = k->anon_rss_kb, kill.source = "kmsg";
+      kills_.push_back(kill);
     }
   }
 }

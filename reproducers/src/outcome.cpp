@@ -11,6 +11,7 @@ std::string_view outcome_name(OutcomeClass c) {
     case OutcomeClass::livelock: return "livelock";
     case OutcomeClass::stalled_then_resolved: return "stalled_then_resolved";
     case OutcomeClass::oom_resolved: return "oom_resolved";
+    case OutcomeClass::oom_ineffective: return "oom_ineffective";
     case OutcomeClass::no_oom: break;
   }
   return "no_oom";
@@ -21,6 +22,7 @@ int exit_code_for(OutcomeClass c) {
     case OutcomeClass::livelock: return exit_code::livelock;
     case OutcomeClass::stalled_then_resolved: return exit_code::stalled_then_resolved;
     case OutcomeClass::oom_resolved: return exit_code::oom_resolved;
+    case OutcomeClass::oom_ineffective: return exit_code::oom_ineffective;
     case OutcomeClass::no_oom: break;
   }
   return exit_code::no_oom;
@@ -106,15 +108,52 @@ void measure_kill_latency(const std::vector<Sample>& samples, std::vector<OomKil
   }
 }
 
+namespace {
+
+// The last sample at or before t (null: none).
+const Sample* sample_before(const std::vector<Sample>& samples, std::int64_t t) {
+  const Sample* before = nullptr;
+  for (const Sample& s : samples)
+    if (s.t_ms <= t) before = &s;
+  return before;
+}
+
+}  // namespace
+
+std::uint64_t relief_threshold_bytes(const OomKill& k, std::optional<std::uint64_t> limit_bytes) {
+  if (limit_bytes && *limit_bytes) return static_cast<std::uint64_t>(static_cast<double>(*limit_bytes) * kReliefShare);
+  return std::max<std::uint64_t>(k.anon_rss_kb * 1024 / 2, 1u << 20);
+}
+
+void measure_kill_relief(const std::vector<Sample>& samples, std::vector<OomKill>& kills) {
+  for (OomKill& k : kills) {
+    k.relief_bytes = 0;
+    k.relieved = false;
+    const Sample* before = sample_before(samples, k.t_ms);
+    std::optional<std::uint64_t> limit = before ? before->limit_bytes : std::nullopt;
+    if (!limit && !samples.empty()) limit = samples.front().limit_bytes;
+    const std::uint64_t base = std::max(before ? before->usage_bytes : 0, limit.value_or(0));
+    std::optional<std::uint64_t> low = k.low_usage_bytes;
+    for (const Sample& s : samples)
+      if (s.t_ms > k.t_ms && s.t_ms <= k.t_ms + kReliefWindowMs) low = std::min(low.value_or(s.usage_bytes), s.usage_bytes);
+    if (!low || *low >= base) continue;
+    k.relief_bytes = base - *low;
+    k.relieved = k.relief_bytes >= relief_threshold_bytes(k, limit);
+  }
+}
+
 Outcome classify(const std::vector<Sample>& samples, std::vector<OomKill>& kills,
                  std::chrono::milliseconds stall_threshold, double psi_share) {
   Outcome o;
   measure_kill_latency(samples, kills);
-  for (const OomKill& k : kills)
-    if (k.freed_ms) {
-      o.kill_to_freed_ms = k.freed_ms;
-      break;
-    }
+  measure_kill_relief(samples, kills);
+  bool any_relieved = false;
+  const OomKill* most = nullptr;  // the kill with the largest relief
+  for (const OomKill& k : kills) {
+    if (k.relieved && k.freed_ms && !o.kill_to_freed_ms) o.kill_to_freed_ms = k.freed_ms;
+    any_relieved = any_relieved || k.relieved;
+    if (!most || k.relief_bytes > most->relief_bytes) most = &k;
+  }
   o.stalls = find_stalls(samples, psi_share);
   const std::int64_t threshold = stall_threshold.count();
   const Stall* longest = nullptr;
@@ -132,11 +171,21 @@ Outcome classify(const std::vector<Sample>& samples, std::vector<OomKill>& kills
     o.cls = OutcomeClass::stalled_then_resolved;
     o.reason = "stalled for " + format_duration(std::chrono::milliseconds(longest->length_ms())) + " from +" +
                format_duration(std::chrono::milliseconds(longest->start_ms)) + ", then progressed; " + kill_text;
-  } else if (!kills.empty()) {
+  } else if (any_relieved) {
     o.cls = OutcomeClass::oom_resolved;
     o.reason = kill_text + "; " +
-               (o.kill_to_freed_ms ? "memory freed " + std::to_string(*o.kill_to_freed_ms) + " ms after the first"
-                                   : std::string("no kill freed memory while the run lasted"));
+               (o.kill_to_freed_ms ? "memory freed " + std::to_string(*o.kill_to_freed_ms) + " ms after the first that relieved the group"
+                                   : std::string("usage fell after a kill"));
+  } else if (!kills.empty()) {
+    o.cls = OutcomeClass::oom_ineffective;
+    const std::uint64_t limit = samples.empty() ? 0 : samples.front().limit_bytes.value_or(0);
+    std::string best = format_size(most->relief_bytes);
+    if (limit)
+      best += " (" + std::to_string(static_cast<int>(100.0 * static_cast<double>(most->relief_bytes) / static_cast<double>(limit))) +
+              "% of the limit; " + std::to_string(static_cast<int>(kReliefShare * 100)) + "% needed)";
+    o.reason = kill_text + " freed no substantial memory: the largest drop within " +
+               format_duration(std::chrono::milliseconds(kReliefWindowMs)) + " of a kill was " + best +
+               ", the rest stays charged to the group";
   } else {
     o.cls = OutcomeClass::no_oom;
     o.reason = "no OOM kill and no stall of " + format_duration(stall_threshold) + " or more";

@@ -122,7 +122,7 @@ const char* kStyle =
     "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;font-size:13px}"
     "pre{background:#f4f4f4;padding:8px;overflow:auto;max-height:30em;font-size:12px}"
     ".legend span{margin-right:1.2em}.sw{display:inline-block;width:14px;height:4px;vertical-align:middle;margin-right:4px}"
-    ".livelock{color:#b00}.oom_resolved{color:#070}";
+    ".livelock{color:#b00}.oom_ineffective{color:#b60}.oom_resolved{color:#070}";
 
 // After layout, the page states what the browser drew: a test in headless
 // Chromium reads this back from the DOM.
@@ -173,11 +173,11 @@ std::string render_report_html(const RunRecord& r, const nlohmann::json& verdict
   o << "<h2>OOM kills</h2>";
   if (r.kills.empty()) o << "<p>none</p>";
   else {
-    o << "<table><tr><th>at</th><th>pid</th><th>comm</th><th>anon-rss</th><th>kill to freed</th></tr>";
+    o << "<table><tr><th>at</th><th>pid</th><th>comm</th><th>anon-rss</th><th>kill to freed</th><th>group relief (1 s)</th></tr>";
     for (const OomKill& k : r.kills)
       o << "<tr><td>" << k.t_ms << " ms</td><td>" << k.pid << "</td><td>" << esc(k.comm) << "</td><td>"
         << k.anon_rss_kb << " kB</td><td>" << (k.freed_ms ? std::to_string(*k.freed_ms) + " ms" : "not freed")
-        << "</td></tr>";
+        << "</td><td>" << format_size(k.relief_bytes) << (k.relieved ? "" : " (not substantial)") << "</td></tr>";
     o << "</table>";
   }
   o << "\n<h2>Analyzer verdict</h2><pre>" << esc(verdict.is_null() ? "none" : verdict.dump(2)) << "</pre>\n";

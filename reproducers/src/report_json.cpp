@@ -51,6 +51,9 @@ nlohmann::json report_to_json(const RunRecord& r) {
                      {"anon_rss_kb", k.anon_rss_kb},
                      {"freed_ms", opt(k.freed_ms)},
                      {"freed_at_ms", opt(k.freed_at_ms)},
+                     {"low_usage_bytes", opt(k.low_usage_bytes)},
+                     {"relief_bytes", k.relief_bytes},
+                     {"relieved", k.relieved},
                      {"source", k.source}});
   nlohmann::json timeline = nlohmann::json::array();
   for (const Sample& s : r.samples) timeline.push_back(sample_json(s));

@@ -155,12 +155,18 @@ struct Observer {
       if (now >= deadline_us || g_stop_signal) return;
       bool watching = false;
       std::optional<std::uint64_t> usage;  // read once per wake-up, however many kills are pending
+      const std::int64_t now_ms = (now - t0_us) / 1000;
       for (std::size_t i = 0; i < klog.kills().size(); ++i) {
         OomKill& k = klog.kills()[i];
-        if (k.freed_at_ms || (now - t0_us) / 1000 - k.t_ms > 60'000) continue;
+        const bool want_freed = !k.freed_at_ms && now_ms - k.t_ms <= 60'000;
+        // The lowest usage right after the kill: whether it relieved the
+        // group (a refill can hide the drop between two samples).
+        const bool in_relief_window = now_ms - k.t_ms <= kReliefWindowMs;
+        if (!want_freed && !in_relief_window) continue;
         watching = true;
         if (!usage) usage = usage_now();
-        if (*usage + cgroups_freed_threshold(k) <= kill_usage(i, usage_before))
+        if (in_relief_window) k.low_usage_bytes = std::min(k.low_usage_bytes.value_or(*usage), *usage);
+        if (want_freed && *usage + cgroups_freed_threshold(k) <= kill_usage(i, usage_before))
           k.freed_at_ms = (monotonic_us() - t0_us) / 1000;
       }
       const int timeout_ms = watching ? 1 : static_cast<int>((deadline_us - now + 999) / 1000);
@@ -223,7 +229,12 @@ std::vector<OomKill> kills_from_events(const std::vector<Sample>& samples) {
   std::vector<OomKill> kills;
   for (std::size_t i = 1; i < samples.size(); ++i)
     for (auto n = samples[i - 1].events.oom_kill; n < samples[i].events.oom_kill; ++n)
-      kills.push_back({samples[i].t_ms, 0, "", 0, "memory.events", std::nullopt, std::nullopt});
+      {
+        OomKill k;
+        k.t_ms = samples[i].t_ms;
+        k.source = "memory.events";
+        kills.push_back(k);
+      }
   return kills;
 }
 

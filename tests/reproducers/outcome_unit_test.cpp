@@ -7,6 +7,14 @@ using namespace std::chrono_literals;
 
 namespace {
 
+OomKill a_kill(std::int64_t t_ms, pid_t pid, std::string comm, std::uint64_t anon_rss_kb,
+               std::optional<std::int64_t> freed_at_ms) {
+  OomKill k;
+  k.t_ms = t_ms, k.pid = pid, k.comm = std::move(comm), k.anon_rss_kb = anon_rss_kb, k.source = "kmsg";
+  k.freed_at_ms = freed_at_ms;
+  return k;
+}
+
 // A timeline at 100 ms steps; `stalled(t)` says whether tasks were stalled
 // on memory for 80% of the interval ending at t (PSI some total +80 ms).
 // With the 1 s window and the 25% share, a stall is seen from its 4th
@@ -40,7 +48,7 @@ TEST(Outcome, NoStallNoKillIsNoOom) {
 
 TEST(Outcome, StallUntilTheEndIsALivelockEvenWithKills) {
   auto samples = timeline(5000, [](int t) { return t >= 2000; });
-  std::vector<OomKill> kills{{2500, 42, "hog", 1000, "kmsg", std::nullopt, std::nullopt}};
+  std::vector<OomKill> kills{a_kill(2500, 42, "hog", 1000, std::nullopt)};
   auto o = classify(samples, kills, 2s);
   EXPECT_EQ(o.cls, OutcomeClass::livelock);
   ASSERT_EQ(o.stalls.size(), 1u);
@@ -85,7 +93,7 @@ TEST(Outcome, ShortStallWithAKillIsOomResolvedWithLatencyFromSamples) {
   auto samples = timeline(3000, [](int t) { return t >= 1000 && t <= 1300; }, 250u << 20);
   for (auto& s : samples)
     if (s.t_ms >= 1500) s.usage_bytes = 10u << 20;  // the victim's 200 MiB are gone at 1500
-  std::vector<OomKill> kills{{1250, 42, "hog", 200 * 1024, "kmsg", std::nullopt, std::nullopt}};
+  std::vector<OomKill> kills{a_kill(1250, 42, "hog", 200 * 1024, std::nullopt)};
   auto o = classify(samples, kills, 2s);
   EXPECT_EQ(o.cls, OutcomeClass::oom_resolved);
   ASSERT_TRUE(kills[0].freed_ms);
@@ -95,18 +103,115 @@ TEST(Outcome, ShortStallWithAKillIsOomResolvedWithLatencyFromSamples) {
 
 TEST(Outcome, PreciseFreedTimeWins) {
   auto samples = timeline(3000, [](int) { return false; });
-  std::vector<OomKill> kills{{1250, 42, "hog", 1024, "kmsg", 1262, std::nullopt}};
+  std::vector<OomKill> kills{a_kill(1250, 42, "hog", 1024, 1262)};
   auto o = classify(samples, kills, 2s);
   EXPECT_EQ(o.kill_to_freed_ms, 12);
 }
 
-TEST(Outcome, KillThatFreesNothingHasNoLatency) {
+TEST(Outcome, KillThatFreesNothingIsIneffective) {
   auto samples = timeline(3000, [](int) { return false; }, 255u << 20);
-  std::vector<OomKill> kills{{1000, 42, "shmem", 100 * 1024, "kmsg", std::nullopt, std::nullopt}};
+  std::vector<OomKill> kills{a_kill(1000, 42, "shmem", 100 * 1024, std::nullopt)};
   auto o = classify(samples, kills, 2s);
-  EXPECT_EQ(o.cls, OutcomeClass::oom_resolved);
+  EXPECT_EQ(o.cls, OutcomeClass::oom_ineffective);
+  EXPECT_EQ(exit_code_for(o.cls), exit_code::oom_ineffective);
   EXPECT_FALSE(kills[0].freed_ms);
-  EXPECT_NE(o.reason.find("no kill freed memory"), std::string::npos) << o.reason;
+  EXPECT_FALSE(o.kill_to_freed_ms);
+  EXPECT_NE(o.reason.find("freed no substantial memory"), std::string::npos) << o.reason;
+}
+
+namespace {
+
+// A group of 256 MiB held at `floor` (shmem, pipe buffers) by memory no kill
+// frees; an application fills the rest, is OOM-killed every 300 ms at the
+// limit (usage drops to the floor for 200 ms), restarts and refills.
+std::vector<Sample> refilled_group(std::uint64_t floor, std::vector<OomKill>& kills) {
+  auto samples = timeline(3000, [](int) { return false; }, 256u << 20);
+  for (int kill_at = 350; kill_at < 3000; kill_at += 300) {
+    kills.push_back(a_kill(kill_at, 42, "app", 6 * 1024, std::nullopt));
+    for (auto& s : samples)
+      if (s.t_ms > kill_at && s.t_ms <= kill_at + 200) s.usage_bytes = floor;
+  }
+  return samples;
+}
+
+constexpr std::uint64_t kLimit = 256u << 20;
+
+}  // namespace
+
+TEST(Outcome, ShmemFloorAt91PercentIsIneffectiveThoughEachVictimWasFreed) {
+  std::vector<OomKill> kills;
+  auto samples = refilled_group(kLimit * 91 / 100, kills);
+  auto o = classify(samples, kills, 2s);
+  EXPECT_EQ(o.cls, OutcomeClass::oom_ineffective) << o.reason;
+  for (const OomKill& k : kills) {
+    EXPECT_TRUE(k.freed_ms) << k.t_ms;  // the application's own 6 MiB came back...
+    EXPECT_FALSE(k.relieved) << k.t_ms;  // ...but the group stayed full
+    EXPECT_EQ(k.relief_bytes, kLimit - kLimit * 91 / 100);
+  }
+  EXPECT_FALSE(o.kill_to_freed_ms);
+  EXPECT_NE(o.reason.find("9% of the limit; 20% needed"), std::string::npos) << o.reason;
+}
+
+TEST(Outcome, PipeFloorAt87PercentIsIneffective) {
+  std::vector<OomKill> kills;
+  auto o = classify(refilled_group(kLimit * 87 / 100, kills), kills, 2s);
+  EXPECT_EQ(o.cls, OutcomeClass::oom_ineffective) << o.reason;
+}
+
+TEST(Outcome, ReliefThresholdIsTwentyPercentOfTheLimit) {
+  std::vector<OomKill> at, below;
+  auto o_at = classify(refilled_group(kLimit - kLimit / 5 - 1, at), at, 2s);
+  auto o_below = classify(refilled_group(kLimit - kLimit / 5 + (1u << 20), below), below, 2s);
+  EXPECT_EQ(o_at.cls, OutcomeClass::oom_resolved) << o_at.reason;
+  EXPECT_EQ(o_below.cls, OutcomeClass::oom_ineffective) << o_below.reason;
+  EXPECT_EQ(relief_threshold_bytes(at[0], kLimit), static_cast<std::uint64_t>(kLimit * kReliefShare));
+}
+
+TEST(Outcome, DropSeenOnlyByTheMillisecondPollingCounts) {
+  // The samples never see the drop (refilled within one period); the
+  // runner's polling after the kill saw usage at 40%.
+  auto samples = timeline(3000, [](int) { return false; }, 256u << 20);
+  std::vector<OomKill> kills{a_kill(1000, 42, "racer", 60 * 1024, 1030)};
+  kills[0].low_usage_bytes = kLimit * 40 / 100;
+  auto o = classify(samples, kills, 2s);
+  EXPECT_EQ(o.cls, OutcomeClass::oom_resolved) << o.reason;
+  EXPECT_TRUE(kills[0].relieved);
+  EXPECT_EQ(o.kill_to_freed_ms, 30);
+}
+
+TEST(Outcome, LatencyIsOfTheFirstKillThatRelievedTheGroup) {
+  auto samples = timeline(4000, [](int) { return false; }, 256u << 20);
+  // Kill 1 (the shmem mapper) frees nothing; kill 2 takes usage to 30%.
+  for (auto& s : samples)
+    if (s.t_ms >= 2500) s.usage_bytes = kLimit * 30 / 100;
+  std::vector<OomKill> kills{a_kill(1000, 41, "filler", 0, std::nullopt),
+                             a_kill(2350, 42, "hog", 150 * 1024, 2371)};
+  auto o = classify(samples, kills, 2s);
+  EXPECT_EQ(o.cls, OutcomeClass::oom_resolved) << o.reason;
+  EXPECT_FALSE(kills[0].relieved);
+  EXPECT_TRUE(kills[1].relieved);
+  EXPECT_EQ(o.kill_to_freed_ms, 21);
+}
+
+TEST(Outcome, DropLaterThanTheReliefWindowIsNotTheKills) {
+  auto samples = timeline(4000, [](int) { return false; }, 256u << 20);
+  for (auto& s : samples)
+    if (s.t_ms >= 1000 + kReliefWindowMs + 100) s.usage_bytes = 10u << 20;  // the workload ended by itself
+  std::vector<OomKill> kills{a_kill(1000, 42, "app", 6 * 1024, std::nullopt)};
+  auto o = classify(samples, kills, 2s);
+  EXPECT_EQ(o.cls, OutcomeClass::oom_ineffective) << o.reason;
+}
+
+TEST(Outcome, WithoutALimitHalfTheVictimsMemoryRelieves) {
+  auto samples = timeline(3000, [](int) { return false; }, 100u << 20);
+  for (auto& s : samples) {
+    s.limit_bytes.reset();
+    if (s.t_ms > 1000) s.usage_bytes = 60u << 20;
+  }
+  std::vector<OomKill> kills{a_kill(1000, 42, "hog", 70 * 1024, std::nullopt)};
+  EXPECT_EQ(classify(samples, kills, 2s).cls, OutcomeClass::oom_resolved);
+  kills[0].anon_rss_kb = 90 * 1024;  // 40 MiB back of 90: not half
+  EXPECT_EQ(classify(samples, kills, 2s).cls, OutcomeClass::oom_ineffective);
 }
 
 TEST(Outcome, WithoutPsiDStateAtTheLimitCounts) {

@@ -29,7 +29,10 @@ RunRecord record() {
     s.tasks.top_wait = {{"rwsem_down_read_slowpath", 2}};
     r.samples.push_back(s);
   }
-  r.kills.push_back({1500, 42, "<hog&>", 1000, "kmsg", 1512, 12});
+  OomKill k;
+  k.t_ms = 1500, k.pid = 42, k.comm = "<hog&>", k.anon_rss_kb = 1000, k.source = "kmsg";
+  k.freed_at_ms = 1512, k.freed_ms = 12;
+  r.kills.push_back(k);
   r.kernel_log.push_back({1500, "[  1.5] Killed process 42 (<hog&>)"});
   r.outcome = classify(r.samples, r.kills, 500ms);
   r.exit_code = exit_code_for(r.outcome.cls);

@@ -19,6 +19,7 @@ TEST(ScenarioPipeFill, KernelMemoryStaysWhileTheApplicationIsKilled) {
   for (const auto& k : kills) EXPECT_EQ(k["comm"], "pipe-victim") << kills.dump();
   const auto first = kills[0]["t_ms"].get<std::int64_t>();
   EXPECT_GE(min_usage_between(run, first, INT64_MAX), 40ull << 20);
+  expect_no_relief(run);
   expect_clean_teardown(run, {"pipe-holder", "pipe-victim", "pipe-fill"});
   discard(run);
 }

@@ -17,6 +17,7 @@ TEST(ScenarioShmemFill, KillingTheMapperFreesNothing) {
   const auto first = kills[0]["t_ms"].get<std::int64_t>();
   EXPECT_GE(min_usage_between(run, first + 100, first + 2000), 48ull << 20);
   EXPECT_GT(last_number_after(run.workload_log(), "group shmem "), 48ll << 20) << run.workload_log();
+  expect_no_relief(run);
   expect_clean_teardown(run, {"shmem-filler", "shmem-victim", "shmem-fill"});
   discard(run);
 }

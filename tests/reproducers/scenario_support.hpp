@@ -206,6 +206,23 @@ inline long long last_number_after(const std::string& log, const std::string& ke
   return std::atoll(log.c_str() + at + key.size());
 }
 
+// shmem-fill, pipe-fill: the kernel kills and kills, and no kill relieves the
+// group (usage never 20% of the limit below it): the run is not oom_resolved;
+// without a long stall it is oom_ineffective (with one, a stall class).
+inline void expect_no_relief(const ScenarioRun& run) {
+  const auto& outcome = run.report["outcome"];
+  for (const auto& k : run.report["oom_kills"]) EXPECT_FALSE(k["relieved"].get<bool>()) << k.dump();
+  EXPECT_NE(outcome["class"], "oom_resolved") << outcome.dump();
+  EXPECT_TRUE(outcome["kill_to_freed_ms"].is_null()) << outcome.dump();
+  bool long_stall = false;
+  const auto threshold = run.report["params"]["stall_threshold_ms"].get<std::int64_t>();
+  for (const auto& s : outcome["stalls"])
+    long_stall |= s["end_ms"].get<std::int64_t>() - s["start_ms"].get<std::int64_t>() >= threshold;
+  if (!long_stall) {
+    EXPECT_EQ(outcome["class"], "oom_ineffective") << outcome.dump();
+  }
+}
+
 }  // namespace scenario_test
 
 #define OOMLAB_SCENARIO_PRECONDITIONS()                                                      \

@@ -15,8 +15,9 @@ namespace oomlab::repro {
 enum class OutcomeClass {
   livelock,               // stalled >= the threshold until the end: no OOM kill resolved it
   stalled_then_resolved,  // a stall >= the threshold that ended before the run did
-  oom_resolved,           // OOM kill(s), no long stall
-  no_oom,                 // neither
+  oom_resolved,           // OOM kill(s) that freed a substantial share of the group, no long stall
+  oom_ineffective,        // OOM kill(s), none freed a substantial share: the memory stays charged
+  no_oom,                 // neither kills nor a long stall
 };
 std::string_view outcome_name(OutcomeClass c);
 
@@ -29,6 +30,7 @@ inline constexpr int stalled_then_resolved = 3;
 inline constexpr int no_oom = 4;
 inline constexpr int cannot_run = 5;   // refused or skipped: no memory cgroup, requirement unmet
 inline constexpr int failed = 6;       // the run itself failed (cgroup error, fork, report write)
+inline constexpr int oom_ineffective = 7;
 inline constexpr int interrupted = 130;
 }  // namespace exit_code
 int exit_code_for(OutcomeClass c);
@@ -57,11 +59,26 @@ std::vector<Stall> find_stalls(const std::vector<Sample>& samples, double psi_sh
 std::uint64_t freed_threshold_bytes(const OomKill& k, std::optional<std::uint64_t> limit_bytes);
 void measure_kill_latency(const std::vector<Sample>& samples, std::vector<OomKill>& kills);
 
+// Did a kill relieve the group? "Freed" above only says the victim's own
+// pages came back; a kill in a group filled with shmem or pipe buffers frees
+// those and nothing else, and the next allocation hits the limit again. A
+// kill relieves the group when, within kReliefWindowMs, usage fell at least
+// kReliefShare of the limit below the usage at the kill (the limit: a group
+// OOM happens there) - i.e. to 80% of the limit or less. Measured here:
+// shmem-fill (90% memfd) bottoms out at 91% after its kills, pipe-fill (85%
+// in pipes) at 87%, a real victim (hog, dying-competition racer) takes
+// usage to 35-75%. Without a limit: half the victim's anon RSS.
+inline constexpr std::int64_t kReliefWindowMs = 1000;
+inline constexpr double kReliefShare = 0.20;
+std::uint64_t relief_threshold_bytes(const OomKill& k, std::optional<std::uint64_t> limit_bytes);
+// Fills relief_bytes and relieved from low_usage_bytes and the samples.
+void measure_kill_relief(const std::vector<Sample>& samples, std::vector<OomKill>& kills);
+
 struct Outcome {
   OutcomeClass cls = OutcomeClass::no_oom;
   std::string reason;                          // one line for humans
   std::vector<Stall> stalls;
-  std::optional<std::int64_t> kill_to_freed_ms;  // of the first kill that freed memory
+  std::optional<std::int64_t> kill_to_freed_ms;  // of the first kill that relieved the group
 };
 Outcome classify(const std::vector<Sample>& samples, std::vector<OomKill>& kills,
                  std::chrono::milliseconds stall_threshold, double psi_share = kDefaultStallShare);

@@ -52,6 +52,15 @@ struct OomKill {
   // freed_at_ms - t_ms; without freed_at_ms, from the samples (one period of
   // resolution). nullopt: nothing was freed.
   std::optional<std::int64_t> freed_ms;
+  // The lowest group usage the runner's millisecond polling saw in the
+  // kReliefWindowMs after the kill (nullopt: not polled). The samples of the
+  // same window count too; see kill_relief_bytes().
+  std::optional<std::uint64_t> low_usage_bytes;
+  // How far below the usage at the kill (the limit, for a group OOM) the
+  // group fell within kReliefWindowMs, and whether that is a substantial
+  // drop (filled in by classify()).
+  std::uint64_t relief_bytes = 0;
+  bool relieved = false;
 };
 
 struct KernelLine {
