@@ -1,6 +1,7 @@
 // Overhead of the BPF stall tracer on the workloads it must not slow down:
-// an mmap/munmap storm (the mmap_lock tracepoints' worst case, ~500k events/s)
-// and a page-cache thrash in a small memcg (a reclaim episode every few pages).
+// an mmap/munmap storm (the mmap_lock tracepoints' worst case, ~500k events/s),
+// the same storm in two threads contending for one mmap_lock (every wait
+// traced), and a page-cache thrash in a small memcg (a reclaim episode every few pages).
 // Three conditions, interleaved round by round in one run so machine noise
 // hits them alike: no tracer, tracer open with mmap_lock tracing detached
 // (the always-on state: reclaim + OOM), and mmap_lock tracing attached.
@@ -43,7 +44,7 @@ const char* const kConditionNames[] = {"no tracer", "tracer, mmap_lock detached"
 class RunningTracer {
  public:
   explicit RunningTracer(bool lock_tracing) {
-    if (!tracer_.open(TracerOptions{milliseconds(1), milliseconds(1), lock_tracing}))
+    if (!tracer_.open(TracerOptions{milliseconds(1), milliseconds(1), lock_tracing, ""}))
       throw std::runtime_error(tracer_.error());
     drain_ = std::thread([this] {
       while (!stop_) tracer_.poll(milliseconds(50), [](const auto&) {});
@@ -61,8 +62,8 @@ class RunningTracer {
   std::thread drain_;
 };
 
-// mmap + munmap cycles per second: 6 mmap_lock events each (start, acquire,
-// release; munmap downgrades), ~400k events/s on the build machine.
+// mmap + munmap cycles per CPU-second (7 mmap_lock tracepoint hits each,
+// none of them contended) and per wall-second.
 struct Rate {
   double per_cpu_s, per_wall_s;
 };
@@ -85,6 +86,32 @@ Rate mmap_storm(milliseconds slice) {
     }
   }
   return {ops / (cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - cpu0), ops / duration<double>(steady_clock::now() - start).count()};
+}
+
+// The same storm in two threads of one process: their mmap/munmap contend for
+// the one mmap_lock, so waits happen all the time (lock tracing's real work).
+// ops per CPU-second summed over both threads.
+Rate contended_mmap_storm(milliseconds slice) {
+  struct Result {
+    std::uint64_t ops = 0;
+    double cpu = 0;
+  } results[2];
+  auto start = steady_clock::now();
+  std::vector<std::thread> threads;
+  for (auto& r : results)
+    threads.emplace_back([&r, slice] {
+      const double cpu0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+      auto end = steady_clock::now() + slice;
+      while (steady_clock::now() < end)
+        for (int i = 0; i < 256; i++, r.ops++) {
+          void* p = mmap(nullptr, 64 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+          if (p != MAP_FAILED) munmap(p, 64 * 1024);
+        }
+      r.cpu = cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+    });
+  for (auto& t : threads) t.join();
+  const double ops = static_cast<double>(results[0].ops + results[1].ops);
+  return {ops / (results[0].cpu + results[1].cpu), ops / duration<double>(steady_clock::now() - start).count()};
 }
 
 // MiB/s read by a child in a memcg 3x smaller than the file it rereads.
@@ -208,6 +235,8 @@ int main(int argc, char** argv) {
     std::printf("rounds=%d slice=%lldms (conditions interleaved, order rotated per round)\n", rounds,
                 static_cast<long long>(slice.count()));
     report("mmap/munmap storm", "ops", run_rounds(rounds, [&] { return mmap_storm(slice); }));
+    report("contended mmap/munmap storm (2 threads, one mm)", "ops",
+           run_rounds(rounds, [&] { return contended_mmap_storm(slice); }));
 
     const std::size_t file_size = (quick ? 48 : 96) * MiB;
     std::string file = std::string(OOMLAB_BENCH_SCRATCH) + "/bench-tracer-thrash.bin";

@@ -120,27 +120,27 @@ TEST(TracerRecords, LockWaitHolders) {
   e.lock.write = 1;
   e.lock.acquired = 1;
   e.lock.wait_ns = 2'000'000;
-  e.lock.holders.readers[1] = raw_task(5, 1, "r5");
-  e.lock.holders.readers[3] = raw_task(6, 1, "r6");
-  e.lock.holders.nreaders = 4;  // two named; free slots left, so the rest is count drift
+  e.lock.holders.readers[0] = raw_task(5, 1, "r5");  // the rwsem's owner: the last reader
+  e.lock.holders.nreaders = 4;  // the rwsem's count: every reader
   auto ev = to_event(e);
   ASSERT_TRUE(ev);
   auto& w = std::get<LockWait>(*ev);
   EXPECT_TRUE(w.write);
-  ASSERT_EQ(w.holders.readers.size(), 2u);
+  ASSERT_EQ(w.holders.readers.size(), 1u);
   EXPECT_EQ(w.holders.readers[0].tid, 5);
-  EXPECT_EQ(w.holders.readers[1].tid, 6);
-  EXPECT_EQ(w.holders.unnamed_readers, 0);
+  EXPECT_EQ(w.holders.unnamed_readers, 3);
   EXPECT_FALSE(w.holders.writer);
 }
 
-TEST(TracerRecords, UnnamedReadersOnlyWhenEverySlotIsTaken) {
+TEST(TracerRecords, ReadersBeyondTheNamedOnesAreCountedUnnamed) {
   stall_holders h{};
   for (int i = 0; i < STALL_MAX_READERS; i++) h.readers[i] = raw_task(10 + i, 1, "r");
   h.nreaders = STALL_MAX_READERS + 3;
   LockHolders out = to_holders(h);
   EXPECT_EQ(out.readers.size(), static_cast<std::size_t>(STALL_MAX_READERS));
   EXPECT_EQ(out.unnamed_readers, 3);
+  h.nreaders = 1;  // a count below the named ones never goes negative
+  EXPECT_EQ(to_holders(h).unnamed_readers, 0);
 }
 
 TEST(TracerRecords, DuplicateReaderSlotsNameATaskOnce) {

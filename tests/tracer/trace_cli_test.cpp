@@ -27,6 +27,9 @@ TEST(TraceCli, Options) {
   EXPECT_EQ(p.options.lockwait_min, 2s);
   EXPECT_EQ(parse_trace_cli({"--lockwait-min", "20us"}).options.lockwait_min, 20us);
   EXPECT_EQ(parse_trace_cli({"--decode-gfp", "0xcc0"}).options.decode_gfp, "0xcc0");
+  EXPECT_EQ(parse_trace_cli({"--cgroup", "/sys/fs/cgroup/memory/job"}).options.cgroup, "/sys/fs/cgroup/memory/job");
+  EXPECT_EQ(parse_trace_cli({}).options.cgroup, "");
+  EXPECT_NE(parse_trace_cli({"--cgroup"}).error, "");
 }
 
 TEST(TraceCli, UsageErrors) {

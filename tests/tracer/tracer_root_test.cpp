@@ -63,7 +63,7 @@ void page_cache_fill(std::uint64_t bytes) {
 
 TEST(TracerRoot, MemcgReclaimEpisodesHavePlausibleGfpAndOrder) {
   Tracer tracer;
-  OPEN_TRACER_OR_SKIP(tracer, (TracerOptions{0ns, 1ms, false}));
+  OPEN_TRACER_OR_SKIP(tracer, (TracerOptions{0ns, 1ms, false, ""}));
   TestMemcg memcg("oomlab-tracer-reclaim", 32 * MiB);
   if (!memcg.ok()) GTEST_SKIP() << memcg.error();
   Child child([] { page_cache_fill(96 * MiB); });
@@ -110,7 +110,7 @@ pid_t gettid_() { return static_cast<pid_t>(syscall(SYS_gettid)); }
 
 TEST(TracerRoot, MmapLockContentionAttributedToTheRightThreads) {
   Tracer tracer;
-  OPEN_TRACER_OR_SKIP(tracer, (TracerOptions{1s, 10us, false}));
+  OPEN_TRACER_OR_SKIP(tracer, (TracerOptions{1s, 10us, false, ""}));
   ASSERT_TRUE(tracer.attach_lock_tracing()) << tracer.error();
   ASSERT_TRUE(tracer.lock_tracing());
 
@@ -185,7 +185,7 @@ TEST(TracerRoot, MmapLockContentionAttributedToTheRightThreads) {
 // as the holder of B's long waits, and see B's wait while it is ongoing.
 TEST(TracerRoot, LongMunmapHoldIsNamedAsTheHolder) {
   Tracer tracer;
-  OPEN_TRACER_OR_SKIP(tracer, (TracerOptions{1s, 5ms, true}));
+  OPEN_TRACER_OR_SKIP(tracer, (TracerOptions{1s, 5ms, true, ""}));
   const std::size_t big = 512 * MiB;
   void* region = mmap(nullptr, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
   ASSERT_NE(region, MAP_FAILED);

@@ -2,7 +2,7 @@
 /* oomlab stall tracer: reclaim episodes, mmap_lock waits and OOM victims.
  *
  * tp_btf programs read tracepoint arguments from a u64 array; the argument
- * lists of mmap_lock:* and oom:mark_victim changed across kernel versions, so
+ * list of oom:mark_victim changed across kernel versions, so
  * user space inspects the running kernel's BTF and sets the const flags below
  * before load. The verifier only walks the branch the constant selects. */
 #include "vmlinux_min.h"
@@ -14,12 +14,14 @@
 char LICENSE[] SEC("license") = "GPL";
 
 /* Set by user space from BTF before load. */
-const volatile bool mmap_lock_has_memcg_path = false; /* 5.15 .. 6.13: (mm, memcg_path, write[, success]) */
 const volatile bool mark_victim_has_task = false;     /* >= 6.8: (task, uid); before: (int pid) */
 
 /* Adjustable at run time through the skeleton's bss. */
 volatile __u64 reclaim_min_ns = 0;
 volatile __u64 lockwait_min_ns = 1000000;
+/* Memory cgroup to watch (its directory's inode number, v1 or v2), 0: all.
+ * Tasks in it or below it are traced; others exit at the first check. */
+volatile __u64 watch_cgroup_id = 0;
 
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -101,10 +103,35 @@ static __always_inline struct stall_event *reserve_event(__u32 type)
   return e;
 }
 
+#define WATCH_MAX_DEPTH 8
+
+static __always_inline bool in_watched_group(void)
+{
+  __u64 want = watch_cgroup_id;
+  if (!want)
+    return true;
+  struct task_struct *me = (struct task_struct *)bpf_get_current_task();
+  int memcg = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+  struct css_set *cset = BPF_CORE_READ(me, cgroups);
+  struct cgroup_subsys_state *css = 0;
+  if (!cset)
+    return false;
+  bpf_probe_read_kernel(&css, sizeof(css), (void *)cset + bpf_core_field_offset(struct css_set, subsys) +
+                                               memcg * sizeof(css));
+  for (int i = 0; i < WATCH_MAX_DEPTH && css; i++) {
+    if (BPF_CORE_READ(css, cgroup, kn, id) == want)
+      return true;
+    css = BPF_CORE_READ(css, parent);
+  }
+  return false;
+}
+
 /* ---- reclaim ------------------------------------------------------------ */
 
 static __always_inline int reclaim_begin(__u32 kind, int order, __u32 gfp)
 {
+  if (!in_watched_group())
+    return 0;
   __u32 tid = (__u32)bpf_get_current_pid_tgid();
   struct stall_reclaim_task *r = bpf_map_lookup_elem(&reclaim_tasks, &tid);
   if (!r) {
@@ -173,30 +200,72 @@ int memcg_reclaim_begin(__u64 *ctx) { return reclaim_begin(STALL_RECLAIM_MEMCG, 
 SEC("tp_btf/mm_vmscan_memcg_reclaim_end")
 int memcg_reclaim_end(__u64 *ctx) { return reclaim_end(STALL_RECLAIM_MEMCG, ctx[0]); }
 
-/* ---- mmap_lock (attached on demand) -------------------------------------- */
+/* ---- mmap_lock waits (attached on demand) -------------------------------
+ *
+ * Only contended acquisitions are traced: lock:contention_begin/end fire in
+ * the rwsem slow path, after the fast path and optimistic spinning failed, so
+ * an uncontended mmap/munmap (~1.4 M mmap_lock tracepoint hits a second in a
+ * storm) costs nothing. The mmap_lock tracepoints cost ~10% of such a storm
+ * with empty programs attached (bench/tracer/RESULTS.md). Holders come from
+ * the rwsem itself at the start of a wait: its owner field names the writer,
+ * or the last reader to take it, and its count says how many readers hold it.
+ */
 
-/* Loads of tracepoint argument n with a constant offset. Plain ctx[flag ? 2 : 1]
- * lets clang fold the choice into a computed ctx offset, which the verifier
- * rejects ("dereference of modified ctx ptr"). */
-#define CTX_ARG(ctx, n)                                                   \
-  ({                                                                      \
-    __u64 __v;                                                            \
-    asm volatile("%0 = *(u64 *)(%1 + " #n " * 8)" : "=r"(__v) : "r"(ctx)); \
-    __v;                                                                  \
-  })
+/* include/trace/events/lock.h */
+#define LCB_F_SPIN (1U << 0)
+#define LCB_F_READ (1U << 1)
+#define LCB_F_WRITE (1U << 2)
+#define LCB_F_RT (1U << 3)
+#define LCB_F_PERCPU (1U << 4)
+#define LCB_F_MUTEX (1U << 5)
+/* kernel/locking/rwsem.c */
+#define RWSEM_WRITER_LOCKED (1UL << 0)
+#define RWSEM_READER_SHIFT 8
+#define RWSEM_READER_OWNED (1UL << 0)
+#define RWSEM_OWNER_FLAGS_MASK 7UL
 
-static __always_inline __u64 lock_write_arg(__u64 *ctx)
+static __always_inline void task_identity(struct task_struct *t, struct stall_task_id *id)
 {
-  if (mmap_lock_has_memcg_path)
-    return CTX_ARG(ctx, 2);
-  return CTX_ARG(ctx, 1);
+  id->tid = BPF_CORE_READ(t, pid);
+  id->tgid = BPF_CORE_READ(t, tgid);
+  BPF_CORE_READ_STR_INTO(&id->comm, t, comm);
 }
 
-static __always_inline __u64 lock_success_arg(__u64 *ctx)
+/* The mm whose mmap_lock this is, or 0 if the lock is another rwsem. Own mm:
+ * one comparison. Another task's mm (a /proc/PID/cmdline reader): the
+ * candidate is an mm if its owner task points back at it. */
+static __always_inline __u64 mmap_lock_mm(__u64 lock)
 {
-  if (mmap_lock_has_memcg_path)
-    return CTX_ARG(ctx, 3);
-  return CTX_ARG(ctx, 2);
+  __u64 mm = lock - bpf_core_field_offset(struct mm_struct, mmap_lock);
+  struct task_struct *me = (struct task_struct *)bpf_get_current_task();
+  if ((__u64)BPF_CORE_READ(me, mm) == mm)
+    return mm;
+  if (!bpf_core_field_exists(struct mm_struct, owner))
+    return 0;
+  struct task_struct *owner = BPF_CORE_READ((struct mm_struct *)mm, owner);
+  if (!owner || (__u64)BPF_CORE_READ(owner, mm) != mm)
+    return 0;
+  return mm;
+}
+
+static __always_inline void rwsem_holders(__u64 mm, __u32 waiter, struct stall_holders *h)
+{
+  struct rw_semaphore *sem = &((struct mm_struct *)mm)->mmap_lock;
+  __u64 count = BPF_CORE_READ(sem, count.counter);
+  __u64 owner = BPF_CORE_READ(sem, owner.counter);
+  struct task_struct *t = (struct task_struct *)(owner & ~RWSEM_OWNER_FLAGS_MASK);
+  __builtin_memset(h, 0, sizeof(*h));
+  if (count & RWSEM_WRITER_LOCKED) {
+    if (t && !(owner & RWSEM_READER_OWNED))
+      task_identity(t, &h->writer);
+    return;
+  }
+  h->nreaders = (__s32)((count >> RWSEM_READER_SHIFT) & 0xffffff);
+  if (h->nreaders > 0 && t && (owner & RWSEM_READER_OWNED)) {
+    task_identity(t, &h->readers[0]);
+    if (h->readers[0].tid == waiter) /* our own earlier hold: stale */
+      __builtin_memset(&h->readers[0], 0, sizeof(h->readers[0]));
+  }
 }
 
 static __always_inline struct stall_mm_state *mm_state(__u64 mm)
@@ -213,83 +282,55 @@ static __always_inline struct stall_mm_state *mm_state(__u64 mm)
   return bpf_map_lookup_elem(&mm_states, &mm);
 }
 
-SEC("tp_btf/mmap_lock_start_locking")
-int lock_start_locking(__u64 *ctx)
+SEC("tp_btf/contention_begin")
+int lock_contention_begin(__u64 *ctx)
 {
-  __u64 mm = ctx[0];
+  __u32 flags = (__u32)ctx[1];
+  if (flags & (LCB_F_SPIN | LCB_F_RT | LCB_F_PERCPU | LCB_F_MUTEX) || !(flags & (LCB_F_READ | LCB_F_WRITE)))
+    return 0; /* not a sleeping rwsem wait */
+  if (!in_watched_group())
+    return 0;
+  __u64 mm = mmap_lock_mm(ctx[0]);
+  if (!mm)
+    return 0;
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   __u32 slot = (__u32)pid_tgid % STALL_WAITER_SLOTS;
   struct stall_lock_waiter *w = bpf_map_lookup_elem(&lock_waiters, &slot);
   if (!w)
     return 0;
-  w->task.tid = (__u32)pid_tgid;
-  w->task.tgid = pid_tgid >> 32;
-  w->task.comm[0] = 0; /* bpf_get_current_comm() at acquire: it is hot here */
+  current_id(&w->task);
   w->mm = mm;
-  w->write = lock_write_arg(ctx) & 1;
+  w->write = (flags & LCB_F_WRITE) ? 1 : 0;
   w->pad = 0;
-  struct stall_mm_state *s = bpf_map_lookup_elem(&mm_states, &mm);
+  rwsem_holders(mm, (__u32)pid_tgid, &w->holders);
+  struct stall_mm_state *s = mm_state(mm);
   if (s)
-    w->holders = s->holders;
-  else
-    __builtin_memset(&w->holders, 0, sizeof(w->holders));
+    s->holders = w->holders;
   w->start_ns = bpf_ktime_get_ns(); /* last: marks the slot busy */
   return 0;
 }
 
-static __always_inline void add_holder(struct stall_mm_state *s, __u32 write)
+/* Fires for every contended lock's end: exit after one array load unless
+ * this task has a wait for this lock. */
+SEC("tp_btf/contention_end")
+int lock_contention_end(__u64 *ctx)
 {
-  struct stall_task_id me;
-  current_id(&me);
-  if (write) {
-    s->holders.writer = me;
-    return;
-  }
-  if (s->holders.writer.tid == me.tid) {
-    /* mmap_write_downgrade(): the writer keeps the lock for read */
-    s->holders.writer.tid = 0;
-  }
-  int n = __sync_fetch_and_add(&s->holders.nreaders, 1);
-  for (int i = 0; i < STALL_MAX_READERS; i++)
-    if (s->holders.readers[i].tid == me.tid)
-      return; /* named already (nested hold, or a release we never saw) */
-  for (int i = 0; i < STALL_MAX_READERS; i++) {
-    if (__sync_val_compare_and_swap(&s->holders.readers[i].tid, 0, me.tid) == 0) {
-      s->holders.readers[i].tgid = me.tgid;
-      __builtin_memcpy(s->holders.readers[i].comm, me.comm, sizeof(me.comm));
-      return;
-    }
-  }
-  /* All slots taken. Slots can also hold readers whose release was never
-   * seen (taken before attach on an mm whose address got reused, or missed):
-   * overwrite one in turn, so live readers get named again. */
-  s->holders.readers[n & (STALL_MAX_READERS - 1)] = me;
-}
-
-SEC("tp_btf/mmap_lock_acquire_returned")
-int lock_acquire_returned(__u64 *ctx)
-{
-  __u64 mm = ctx[0];
-  __u32 write = lock_write_arg(ctx) & 1;
-  __u32 acquired = lock_success_arg(ctx) & 1;
   __u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-  struct stall_mm_state *s = mm_state(mm);
-  if (s && acquired)
-    add_holder(s, write);
-
-  /* trylocks return without a start_locking: no waiter entry */
   __u32 slot = tid % STALL_WAITER_SLOTS;
   struct stall_lock_waiter *w = bpf_map_lookup_elem(&lock_waiters, &slot);
-  if (!w || !w->start_ns || w->task.tid != tid)
+  if (!w || !w->start_ns || w->task.tid != tid ||
+      w->mm + bpf_core_field_offset(struct mm_struct, mmap_lock) != ctx[0])
     return 0;
   __u64 now = bpf_ktime_get_ns();
   __u64 wait = now - w->start_ns;
+  __u32 write = w->write;
+  __u32 acquired = (int)ctx[1] == 0; /* -EINTR: a killable wait gave up */
+  struct stall_mm_state *s = mm_state(w->mm);
   if (s) {
-    __sync_fetch_and_add(&s->waits[write], 1);
-    __sync_fetch_and_add(&s->wait_ns[write], wait);
-    if (wait > s->longest_wait_ns[write])
-      s->longest_wait_ns[write] = wait;
+    __sync_fetch_and_add(&s->waits[write & 1], 1);
+    __sync_fetch_and_add(&s->wait_ns[write & 1], wait);
+    if (wait > s->longest_wait_ns[write & 1])
+      s->longest_wait_ns[write & 1] = wait;
   }
   struct stall_totals *t = get_totals();
   if (t) {
@@ -301,8 +342,7 @@ int lock_acquire_returned(__u64 *ctx)
     if (e) {
       e->ts_ns = now;
       e->task = w->task;
-      bpf_get_current_comm(e->task.comm, sizeof(e->task.comm));
-      e->lock.mm = mm;
+      e->lock.mm = w->mm;
       e->lock.wait_ns = wait;
       e->lock.write = write;
       e->lock.acquired = acquired;
@@ -311,32 +351,6 @@ int lock_acquire_returned(__u64 *ctx)
     }
   }
   w->start_ns = 0;
-  return 0;
-}
-
-SEC("tp_btf/mmap_lock_released")
-int lock_released(__u64 *ctx)
-{
-  __u64 mm = ctx[0];
-  __u32 write = lock_write_arg(ctx) & 1;
-  struct stall_mm_state *s = bpf_map_lookup_elem(&mm_states, &mm);
-  if (!s)
-    return 0;
-  __u32 tid = (__u32)bpf_get_current_pid_tgid();
-  if (write) {
-    if (s->holders.writer.tid == tid)
-      s->holders.writer.tid = 0;
-    return 0;
-  }
-  /* readers taken before we attached were never counted: never go below 0 */
-  if (s->holders.nreaders > 0)
-    __sync_fetch_and_sub(&s->holders.nreaders, 1);
-  for (int i = 0; i < STALL_MAX_READERS; i++) {
-    if (s->holders.readers[i].tid == tid) {
-      s->holders.readers[i].tid = 0;
-      break;
-    }
-  }
   return 0;
 }
 

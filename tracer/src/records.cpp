@@ -37,11 +37,10 @@ LockHolders to_holders(const stall_holders& h) {
     for (const auto& seen : out.readers) dup |= seen.tid == static_cast<pid_t>(r.tid);
     if (r.tid && !dup) out.readers.push_back(to_task(r));
   }
-  // Readers get a named slot while one is free, so unnamed readers exist only
-  // when every slot is taken; otherwise a count above the named ones is drift
-  // from releases never seen (locks taken before attach).
-  int unnamed = h.nreaders - static_cast<int>(out.readers.size());
-  out.unnamed_readers = out.readers.size() == STALL_MAX_READERS && unnamed > 0 ? unnamed : 0;
+  // The kernel's rwsem counts every reader but names only the last one to
+  // take it (its owner field): the rest are unnamed.
+  const int unnamed = h.nreaders - static_cast<int>(out.readers.size());
+  out.unnamed_readers = unnamed > 0 ? unnamed : 0;
   return out;
 }
 

@@ -15,10 +15,10 @@ const char* trace_cli_usage() {
          "  --interval D         report ongoing reclaims and lock waits every D (default 1s, 0: never)\n"
          "  --reclaim-min D      report reclaim episodes of at least D (default 1ms; \"50us\" works)\n"
          "  --lockwait-min D     report mmap_lock waits of at least D (default 1ms)\n"
-         "  --lock-tracing       trace mmap_lock for the whole run (costly: ~500k events/s\n"
-         "                       under an mmap/munmap storm)\n"
+         "  --lock-tracing       trace mmap_lock waits for the whole run (contended locks only)\n"
          "  --lock-on-pressure   trace mmap_lock only while memory PSI is high\n"
          "                       (some >= 150ms per 2s; detached after 10s below)\n"
+         "  --cgroup DIR         only tasks of this memory cgroup and below (v1 or v2 directory)\n"
          "  --decode-gfp MASK    print the flag names of a gfp mask for this kernel and exit\n"
          "  --no-bpf             do not load BPF (prints the notice and exits)\n"
          "  --help               this text\n"
@@ -73,7 +73,11 @@ TraceCliParse parse_trace_cli(const std::vector<std::string>& args) {
     else if (a == "--interval") { if (!duration(o.interval, true)) return p; }
     else if (a == "--reclaim-min") { if (!duration(o.reclaim_min, true)) return p; }
     else if (a == "--lockwait-min") { if (!duration(o.lockwait_min, true)) return p; }
-    else if (a == "--decode-gfp") {
+    else if (a == "--cgroup") {
+      auto v = value("a cgroup directory");
+      if (!v) return p;
+      o.cgroup = *v;
+    } else if (a == "--decode-gfp") {
       auto v = value("a mask");
       if (!v) return p;
       o.decode_gfp = *v;

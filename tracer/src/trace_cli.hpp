@@ -17,6 +17,7 @@ struct TraceCliOptions {
   std::chrono::milliseconds interval{1000};  // ongoing stalls report period, 0 = never
   std::chrono::nanoseconds reclaim_min{std::chrono::milliseconds(1)};
   std::chrono::nanoseconds lockwait_min{std::chrono::milliseconds(1)};
+  std::string cgroup;  // trace only tasks of this memory cgroup (directory) and below
   std::optional<std::string> decode_gfp;  // print the names of a mask and exit
 };
 

@@ -102,7 +102,7 @@ int run(const TraceCliOptions& o) {
     return 0;
   }
   Tracer tracer;
-  TracerOptions topts{o.reclaim_min, o.lockwait_min, o.lock_tracing};
+  TracerOptions topts{o.reclaim_min, o.lockwait_min, o.lock_tracing, o.cgroup};
   if (!tracer.open(topts)) {
     std::fprintf(stderr, "oomlab-trace: BPF tracer unavailable: %s\n", tracer.error().c_str());
     return 1;

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <utility>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kernel_btf.hpp"
@@ -25,7 +26,7 @@
 namespace oomlab::tracer {
 namespace {
 
-const char* const kLockPrograms[] = {"lock_start_locking", "lock_acquire_returned", "lock_released"};
+const char* const kLockPrograms[] = {"lock_contention_begin", "lock_contention_end"};
 
 bool is_lock_program(const bpf_program* p) {
   return std::any_of(std::begin(kLockPrograms), std::end(kLockPrograms),
@@ -233,10 +234,19 @@ bool Tracer::Impl::open(const TracerOptions& options) {
     error = load_error(errno);
     return false;
   }
-  skel->rodata->mmap_lock_has_memcg_path = tracepoint_arg_count(vmlinux.get(), "mmap_lock_start_locking") == 3;
   skel->rodata->mark_victim_has_task = tracepoint_arg_is_pointer(vmlinux.get(), "mark_victim", 0);
   skel->data->lockwait_min_ns = static_cast<__u64>(options.lockwait_min.count());
   skel->bss->reclaim_min_ns = static_cast<__u64>(options.reclaim_min.count());
+  if (!options.watch_cgroup.empty()) {
+    struct stat st{};
+    const int r = stat(options.watch_cgroup.c_str(), &st);
+    if (r != 0 || !S_ISDIR(st.st_mode)) {
+      error = "cannot watch cgroup " + options.watch_cgroup + ": " + (r != 0 ? std::strerror(errno) : "not a directory");
+      close();
+      return false;
+    }
+    skel->bss->watch_cgroup_id = st.st_ino;  // kernfs: the cgroup id is the directory's inode
+  }
 
   missing.clear();
   bpf_program* prog;
@@ -364,10 +374,7 @@ std::optional<LockWait> Tracer::lock_wait_of(pid_t tid) const {
   if (!w.start_ns || w.task.tid != static_cast<__u32>(tid) || static_cast<std::int64_t>(w.start_ns) > now ||
       !blocked_now(tid))
     return std::nullopt;
-  stall_mm_state st{};
-  const bool have_now = bpf_map_lookup_elem(bpf_map__fd(impl_->skel->maps.mm_states), &w.mm, &st) == 0 &&
-                        (st.holders.writer.tid || st.holders.nreaders > 0);
-  return as_reported(to_ongoing_wait(w, have_now ? &st.holders : nullptr, now));
+  return as_reported(to_ongoing_wait(w, nullptr, now));
 }
 
 std::optional<VictimTimeline> Tracer::victim(pid_t pid) const {
@@ -388,9 +395,7 @@ Snapshot Tracer::snapshot() const {
   });
   std::sort(s.reclaim.begin(), s.reclaim.end(), [](auto& a, auto& b) { return a.longest > b.longest; });
 
-  std::map<__u64, stall_mm_state> mm_states;
   for_each_entry<__u64, stall_mm_state>(bpf_map__fd(maps.mm_states), [&](__u64 mm, const stall_mm_state& st) {
-    mm_states[mm] = st;
     if (st.waits[0] + st.waits[1]) s.mms.push_back(to_mm_stats(mm, st));
   });
   std::sort(s.mms.begin(), s.mms.end(), [](auto& a, auto& b) {
@@ -402,11 +407,7 @@ Snapshot Tracer::snapshot() const {
     std::memcpy(&w, &impl_->waiters[slot], sizeof w);
     if (!w.start_ns || static_cast<std::int64_t>(w.start_ns) > s.taken_ns) continue;
     if (!blocked_now(static_cast<pid_t>(w.task.tid))) continue;
-    auto it = mm_states.find(w.mm);
-    // Holders now when any are known, else those at the start of the wait.
-    const stall_holders* now = it != mm_states.end() && (it->second.holders.writer.tid || it->second.holders.nreaders > 0)
-                                   ? &it->second.holders : nullptr;
-    s.lock_waits.push_back(as_reported(to_ongoing_wait(w, now, s.taken_ns)));
+    s.lock_waits.push_back(as_reported(to_ongoing_wait(w, nullptr, s.taken_ns)));
   }
   std::sort(s.lock_waits.begin(), s.lock_waits.end(), [](auto& a, auto& b) { return a.wait > b.wait; });
 

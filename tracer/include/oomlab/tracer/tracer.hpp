@@ -22,9 +22,13 @@ struct TracerOptions {
   // in the snapshot's totals (a reclaim storm makes thousands a second).
   std::chrono::nanoseconds reclaim_min{std::chrono::milliseconds(1)};
   std::chrono::nanoseconds lockwait_min{std::chrono::milliseconds(1)};
-  // Attach the mmap_lock tracepoints at open(). They fire ~500k times a
-  // second under an mmap/munmap storm: normally attach them on demand only.
+  // Attach mmap_lock wait tracing at open(). It only runs for contended
+  // locks (lock:contention_begin/end); still meant to be attached on demand.
   bool lock_tracing = false;
+  // A memory cgroup directory (v1 or v2): trace reclaim and lock waits only
+  // of tasks in it or its descendants (up to 8 levels down). Empty: all.
+  // OOM victims are always traced. open() fails if the path is no directory.
+  std::string watch_cgroup;
 };
 
 class Tracer {
