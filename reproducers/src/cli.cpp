@@ -15,6 +15,7 @@ const char* kUsage =
     "usage: oomlab-repro list [--json]\n"
     "       oomlab-repro run NAME [--limit SIZE] [--duration T] [--stall-threshold T] [--period T]\n"
     "                             [--stall-psi PCT] [--json] [--out DIR] [--unsafe-no-cgroup]\n"
+    "                             [--watchdog [--watchdog-args 'ARGS']]\n"
     "                             [--OPTION VALUE...]\n"
     "       oomlab-repro run NAME --help      (the scenario's options)\n"
     "\n"
@@ -33,6 +34,10 @@ const char* kUsage =
     "  --json                  print a JSON summary on stdout instead of text\n"
     "  --out DIR               where report directories go (default ./reports)\n"
     "  --unsafe-no-cgroup      run without a memory cgroup (the hog can exhaust this machine)\n"
+    "  --watchdog              run oomlab-watchdog (next to this binary) scoped to the group, with\n"
+    "                          --profile desktop; its reports and kills go into the report\n"
+    "  --watchdog-args 'ARGS'  more watchdog flags, e.g. '--kill-after 3s --period 250ms' (implies\n"
+    "                          --watchdog; they override the defaults)\n"
     "\n"
     "Outcomes and exit codes:\n"
     "  0  oom_resolved           the kernel OOM-killed and a kill freed >= 20% of the limit (latency in\n"
@@ -82,7 +87,7 @@ void scenario_help(const Scenario& s) {
   for (const OptionSpec& o : s.options())
     std::printf("  --%-20s %s (default: %s)\n", o.name.c_str(), o.help.c_str(), o.default_value.c_str());
   std::printf("\nRunner options: --limit SIZE --duration T --stall-threshold T --stall-psi PCT --period T --json --out DIR\n"
-              "--unsafe-no-cgroup (see `oomlab-repro --help`)\n");
+              "--unsafe-no-cgroup --watchdog --watchdog-args 'ARGS' (see `oomlab-repro --help`)\n");
 }
 
 }  // namespace

@@ -109,6 +109,7 @@ bool write_reports(const RunRecord& r, const ReportPaths& paths, std::string& er
   }
   doc["workload"]["log_tail"] = workload_log;
   doc["files"] = {{"kernel_log", "kernel.log"}, {"workload_log", "workload.log"}, {"html", "report.html"}};
+  if (r.watchdog.enabled) doc["files"]["watchdog_log"] = r.watchdog.log_file;
   if (!write_file(paths.json, doc.dump(1) + "\n", error)) return false;
   return write_file(paths.html, render_report_html(r, doc["verdict"]), error);
 }
@@ -127,12 +128,22 @@ void print_summary(const RunRecord& r, const ReportPaths& paths, const std::stri
                         {"teardown", r.teardown},
                         {"report_json", paths.json},
                         {"report_html", paths.html}};
+    if (r.watchdog.enabled) s["watchdog_kills"] = r.watchdog.kills.size();
     if (!write_error.empty()) s["error"] = write_error;
     std::printf("%s\n", s.dump().c_str());
   } else {
     std::printf("%s: %s%s - %s\n", r.config.scenario.c_str(), cls.c_str(), r.interrupted ? " (interrupted)" : "",
                 r.outcome.reason.c_str());
     std::printf("teardown: %s\n", r.teardown.c_str());
+    if (r.watchdog.enabled) {
+      std::printf("watchdog: %zu kill%s, %d stall report%s (%s)\n", r.watchdog.kills.size(),
+                  r.watchdog.kills.size() == 1 ? "" : "s", r.watchdog.stall_reports,
+                  r.watchdog.stall_reports == 1 ? "" : "s", r.watchdog.status.c_str());
+      for (const WatchdogKill& k : r.watchdog.kills)
+        std::printf("  +%.1fs %s(%d) reason=%s%s, freed %s\n", static_cast<double>(k.t_ms) / 1000, k.comm.c_str(), k.pid,
+                    k.reason.c_str(), k.dry_run ? " dry-run" : "",
+                    k.kill_to_freed_ms < 0 ? "-" : (std::to_string(k.kill_to_freed_ms) + " ms later").c_str());
+    }
     if (write_error.empty()) std::printf("report: %s\n        %s\n", paths.json.c_str(), paths.html.c_str());
     else std::printf("report: not written: %s\n", write_error.c_str());
   }

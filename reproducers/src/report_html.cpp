@@ -113,6 +113,15 @@ std::string chart_svg(const RunRecord& r) {
       << (k.freed_ms ? ", freed after " + std::to_string(*k.freed_ms) + " ms" : std::string(", nothing freed"))
       << "</title></line>\n";
   }
+  // oomlab-watchdog's kills: a dashed orange line.
+  for (const WatchdogKill& k : r.watchdog.kills) {
+    double x = sc.x(static_cast<double>(k.t_ms));
+    o << "<line class=\"wdkill\" x1=\"" << num(x) << "\" x2=\"" << num(x) << "\" y1=\"" << kTop << "\" y2=\""
+      << strip_top + kStripH << "\" stroke=\"#f80\" stroke-width=\"2\" stroke-dasharray=\"4 3\"><title>oomlab-watchdog killed "
+      << k.pid << " (" << esc(k.comm) << ") at " << k.t_ms << " ms, reason " << esc(k.reason)
+      << (k.kill_to_freed_ms >= 0 ? ", freed after " + std::to_string(k.kill_to_freed_ms) + " ms" : std::string())
+      << "</title></line>\n";
+  }
   o << "</svg>\n";
   return o.str();
 }
@@ -148,6 +157,7 @@ std::string render_report_html(const RunRecord& r, const nlohmann::json& verdict
        "<span><i class=\"sw\" style=\"background:#d62728\"></i>PSI full %</span>"
        "<span><i class=\"sw\" style=\"background:#9467bd\"></i>D-state threads</span>"
        "<span><i class=\"sw\" style=\"background:#e00\"></i>OOM kill</span>"
+       "<span><i class=\"sw\" style=\"background:#f80\"></i>watchdog kill</span>"
        "<span><i class=\"sw\" style=\"background:#f5c6a5\"></i>stall</span></div>\n";
   o << chart_svg(r);
   o << "<p id=\"render-check\">not rendered</p>\n";
@@ -179,6 +189,23 @@ std::string render_report_html(const RunRecord& r, const nlohmann::json& verdict
         << k.anon_rss_kb << " kB</td><td>" << (k.freed_ms ? std::to_string(*k.freed_ms) + " ms" : "not freed")
         << "</td><td>" << format_size(k.relief_bytes) << (k.relieved ? "" : " (not substantial)") << "</td></tr>";
     o << "</table>";
+  }
+  if (r.watchdog.enabled) {
+    o << "\n<h2>oomlab-watchdog</h2><p>" << esc(r.watchdog.status) << "; " << r.watchdog.stall_reports
+      << " stall reports, " << r.watchdog.kills.size() << " kills</p>";
+    if (!r.watchdog.kills.empty()) {
+      o << "<table><tr><th>at</th><th>pid</th><th>comm</th><th>reason</th><th>rss</th><th>kill to exit</th>"
+           "<th>kill to freed</th></tr>";
+      auto ms = [](std::int64_t v) { return v < 0 ? std::string("-") : std::to_string(v) + " ms"; };
+      for (const WatchdogKill& k : r.watchdog.kills)
+        o << "<tr><td>" << k.t_ms << " ms</td><td>" << k.pid << "</td><td>" << esc(k.comm) << "</td><td>"
+          << esc(k.reason) << (k.dry_run ? " (dry-run)" : "") << "</td><td>" << k.rss_kb << " kB</td><td>"
+          << ms(k.kill_to_exit_ms) << "</td><td>" << ms(k.kill_to_freed_ms) << "</td></tr>";
+      o << "</table>";
+    }
+    o << "<pre>";
+    for (const WatchdogEvent& e : r.watchdog.events) o << "+" << e.t_ms << " ms " << esc(e.line) << '\n';
+    o << "</pre>";
   }
   o << "\n<h2>Analyzer verdict</h2><pre>" << esc(verdict.is_null() ? "none" : verdict.dump(2)) << "</pre>\n";
   o << "<h2>Kernel log during the run</h2><pre>";

@@ -35,6 +35,28 @@ nlohmann::json sample_json(const Sample& s) {
           {"oom_kills", s.oom_kills}};
 }
 
+nlohmann::json watchdog_json(const WatchdogSection& w) {
+  if (!w.enabled) return nullptr;
+  nlohmann::json kills = nlohmann::json::array();
+  auto known = [](std::int64_t v) { return v < 0 ? nlohmann::json(nullptr) : nlohmann::json(v); };
+  for (const WatchdogKill& k : w.kills)
+    kills.push_back({{"t_ms", k.t_ms},
+                     {"pid", k.pid},
+                     {"comm", k.comm},
+                     {"cgroup", k.cgroup},
+                     {"reason", k.reason},
+                     {"rss_kb", k.rss_kb},
+                     {"dry_run", k.dry_run},
+                     {"kill_to_exit_ms", known(k.kill_to_exit_ms)},
+                     {"kill_to_freed_ms", known(k.kill_to_freed_ms)},
+                     {"freed_kb", known(k.freed_kb)}});
+  nlohmann::json events = nlohmann::json::array();
+  for (const WatchdogEvent& e : w.events) events.push_back({{"t_ms", e.t_ms}, {"type", e.type}, {"line", e.line}});
+  return {{"argv", w.argv},     {"status", w.status},         {"log", w.log_file},
+          {"kills", kills},     {"stall_reports", w.stall_reports}, {"events", events},
+          {"events_dropped", w.events_dropped}, {"bad_lines", w.bad_lines}};
+}
+
 }  // namespace
 
 nlohmann::json report_to_json(const RunRecord& r) {
@@ -87,6 +109,7 @@ nlohmann::json report_to_json(const RunRecord& r) {
             {"stalls", stalls}}},
           {"workload", {{"exit", r.workload_exit}, {"teardown", r.teardown}}},
           {"oom_kills", kills},
+          {"watchdog", watchdog_json(r.watchdog)},
           {"timeline", timeline},
           {"kernel_log", {{"status", r.kmsg_status}, {"dropped", r.kernel_log_dropped}, {"lines", lines}}},
           {"verdict", nullptr}};

@@ -12,6 +12,30 @@ const Scenario* find_scenario(const std::vector<std::unique_ptr<Scenario>>& cata
   return nullptr;
 }
 
+std::optional<std::vector<std::string>> split_args(const std::string& text) {
+  std::vector<std::string> out;
+  std::string word;
+  bool in_word = false;
+  char quote = 0;
+  for (char c : text) {
+    if (quote) {
+      if (c == quote) quote = 0;
+      else word += c;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+      in_word = true;
+    } else if (c == ' ' || c == '\t' || c == '\n') {
+      if (in_word) out.push_back(word), word.clear(), in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (quote) return std::nullopt;
+  if (in_word) out.push_back(word);
+  return out;
+}
+
 namespace {
 
 ParseResult fail(std::string message) { return {std::nullopt, std::move(message)}; }
@@ -41,13 +65,13 @@ ParseResult parse_run_args(const std::vector<std::string>& args,
       name.resize(eq);
       has_value = true;
     }
-    if (name == "json" || name == "unsafe-no-cgroup") {
+    if (name == "json" || name == "unsafe-no-cgroup" || name == "watchdog") {
       if (has_value) return fail("--" + name + " takes no value");
-      (name == "json" ? c.json : c.unsafe_no_cgroup) = true;
+      (name == "json" ? c.json : name == "watchdog" ? c.watchdog : c.unsafe_no_cgroup) = true;
       continue;
     }
     bool runner_flag = name == "limit" || name == "duration" || name == "stall-threshold" || name == "period" ||
-                       name == "out" || name == "stall-psi";
+                       name == "out" || name == "stall-psi" || name == "watchdog-args";
     if (!runner_flag && !c.options.count(name))
       return fail("unknown option --" + name + " for scenario " + c.scenario + " (see `oomlab-repro run " +
                   c.scenario + " --help`)");
@@ -71,6 +95,11 @@ ParseResult parse_run_args(const std::vector<std::string>& args,
       if (v.empty() || *end != '\0' || !(pct > 0 && pct <= 100))
         return fail("--stall-psi: '" + value + "' is not a percentage in (0, 100]");
       c.stall_psi = pct / 100;
+    } else if (name == "watchdog-args") {
+      auto words = split_args(value);
+      if (!words) return fail("--watchdog-args: unterminated quote in '" + value + "'");
+      c.watchdog_args.insert(c.watchdog_args.end(), words->begin(), words->end());
+      c.watchdog = true;
     } else if (name == "out") {
       if (value.empty()) return fail("--out needs a directory");
       c.out_dir = value;
@@ -79,6 +108,8 @@ ParseResult parse_run_args(const std::vector<std::string>& args,
     }
   }
   if (c.show_help) return {c, ""};
+  if (c.watchdog && c.unsafe_no_cgroup)
+    return fail("--watchdog needs the run's memory cgroup (its --scope); not with --unsafe-no-cgroup");
   using namespace std::chrono_literals;
   if (c.duration > 24h) return fail("--duration: at most 24h");
   if (c.period < 10ms || c.period > c.duration) return fail("--period: between 10ms and the duration");

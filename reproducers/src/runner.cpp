@@ -23,12 +23,14 @@
 #include "oomlab/cgroups/memory_cgroup.hpp"
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/procfs.hpp"
+#include "oomlab/common/subprocess.hpp"
 #include "oomlab/common/units.hpp"
 #include "oomlab/repro/kernel_log.hpp"
 #include "oomlab/repro/outcome.hpp"
 #include "oomlab/repro/report.hpp"
 #include "oomlab/repro/sampler.hpp"
 #include "report_files.hpp"
+#include "watchdog_companion.hpp"
 #include "workload.hpp"
 
 namespace oomlab::repro {
@@ -49,6 +51,7 @@ void on_deadline(int) {
   if (write(2, msg, sizeof msg - 1) < 0) {
   }
   if (g_unsafe_pgid > 0) kill(-g_unsafe_pgid, SIGKILL);
+  if (pid_t wd = watchdog_emergency_pid(); wd > 0) kill(wd, SIGKILL);
   cgroups::emergency_cleanup();
   _exit(exit_code::failed);
 }
@@ -305,6 +308,21 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
   rec.cgroup_layout = std::string(cgroups::layout_name(h.layout));
   rec.cgroup_path = params.cgroup_path;
 
+  // The watchdog comes up before the workload so it sees the whole run.
+  WatchdogCompanion watchdog;
+  rec.watchdog.enabled = config.watchdog;
+  if (config.watchdog) {
+    rec.watchdog.log_file = "watchdog.jsonl";
+    rec.watchdog.argv = WatchdogCompanion::command(self_exe_dir() + "/oomlab-watchdog", group->name(),
+                                                   group->pressure_path(), paths.dir + "/watchdog.jsonl",
+                                                   config.watchdog_args);
+    std::string why;
+    if (!watchdog.start(rec.watchdog.argv, paths.dir + "/watchdog.log", &why)) {
+      remove_work_dir(paths);
+      return cannot_run("--watchdog: " + why);
+    }
+  }
+
   WorkloadChild child = fork_workload(scenario, params, paths.workload_log, config.unsafe_no_cgroup);
   if (child.pid < 0) {
     std::fprintf(stderr, "oomlab-repro: cannot fork the workload: %s\n", strerror(errno));
@@ -352,6 +370,8 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
       if (p == child.pid) {
         workload_running = false;
         rec.workload_exit = describe_status(workload_status);
+      } else if (p == watchdog.pid()) {
+        watchdog.exited(workload_status);
       }
     // Behind schedule (the runner was starved): skip the missed ticks
     // rather than take a burst of samples a millisecond apart.
@@ -381,6 +401,11 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
     workload_running = false;  // reaped by kill_descendants
     rec.teardown = all ? "complete (no cgroup: the workload's process tree was killed)"
                        : "FAILED: descendants of the workload survived";
+  }
+  if (config.watchdog) {
+    // After the teardown: its `killed:` lines for kills in flight are written.
+    rec.watchdog.status = watchdog.stop(3s);
+    fold_watchdog_log(paths.dir + "/watchdog.jsonl", obs.t0_us, rec.watchdog);
   }
   if (workload_running) waitpid(child.pid, &workload_status, 0);  // killed above: returns at once
   while (waitpid(-1, nullptr, WNOHANG) > 0) {

@@ -77,3 +77,29 @@ TEST(RunConfig, ErrorsAreOneLineAndNameTheProblem) {
     EXPECT_EQ(r.error.find('\n'), std::string::npos);
   }
 }
+
+TEST(RunConfig, WatchdogFlags) {
+  auto plain = parse({"test-sleep", "--watchdog"});
+  ASSERT_TRUE(plain.config) << plain.error;
+  EXPECT_TRUE(plain.config->watchdog);
+  EXPECT_TRUE(plain.config->watchdog_args.empty());
+  auto with_args = parse({"test-sleep", "--watchdog-args", "--kill-after 3s --prefer 'zero hog'"});
+  ASSERT_TRUE(with_args.config) << with_args.error;
+  EXPECT_TRUE(with_args.config->watchdog);  // implied
+  EXPECT_EQ(with_args.config->watchdog_args,
+            (std::vector<std::string>{"--kill-after", "3s", "--prefer", "zero hog"}));
+  auto unsafe = parse({"test-sleep", "--watchdog", "--unsafe-no-cgroup"});
+  EXPECT_FALSE(unsafe.config);
+  EXPECT_NE(unsafe.error.find("--unsafe-no-cgroup"), std::string::npos) << unsafe.error;
+  auto quote = parse({"test-sleep", "--watchdog-args", "--prefer 'x"});
+  EXPECT_FALSE(quote.config);
+  EXPECT_NE(quote.error.find("unterminated quote"), std::string::npos) << quote.error;
+  EXPECT_FALSE(parse({"test-sleep", "--watchdog=yes"}).config);
+}
+
+TEST(RunConfig, SplitArgs) {
+  EXPECT_EQ(*split_args("  a 'b c'  \"d e\"f "), (std::vector<std::string>{"a", "b c", "d ef"}));
+  EXPECT_EQ(*split_args("''"), (std::vector<std::string>{""}));
+  EXPECT_TRUE(split_args("")->empty());
+  EXPECT_FALSE(split_args("\"open"));
+}

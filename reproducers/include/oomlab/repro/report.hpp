@@ -12,6 +12,33 @@
 
 namespace oomlab::repro {
 
+// What oomlab-watchdog did during a `--watchdog` run (from its JSON log).
+struct WatchdogEvent {
+  std::int64_t t_ms = 0;  // since the workload started
+  std::string type;       // memalloc_info, memalloc, warn, kill, killed, escalate, note...
+  std::string line;       // the text line, "oomlab-watchdog[PID]: ..."
+};
+struct WatchdogKill {
+  std::int64_t t_ms = 0;  // the `kill:` line
+  pid_t pid = 0;
+  std::string comm, cgroup, reason;
+  std::int64_t rss_kb = 0;
+  bool dry_run = false;
+  // From the matching `killed:` line; -1: the watchdog did not observe it.
+  std::int64_t kill_to_exit_ms = -1, kill_to_freed_ms = -1, freed_kb = -1;
+};
+struct WatchdogSection {
+  bool enabled = false;
+  std::vector<std::string> argv;
+  std::string log_file;             // relative to the report directory
+  std::string status;               // how it ended, or why it did not start
+  std::vector<WatchdogEvent> events;  // every line, capped (events_dropped counts the rest)
+  std::size_t events_dropped = 0;
+  std::vector<WatchdogKill> kills;
+  int stall_reports = 0;            // MemAlloc-Info lines
+  int bad_lines = 0;                // lines that were not JSON objects
+};
+
 struct RunRecord {
   RunConfig config;
   std::string started_at, ended_at;   // ISO 8601 UTC
@@ -30,6 +57,7 @@ struct RunRecord {
   bool interrupted = false;           // SIGINT/SIGTERM ended the run early
   std::string workload_exit;          // "exit 0", "signal 9", "running at the deadline"
   std::string teardown;               // "complete" or what was left
+  WatchdogSection watchdog;           // --watchdog
 };
 
 nlohmann::json report_to_json(const RunRecord& r);

@@ -21,6 +21,8 @@ struct RunConfig {
   bool json = false;
   std::string out_dir = "reports";
   bool unsafe_no_cgroup = false;
+  bool watchdog = false;                       // run oomlab-watchdog scoped to the group
+  std::vector<std::string> watchdog_args;      // --watchdog-args, split like a shell (quotes, no expansion)
   bool show_help = false;                      // `run NAME --help`
   std::map<std::string, std::string> options;  // every scenario option, defaults filled in
 };
@@ -33,6 +35,9 @@ struct ParseResult {
 };
 ParseResult parse_run_args(const std::vector<std::string>& args,
                            const std::vector<std::unique_ptr<Scenario>>& catalogue);
+
+// "a 'b c' \"d\"" -> {a, b c, d}; nullopt on an unterminated quote.
+std::optional<std::vector<std::string>> split_args(const std::string& text);
 
 const Scenario* find_scenario(const std::vector<std::unique_ptr<Scenario>>& catalogue, const std::string& name);
 

@@ -1,0 +1,114 @@
+// `oomlab-repro run ... --watchdog`: oomlab-watchdog runs scoped to the
+// run's group, its JSON lines end up in the report, and it never outlives
+// the runner - not after a normal end, not after SIGTERM, not after SIGKILL
+// of the runner (PR_SET_PDEATHSIG). ~20 s in total.
+#include <csignal>
+#include <glob.h>
+
+#include "scenario_support.hpp"
+
+using namespace scenario_test;
+
+namespace {
+
+std::string watchdog_binary() { return std::string(OOMLAB_BIN_DIR) + "/oomlab-watchdog"; }
+
+const std::vector<std::string> kWatchdogArgs = {
+    "--watchdog-args", "--warn-after 1s --kill-after 2s --escalate-after 1s --period 250ms"};
+
+// The watchdog's pid, from the "oomlab-watchdog[PID]:" prefix of the first
+// line of its JSON log under `dir` (0 when there is none).
+pid_t watchdog_pid_in(const std::string& dir) {
+  glob_t g{};
+  pid_t pid = 0;
+  if (glob((dir + "/*/watchdog.jsonl").c_str(), 0, nullptr, &g) == 0 && g.gl_pathc > 0) {
+    std::ifstream f(g.gl_pathv[0]);
+    std::string line;
+    if (std::getline(f, line)) {
+      auto at = line.find("oomlab-watchdog[");
+      if (at != std::string::npos) pid = static_cast<pid_t>(std::atoi(line.c_str() + at + 16));
+    }
+  }
+  globfree(&g);
+  return pid;
+}
+
+// True when `pid` is gone (or is no longer an oomlab-watchdog) within 5 s.
+bool watchdog_gone(pid_t pid) {
+  for (int i = 0; i < 50; ++i) {
+    auto stat = oomlab::read_proc_file("/proc/" + std::to_string(pid) + "/stat");
+    if (!stat || stat->find("(oomlab-watchdog)") == std::string::npos) return true;
+    const auto close = stat->rfind(')');
+    if (close + 2 < stat->size() && (*stat)[close + 2] == 'Z') return true;  // exited, not yet reaped by init
+    usleep(100 * 1000);
+  }
+  return false;
+}
+
+#define OOMLAB_WATCHDOG_PRECONDITIONS()                                                                \
+  OOMLAB_SCENARIO_PRECONDITIONS();                                                                     \
+  do {                                                                                                 \
+    ASSERT_TRUE(std::filesystem::exists(watchdog_binary())) << "build the oomlab-watchdog target";     \
+  } while (0)
+
+}  // namespace
+
+TEST(ScenarioWatchdog, DyingCompetitionReportCarriesTheWatchdogsLines) {
+  OOMLAB_WATCHDOG_PRECONDITIONS();
+  ScenarioRun run = run_scenario("dying-competition", kWatchdogArgs, "6s");
+  ASSERT_TRUE(run.report.is_object()) << run.proc.out << run.proc.err;
+  const auto& wd = run.report["watchdog"];
+  ASSERT_TRUE(wd.is_object()) << run.report.dump().substr(0, 2000);
+  EXPECT_EQ(wd["status"], "exit 0 after SIGTERM") << wd["status"];
+  // Scoped to the run's group.
+  const std::string scope = "/" + run.report["cgroup"]["path"].get<std::string>().substr(
+                                      run.report["cgroup"]["path"].get<std::string>().find("oomlab/"));
+  bool scoped = false;
+  for (std::size_t i = 0; i + 1 < wd["argv"].size(); ++i) scoped |= wd["argv"][i] == "--scope" && wd["argv"][i + 1] == scope;
+  EXPECT_TRUE(scoped) << wd["argv"].dump() << " " << scope;
+  // Its lines, on the run's clock: a start note and stall reports of the
+  // dying racers (16 threads per killed process).
+  ASSERT_FALSE(wd["events"].empty());
+  EXPECT_NE(wd["events"][0]["line"].get<std::string>().find("started"), std::string::npos) << wd["events"][0];
+  EXPECT_GE(wd["stall_reports"].get<int>(), 1) << wd["events"].dump().substr(0, 3000);
+  for (const auto& e : wd["events"]) {
+    EXPECT_GT(e["t_ms"].get<std::int64_t>(), -5000) << e;
+    EXPECT_LT(e["t_ms"].get<std::int64_t>(), 6000 + 40000) << e;
+  }
+  // Kills, when it made any, are folded with who, why and when.
+  for (const auto& k : wd["kills"]) {
+    EXPECT_GT(k["pid"].get<int>(), 0) << k;
+    EXPECT_FALSE(k["reason"].get<std::string>().empty()) << k;
+  }
+  EXPECT_EQ(run.report["files"]["watchdog_log"], "watchdog.jsonl");
+  const pid_t pid = watchdog_pid_in(run.out_dir);
+  ASSERT_GT(pid, 0);
+  EXPECT_TRUE(watchdog_gone(pid)) << "oomlab-watchdog " << pid << " outlived the run";
+  expect_clean_teardown(run, {"alloc-racer", "dying-compet"});
+  discard(run);
+}
+
+TEST(ScenarioWatchdog, StoppedWhenTheRunnerIsTerminatedOrKilled) {
+  OOMLAB_WATCHDOG_PRECONDITIONS();
+  for (const char* how : {"TERM", "KILL"}) {
+    SCOPED_TRACE(how);
+    const std::string dir = disk_temp_dir();
+    std::vector<std::string> argv = {"timeout", "-s", how, "3", repro_binary(), "run", "mmap-sem", "--limit", "64M",
+                                     "--duration", "20s", "--json", "--out", dir};
+    argv.insert(argv.end(), kWatchdogArgs.begin(), kWatchdogArgs.end());
+    oomlab::ProcessSpec spec(argv);
+    spec.timeout = std::chrono::seconds(60);
+    oomlab::ProcessResult r = oomlab::run_process(spec);
+    const pid_t pid = watchdog_pid_in(dir);
+    ASSERT_GT(pid, 0) << r.out << r.err;
+    EXPECT_TRUE(watchdog_gone(pid)) << "oomlab-watchdog " << pid << " outlived a runner ended by SIG" << how;
+    if (std::string(how) == "TERM") {
+      auto report = report_of(r.out);
+      ASSERT_TRUE(report.is_object()) << r.out << r.err;
+      EXPECT_TRUE(report["outcome"]["interrupted"].get<bool>());
+      EXPECT_EQ(report["watchdog"]["status"], "exit 0 after SIGTERM");
+    }
+    // (The group of a SIGKILLed runner is the guardian's: runner_kill_test.)
+    if (!std::getenv("OOMLAB_KEEP_REPORTS")) std::filesystem::remove_all(dir);
+  }
+}
