@@ -88,28 +88,39 @@ Rate mmap_storm(milliseconds slice) {
   return {ops / (cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - cpu0), ops / duration<double>(steady_clock::now() - start).count()};
 }
 
-// The same storm in two threads of one process: their mmap/munmap contend for
-// the one mmap_lock, so waits happen all the time (lock tracing's real work).
-// ops per CPU-second summed over both threads.
+// Two threads of one process contending for its mmap_lock: one maps and
+// unmaps (write), one walks a 4 MiB mapping with mincore() (read, held over
+// the walk), so the writer sleeps in the rwsem slow path again and again:
+// every such wait is traced. ops = mmap/munmap cycles + mincore walks, per
+// CPU-second summed over both threads.
 Rate contended_mmap_storm(milliseconds slice) {
+  constexpr std::size_t kRegion = 4 * MiB;
+  void* region = mmap(nullptr, kRegion, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  if (region == MAP_FAILED) throw std::runtime_error("mmap failed");
   struct Result {
     std::uint64_t ops = 0;
     double cpu = 0;
   } results[2];
-  auto start = steady_clock::now();
-  std::vector<std::thread> threads;
-  for (auto& r : results)
-    threads.emplace_back([&r, slice] {
-      const double cpu0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
-      auto end = steady_clock::now() + slice;
-      while (steady_clock::now() < end)
-        for (int i = 0; i < 256; i++, r.ops++) {
-          void* p = mmap(nullptr, 64 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-          if (p != MAP_FAILED) munmap(p, 64 * 1024);
-        }
-      r.cpu = cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+  auto start = steady_clock::now(), end = start + slice;
+  auto timed = [&](Result& r, auto op) {
+    const double cpu0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+    while (steady_clock::now() < end)
+      for (int i = 0; i < 64; i++, r.ops++) op();
+    r.cpu = cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+  };
+  std::thread writer([&] {
+    timed(results[0], [] {
+      void* p = mmap(nullptr, 64 * 1024, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p != MAP_FAILED) munmap(p, 64 * 1024);
     });
-  for (auto& t : threads) t.join();
+  });
+  std::thread reader([&] {
+    std::vector<unsigned char> vec(kRegion / 4096);
+    timed(results[1], [&] { mincore(region, kRegion, vec.data()); });
+  });
+  writer.join();
+  reader.join();
+  munmap(region, kRegion);
   const double ops = static_cast<double>(results[0].ops + results[1].ops);
   return {ops / (results[0].cpu + results[1].cpu), ops / duration<double>(steady_clock::now() - start).count()};
 }
@@ -235,7 +246,7 @@ int main(int argc, char** argv) {
     std::printf("rounds=%d slice=%lldms (conditions interleaved, order rotated per round)\n", rounds,
                 static_cast<long long>(slice.count()));
     report("mmap/munmap storm", "ops", run_rounds(rounds, [&] { return mmap_storm(slice); }));
-    report("contended mmap/munmap storm (2 threads, one mm)", "ops",
+    report("contended mmap_lock (mmap/munmap thread + mincore thread, one mm)", "ops",
            run_rounds(rounds, [&] { return contended_mmap_storm(slice); }));
 
     const std::size_t file_size = (quick ? 48 : 96) * MiB;

@@ -84,6 +84,20 @@ TEST(TracerFormat, VictimTimelineLine) {
   EXPECT_TRUE(j["exited_after_ns"].is_null());
 }
 
+TEST(TracerFormat, VictimNotExitedInTimeIsPending) {
+  const std::int64_t origin = 1'000'000'000, marked = origin + 300'000'000;
+  VictimTimeline v;
+  v.victim = {700, 700, "hog"};
+  ASSERT_TRUE(v.apply({{700, 0, ""}, OomStage::MarkVictim, marked}));
+  EXPECT_FALSE(v.overdue(marked + 4'999'000'000, 5s));
+  EXPECT_TRUE(v.overdue(marked + 5'000'000'000, 5s));
+  EXPECT_EQ(format_pending_victim(v, origin, marked + 6'250'000'000),
+            "victim: hog(700) marked=+300ms reaped=- exited=- pending=6250ms");
+  EXPECT_EQ(to_json_pending(v, marked + 6'250'000'000)["pending_ns"], 6'250'000'000);
+  ASSERT_TRUE(v.apply({{700, 0, ""}, OomStage::Exited, marked + 7'000'000'000}));
+  EXPECT_FALSE(v.overdue(marked + 60'000'000'000, 5s)) << "an exited victim is never overdue";
+}
+
 TEST(TracerRecords, ReclaimRecord) {
   stall_event e{};
   e.type = STALL_EV_RECLAIM;

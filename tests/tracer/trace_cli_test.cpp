@@ -29,6 +29,9 @@ TEST(TraceCli, Options) {
   EXPECT_EQ(parse_trace_cli({"--decode-gfp", "0xcc0"}).options.decode_gfp, "0xcc0");
   EXPECT_EQ(parse_trace_cli({"--cgroup", "/sys/fs/cgroup/memory/job"}).options.cgroup, "/sys/fs/cgroup/memory/job");
   EXPECT_EQ(parse_trace_cli({}).options.cgroup, "");
+  EXPECT_EQ(parse_trace_cli({}).options.victim_timeout, 5s);
+  EXPECT_EQ(parse_trace_cli({"--victim-timeout", "0"}).options.victim_timeout, 0ms);
+  EXPECT_NE(parse_trace_cli({"--victim-timeout", "soon"}).error, "");
   EXPECT_NE(parse_trace_cli({"--cgroup"}).error, "");
 }
 

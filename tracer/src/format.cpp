@@ -107,6 +107,17 @@ json to_json(const OomEvent& e) {
   return j;
 }
 
+std::string format_pending_victim(const VictimTimeline& v, std::int64_t origin_ns, std::int64_t now_ns) {
+  long long ms = (now_ns - v.marked_ns) / 1000000;
+  return format_victim(v, origin_ns) + " pending=" + std::to_string(ms < 0 ? 0 : ms) + "ms";
+}
+
+json to_json_pending(const VictimTimeline& v, std::int64_t now_ns) {
+  json j = to_json(v);
+  j["pending_ns"] = now_ns > v.marked_ns ? now_ns - v.marked_ns : 0;
+  return j;
+}
+
 json to_json(const VictimTimeline& v) {
   json j = task_json(v.victim);
   j["type"] = "victim";

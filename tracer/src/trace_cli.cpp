@@ -18,6 +18,8 @@ const char* trace_cli_usage() {
          "  --lock-tracing       trace mmap_lock waits for the whole run (contended locks only)\n"
          "  --lock-on-pressure   trace mmap_lock only while memory PSI is high\n"
          "                       (some >= 150ms per 2s; detached after 10s below)\n"
+         "  --victim-timeout D   report OOM victims that have not exited D after mark_victim\n"
+         "                       (every --interval; default 5s, 0: never)\n"
          "  --cgroup DIR         only tasks of this memory cgroup and below (v1 or v2 directory)\n"
          "  --decode-gfp MASK    print the flag names of a gfp mask for this kernel and exit\n"
          "  --no-bpf             do not load BPF (prints the notice and exits)\n"
@@ -73,6 +75,7 @@ TraceCliParse parse_trace_cli(const std::vector<std::string>& args) {
     else if (a == "--interval") { if (!duration(o.interval, true)) return p; }
     else if (a == "--reclaim-min") { if (!duration(o.reclaim_min, true)) return p; }
     else if (a == "--lockwait-min") { if (!duration(o.lockwait_min, true)) return p; }
+    else if (a == "--victim-timeout") { if (!duration(o.victim_timeout, true)) return p; }
     else if (a == "--cgroup") {
       auto v = value("a cgroup directory");
       if (!v) return p;

@@ -17,6 +17,7 @@ struct TraceCliOptions {
   std::chrono::milliseconds interval{1000};  // ongoing stalls report period, 0 = never
   std::chrono::nanoseconds reclaim_min{std::chrono::milliseconds(1)};
   std::chrono::nanoseconds lockwait_min{std::chrono::milliseconds(1)};
+  std::chrono::milliseconds victim_timeout{5000};  // report victims not exited after this, 0 = never
   std::string cgroup;  // trace only tasks of this memory cgroup (directory) and below
   std::optional<std::string> decode_gfp;  // print the names of a mask and exit
 };

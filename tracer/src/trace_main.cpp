@@ -32,7 +32,11 @@ class Printer {
     emit(format_lockwait(std::get<LockWait>(e)));
   }
 
-  void ongoing(const Snapshot& s, nanoseconds reclaim_min, nanoseconds lockwait_min) {
+  void ongoing(const Snapshot& s, nanoseconds reclaim_min, nanoseconds lockwait_min, nanoseconds victim_timeout) {
+    if (victim_timeout.count())
+      for (const auto& v : s.victims)
+        if (v.overdue(s.taken_ns, victim_timeout))
+          emit(json_ ? to_json_pending(v, s.taken_ns).dump() : format_pending_victim(v, tracer_.opened_ns(), s.taken_ns));
     for (const auto& w : s.lock_waits)
       if (w.wait >= lockwait_min) emit(json_ ? to_json(w).dump() : format_lockwait(w));
     for (const auto& r : s.reclaim) {
@@ -135,7 +139,7 @@ int run(const TraceCliOptions& o) {
       std::fprintf(stderr, "oomlab-trace: mmap_lock tracing detached (no memory pressure for 10s)\n");
     }
     if (o.interval.count() && now >= next_report) {
-      printer.ongoing(tracer.snapshot(), o.reclaim_min, o.lockwait_min);
+      printer.ongoing(tracer.snapshot(), o.reclaim_min, o.lockwait_min, o.victim_timeout);
       next_report = now + o.interval.count();
     }
     pollfd fds[2] = {{tracer.fd(), POLLIN, 0}, {psi ? psi->fd() : -1, POLLPRI, 0}};

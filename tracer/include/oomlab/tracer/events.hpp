@@ -74,6 +74,11 @@ struct VictimTimeline {
   std::optional<std::int64_t> reaper_woken_ns, reap_start_ns, reaped_ns, skipped_ns, exited_ns;
   // Applies one event of this victim; returns false if it is not this victim's.
   bool apply(const OomEvent& e);
+  // Marked at least `within` before now_ns and no exit seen: the victim did
+  // not exit in time (the kernel's OOM killer is stuck on it).
+  bool overdue(std::int64_t now_ns, nanoseconds within) const {
+    return !exited_ns && now_ns - marked_ns >= within.count();
+  }
 };
 
 struct CurrentReclaim {

@@ -22,11 +22,16 @@ std::string format_lockwait(const LockWait& w);
 // "victim: COMM(PID) marked=+Nms reaped=+Nms|skipped|- exited=+Nms|-": marked
 // counts from origin_ns (the tracer's start), the others from marked.
 std::string format_victim(const VictimTimeline& v, std::int64_t origin_ns);
+// A victim that has not exited yet, measured at now_ns: format_victim() plus
+// " pending=Nms", the time since mark_victim.
+std::string format_pending_victim(const VictimTimeline& v, std::int64_t origin_ns, std::int64_t now_ns);
 
 nlohmann::json to_json(const ReclaimEpisode& r, const GfpTable& gfp);
 nlohmann::json to_json(const LockWait& w);
 nlohmann::json to_json(const OomEvent& e);
 nlohmann::json to_json(const VictimTimeline& v);
+// to_json(v) plus "pending_ns": the time since mark_victim at now_ns.
+nlohmann::json to_json_pending(const VictimTimeline& v, std::int64_t now_ns);
 nlohmann::json to_json(const Snapshot& s, const GfpTable& gfp);
 nlohmann::json to_json(const Event& e, const GfpTable& gfp);
 
