@@ -163,7 +163,8 @@ Rate reclaim_thrash(const std::string& file, std::size_t file_size, milliseconds
 struct Stats {
   double median, min, max, wall_median;
   double paired_slowdown = 0;  // 1 - median over rounds of (this / none in the same round)
-  double traced_per_s = 0;  // reclaim episodes + lock acquisitions seen by the tracer
+  double traced_per_s = 0;  // reclaim episodes + lock waits seen by the tracer (system-wide)
+  double lock_waits_per_s = 0;  // contended mmap_lock waits alone
 };
 
 double median(std::vector<double> v) {
@@ -174,7 +175,7 @@ double median(std::vector<double> v) {
 template <typename Workload>
 std::vector<Stats> run_rounds(int rounds, Workload work) {
   std::vector<std::vector<double>> samples(kConditions), wall(kConditions);
-  std::vector<double> traced(kConditions, 0), seconds(kConditions, 0);
+  std::vector<double> traced(kConditions, 0), waits(kConditions, 0), seconds(kConditions, 0);
   for (int r = 0; r < rounds; r++)
     for (int k = 0; k < kConditions; k++) {
       auto c = static_cast<Condition>((r + k) % kConditions);  // rotate the order
@@ -185,6 +186,7 @@ std::vector<Stats> run_rounds(int rounds, Workload work) {
       if (tracer) {
         auto totals = tracer->tracer().snapshot().totals;
         traced[c] += totals.reclaim_count[0] + totals.reclaim_count[1] + totals.lock_waits;
+        waits[c] += totals.lock_waits;
         seconds[c] += duration<double>(steady_clock::now() - t0).count();
       }
       samples[c].push_back(rate.per_cpu_s);
@@ -196,7 +198,8 @@ std::vector<Stats> run_rounds(int rounds, Workload work) {
     std::vector<double> ratios;
     for (std::size_t r = 0; r < s.size(); r++) ratios.push_back(s[r] / samples[None][r]);
     stats.push_back({median(s), *std::min_element(s.begin(), s.end()), *std::max_element(s.begin(), s.end()),
-                     median(wall[c]), (1 - median(ratios)) * 100, seconds[c] > 0 ? traced[c] / seconds[c] : 0});
+                     median(wall[c]), (1 - median(ratios)) * 100, seconds[c] > 0 ? traced[c] / seconds[c] : 0,
+                     seconds[c] > 0 ? waits[c] / seconds[c] : 0});
   }
   return stats;
 }
@@ -206,10 +209,10 @@ void report(const char* workload, const char* unit, const std::vector<Stats>& m)
               "per-round ratios; per wall-second: median):\n", workload, unit);
   for (int c = 0; c < kConditions; c++) {
     auto slowdown = [&](double base, double v) { return base > 0 ? (base - v) / base * 100 : 0; };
-    std::printf("  %-28s %9.0f [%.0f..%.0f] slowdown %+6.2f%% (paired %+6.2f%%) | wall %9.0f %+6.2f%% | traced %.0f/s\n",
+    std::printf("  %-28s %9.0f [%.0f..%.0f] slowdown %+6.2f%% (paired %+6.2f%%) | wall %9.0f %+6.2f%% | traced %.0f/s (lock waits %.0f/s)\n",
                 kConditionNames[c], m[c].median, m[c].min, m[c].max, slowdown(m[None].median, m[c].median),
                 m[c].paired_slowdown, m[c].wall_median, slowdown(m[None].wall_median, m[c].wall_median),
-                m[c].traced_per_s);
+                m[c].traced_per_s, m[c].lock_waits_per_s);
   }
   std::fflush(stdout);
 }
