@@ -1,8 +1,10 @@
-// The tracer's cgroup filter on the running kernel (label root): watching one
-// memory cgroup records that group's reclaim and nothing of another group
-// thrashing at the same time.
+// Which tasks and locks the tracer picks (label root): watching one memory
+// cgroup records that group's reclaim and nothing of another group thrashing
+// at the same time; a wait on another process's mmap lock is recognised.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -82,6 +84,55 @@ TEST(TracerFilter, MissingCgroupDirectoryIsAOneLineError) {
   EXPECT_NE(tracer.error().find("cannot watch cgroup /sys/fs/cgroup/no-such-oomlab-group"), std::string::npos)
       << tracer.error();
   EXPECT_EQ(tracer.error().find('\n'), std::string::npos);
+}
+
+}  // namespace
+
+namespace {
+
+// A wait on another process's mmap lock (what a /proc/PID/cmdline reader
+// does): the tracer must recognise that mm too (its owner points back at it)
+// and name the other process's writer as the holder.
+TEST(TracerRemoteMm, CmdlineReaderWaitsOnAnotherProcesssWriter) {
+  std::string why;
+  if (!bpf_capable(why)) GTEST_SKIP() << why;
+  Tracer tracer;
+  ASSERT_TRUE(tracer.open(TracerOptions{1s, 1ms, true, ""})) << tracer.error();
+  // The child flips the protection of 256 MiB of populated memory in a loop:
+  // mprotect holds the mmap lock for write while it rewrites every PTE.
+  Child writer([] {
+    const std::size_t size = 256 * MiB;
+    auto* p = static_cast<char*>(mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0));
+    if (p == MAP_FAILED) _exit(3);
+    for (int i = 0;; i++) mprotect(p, size, i % 2 ? PROT_READ | PROT_WRITE : PROT_READ);
+  });
+  writer.release();
+  const std::string cmdline = "/proc/" + std::to_string(writer.pid()) + "/cmdline";
+  const pid_t me = static_cast<pid_t>(syscall(SYS_gettid));
+  std::vector<LockWait> mine;
+  char buf[256];
+  for (auto end = std::chrono::steady_clock::now() + 3s; std::chrono::steady_clock::now() < end && mine.size() < 5;) {
+    int fd = open(cmdline.c_str(), O_RDONLY);  // the read takes the child's mmap lock for read
+    if (fd >= 0) {
+      (void)!read(fd, buf, sizeof buf);
+      close(fd);
+    }
+    tracer.consume([&](const Event& e) {
+      if (auto* w = std::get_if<LockWait>(&e); w && w->task.tid == me) mine.push_back(*w);
+    });
+  }
+  writer.kill_and_reap();
+  ASSERT_FALSE(mine.empty()) << "no wait of this thread on the child's mmap lock";
+  int named_writer = 0;
+  for (const auto& w : mine) {
+    EXPECT_FALSE(w.write) << "a cmdline read takes the lock for read";
+    if (w.holders.writer) {
+      EXPECT_EQ(w.holders.writer->tgid, writer.pid());
+      named_writer++;
+    }
+  }
+  EXPECT_GT(named_writer, 0) << mine.size() << " waits, none named the child's writer";
+  std::printf("waits of this thread on the child's mm: %zu, writer named in %d\n", mine.size(), named_writer);
 }
 
 }  // namespace

@@ -137,11 +137,19 @@ TEST(TracerRoot, MmapLockContentionAttributedToTheRightThreads) {
 
   // A throwing sink stops the delivery and the exception reaches the caller
   // (through libbpf's C callback, which must not be unwound).
-  std::this_thread::sleep_for(100ms);
-  EXPECT_THROW(tracer.consume([](const Event&) { throw std::runtime_error("sink"); }), std::runtime_error);
+  // (Only waits that slept are traced: poll until the first one arrives.)
+  bool thrown = false;
+  for (auto until = std::chrono::steady_clock::now() + 5s; !thrown && std::chrono::steady_clock::now() < until;) {
+    try {
+      tracer.poll(100ms, [](const Event&) { throw std::runtime_error("sink"); });
+    } catch (const std::runtime_error&) {
+      thrown = true;
+    }
+  }
+  EXPECT_TRUE(thrown) << "no event reached the sink, or its exception was lost";
   std::vector<LockWait> waits;
   const pid_t self = getpid();
-  for (auto deadline = std::chrono::steady_clock::now() + 1500ms; std::chrono::steady_clock::now() < deadline;) {
+  for (auto deadline = std::chrono::steady_clock::now() + 2500ms; std::chrono::steady_clock::now() < deadline;) {
     tracer.poll(100ms, [&](const Event& e) {
       if (auto* w = std::get_if<LockWait>(&e); w && w->task.tgid == self) waits.push_back(*w);
     });
