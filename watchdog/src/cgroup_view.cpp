@@ -50,6 +50,47 @@ std::string memory_cgroup_from(std::string_view text) {
   return v2;
 }
 
+std::string cgroup_path_of_dir(std::string_view dir, std::string_view mounts) {
+  while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
+  std::string_view best;
+  while (!mounts.empty()) {
+    std::size_t nl = mounts.find('\n');
+    std::string_view line = mounts.substr(0, nl);
+    mounts.remove_prefix(nl == std::string_view::npos ? mounts.size() : nl + 1);
+    // "device mountpoint fstype options 0 0"
+    std::size_t a = line.find(' ');
+    std::size_t b = a == std::string_view::npos ? a : line.find(' ', a + 1);
+    std::size_t c = b == std::string_view::npos ? b : line.find(' ', b + 1);
+    if (c == std::string_view::npos) continue;
+    std::string_view mnt = line.substr(a + 1, b - a - 1), fstype = line.substr(b + 1, c - b - 1);
+    if (fstype != "cgroup2" && fstype != "cgroup") continue;
+    bool holds = dir == mnt || (dir.size() > mnt.size() && dir.compare(0, mnt.size(), mnt) == 0 && dir[mnt.size()] == '/');
+    if (holds && mnt.size() > best.size()) best = mnt;
+  }
+  if (best.empty()) return "";
+  return dir.size() == best.size() ? std::string("/") : std::string(dir.substr(best.size()));
+}
+
+std::vector<pid_t> read_pids(const std::string& procs_file) {
+  std::vector<pid_t> out;
+  auto text = read_proc_file(procs_file, 1 << 20);
+  if (!text) return out;
+  pid_t v = 0;
+  bool any = false;
+  for (char c : *text) {
+    if (c >= '0' && c <= '9') {
+      v = v * 10 + (c - '0');
+      any = true;
+    } else {
+      if (any) out.push_back(v);
+      v = 0;
+      any = false;
+    }
+  }
+  if (any) out.push_back(v);
+  return out;
+}
+
 CgroupView::CgroupView(std::string proc_root, std::string root) : proc_root_(std::move(proc_root)), root_(std::move(root)) {
   if (root_.empty()) root_ = exists("/sys/fs/cgroup/memory/memory.usage_in_bytes") ? "/sys/fs/cgroup/memory" : "/sys/fs/cgroup";
   v2_ = exists(root_ + "/cgroup.controllers");
@@ -78,24 +119,8 @@ std::optional<std::uint64_t> CgroupView::usage_bytes(const std::string& cgroup) 
 }
 
 std::vector<pid_t> CgroupView::procs(const std::string& cgroup) const {
-  std::vector<pid_t> out;
-  if (cgroup.empty() || cgroup == "/") return out;
-  auto text = read_proc_file(root_ + cgroup + "/cgroup.procs", 1 << 20);
-  if (!text) return out;
-  pid_t v = 0;
-  bool any = false;
-  for (char c : *text) {
-    if (c >= '0' && c <= '9') {
-      v = v * 10 + (c - '0');
-      any = true;
-    } else {
-      if (any) out.push_back(v);
-      v = 0;
-      any = false;
-    }
-  }
-  if (any) out.push_back(v);
-  return out;
+  if (cgroup.empty() || cgroup == "/") return {};
+  return read_pids(root_ + cgroup + "/cgroup.procs");
 }
 
 bool CgroupView::kill_v2(const std::string& cgroup) const {

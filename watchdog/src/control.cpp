@@ -92,6 +92,7 @@ std::string Engine::status_json() const {
                  {"kill_after_ms", opt_.kill_after.count()},
                  {"escalate_after_ms", opt_.escalate_after.count()},
                  {"max_victims", opt_.max_victims},
+                 {"pressure_above", format_pressure_threshold(opt_.pressure_above)},
                  {"dry_run", opt_.dry_run},
                  {"sysrq", opt_.sysrq},
                  {"config_file", opt_.config_path}};
@@ -121,6 +122,12 @@ std::string Engine::status_json() const {
     incidents.push_back({{"cgroup", cg}, {"kills", inc.kills}, {"age_ms", now - inc.opened_ms},
                          {"cgroup_killed", inc.cgroup_killed}, {"gave_up", inc.gave_up}});
   j["incidents"] = incidents;
+  nlohmann::json pressure = nlohmann::json::array();
+  for (const WatchedGroup& w : watched_)
+    pressure.push_back({{"dir", w.dir}, {"cgroup", w.cgroup}, {"some_avg10", w.tracker.last().some_avg10},
+                        {"full_avg10", w.tracker.last().full_avg10}, {"recent_some", w.tracker.recent_some()},
+                        {"recent_full", w.tracker.recent_full()}, {"above_ms", w.tracker.above_for(now)}});
+  j["pressure"] = pressure;
   nlohmann::json kills = nlohmann::json::array();
   for (const auto& k : kills_)
     kills.push_back({{"pid", k.pid}, {"comm", k.comm}, {"cgroup", k.cgroup}, {"reason", k.reason},

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "oomlab/common/clock.hpp"
+#include "oomlab/common/procfs.hpp"
 #include "oomlab/watchdog/system.hpp"
 
 namespace oomlab::watchdog {
@@ -59,7 +60,17 @@ int Engine::run() {
   started_ms_ = monotonic_ms();
   if (opt_.self_protect) protection_ = protect_self();
   open_psi(opt_.psi_path, true);
-  for (const auto& dir : opt_.watch_cgroups) open_psi(dir + "/memory.pressure", false);
+  const std::string mounts = read_proc_file("/proc/self/mounts", 1 << 20).value_or("");
+  watched_.reserve(opt_.watch_cgroups.size());
+  for (const auto& dir : opt_.watch_cgroups) {
+    WatchedGroup& w = watched_.emplace_back();
+    w.dir = dir;
+    w.pressure_path = dir + "/memory.pressure";
+    w.cgroup = cgroup_path_of_dir(dir, mounts);
+    if (w.cgroup.empty())
+      reporter_.note(kWarning, dir + " is not under a cgroup mount: its PSI only wakes the watchdog, no pressure action");
+    open_psi(w.pressure_path, false);
+  }
   open_kmsg();
   open_tracer();
   try {
@@ -138,6 +149,8 @@ bool Engine::idle() const {
   if (!psi_system_) return false;
   if (monotonic_ms() - last_psi_event_ms_ < 10000) return false;
   if (!model_.victims().empty() || !incidents_.empty()) return false;
+  for (const WatchedGroup& w : watched_)
+    if (w.tracker.above()) return false;
   // A task blocked in reclaim, allocation or on an mmap lock is followed
   // every period from the first sight. Page-in waits and exits are everyday
   // noise on a busy host: followed once they persisted across two scans.
@@ -158,14 +171,25 @@ void Engine::start_scan() {
   if (scan_pending_) return;
   scan_started_ms_ = monotonic_ms();
   auto cgroups = std::make_shared<std::map<pid_t, std::string>>();
+  auto stats = std::make_shared<ScanStats>();
+  std::vector<pid_t> victims;
+  for (const auto& [pid, marked] : model_.victims()) victims.push_back(pid);
   std::vector<TaskSample>* out = &back_;
-  bool ok = scan_worker_.submit([this, cgroups, out] {
-    ScanStats stats = sampler_.scan(*out);
-    // Memory cgroups of the stall candidates (few: blocked or dying tasks).
+  bool ok = scan_worker_.submit([this, cgroups, stats, out, victims = std::move(victims)] {
+    *stats = sampler_.scan(*out);
+    // Memory cgroups of the stall candidates (few: blocked or dying tasks)
+    // and of the OOM victims: /proc/PID/cgroup takes cgroup locks, so not on the loop.
     for (const TaskSample& t : *out)
       if (t.kind != StallKind::None && !cgroups->count(t.tgid)) (*cgroups)[t.tgid] = cgroups_.cgroup_of(t.tgid);
-    asio::post(io_, [this, stats, cgroups] { on_scan_done(stats, cgroups); });
-  });
+    for (pid_t pid : victims)
+      if (!cgroups->count(pid)) (*cgroups)[pid] = cgroups_.cgroup_of(pid);
+    // The watched groups' pressure, into buffers the loop reads after the post.
+    char buf[512];
+    for (WatchedGroup& w : watched_) {
+      long n = read_proc_file_into(w.pressure_path.c_str(), buf, sizeof buf - 1);
+      w.reading = n > 0 ? parse_psi(std::string_view(buf, static_cast<std::size_t>(n))) : std::nullopt;
+    }
+  }, [this, stats, cgroups] { asio::post(io_, [this, stats, cgroups] { on_scan_done(*stats, cgroups); }); });
   scan_pending_ = ok;
 }
 
@@ -181,11 +205,15 @@ void Engine::on_scan_done(ScanStats stats, std::shared_ptr<std::map<pid_t, std::
   metrics_.tasks_dropped = stats.dropped;
   model_.update(front_, now);
   fold_tracer(now);
+  fold_pressure(now);
   for (auto& [tid, s] : model_.stalls()) {
     auto it = cgroups->find(s.tgid);
     if (it != cgroups->end() && !it->second.empty()) s.cgroup = it->second;
     else if (s.cgroup.empty()) s.cgroup = "?";
   }
+  victim_cgroups_.clear();
+  for (const auto& [pid, marked] : model_.victims())
+    if (auto it = cgroups->find(pid); it != cgroups->end()) victim_cgroups_[pid] = it->second;
   report(now, false);
   respond(now);
   wake_ticks();
@@ -312,6 +340,7 @@ void Engine::reload() {
     opt_.kill_after = n.kill_after;
     opt_.escalate_after = n.escalate_after;
     opt_.max_victims = n.max_victims;
+    opt_.pressure_above = n.pressure_above;
     opt_.dry_run = n.dry_run;
     opt_.sysrq = n.sysrq;
     opt_.prefer = n.prefer;

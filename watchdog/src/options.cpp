@@ -71,6 +71,7 @@ const std::vector<OptionSpec>& option_table() {
       {"warn-after", "DUR", false, "log a warning when a task stalls this long", [](Options& o, const std::string& v) { o.warn_after = duration_value("warn-after", v); }},
       {"kill-after", "DUR", false, "kill a victim when a task stalls this long", [](Options& o, const std::string& v) { o.kill_after = duration_value("kill-after", v); }},
       {"escalate-after", "DUR", false, "next victim / whole cgroup when a kill did not end the stall by then", [](Options& o, const std::string& v) { o.escalate_after = duration_value("escalate-after", v); }},
+      {"pressure-above", "SPEC", false, "act on a watched cgroup whose memory PSI avg10 stays at or above this for --kill-after: full=PCT,some=PCT or off (desktop full=40,some=60; server full=60)", [](Options& o, const std::string& v) { o.pressure_above = parse_pressure_threshold("pressure-above", v); }},
       {"max-victims", "N", false, "single kills per incident before killing the whole cgroup (default 2)", [](Options& o, const std::string& v) { o.max_victims = static_cast<int>(int_value("max-victims", v, 1, 100)); }},
       {"dry-run", nullptr, false, "report and choose victims, never kill", [](Options& o, const std::string& v) { o.dry_run = bool_value("dry-run", v); }},
       {"sysrq", nullptr, false, "allow sysrq task dump (t) and OOM kill (f) for system-wide stalls", [](Options& o, const std::string& v) { o.sysrq = bool_value("sysrq", v); }},
@@ -132,10 +133,12 @@ void apply_profile(Options& o, const std::string& name) {
     o.warn_after = 5s;
     o.kill_after = 10s;
     o.escalate_after = 5s;
+    o.pressure_above = {60, 40};
   } else if (name == "server") {
     o.warn_after = 10s;
     o.kill_after = 60s;
     o.escalate_after = 20s;
+    o.pressure_above = {-1, 60};
   } else {
     throw UsageError("--profile: expected desktop or server, got '" + name + "'");
   }

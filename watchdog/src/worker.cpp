@@ -10,7 +10,7 @@ namespace oomlab::watchdog {
 struct Worker::State {
   std::mutex mu;
   std::condition_variable cv;
-  std::function<void()> job;
+  std::function<void()> job, then;
   bool running = false, quit = false, exited = false;
   std::thread thread;
 
@@ -20,12 +20,19 @@ struct Worker::State {
       s->cv.wait(lock, [&] { return s->quit || s->job; });
       if (s->quit) break;
       auto job = std::move(s->job);
+      auto then = std::move(s->then);
       s->job = nullptr;
+      s->then = nullptr;
       s->running = true;
       lock.unlock();
       job();
       lock.lock();
       s->running = false;
+      if (then) {
+        lock.unlock();
+        then();
+        lock.lock();
+      }
     }
     s->exited = true;
     s->cv.notify_all();
@@ -46,10 +53,11 @@ Worker::~Worker() {
   else state_->thread.detach();  // stuck in the kernel: process exit ends it
 }
 
-bool Worker::submit(std::function<void()> job) {
+bool Worker::submit(std::function<void()> job, std::function<void()> then) {
   std::lock_guard lock(state_->mu);
   if (state_->running || state_->job) return false;
   state_->job = std::move(job);
+  state_->then = std::move(then);
   state_->cv.notify_all();
   return true;
 }

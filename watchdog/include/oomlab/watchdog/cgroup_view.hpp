@@ -15,6 +15,15 @@ namespace oomlab::watchdog {
 // controller list has "memory", else the v2 "0::" line. "" when neither.
 std::string memory_cgroup_from(std::string_view proc_cgroup_text);
 
+// The cgroup path of a cgroupfs directory ("/sys/fs/cgroup/unified/oomlab/x"
+// -> "/oomlab/x"), given the text of /proc/self/mounts: the part below the
+// longest cgroup/cgroup2 mount point that holds it. "" when none does. On a
+// hybrid host the cgroup2 twin of a v1 memory group has the same path.
+std::string cgroup_path_of_dir(std::string_view dir, std::string_view mounts_text);
+
+// The pids in a cgroup.procs file (empty when it cannot be read).
+std::vector<pid_t> read_pids(const std::string& procs_file);
+
 class CgroupView {
  public:
   // root: the memory controller's mount ("" = detect: v1 memory mount, else

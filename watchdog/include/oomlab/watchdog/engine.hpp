@@ -14,6 +14,8 @@
 
 #include <boost/asio.hpp>
 #include <deque>
+#include <functional>
+#include <optional>
 #include <map>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
@@ -27,6 +29,7 @@
 #include "oomlab/watchdog/metrics.hpp"
 #include "oomlab/watchdog/options.hpp"
 #include "oomlab/watchdog/policy.hpp"
+#include "oomlab/watchdog/pressure.hpp"
 #include "oomlab/watchdog/report.hpp"
 #include "oomlab/watchdog/sampler.hpp"
 #include "oomlab/watchdog/stall_model.hpp"
@@ -52,13 +55,34 @@ struct KillRecord {
   std::shared_ptr<asio::posix::stream_descriptor> exit_watch;
 };
 
-// A cgroup (or "/" = the whole system) whose stall passed --kill-after.
+// A cgroup (or "/" = the whole system) whose stall, or memory pressure,
+// passed --kill-after.
 struct Incident {
   std::string cgroup;
+  std::string first_reason = "stall_timeout";  // or "pressure"
+  std::string procs_file;  // where to list members when the memory hierarchy has no such group
   int kills = 0;
   std::int64_t opened_ms = 0, last_action_ms = 0;
-  bool cgroup_killed = false, gave_up = false, nothing_to_kill = false;
+  bool started = false;  // the first action was taken
+  bool cgroup_killed = false, gave_up = false, nothing_to_kill = false, busy_noted = false;
+  std::uint64_t facts_pending = 0;  // id of the victim-facts read in flight, 0 = none
   std::set<pid_t> killed;
+};
+
+// Facts about the processes of an incident's group, read on the facts worker.
+struct VictimFacts {
+  std::vector<Candidate> candidates;
+  std::uint64_t total_kb = 0;  // the group's limit, or RAM
+};
+
+// A --watch-cgroup directory: its PSI trigger wakes the loop, its readings
+// (taken on the scan worker) drive pressure incidents.
+struct WatchedGroup {
+  std::string dir, pressure_path;
+  std::string cgroup;  // its path in the cgroup hierarchy ("" = not under a cgroup mount: wake-up only)
+  PressureTracker tracker;
+  std::optional<PsiReading> reading;  // written by the scan job, folded in on the loop
+  bool noted = false;  // the "pressure above" note was written for this episode
 };
 
 class Engine {
@@ -86,11 +110,17 @@ class Engine {
   void schedule_watchdog_ping();
   void stop();
 
-  // responder.cpp
+  // responder.cpp: the state machine
   void respond(std::int64_t now_ms);
+  void collect_pressure(std::int64_t now_ms, std::map<std::string, const TaskStall*>& over,
+                        std::set<std::string>& pressured);
+  void fold_pressure(std::int64_t now_ms);
   void act_on(Incident& inc, std::int64_t now_ms, bool first);
-  bool kill_one(Incident& inc, const std::string& reason, std::int64_t now_ms, pid_t only_pid = 0);
-  void kill_cgroup(Incident& inc, std::int64_t now_ms);
+  // victim_kill.cpp: the actions
+  using FactsThen = std::function<void(Incident&, VictimFacts&)>;
+  void fetch_candidates(Incident& inc, pid_t only_pid, FactsThen then);
+  bool kill_chosen(Incident& inc, const std::string& reason, const VictimFacts& facts, bool only_pid);
+  void kill_cgroup(Incident& inc);
   void track_kills(std::int64_t now_ms);
   void close_kill(KillRecord& k, std::int64_t now_ms);
   std::uint64_t total_kb(const std::string& cgroup) const;
@@ -125,6 +155,9 @@ class Engine {
   void wake_ticks();
   bool tick_idle_ = false;  // the pending tick is the far idle deadline
   std::vector<std::shared_ptr<asio::posix::stream_descriptor>> psi_;
+  std::vector<WatchedGroup> watched_;
+  std::map<pid_t, std::string> victim_cgroups_;  // tgid -> memory cgroup, from the last scan
+  std::uint64_t facts_seq_ = 0;
   bool psi_system_ = false;
   std::unique_ptr<KmsgReader> kmsg_;
   std::unique_ptr<asio::posix::stream_descriptor> kmsg_sd_;
@@ -137,7 +170,9 @@ class Engine {
   bool stopping_ = false;
   // Last: destroyed first, so a job still running at shutdown finishes
   // before the buffers and objects it uses go away.
-  Worker scan_worker_, action_worker_;
+  // facts_worker_ reads victim facts (libproc2, /proc/PID/cgroup) with a
+  // deadline; action_worker_ runs process_mrelease.
+  Worker scan_worker_, action_worker_, facts_worker_;
 };
 
 }  // namespace oomlab::watchdog

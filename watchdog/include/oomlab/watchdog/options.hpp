@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "oomlab/watchdog/pressure.hpp"
+
 namespace oomlab::watchdog {
 
 using std::chrono::milliseconds;
@@ -35,6 +37,9 @@ struct Options {
   milliseconds warn_after{10000};
   milliseconds kill_after{60000};
   milliseconds escalate_after{20000};
+  // A watched cgroup (--watch-cgroup) whose memory PSI stays at or above this
+  // for kill_after loses its biggest task (reason "pressure").
+  PressureThreshold pressure_above{-1, 60};
   int max_victims = 2;              // single kills per incident before the whole-cgroup kill
   bool dry_run = false;
   bool sysrq = false;

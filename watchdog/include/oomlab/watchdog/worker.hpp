@@ -17,8 +17,10 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // False (job dropped) when a job is still running.
-  bool submit(std::function<void()> job);
+  // False (job dropped) when a job is still running. `then` (optional) runs
+  // on the worker thread once the worker is free again: post the result to
+  // the loop from there, so that the loop's reaction may submit again.
+  bool submit(std::function<void()> job, std::function<void()> then = nullptr);
   bool busy() const;
 
  private:

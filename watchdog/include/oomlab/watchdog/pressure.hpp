@@ -1,0 +1,68 @@
+// Memory pressure of a watched cgroup (its PSI file, memory.pressure) and the
+// rule that turns it into an action, after oomd's pressure_above: a group
+// whose stall share stays at or above --pressure-above for --kill-after is
+// thrashing even when no single task is stalled for long (page-cache
+// thrashing: every task waits a little on every refault, the kernel never
+// calls the OOM killer).
+//
+// "Above" needs two witnesses: avg10 (the kernel's 10 s average; confirms the
+// pressure is sustained) and the share computed from the cumulative total=
+// over the last >= 2 s (avg10 decays with a 10 s time constant, so after a
+// kill that helped it stays high for seconds; the recent share does not).
+// Pure and allocation-free: the engine feeds it readings, the tests too.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace oomlab::watchdog {
+
+// One reading of a PSI file ("some avg10=1.00 avg60=... total=N\nfull ...").
+struct PsiReading {
+  double some_avg10 = 0, full_avg10 = 0;
+  std::uint64_t some_total_us = 0, full_total_us = 0;
+  bool has_full = false;
+};
+std::optional<PsiReading> parse_psi(std::string_view text);
+
+// --pressure-above: percentages, negative = that line is not used.
+struct PressureThreshold {
+  double some = -1, full = -1;
+  bool enabled() const { return some >= 0 || full >= 0; }
+};
+// "full=40", "some=60", "full=40,some=60", or "off". Throws UsageError.
+PressureThreshold parse_pressure_threshold(const std::string& name, const std::string& value);
+std::string format_pressure_threshold(const PressureThreshold& t);  // "full=40,some=60" / "off"
+
+class PressureTracker {
+ public:
+  // Folds in a reading taken at now_ms; returns above().
+  bool update(const PsiReading& r, std::int64_t now_ms, const PressureThreshold& t);
+  bool above() const { return above_since_ms_ >= 0; }
+  // How long the pressure has been above the threshold without a break (0 = not above).
+  std::int64_t above_for(std::int64_t now_ms) const { return above() ? now_ms - above_since_ms_ : 0; }
+  // After an action: the pressure clock restarts (the next action needs the
+  // pressure to persist again).
+  void restart(std::int64_t now_ms) {
+    if (above()) above_since_ms_ = now_ms;
+  }
+  const PsiReading& last() const { return last_; }
+  // Share of time stalled over the last >= 2 s, in percent; -1 = not known yet.
+  double recent_some() const { return recent_some_; }
+  double recent_full() const { return recent_full_; }
+
+ private:
+  struct Point {
+    std::int64_t ms;
+    std::uint64_t some_us, full_us;
+  };
+  std::array<Point, 64> ring_{};  // recent readings (periods >= 50 ms: 64 cover >= 3 s)
+  std::size_t head_ = 0, count_ = 0;
+  PsiReading last_;
+  double recent_some_ = -1, recent_full_ = -1;
+  std::int64_t above_since_ms_ = -1;
+};
+
+}  // namespace oomlab::watchdog

@@ -1,0 +1,229 @@
+// The actions of the responder: read the facts about an incident's processes
+// (on the facts worker, with a deadline: libproc2's status/stat reads and
+// /proc/PID/cgroup can block behind kernel locks, and the event loop must
+// keep reporting), choose, kill through a pidfd, reap with process_mrelease
+// (action worker), and measure kill -> exit -> memory freed.
+#include <algorithm>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include "oomlab/common/clock.hpp"
+#include "oomlab/common/procfs.hpp"
+#include "oomlab/watchdog/engine.hpp"
+#include "oomlab/watchdog/killer.hpp"
+#include "oomlab/watchdog/system.hpp"
+
+namespace oomlab::watchdog {
+namespace {
+
+// How long a victim-facts read may take before the loop stops waiting for it
+// (the incident retries at the next period once the reader is free).
+constexpr auto kFactsDeadline = std::chrono::seconds(2);
+
+}  // namespace
+
+std::uint64_t Engine::total_kb(const std::string& cgroup) const {
+  // For oom_score_adj scaling: the group's limit when it has one, else RAM.
+  std::uint64_t ram_kb = static_cast<std::uint64_t>(::sysconf(_SC_PHYS_PAGES)) * (::sysconf(_SC_PAGESIZE) / 1024);
+  if (cgroup != "/" && cgroup != "?") {
+    auto text = read_proc_file(cgroups_.root() + cgroup + (cgroups_.v2() ? "/memory.max" : "/memory.limit_in_bytes"), 64);
+    if (text && !text->empty() && (*text)[0] >= '0' && (*text)[0] <= '9') {
+      std::uint64_t limit_kb = std::stoull(*text) / 1024;
+      if (limit_kb < ram_kb) return limit_kb;
+    }
+  }
+  return ram_kb;
+}
+
+void Engine::fetch_candidates(Incident& inc, pid_t only_pid, FactsThen then) {
+  std::vector<pid_t> pids;
+  if (only_pid) {
+    pids.push_back(only_pid);
+  } else if (inc.cgroup == "/") {
+    for (const TaskSample& t : front_)
+      if (t.tid == t.tgid) pids.push_back(t.tgid);
+  }
+  const std::uint64_t id = ++facts_seq_;
+  const std::string cg = inc.cgroup, procs_file = inc.procs_file;
+  auto facts = std::make_shared<VictimFacts>();
+  auto done = [this, cg, id, facts, then = std::move(then)] {
+    auto it = incidents_.find(cg);
+    if (it == incidents_.end() || it->second.facts_pending != id || stopping_) return;  // late, or resolved
+    it->second.facts_pending = 0;
+    it->second.busy_noted = false;
+    then(it->second, *facts);
+  };
+  bool submitted = facts_worker_.submit([this, pids = std::move(pids), cg, procs_file, facts, done]() mutable {
+    if (pids.empty() && cg != "/") {
+      pids = cgroups_.procs(cg);
+      if (pids.empty() && !procs_file.empty()) pids = read_pids(procs_file);
+    }
+    facts->candidates = collect_candidates(pids, opt_.proc_root);
+    facts->total_kb = total_kb(cg);
+  }, [this, done] { asio::post(io_, done); });
+  if (!submitted) {
+    if (!inc.busy_noted)
+      reporter_.note(kWarning, "victim facts for cgroup " + cg + ": the reader is still stuck in an earlier read; retrying");
+    inc.busy_noted = true;
+    return;
+  }
+  inc.facts_pending = id;
+  auto deadline = std::make_shared<asio::steady_timer>(io_, kFactsDeadline);
+  deadline->async_wait([this, deadline, cg, id](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    auto it = incidents_.find(cg);
+    if (it == incidents_.end() || it->second.facts_pending != id) return;
+    it->second.facts_pending = 0;
+    reporter_.note(kWarning, "victim facts for cgroup " + cg + " not read within " +
+                                 std::to_string(std::chrono::milliseconds(kFactsDeadline).count()) +
+                                 "ms (a /proc read blocks): no decision yet, retrying");
+  });
+}
+
+bool Engine::kill_chosen(Incident& inc, const std::string& reason, const VictimFacts& facts, bool only_pid) {
+  std::optional<Candidate> victim;
+  if (only_pid) {
+    if (!facts.candidates.empty() && !rules_.never_kill(facts.candidates[0])) victim = facts.candidates[0];
+  } else {
+    victim = rules_.choose(facts.candidates, facts.total_kb, inc.killed);
+  }
+  if (!victim) return false;
+  const std::int64_t now = monotonic_ms();
+  inc.killed.insert(victim->pid);
+  ++inc.kills;
+  KillRecord k;
+  k.pid = victim->pid;
+  k.comm = victim->comm;
+  k.cgroup = inc.cgroup;
+  k.reason = reason;
+  k.rss_kb = victim->rss_kb;
+  k.oom_score_adj = victim->oom_score_adj;
+  k.dry_run = opt_.dry_run;
+  k.kill_ms = now;
+  k.usage_before = cgroups_.usage_bytes(inc.cgroup).value_or(0);
+  nlohmann::json j{{"pid", k.pid}, {"comm", k.comm}, {"cgroup", k.cgroup}, {"rss_kb", k.rss_kb},
+                   {"oom_score_adj", k.oom_score_adj}, {"reason", reason}, {"dry_run", k.dry_run}};
+  reporter_.emit(kErr, "kill", format_kill(k.pid, k.comm, k.cgroup, k.rss_kb, k.oom_score_adj, reason, k.dry_run), &j);
+  if (!k.dry_run) {
+    KillOutcome out = kill_process(k.pid, victim->starttime);
+    if (out.reused || out.pidfd < 0) {
+      reporter_.note(kWarning, "kill of pid " + std::to_string(k.pid) + " not done: " +
+                                   (out.reused ? std::string("pid reused by another process") : std::strerror(out.error)));
+      k.closed = true;
+    } else {
+      k.kill_ms = out.signalled_us / 1000;
+      k.pidfd = out.pidfd;
+      ++metrics_.kills[reason];
+      model_.mark_victim(k.pid, now);
+      // Exit time from the pidfd itself (readable when the process is gone).
+      int watch = ::dup(k.pidfd);
+      if (watch >= 0) {
+        k.exit_watch = std::make_shared<asio::posix::stream_descriptor>(io_, watch);
+        pid_t pid = k.pid;
+        std::int64_t kill_ms = k.kill_ms;
+        k.exit_watch->async_wait(asio::posix::stream_descriptor::wait_read,
+                                 [this, pid, kill_ms](const boost::system::error_code& ec) {
+                                   if (ec) return;
+                                   for (auto& r : kills_)
+                                     if (r.pid == pid && r.kill_ms == kill_ms && r.exit_ms < 0) r.exit_ms = monotonic_ms();
+                                 });
+      }
+      // Reap its memory now even if it cannot run (stuck on a lock).
+      int reap_fd = ::dup(k.pidfd);
+      if (reap_fd >= 0 && !action_worker_.submit([this, reap_fd, pid = k.pid, kill_ms = k.kill_ms] {
+            int err = release_memory(reap_fd);
+            ::close(reap_fd);
+            asio::post(io_, [this, err, pid, kill_ms] {
+              for (auto& r : kills_)
+                if (r.pid == pid && r.kill_ms == kill_ms) r.reap_error = err;
+            });
+          }))
+        ::close(reap_fd);
+    }
+  }
+  kills_.push_back(std::move(k));
+  while (kills_.size() > 64 && kills_.front().closed) kills_.pop_front();
+  return true;
+}
+
+void Engine::kill_cgroup(Incident& inc) {
+  inc.cgroup_killed = true;
+  inc.last_action_ms = monotonic_ms();
+  if (inc.cgroup == "/") {
+    if (opt_.sysrq && !opt_.dry_run) {
+      bool ok = sysrq('w') && sysrq('f');
+      reporter_.note(kErr, ok ? "system-wide stall: sysrq-w dump and sysrq-f (kernel OOM kill) requested"
+                              : "system-wide stall: /proc/sysrq-trigger unavailable");
+    } else {
+      reporter_.note(kErr, "system-wide stall: the root cgroup is never killed" +
+                               std::string(opt_.sysrq ? " (dry-run)" : "; --sysrq would ask the kernel for an OOM kill"));
+    }
+    return;
+  }
+  if (opt_.dry_run) {
+    reporter_.note(kErr, "dry-run: would kill every unprotected process in cgroup " + inc.cgroup);
+    return;
+  }
+  if (cgroups_.kill_v2(inc.cgroup)) {
+    ++metrics_.kills["cgroup_kill"];
+    reporter_.note(kErr, "cgroup.kill written for " + inc.cgroup);
+    return;
+  }
+  // v1: one pidfd kill per unprotected process (protected ones stay).
+  fetch_candidates(inc, 0, [this](Incident& i, VictimFacts& f) {
+    int n = 0;
+    for (const auto& c : f.candidates) {
+      if (rules_.never_kill(c)) continue;
+      KillOutcome out = kill_process(c.pid, c.starttime);
+      if (out.pidfd >= 0) {
+        ++n;
+        ::close(out.pidfd);
+        model_.mark_victim(c.pid, monotonic_ms(), false);
+        i.killed.insert(c.pid);
+      }
+    }
+    metrics_.kills["cgroup_kill"] += n;
+    i.last_action_ms = monotonic_ms();
+    reporter_.note(kErr, "killed " + std::to_string(n) + " process(es) of cgroup " + i.cgroup);
+  });
+}
+
+void Engine::track_kills(std::int64_t now) {
+  for (auto& k : kills_) {
+    if (k.closed || k.dry_run) continue;
+    if (k.exit_ms < 0 && pidfd_exited(k.pidfd)) k.exit_ms = now;
+    if (k.freed_ms < 0) {
+      auto usage = cgroups_.usage_bytes(k.cgroup);
+      if (usage && *usage <= k.usage_before) {
+        std::uint64_t drop_kb = (k.usage_before - *usage) / 1024;
+        if (drop_kb * 2 >= k.rss_kb) {
+          k.freed_ms = now;
+          k.freed_kb = static_cast<std::int64_t>(drop_kb);
+        }
+      }
+    }
+    if (k.exit_ms >= 0 && k.freed_ms >= 0) close_kill(k, now);
+  }
+}
+
+void Engine::close_kill(KillRecord& k, std::int64_t now) {
+  if (k.closed) return;
+  k.closed = true;
+  if (k.dry_run) return;
+  if (k.freed_kb < 0) {
+    auto usage = cgroups_.usage_bytes(k.cgroup);
+    if (usage) k.freed_kb = usage < k.usage_before ? static_cast<std::int64_t>((k.usage_before - *usage) / 1024) : 0;
+  }
+  std::int64_t to_exit = k.exit_ms >= 0 ? std::max<std::int64_t>(0, k.exit_ms - k.kill_ms) : -1;
+  std::int64_t to_freed = k.freed_ms >= 0 ? std::max<std::int64_t>(0, k.freed_ms - k.kill_ms) : -1;
+  if (to_freed >= 0) metrics_.observe_freed(to_freed / 1e3);
+  nlohmann::json j{{"pid", k.pid}, {"comm", k.comm}, {"kill_to_exit_ms", to_exit}, {"kill_to_freed_ms", to_freed},
+                   {"freed_kb", k.freed_kb}, {"reap_error", k.reap_error}, {"closed_after_ms", now - k.kill_ms}};
+  reporter_.emit(kNotice, "killed", format_killed(k.pid, k.comm, to_exit, to_freed, k.freed_kb), &j);
+  if (k.exit_watch) k.exit_watch->cancel();
+  if (k.pidfd >= 0) ::close(k.pidfd);
+  k.pidfd = -1;
+}
+
+}  // namespace oomlab::watchdog
