@@ -34,9 +34,9 @@ struct ReclaimEpisode {
   std::int64_t end_ns = 0;
 };
 
-// Who held an mm's lock: a writer, or readers (named up to a few, the rest
-// counted in unnamed_readers; readers that took the lock before the tracer
-// attached are not known at all).
+// Who held an mm's lock, read from the kernel's rwsem when a wait began: the
+// writer, or the readers - the last one to take it named (the rwsem's owner
+// field), the others counted in unnamed_readers.
 struct LockHolders {
   std::optional<TaskId> writer;
   std::vector<TaskId> readers;
@@ -52,7 +52,7 @@ struct LockWait {
   nanoseconds wait{0};
   bool ongoing = false;
   bool acquired = true;  // false: a killable wait gave up on a fatal signal
-  LockHolders holders;   // at the start of the wait (ongoing: now)
+  LockHolders holders;   // at the start of the wait
   std::int64_t ts_ns = 0;
 };
 
@@ -105,7 +105,7 @@ struct MmLockStats {
   std::uint64_t waits[2] = {0, 0};  // [0] read, [1] write
   nanoseconds wait_total[2] = {nanoseconds{0}, nanoseconds{0}};
   nanoseconds longest_wait[2] = {nanoseconds{0}, nanoseconds{0}};
-  LockHolders holders;  // now
+  LockHolders holders;  // at the start of the latest wait on this mm
 };
 
 struct Totals {
