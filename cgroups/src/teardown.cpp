@@ -47,9 +47,8 @@ bool write_file(const char* dir, const char* file, const char* value) {
   return n == static_cast<ssize_t>(strlen(value));
 }
 
-// Pids we signalled, so our own children among them can be reaped once the
-// group is empty (a killed task leaves cgroup.procs slightly before it
-// becomes a zombie).
+// Pids we signalled, so our own children among them can be reaped (0: reaped
+// or not ours).
 struct Killed {
   pid_t pids[256];
   int n = 0;
@@ -65,11 +64,12 @@ void kill_one(long pid, Killed& killed) {
   killed.add(static_cast<pid_t>(pid));
 }
 
-// Sends SIGKILL to every pid in dir/cgroup.procs. Returns how many pids were
-// listed, -1 when the file is unreadable (group gone).
-int kill_listed(const char* dir, Killed& killed) {
+// Sends SIGKILL to every pid in dir/file (cgroup.procs; cgroup.threads or
+// tasks: kill() of a thread id kills its whole process). Returns how many
+// were listed, -1 when the file is unreadable (group gone, no such file).
+int kill_listed(const char* dir, Killed& killed, const char* file = "cgroup.procs") {
   char path[512];
-  if (!join(path, sizeof path, dir, "cgroup.procs")) return -1;
+  if (!join(path, sizeof path, dir, file)) return -1;
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   char buf[4096];
@@ -108,15 +108,63 @@ bool exists(const char* dir) {
   return dir && *dir && stat(dir, &st) == 0;
 }
 
+// Reads dir/file into buf (NUL-terminated); false when unreadable.
+bool read_small(const char* dir, const char* file, char* buf, std::size_t cap) {
+  char path[512];
+  if (!join(path, sizeof path, dir, file)) return false;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  std::size_t used = 0;
+  for (;;) {
+    ssize_t n = read(fd, buf + used, cap - 1 - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    used += static_cast<std::size_t>(n);
+    if (used == cap - 1) break;
+  }
+  close(fd);
+  buf[used] = '\0';
+  return true;
+}
+
+// Whether any task, exiting ones included, is still in the group.
+// cgroup.procs is not enough: it skips a process once all its threads have
+// begun exiting (signal->live == 0), while they may still be in exit_mm()
+// freeing a large address space, or waiting for a dying sibling's mmap
+// lock; the group stays populated and rmdir fails with EBUSY until the last
+// of them passes cgroup_exit(). cgroup.events says "populated 0" exactly
+// then (v2 and the cgroup2 twin); v1 has no such file, but its `tasks`
+// lists every thread until cgroup_exit().
+bool populated(const char* dir) {
+  if (!exists(dir)) return false;
+  char buf[512];
+  if (read_small(dir, "cgroup.events", buf, sizeof buf)) {
+    const char* p = strstr(buf, "populated ");
+    return p && p[10] != '0';
+  }
+  if (read_small(dir, "tasks", buf, sizeof buf)) {
+    for (const char* c = buf; *c; ++c)
+      if (*c >= '0' && *c <= '9') return true;
+    return false;
+  }
+  return false;  // neither file: nothing we can wait for
+}
+
 }  // namespace
 
 bool kill_all(const char* memory, const char* unified, const char* freezer, int version,
               int timeout_ms) noexcept {
   const long deadline = now_ms() + timeout_ms;
+  Killed killed;
+  // List (and SIGKILL) the processes first: those that are our children
+  // must be known by pid, because an unreaped zombie keeps the group
+  // populated (seen on 6.18: rmdir EBUSY until the parent reaps it), and
+  // after cgroup.kill a fast-dying process may never be listed at all.
+  for (const char* dir : {memory, unified, freezer})
+    if (exists(dir)) kill_listed(dir, killed);
   // cgroup.kill (v2, >= 5.14) kills atomically, forks included.
   bool have_kill = version == 2 && write_file(memory, "cgroup.kill", "1");
   bool have_freezer = exists(freezer);
-  Killed killed;
   for (;;) {
     if (have_freezer) write_file(freezer, "freezer.state", "FROZEN");
     if (version == 2 && !have_kill) write_file(memory, "cgroup.freeze", "1");
@@ -129,13 +177,26 @@ bool kill_all(const char* memory, const char* unified, const char* freezer, int 
     // Frozen tasks only act on SIGKILL once thawed.
     if (have_freezer) write_file(freezer, "freezer.state", "THAWED");
     if (version == 2 && !have_kill) write_file(memory, "cgroup.freeze", "0");
+    // Reap our killed children as they die (pids that are not our children
+    // give ECHILD at once).
+    for (int i = 0; i < killed.n; ++i) {
+      if (killed.pids[i] <= 0) continue;
+      const pid_t r = waitpid(killed.pids[i], nullptr, WNOHANG | __WALL);
+      if (r > 0 || (r < 0 && errno == ECHILD)) killed.pids[i] = 0;
+    }
     if (left == 0) {
-      // Blocking is safe: a pid that is not our child gives ECHILD at once,
-      // one that is has been killed and is about to be a zombie.
-      for (int i = 0; i < killed.n; ++i)
-        while (waitpid(killed.pids[i], nullptr, __WALL) < 0 && errno == EINTR) {
-        }
-      return true;
+      // No process listed any more; exiting threads may still be there.
+      bool busy = false;
+      for (const char* dir : {memory, unified, freezer}) busy = busy || populated(dir);
+      if (!busy) return true;
+      // Threads whose process is not listed: its leader exited before the
+      // process was moved here, so neither cgroup.procs nor cgroup.kill
+      // sees it. Exiting threads take the signal harmlessly.
+      for (const char* dir : {memory, unified, freezer}) {
+        if (!exists(dir)) continue;
+        kill_listed(dir, killed, "cgroup.threads");
+        kill_listed(dir, killed, "tasks");
+      }
     }
     if (now_ms() >= deadline) return false;
     sleep_ms(5);
