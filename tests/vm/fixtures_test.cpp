@@ -1,6 +1,9 @@
 // The project's own serial-console captures (tests/fixtures/vm/, see its
 // README): the marker splitter and oomlab-analyze on real guest logs.
+#include <algorithm>
 #include <filesystem>
+#include <set>
+#include <vector>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -39,9 +42,10 @@ const Capture kHang61{"6.1-hang-sysrq-twm.log", "6.1.0-56-amd64"};
 const Capture kOom612{"6.12-memcg-oom-kill-disk.log", "6.12.117+deb12-amd64"};
 const Capture kMmapSem61{"6.1-mmap-sem-scenario.log", "6.1.0-56-amd64"};
 const Capture kGlobalOom61{"6.1-global-oom-tmpfs.log", "6.1.0-56-amd64"};
+const Capture kLockHold61{"6.1-mmap-lock-hold-watchdog.log", "6.1.0-56-amd64"};
 
 TEST(VmFixtures, MarkersOfEveryCapture) {
-  for (const Capture& c : {kOom61, kHang61, kOom612, kMmapSem61, kGlobalOom61}) {
+  for (const Capture& c : {kOom61, kHang61, kOom612, kMmapSem61, kGlobalOom61, kLockHold61}) {
     auto text = read_file(fixture(c.file));
     ASSERT_TRUE(text) << c.file;
     GuestOutput g = split_serial_log(*text);
@@ -146,6 +150,54 @@ TEST(VmFixtures, AnalyzerReadsTheSysrqTaskDump) {
   }
   EXPECT_TRUE(saw_sleep) << "sysrq-t lists the guest's sleep";
   EXPECT_TRUE(saw_init);
+}
+
+// mmap-lock-hold needs fuse.ko, which the harness packs and loads at boot.
+// The runner in the guest sees no memory stall (PSI stays 0: mmap-lock waits
+// are not memstalls), so its own outcome is no_oom.
+TEST(VmFixtures, LockHoldCaptureLoadedFuseAndRanTheScenario) {
+  GuestOutput g = split_serial_log(*read_file(fixture(kLockHold61.file)));
+  EXPECT_NE(g.console.find("fuse: init"), std::string::npos);
+  EXPECT_EQ(g.console.find("insmod fuse"), std::string::npos) << "no failed insmod";
+  ASSERT_TRUE(g.report_complete);
+  json report = json::parse(g.report, nullptr, false);
+  ASSERT_TRUE(report.is_object()) << g.report;
+  EXPECT_EQ(report["scenario"], "mmap-lock-hold");
+  EXPECT_EQ(report["outcome"], "no_oom");
+  ASSERT_TRUE(g.exit_code);
+  EXPECT_EQ(*g.exit_code, 4);
+}
+
+// What the analyzer makes of the watchdog's reports on that console: the
+// /proc/PID/cmdline readers blocked in D on the holder's mmap lock for up to
+// 18 s, a kill of the anonymous ballast at 8 s, and a stall that the kill did
+// not end (the lock is held across slow FUSE reads, not for lack of memory).
+TEST(VmFixtures, AnalyzerSeesTheBlockedCmdlineReadersOfTheLockHold) {
+  REQUIRE_ANALYZER();
+  json v = analyze(kLockHold61.file);
+  ASSERT_TRUE(v.is_object());
+  EXPECT_EQ(v["verdict"], "allocation_stall") << v.dump(2);
+  ASSERT_TRUE(v["memalloc"]["tasks"].is_array());
+  std::int64_t longest_probe_ms = 0;
+  std::set<int> probes;
+  for (const auto& t : v["memalloc"]["tasks"]) {
+    if (t.value("comm", "") != "cmdline-probe") continue;
+    EXPECT_EQ(t["kind"], "mmap_lock") << t.dump();
+    EXPECT_EQ(t["state"], "D") << t.dump();
+    EXPECT_EQ(t["wchan"], "__access_remote_vm") << t.dump();
+    probes.insert(t["pid"].get<int>());
+    longest_probe_ms = std::max(longest_probe_ms, t["delay_ms"].get<std::int64_t>());
+  }
+  EXPECT_EQ(probes, (std::set<int>{133, 134}));
+  EXPECT_GE(longest_probe_ms, 18000);
+  std::vector<std::string> kills;
+  for (const auto& a : v["watchdog_actions"])
+    if (a["action"] == "kill") kills.push_back(a["fields"]["comm"].get<std::string>());
+  EXPECT_EQ(kills, std::vector<std::string>{"anon-ballast"});
+  ASSERT_EQ(v["findings"].size(), 2u) << v["findings"].dump(2);
+  EXPECT_EQ(v["findings"][0]["details"]["ended_by"], "watchdog_kill");
+  EXPECT_EQ(v["findings"][1]["details"]["ended_by"], "end_of_log");
+  EXPECT_EQ(v["findings"][1]["details"]["stalling_max"], 3);
 }
 
 }  // namespace
