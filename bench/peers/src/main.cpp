@@ -45,7 +45,7 @@ const char* kUsage =
     "  --guards LIST       comma-separated: none,oomlab-watchdog,nohang,earlyoom (default: none,oomlab-watchdog,nohang;\n"
     "                      --vm: none,oomlab-watchdog,earlyoom)\n"
     "  --scenarios LIST    default: mmap-sem,mmap-lock-hold,page-cache-thrash,shmem-fill,pipe-fill,dying-competition\n"
-    "                      (--vm: mmap-sem,page-cache-thrash,shmem-fill)\n"
+    "                      (--vm: mmap-sem,mmap-lock-hold,page-cache-thrash,shmem-fill,dying-competition)\n"
     "  --limit SIZE        memory limit of the scenario group (default 256M; --vm: guest memory, default 384M)\n"
     "  --duration SECONDS  of each scenario (default 20)\n"
     "  --out DIR           results directory (default ./peers-results; must be on a disk for page-cache-thrash)\n"
@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
   if (duration < 2 || duration > 600) return usage_error("--duration: expected 2..600 seconds");
   if (vm) {
     if (!guards_set) guards = {"none", "oomlab-watchdog", "earlyoom"};
-    if (!scenarios_set) scenarios = {"mmap-sem", "page-cache-thrash", "shmem-fill"};
+    if (!scenarios_set) scenarios = {"mmap-sem", "mmap-lock-hold", "page-cache-thrash", "shmem-fill", "dying-competition"};
     if (!limit_set) limit = "384M";
   }
   if (quick) {
@@ -205,7 +205,9 @@ int main(int argc, char** argv) {
           c.scenario = s, c.guard = k, c.mem = limit, c.duration = std::chrono::seconds(duration);
           c.bin_dir = bin_dir, c.work_dir = out;
           r = run_in_vm(c, log);
-          if (!r.error.empty() && !g_interrupted) {  // a guest that did not boot: once more
+          // A guest that did not boot: once more. Not when the global OOM killer took oomlab-repro: that is
+          // what this scenario does to a whole-machine limit, and it would do it again.
+          if (!r.error.empty() && !g_interrupted && r.error.find("SIGKILLed") == std::string::npos) {
             std::fprintf(stderr, "%s / %s run %d: %s; retrying once\n", s.c_str(), std::string(guard_name(k)).c_str(),
                          n, r.error.c_str());
             r = run_in_vm(c, log);

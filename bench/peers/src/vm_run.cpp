@@ -73,7 +73,9 @@ RunResult run_in_vm(const VmRunConfig& c, std::string& log) {
                "--stall-timeout", "60s", "--reports", reports, "--bin-dir", c.bin_dir,
                // TCG on a loaded host: the boot-time IO-APIC timer check can fail and panic.
                "--append", "no_timer_check"};
-  if (c.scenario == "page-cache-thrash") spec.argv.push_back("--disk");
+  // Page cache the guest can reclaim needs a disk: the initramfs is RAM. mmap-lock-hold's churn reads a
+  // sparse file, which on tmpfs holds no pages at all, so without a disk it makes no pressure.
+  if (c.scenario == "page-cache-thrash" || c.scenario == "mmap-lock-hold") spec.argv.push_back("--disk");
   std::string extra = c.bin_dir + "/oomlab-bench-peers";
   if (c.guard == GuardKind::earlyoom) extra += ":/usr/bin/earlyoom";
   spec.env = {{"OOMLAB_VM_EXTRA_BINARIES", extra}};
@@ -93,7 +95,12 @@ RunResult run_in_vm(const VmRunConfig& c, std::string& log) {
   const std::string serial = buf.str();
   auto report = nlohmann::json::parse(between_markers(serial, "PEERS-REPORT-BEGIN", "PEERS-REPORT-END"), nullptr, false);
   if (report.is_discarded() || !report.is_object()) {
-    failed.error = "no oomlab-repro report on the console (" + (dir / "serial.log").string() + ")";
+    // The group's limit is the whole guest, so a fill the group limit never
+    // stops (shmem) ends in a global OOM kill, which can pick oomlab-repro.
+    const bool killed = serial.find("PEERS-REPRO-EXIT 137") != std::string::npos;
+    failed.error = std::string(killed ? "oomlab-repro was SIGKILLed in the guest (global OOM kill)"
+                                      : "no oomlab-repro report on the console") +
+                   " (" + (dir / "serial.log").string() + ")";
     return failed;
   }
   WrappedGuard w;
