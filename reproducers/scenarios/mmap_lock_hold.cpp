@@ -124,15 +124,6 @@ int run_churn(const std::string& path) {
   }
 }
 
-int run_ballast(std::size_t bytes, int ready_fd) {
-  kit::name_task("anon-ballast");
-  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) return 1;
-  kit::touch_pages(p, bytes);
-  kit::signal_ready(ready_fd);
-  kit::sleep_forever();
-}
-
 class MmapLockHoldScenario final : public Scenario {
  public:
   std::string_view name() const override { return "mmap-lock-hold"; }
@@ -185,7 +176,7 @@ class MmapLockHoldScenario final : public Scenario {
       fuse.file_bytes = file_bytes;
       fuse.read_delay = *delay;
       kit::start_slow_fuse(fuse);
-      if (ballast > 0) kit::spawn_until_ready([&](int ready) { return run_ballast(ballast, ready); });
+      if (ballast > 0) kit::spawn_until_ready([&](int ready) { return kit::hold_anon_ballast(ballast, ready); });
       if (churn) kit::spawn([&] { return run_churn(churn_file); });
       const pid_t holder = kit::spawn([&] { return run_holder(fuse.mount_dir + "/data", file_bytes); });
       for (int i = 0; i < probes; ++i) kit::spawn([&] { return run_probe(holder, *report_over); });

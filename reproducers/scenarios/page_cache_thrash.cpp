@@ -59,15 +59,6 @@ int run_reader(const ScenarioParams& params, const std::vector<std::string>& fil
   }
 }
 
-int run_ballast(std::size_t bytes, int ready_fd) {
-  kit::name_task("anon-ballast");
-  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) return 1;
-  kit::touch_pages(p, bytes);
-  kit::signal_ready(ready_fd);
-  kit::sleep_forever();
-}
-
 class PageCacheThrashScenario final : public Scenario {
  public:
   std::string_view name() const override { return "page-cache-thrash"; }
@@ -113,7 +104,7 @@ class PageCacheThrashScenario final : public Scenario {
         files.push_back(params.work_dir + "/thrash-" + std::to_string(i) + ".dat");
         kit::write_data_file(files.back(), working_set / static_cast<std::size_t>(nfiles));
       }
-      if (ballast > 0) kit::spawn_until_ready([&](int ready) { return run_ballast(ballast, ready); });
+      if (ballast > 0) kit::spawn_until_ready([&](int ready) { return kit::hold_anon_ballast(ballast, ready); });
       for (int i = 0; i < readers; ++i)
         kit::spawn([&] { return run_reader(params, files, static_cast<std::size_t>(i * nfiles / readers), i == 0); });
       while (kit::wait_any_child() > 0) {

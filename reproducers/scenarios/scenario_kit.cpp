@@ -159,6 +159,15 @@ void touch_pages(void* addr, std::size_t bytes) {
   for (std::size_t off = 0; off < bytes; off += static_cast<std::size_t>(page)) p[off] = 1;
 }
 
+int hold_anon_ballast(std::size_t bytes, int ready_fd) {
+  name_task("anon-ballast");
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return 1;
+  touch_pages(p, bytes);
+  signal_ready(ready_fd);
+  sleep_forever();
+}
+
 pid_t wait_any_child(int* status) {
   int st = 0;
   pid_t pid;

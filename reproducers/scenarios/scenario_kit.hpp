@@ -76,6 +76,11 @@ pid_t clone_vm_task(int (*fn)(void*), void* arg, std::size_t stack_bytes = 64 * 
 // Writes one byte per page so every page is really allocated and charged.
 void touch_pages(void* addr, std::size_t bytes);
 
+// The body of an "anon-ballast" child (page-cache-thrash, mmap-lock-hold):
+// maps and touches `bytes` of anonymous memory, which without swap never
+// leaves the group, signals ready and sleeps. Returns 1 only if mmap fails.
+int hold_anon_ballast(std::size_t bytes, int ready_fd);
+
 // Blocks until a child exits; returns its pid (or -1 with ECHILD).
 pid_t wait_any_child(int* status = nullptr);
 
