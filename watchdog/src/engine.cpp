@@ -17,6 +17,8 @@ namespace {
 // A PSI trigger: 150 ms of "some" memory stall within a 2 s window (this
 // kernel rejects windows that are not a multiple of 2 s: PLATFORM.md).
 constexpr char kPsiTrigger[] = "some 150000 2000000";
+constexpr std::int64_t kPsiFollowMs = 2500;
+constexpr auto kKmsgBatch = std::chrono::milliseconds(500);
 
 std::vector<const char*> c_argv(const std::vector<std::string>& argv) {
   std::vector<const char*> out;
@@ -41,6 +43,7 @@ Engine::Engine(Options options, std::vector<std::string> argv)
       argv_(std::move(argv)),
       tick_timer_(io_),
       ping_timer_(io_),
+      kmsg_timer_(io_),
       signals_(io_, SIGTERM, SIGINT, SIGHUP),
       reporter_(opt_.kmsg_write, opt_.kmsg_path, opt_.json_log),
       sampler_(opt_.proc_root, opt_.max_tasks, opt_.stack),
@@ -147,7 +150,10 @@ bool Engine::idle() const {
   // Idle = PSI would tell us about pressure, none came lately, and nothing
   // is being tracked. Without a system PSI trigger we can never be idle.
   if (!psi_system_) return false;
-  if (monotonic_ms() - last_psi_event_ms_ < 10000) return false;
+  // A trigger fires at most once per 2 s window while the pressure lasts:
+  // follow it every period only that long after the last event (a burst of
+  // pressure from another job costs one or two scans, not ten).
+  if (monotonic_ms() - last_psi_event_ms_ < kPsiFollowMs) return false;
   if (!model_.victims().empty() || !incidents_.empty()) return false;
   for (const WatchedGroup& w : watched_)
     if (w.tracker.above()) return false;
@@ -297,12 +303,18 @@ void Engine::open_kmsg() {
 void Engine::arm_kmsg() {
   kmsg_sd_->async_wait(asio::posix::stream_descriptor::wait_read, [this](const boost::system::error_code& ec) {
     if (ec || stopping_) return;
-    for (int i = 0; i < 256; ++i) {  // bounded per wake-up: the loop has other work
+    for (int i = 0; i < 1024; ++i) {  // bounded per wake-up: the loop has other work
       auto r = kmsg_->next();
       if (!r) break;
       on_kmsg_line(r->message);
     }
-    arm_kmsg();
+    // Batch: other jobs on a busy host log many records (each one a wake-up
+    // when re-armed at once). The kernel keeps them; an OOM victim is
+    // noticed at most kKmsgBatch later, far below any --kill-after.
+    kmsg_timer_.expires_after(kKmsgBatch);
+    kmsg_timer_.async_wait([this](const boost::system::error_code& e) {
+      if (!e && !stopping_) arm_kmsg();
+    });
   });
 }
 
@@ -390,6 +402,7 @@ void Engine::stop() {
   signals_.cancel();
   for (auto& sd : psi_) sd->cancel();
   if (kmsg_sd_) kmsg_sd_->cancel();
+  kmsg_timer_.cancel();
   if (tracer_sd_) tracer_sd_->cancel();
   if (control_) {
     control_->close();

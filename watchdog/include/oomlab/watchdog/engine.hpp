@@ -138,7 +138,7 @@ class Engine {
   Options opt_;
   std::vector<std::string> argv_;
   asio::io_context io_;
-  asio::steady_timer tick_timer_, ping_timer_;
+  asio::steady_timer tick_timer_, ping_timer_, kmsg_timer_;
   asio::signal_set signals_;
   asio::steady_timer::time_point next_tick_;
   Reporter reporter_;
