@@ -42,16 +42,24 @@ void Engine::arm_tracer() {
   });
 }
 
-void Engine::fold_tracer(std::int64_t now) {
+void Engine::fold_tracer(std::int64_t now, const tracer::Snapshot& snap) {
   if (!tracer_) return;
   // mmap_lock tracepoints only while there is memory pressure.
   bool pressure = now - last_psi_event_ms_ < 10000;
   if (pressure && !tracer_->lock_tracing()) tracer_->attach_lock_tracing();
   if (!pressure && tracer_->lock_tracing()) tracer_->detach_lock_tracing();
-  tracer::Snapshot snap = tracer_->snapshot();
   const std::int64_t mono_now_ns = monotonic_us() * 1000;
   for (const auto& r : snap.reclaim) {
-    if (!r.current) continue;
+    if (!r.current) {
+      // Not in reclaim now, but it was: a task the scan found stalled (a
+      // page-in wait, a lock) gets the gfp/order of its longest episode.
+      auto it = model_.stalls().find(r.task.tid);
+      if (r.count > 0 && it != model_.stalls().end() && it->second.gfp.empty()) {
+        it->second.gfp = tracer_->gfp().format(r.longest_gfp);
+        it->second.order = r.longest_order;
+      }
+      continue;
+    }
     std::int64_t age_ms = (mono_now_ns - r.current->since_ns) / 1000000;
     model_.note_reclaim(r.task.tid, r.task.tgid ? r.task.tgid : r.task.tid, r.task.comm, now - std::max<std::int64_t>(0, age_ms),
                         now, tracer_->gfp().format(r.current->gfp), r.current->order);

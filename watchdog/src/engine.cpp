@@ -178,11 +178,25 @@ void Engine::start_scan() {
   scan_started_ms_ = monotonic_ms();
   auto cgroups = std::make_shared<std::map<pid_t, std::string>>();
   auto stats = std::make_shared<ScanStats>();
+  auto snap = std::make_shared<tracer::Snapshot>();
   std::vector<pid_t> victims;
   for (const auto& [pid, marked] : model_.victims()) victims.push_back(pid);
+  // Stalls whose group is not known yet (added by the BPF tracer, not seen
+  // blocked by a scan): their cgroup is read with the victims'.
+  for (const auto& [tid, st] : model_.stalls())
+    if (st.cgroup.empty() || st.cgroup == "?") victims.push_back(st.tgid);
   std::vector<TaskSample>* out = &back_;
-  bool ok = scan_worker_.submit([this, cgroups, stats, out, victims = std::move(victims)] {
+  bool ok = scan_worker_.submit([this, cgroups, stats, snap, out, victims = std::move(victims)] {
     *stats = sampler_.scan(*out);
+    if (tracer_) {
+      // The tracer's view right after the scan, with the groups of the tasks
+      // in reclaim now (running ones are not stall candidates of the scan).
+      *snap = tracer_->snapshot();
+      for (const auto& r : snap->reclaim) {
+        pid_t tgid = r.task.tgid ? r.task.tgid : r.task.tid;
+        if (r.current && !cgroups->count(tgid)) (*cgroups)[tgid] = cgroups_.cgroup_of(tgid);
+      }
+    }
     // Memory cgroups of the stall candidates (few: blocked or dying tasks)
     // and of the OOM victims: /proc/PID/cgroup takes cgroup locks, so not on the loop.
     for (const TaskSample& t : *out)
@@ -195,11 +209,12 @@ void Engine::start_scan() {
       long n = read_proc_file_into(w.pressure_path.c_str(), buf, sizeof buf - 1);
       w.reading = n > 0 ? parse_psi(std::string_view(buf, static_cast<std::size_t>(n))) : std::nullopt;
     }
-  }, [this, stats, cgroups] { asio::post(io_, [this, stats, cgroups] { on_scan_done(*stats, cgroups); }); });
+  }, [this, stats, snap, cgroups] { asio::post(io_, [this, stats, snap, cgroups] { on_scan_done(*stats, *snap, cgroups); }); });
   scan_pending_ = ok;
 }
 
-void Engine::on_scan_done(ScanStats stats, std::shared_ptr<std::map<pid_t, std::string>> cgroups) {
+void Engine::on_scan_done(const ScanStats& stats, const tracer::Snapshot& snap,
+                          std::shared_ptr<std::map<pid_t, std::string>> cgroups) {
   scan_pending_ = false;
   std::swap(front_, back_);
   std::int64_t now = monotonic_ms();
@@ -210,7 +225,7 @@ void Engine::on_scan_done(ScanStats stats, std::shared_ptr<std::map<pid_t, std::
   metrics_.tasks = stats.tasks;
   metrics_.tasks_dropped = stats.dropped;
   model_.update(front_, now);
-  fold_tracer(now);
+  fold_tracer(now, snap);
   fold_pressure(now);
   for (auto& [tid, s] : model_.stalls()) {
     auto it = cgroups->find(s.tgid);

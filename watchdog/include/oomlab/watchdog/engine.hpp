@@ -97,7 +97,8 @@ class Engine {
   void schedule_tick();
   void on_tick();
   void start_scan();
-  void on_scan_done(ScanStats stats, std::shared_ptr<std::map<pid_t, std::string>> cgroups);
+  void on_scan_done(const ScanStats& stats, const tracer::Snapshot& snap,
+                    std::shared_ptr<std::map<pid_t, std::string>> cgroups);
   void report(std::int64_t now_ms, bool from_stale_scan);
   void open_psi(const std::string& path, bool system);
   void arm_psi(std::shared_ptr<asio::posix::stream_descriptor> sd);
@@ -128,7 +129,7 @@ class Engine {
   // bpf_source.cpp
   void open_tracer();
   void arm_tracer();
-  void fold_tracer(std::int64_t now_ms);
+  void fold_tracer(std::int64_t now_ms, const tracer::Snapshot& snap);
 
   // control.cpp
   void open_control();

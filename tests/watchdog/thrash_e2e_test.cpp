@@ -1,10 +1,14 @@
-// page-cache-thrash (oomlab-repro) under the watchdog scoped to its group:
-// no task stalls for long and the kernel never OOM-kills, so only the
-// group's memory PSI can end it. The watchdog must kill a task of that group
-// with reason=pressure. ~15 s (the working set is written first).
+// page-cache-thrash (oomlab-repro) under the watchdog scoped to its group.
+// 1. No task stalls for long and the kernel never OOM-kills, so only the
+//    group's memory PSI can end it: the watchdog must kill a task of that
+//    group with reason=pressure (~10 s, the working set is written first).
+// 2. With --bpf, the tracer sees the readers inside memcg reclaim (running,
+//    invisible to wchan): a MemAlloc line of the group carries the real gfp
+//    mask and order (~10-30 s).
 #include <filesystem>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -12,6 +16,7 @@
 
 #include "child.hpp"
 #include "oomlab/common/procfs.hpp"
+#include "oomlab/tracer/tracer.hpp"
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -55,7 +60,77 @@ bool holds_child_of(const std::string& dir, pid_t parent) {
   return false;
 }
 
+// One oomlab-repro page-cache-thrash run and the group it made.
+struct ThrashRun {
+  std::string dir, group, psi_dir, skip;
+  std::unique_ptr<Child> repro;
+  ThrashRun() {
+    const Layout l = layout();
+    if (!fs::exists(l.pressure_parent.substr(0, l.pressure_parent.rfind('/')) + "/cgroup.procs")) {
+      skip = "no cgroup2 mount where oomlab-repro's groups get a memory.pressure";
+      return;
+    }
+    char tmpl[] = "/var/tmp/oomlab-wd-thrash-XXXXXX";  // page cache needs a disk, not tmpfs
+    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
+    dir = tmpl;
+    const auto before = repro_groups(l.memory_parent);
+    repro = std::make_unique<Child>(std::vector<std::string>{bin("oomlab-repro"), "run", "page-cache-thrash", "--limit",
+                                                             "64M", "--duration", "45s", "--stall-threshold", "3s",
+                                                             "--out", dir + "/reports"});
+    for (int i = 0; i < 100 && group.empty(); ++i) {
+      std::this_thread::sleep_for(100ms);
+      for (const auto& g : repro_groups(l.memory_parent))
+        if (!before.count(g) && holds_child_of(l.memory_parent + "/" + g, repro->pid())) group = g;
+    }
+    psi_dir = l.pressure_parent + "/" + group;
+  }
+  ~ThrashRun() {
+    if (repro) repro->stop(15s);
+    if (!dir.empty()) fs::remove_all(dir);
+  }
+};
+
+// The first JSON line of `type` in the log for which pred holds.
+template <typename Pred>
+json first_event(const std::string& path, const std::string& type, Pred pred) {
+  std::istringstream in(wdtest::slurp(path));
+  for (std::string line; std::getline(in, line);) {
+    json j = json::parse(line, nullptr, false);
+    if (j.is_object() && j["type"] == type && pred(j)) return j;
+  }
+  return json();
+}
+
 }  // namespace
+
+TEST(WatchdogBpf, MemAllocLinesCarryGfpAndOrder) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (memory cgroups, BPF)";
+  if (!oomlab::tracer::Tracer::compiled_in()) GTEST_SKIP() << "built without BPF";
+  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) GTEST_SKIP() << "kernel has no BTF";
+  ThrashRun run;
+  if (!run.skip.empty()) GTEST_SKIP() << run.skip;
+  ASSERT_FALSE(run.group.empty()) << "oomlab-repro made no group";
+  const std::string events = run.dir + "/events.jsonl", err = run.dir + "/stderr.log", cg = "/oomlab/" + run.group;
+  Child wd({bin("oomlab-watchdog"), "--bpf", "--period", "100ms", "--warn-after", "100ms", "--kill-after", "10m",
+            "--scope", cg, "--socket", "", "--json-log", events, "--no-self-protect"},
+           nullptr, err);
+  json line;
+  for (int i = 0; i < 80 && line.is_null() && run.repro->running(); ++i) {  // up to 40 s
+    std::this_thread::sleep_for(500ms);
+    line = first_event(events, "memalloc", [&](const json& j) {
+      return j["cgroup"] == cg && j["line"].get<std::string>().find(" gfp=") != std::string::npos;
+    });
+  }
+  EXPECT_EQ(wd.stop(), 0);
+  const std::string log = wdtest::slurp(err);
+  if (log.find("BPF tracer unavailable") != std::string::npos) GTEST_SKIP() << "BPF could not load: " << log;
+  ASSERT_FALSE(line.is_null()) << "no MemAlloc line with gfp= for " << cg << "\n" << log;
+  std::smatch m;
+  const std::string text = line["line"];
+  ASSERT_TRUE(std::regex_search(text, m, std::regex(R"( gfp=0x([0-9a-f]+)\(([A-Z_|0-9x]+)\) order=(\d+))"))) << text;
+  EXPECT_NE(std::stoul(m[1], nullptr, 16), 0u) << text;  // memcg reclaim only for allocations that may block
+  EXPECT_LE(std::stoi(m[3]), 10) << text;
+}
 
 TEST(WatchdogPressure, KillsInAThrashingGroupWithReasonPressure) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root (memory cgroups)";
