@@ -160,5 +160,21 @@ TEST(OomlabLines, TracerLockWaitWithHolderModeAndMore) {
   EXPECT_EQ(r.lock_waits[2].waiter.pid, 4237);
 }
 
+TEST(OomlabLines, TracerVictimStillPendingIsMeasured) {
+  // A victim alive --victim-timeout after mark_victim is reported every
+  // interval with " pending=Nms" (docs/FORMATS.md); the last line is kept as
+  // the most complete and the wait is a field, not lost in the comm.
+  Report r = analyze_text(
+      "oomlab-tracer[900]: victim: uffd-victim(5120) marked=+1200ms reaped=+2019ms exited=- pending=2224ms\n"
+      "oomlab-tracer[900]: victim: uffd-victim(5120) marked=+1200ms reaped=+2019ms exited=+7410ms\n");
+  ASSERT_EQ(r.watchdog_actions.size(), 2u);
+  const auto& f = r.watchdog_actions[0].fields;
+  EXPECT_EQ(r.watchdog_actions[0].action, "tracer_victim");
+  EXPECT_EQ(f[0], (std::pair<std::string, std::string>{"comm", "uffd-victim"}));
+  EXPECT_EQ(f[1], (std::pair<std::string, std::string>{"pid", "5120"}));
+  EXPECT_EQ(f.back(), (std::pair<std::string, std::string>{"pending", "2224ms"}));
+  EXPECT_EQ(r.watchdog_actions[1].fields.back(), (std::pair<std::string, std::string>{"exited", "+7410ms"}));
+}
+
 }  // namespace
 }  // namespace oomlab::analyzer::test
