@@ -15,7 +15,7 @@ const char* kUsage =
     "usage: oomlab-repro list [--json]\n"
     "       oomlab-repro run NAME [--limit SIZE] [--duration T] [--stall-threshold T] [--period T]\n"
     "                             [--stall-psi PCT] [--json] [--out DIR] [--unsafe-no-cgroup]\n"
-    "                             [--watchdog [--watchdog-args 'ARGS']]\n"
+    "                             [--watchdog [--watchdog-args 'ARGS']] [--trace]\n"
     "                             [--OPTION VALUE...]\n"
     "       oomlab-repro run NAME --help      (the scenario's options)\n"
     "\n"
@@ -34,6 +34,9 @@ const char* kUsage =
     "  --json                  print a JSON summary on stdout instead of text\n"
     "  --out DIR               where report directories go (default ./reports)\n"
     "  --unsafe-no-cgroup      run without a memory cgroup (the hog can exhaust this machine)\n"
+    "  --trace                 BPF stall tracer on the group (root, BTF): tasks in reclaim with gfp/order\n"
+    "                          and mmap_lock waits with their holders, per sample; without BPF the\n"
+    "                          run goes on and the report says why\n"
     "  --watchdog              run oomlab-watchdog (next to this binary) scoped to the group, with\n"
     "                          --profile desktop; its reports and kills go into the report\n"
     "  --watchdog-args 'ARGS'  more watchdog flags, e.g. '--kill-after 3s --period 250ms' (implies\n"
@@ -87,7 +90,7 @@ void scenario_help(const Scenario& s) {
   for (const OptionSpec& o : s.options())
     std::printf("  --%-20s %s (default: %s)\n", o.name.c_str(), o.help.c_str(), o.default_value.c_str());
   std::printf("\nRunner options: --limit SIZE --duration T --stall-threshold T --stall-psi PCT --period T --json --out DIR\n"
-              "--unsafe-no-cgroup --watchdog --watchdog-args 'ARGS' (see `oomlab-repro --help`)\n");
+              "--unsafe-no-cgroup --watchdog --watchdog-args 'ARGS' --trace (see `oomlab-repro --help`)\n");
 }
 
 }  // namespace

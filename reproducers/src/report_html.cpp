@@ -104,6 +104,11 @@ std::string chart_svg(const RunRecord& r) {
       << "\" fill=\"#9467bd\"/>";
   }
   o << '\n';
+  // --trace: tasks in reclaim and tasks waiting for an mmap lock, on the
+  // D-state strip's scale.
+  auto strip_y = [&](int n) { return strip_top + kStripH - kStripH * std::min(n, d_max) / static_cast<double>(d_max); };
+  polyline("reclaim", "#2ca02c", [&](const Sample& s) { return s.trace ? strip_y(s.trace->in_reclaim) : -1.0; });
+  polyline("lockwait", "#8c564b", [&](const Sample& s) { return s.trace ? strip_y(s.trace->lock_waiters) : -1.0; }, true);
   // OOM kills: a red line across both panels.
   for (const OomKill& k : r.kills) {
     double x = sc.x(static_cast<double>(k.t_ms));
@@ -156,6 +161,8 @@ std::string render_report_html(const RunRecord& r, const nlohmann::json& verdict
        "<span><i class=\"sw\" style=\"background:#ff7f0e\"></i>PSI some %</span>"
        "<span><i class=\"sw\" style=\"background:#d62728\"></i>PSI full %</span>"
        "<span><i class=\"sw\" style=\"background:#9467bd\"></i>D-state threads</span>"
+       "<span><i class=\"sw\" style=\"background:#2ca02c\"></i>in reclaim (--trace)</span>"
+       "<span><i class=\"sw\" style=\"background:#8c564b\"></i>mmap_lock waiters (--trace)</span>"
        "<span><i class=\"sw\" style=\"background:#e00\"></i>OOM kill</span>"
        "<span><i class=\"sw\" style=\"background:#f80\"></i>watchdog kill</span>"
        "<span><i class=\"sw\" style=\"background:#f5c6a5\"></i>stall</span></div>\n";

@@ -9,6 +9,21 @@ nlohmann::json opt(const std::optional<std::int64_t>& v) { return v ? nlohmann::
 nlohmann::json opt(const std::optional<std::uint64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
 nlohmann::json ratio(double r) { return r < 0 ? nlohmann::json(nullptr) : nlohmann::json(r); }
 
+nlohmann::json trace_json(const std::optional<TraceSample>& t) {
+  if (!t) return nullptr;
+  return {{"in_reclaim", t->in_reclaim},
+          {"reclaim_longest_ms", t->reclaim_longest_ms},
+          {"reclaim_task", t->reclaim_task},
+          {"reclaim_kind", t->reclaim_kind},
+          {"reclaim_gfp", t->reclaim_gfp},
+          {"reclaim_order", t->reclaim_order},
+          {"lock_waiters", t->lock_waiters},
+          {"lockwait_longest_ms", t->lockwait_longest_ms},
+          {"lockwait_waiter", t->lockwait_waiter},
+          {"lockwait_write", t->lockwait_write},
+          {"lockwait_holders", t->lockwait_holders}};
+}
+
 nlohmann::json sample_json(const Sample& s) {
   nlohmann::json waits = nlohmann::json::array();
   for (const auto& [sym, n] : s.tasks.top_wait) waits.push_back({sym, n});
@@ -32,7 +47,8 @@ nlohmann::json sample_json(const Sample& s) {
           {"tasks",
            {{"R", s.tasks.running}, {"S", s.tasks.sleeping}, {"D", s.tasks.disk}, {"other", s.tasks.other},
             {"top_wait", waits}}},
-          {"oom_kills", s.oom_kills}};
+          {"oom_kills", s.oom_kills},
+          {"trace", trace_json(s.trace)}};
 }
 
 nlohmann::json watchdog_json(const WatchdogSection& w) {
@@ -110,6 +126,8 @@ nlohmann::json report_to_json(const RunRecord& r) {
           {"workload", {{"exit", r.workload_exit}, {"teardown", r.teardown}}},
           {"oom_kills", kills},
           {"watchdog", watchdog_json(r.watchdog)},
+          {"tracer", r.trace_status.empty() ? nlohmann::json(nullptr)
+                                            : nlohmann::json{{"status", r.trace_status}, {"missing", r.trace_missing}}},
           {"timeline", timeline},
           {"kernel_log", {{"status", r.kmsg_status}, {"dropped", r.kernel_log_dropped}, {"lines", lines}}},
           {"verdict", nullptr}};

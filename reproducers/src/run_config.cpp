@@ -65,9 +65,9 @@ ParseResult parse_run_args(const std::vector<std::string>& args,
       name.resize(eq);
       has_value = true;
     }
-    if (name == "json" || name == "unsafe-no-cgroup" || name == "watchdog") {
+    if (name == "json" || name == "unsafe-no-cgroup" || name == "watchdog" || name == "trace") {
       if (has_value) return fail("--" + name + " takes no value");
-      (name == "json" ? c.json : name == "watchdog" ? c.watchdog : c.unsafe_no_cgroup) = true;
+      (name == "json" ? c.json : name == "watchdog" ? c.watchdog : name == "trace" ? c.trace : c.unsafe_no_cgroup) = true;
       continue;
     }
     bool runner_flag = name == "limit" || name == "duration" || name == "stall-threshold" || name == "period" ||
@@ -110,6 +110,8 @@ ParseResult parse_run_args(const std::vector<std::string>& args,
   if (c.show_help) return {c, ""};
   if (c.watchdog && c.unsafe_no_cgroup)
     return fail("--watchdog needs the run's memory cgroup (its --scope); not with --unsafe-no-cgroup");
+  if (c.trace && c.unsafe_no_cgroup)
+    return fail("--trace follows the run's memory cgroup; not with --unsafe-no-cgroup");
   using namespace std::chrono_literals;
   if (c.duration > 24h) return fail("--duration: at most 24h");
   if (c.period < 10ms || c.period > c.duration) return fail("--period: between 10ms and the duration");

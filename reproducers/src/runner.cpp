@@ -30,6 +30,7 @@
 #include "oomlab/repro/report.hpp"
 #include "oomlab/repro/sampler.hpp"
 #include "report_files.hpp"
+#include "trace_series.hpp"
 #include "watchdog_companion.hpp"
 #include "workload.hpp"
 
@@ -140,6 +141,7 @@ struct Observer {
   std::string psi_path;
   std::int64_t t0_us;
   std::set<pid_t> seen_pids;
+  TraceSeries* trace = nullptr;  // --trace, when it loaded
 
   std::uint64_t usage_now() const {
     if (group) return group->usage_bytes();
@@ -222,6 +224,7 @@ struct Observer {
       s.psi_full_ratio = std::min(1.0, static_cast<double>(s.psi->full_total_us - previous->psi->full_total_us) / dt_us);
     }
     s.oom_kills = kills_so_far;
+    if (trace) s.trace = trace->sample();
     return s;
   }
 };
@@ -345,7 +348,19 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
   // The hard deadline covers the run and its teardown.
   alarm(static_cast<unsigned>((config.duration + 30s).count() / 1000));
 
-  Observer obs{config, group.get(), child.pid, "", 0, {}, {}};
+  Observer obs{config, group.get(), child.pid, "", 0, {}, nullptr, {}};
+  TraceSeries trace;
+  if (config.trace) {
+    std::string why;
+    if (trace.open(group->path(), &why)) {
+      obs.trace = &trace;
+      rec.trace_status = "ok";
+      rec.trace_missing = trace.missing();
+    } else {
+      rec.trace_status = "unavailable: " + why;
+      std::fprintf(stderr, "oomlab-repro: --trace: BPF stall tracer unavailable (%s); sampling /proc only\n", why.c_str());
+    }
+  }
   obs.psi_path = group && !group->pressure_path().empty() ? group->pressure_path() : "/proc/pressure/memory";
   if (access(obs.psi_path.c_str(), R_OK) != 0) obs.psi_path.clear();
   rec.psi_source = obs.psi_path;

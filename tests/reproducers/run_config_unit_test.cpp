@@ -103,3 +103,12 @@ TEST(RunConfig, SplitArgs) {
   EXPECT_TRUE(split_args("")->empty());
   EXPECT_FALSE(split_args("\"open"));
 }
+
+TEST(RunConfig, TraceFlag) {
+  auto r = parse({"test-sleep", "--trace"});
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_TRUE(r.config->trace);
+  EXPECT_FALSE(parse({"test-sleep"}).config->trace);
+  EXPECT_FALSE(parse({"test-sleep", "--trace", "--unsafe-no-cgroup"}).config);
+  EXPECT_FALSE(parse({"test-sleep", "--trace=1"}).config);
+}

@@ -58,6 +58,8 @@ struct RunRecord {
   std::string workload_exit;          // "exit 0", "signal 9", "running at the deadline"
   std::string teardown;               // "complete" or what was left
   WatchdogSection watchdog;           // --watchdog
+  std::string trace_status;           // --trace: "ok" or why not ("" without --trace)
+  std::string trace_missing;          // tracepoints the kernel lacks
 };
 
 nlohmann::json report_to_json(const RunRecord& r);

@@ -21,6 +21,7 @@ struct RunConfig {
   bool json = false;
   std::string out_dir = "reports";
   bool unsafe_no_cgroup = false;
+  bool trace = false;                          // BPF stall tracer series in the timeline
   bool watchdog = false;                       // run oomlab-watchdog scoped to the group
   std::vector<std::string> watchdog_args;      // --watchdog-args, split like a shell (quotes, no expansion)
   bool show_help = false;                      // `run NAME --help`

@@ -22,6 +22,22 @@ struct TaskStates {
   int total() const { return running + sleeping + disk + other; }
 };
 
+// From the BPF stall tracer (--trace): the group's tasks in reclaim and
+// waiting for an mmap lock at the moment of the sample.
+struct TraceSample {
+  int in_reclaim = 0;                   // tasks in direct or memcg reclaim now
+  std::int64_t reclaim_longest_ms = 0;  // the longest current episode...
+  std::string reclaim_task;             // ...its task "comm(tid)", kind, gfp and order
+  std::string reclaim_kind;             // "direct" / "memcg"
+  std::string reclaim_gfp;              // "0xcc0(GFP_KERNEL)"
+  int reclaim_order = 0;
+  int lock_waiters = 0;                 // tasks blocked on an mmap lock now
+  std::int64_t lockwait_longest_ms = 0; // the longest current wait...
+  std::string lockwait_waiter;          // ..."comm(tid)"
+  bool lockwait_write = false;
+  std::string lockwait_holders;         // "held for read by a(1), b(2)" / "holder unknown"
+};
+
 struct Sample {
   std::int64_t t_ms = 0;                     // since the workload started
   std::uint64_t usage_bytes = 0;
@@ -36,6 +52,7 @@ struct Sample {
   int processes = 0;
   TaskStates tasks;
   int oom_kills = 0;                         // cumulative, ours, from the kernel log
+  std::optional<TraceSample> trace;          // --trace with the tracer loaded
 };
 
 struct OomKill {
