@@ -68,6 +68,7 @@ TEST(GuardCommand, PointsEachToolAtTheGroup) {
   };
   EXPECT_TRUE(has(w, "--scope", "/oomlab/repro-9"));
   EXPECT_TRUE(has(w, "--watch-cgroup", "/sys/fs/cgroup/unified/oomlab/repro-9"));
+  EXPECT_TRUE(has(w, "--pressure-above", "some=25"));  // nohang's PSI level
   EXPECT_TRUE(has(w, "--kill-after", "5s"));
   EXPECT_TRUE(guard_command(GuardKind::none, t, "x").empty());
   std::string conf = nohang_config(t);

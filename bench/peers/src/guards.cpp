@@ -68,7 +68,9 @@ std::vector<std::string> guard_command(GuardKind g, const Target& t, const std::
       if (!t.memory_cgroup.empty()) a.insert(a.end(), {"--scope", t.memory_cgroup});
       if (!t.pressure_file.empty()) {
         std::string dir = t.pressure_file.substr(0, t.pressure_file.rfind('/'));
-        a.insert(a.end(), {"--watch-cgroup", dir});
+        // Act on group pressure at the level nohang is given (some avg10 >= 25%):
+        // the same rule for both, so page-cache thrash compares like with like.
+        a.insert(a.end(), {"--watch-cgroup", dir, "--pressure-above", "some=25"});
       }
       return a;
     }
@@ -89,7 +91,7 @@ std::string guard_settings(GuardKind g) {
     case GuardKind::none: return "no user-space guard: the kernel OOM killer alone";
     case GuardKind::oomlab:
       return "--period 500ms --warn-after 2s --kill-after 5s --escalate-after 5s --scope <group> "
-             "--watch-cgroup <group PSI dir> --no-kmsg-write (defaults otherwise)";
+             "--watch-cgroup <group PSI dir> --pressure-above some=25 --no-kmsg-write (defaults otherwise)";
     case GuardKind::earlyoom:
       return "earlyoom -r 0 (defaults: SIGTERM at MemAvailable <= 10% and SwapFree <= 10%, SIGKILL at half)";
     case GuardKind::nohang:
