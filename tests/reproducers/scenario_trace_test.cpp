@@ -37,7 +37,18 @@ TEST(ScenarioTrace, MmapLockHoldSeriesNameWaitersHoldersAndReclaim) {
   // write, cmdline probes queue behind it.
   EXPECT_GE(longest_wait, 1000) << waiter << " " << holders;
   EXPECT_TRUE(waiter.rfind("lock-holder(", 0) == 0 || waiter.rfind("cmdline-probe(", 0) == 0) << waiter;
-  EXPECT_NE(holders.find("lock-holder("), std::string::npos) << holders;
+  // Mostly held for read: the tracer reads the rwsem's reader count and names
+  // the last reader to take the lock (the kernel keeps no reader list): the
+  // holder, a probe that got in beside it, or nobody when that task is gone
+  // ("held for read by +N more"); or held for write by the munmap thread
+  // (comm lock-holder) when a probe queues behind it. Never "holder unknown",
+  // and any task named belongs to this scenario.
+  EXPECT_EQ(holders.rfind("held for ", 0), 0u) << holders;
+  if (holders.find('(') != std::string::npos) {
+    EXPECT_TRUE(holders.find("lock-holder(") != std::string::npos ||
+                holders.find("cmdline-probe(") != std::string::npos)
+        << holders;
+  }
   // Ballast + page-cache churn keep the group in memcg reclaim.
   EXPECT_GE(longest_reclaim_samples, 1);
   EXPECT_EQ(gfp.rfind("0x", 0), 0u) << gfp;
