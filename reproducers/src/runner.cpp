@@ -21,6 +21,7 @@
 
 #include "oomlab/cgroups/cleanup.hpp"
 #include "oomlab/cgroups/memory_cgroup.hpp"
+#include "oomlab/cgroups/run_groups.hpp"
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/common/subprocess.hpp"
@@ -262,7 +263,7 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
   install_handlers();
   g_stop_signal = 0;
   std::string guardian_error;
-  cgroups::sweep_stale("oomlab", "repro");
+  cgroups::sweep_stale(cgroups::kRunGroupParent, cgroups::kRunGroupPrefix);
   if (!config.unsafe_no_cgroup) {
     cgroups::start_guardian(&guardian_error);
     cgroups::install_crash_cleanup();
@@ -285,8 +286,8 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
   if (!config.unsafe_no_cgroup) {
     try {
       cgroups::CreateOptions o;
-      o.parent = "oomlab";
-      o.prefix = "repro";
+      o.parent = cgroups::kRunGroupParent;
+      o.prefix = cgroups::kRunGroupPrefix;
       o.limits.max_bytes = config.limit_bytes;
       group = std::make_unique<cgroups::MemoryCgroup>(cgroups::MemoryCgroup::create(o));
     } catch (const cgroups::CgroupError& e) {

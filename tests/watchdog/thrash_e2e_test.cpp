@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "child.hpp"
+#include "oomlab/cgroups/run_groups.hpp"
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/tracer/tracer.hpp"
 
@@ -26,46 +27,12 @@ using wdtest::Child;
 
 namespace {
 
-// Where oomlab-repro puts its groups (as bench/peers finds them): the memory
-// hierarchy and the cgroup2 directory that holds the groups' memory.pressure.
-struct Layout {
-  std::string memory_parent, pressure_parent;
-};
-
-Layout layout() {
-  if (fs::is_directory("/sys/fs/cgroup/memory")) return {"/sys/fs/cgroup/memory/oomlab", "/sys/fs/cgroup/unified/oomlab"};
-  return {"/sys/fs/cgroup/oomlab", "/sys/fs/cgroup/oomlab"};
-}
-
-std::set<std::string> repro_groups(const std::string& parent) {
-  std::set<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(parent, ec))
-    if (e.is_directory(ec) && e.path().filename().string().rfind("repro", 0) == 0) out.insert(e.path().filename());
-  return out;
-}
-
-pid_t parent_of(pid_t pid) {
-  auto stat = oomlab::read_proc_file("/proc/" + std::to_string(pid) + "/stat");
-  auto close = stat ? stat->rfind(')') : std::string::npos;
-  int ppid = 0;
-  if (close == std::string::npos || std::sscanf(stat->c_str() + close + 1, " %*c %d", &ppid) != 1) return 0;
-  return ppid;
-}
-
-bool holds_child_of(const std::string& dir, pid_t parent) {
-  std::istringstream in(oomlab::read_proc_file(dir + "/cgroup.procs").value_or(""));
-  for (pid_t pid; in >> pid;)
-    if (parent_of(pid) == parent) return true;
-  return false;
-}
-
 // One oomlab-repro page-cache-thrash run and the group it made.
 struct ThrashRun {
   std::string dir, group, psi_dir, skip;
   std::unique_ptr<Child> repro;
-  ThrashRun() {
-    const Layout l = layout();
+  explicit ThrashRun(const char* duration = "45s") {
+    const oomlab::cgroups::RunGroupDirs l = oomlab::cgroups::run_group_dirs();
     if (!fs::exists(l.pressure_parent.substr(0, l.pressure_parent.rfind('/')) + "/cgroup.procs")) {
       skip = "no cgroup2 mount where oomlab-repro's groups get a memory.pressure";
       return;
@@ -73,14 +40,13 @@ struct ThrashRun {
     char tmpl[] = "/var/tmp/oomlab-wd-thrash-XXXXXX";  // page cache needs a disk, not tmpfs
     if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
     dir = tmpl;
-    const auto before = repro_groups(l.memory_parent);
+    const auto before = oomlab::cgroups::run_group_names(l.memory_parent);
     repro = std::make_unique<Child>(std::vector<std::string>{bin("oomlab-repro"), "run", "page-cache-thrash", "--limit",
-                                                             "64M", "--duration", "45s", "--stall-threshold", "3s",
+                                                             "64M", "--duration", duration, "--stall-threshold", "3s",
                                                              "--out", dir + "/reports"});
     for (int i = 0; i < 100 && group.empty(); ++i) {
       std::this_thread::sleep_for(100ms);
-      for (const auto& g : repro_groups(l.memory_parent))
-        if (!before.count(g) && holds_child_of(l.memory_parent + "/" + g, repro->pid())) group = g;
+      group = oomlab::cgroups::new_run_group_of(l.memory_parent, before, repro->pid());
     }
     psi_dir = l.pressure_parent + "/" + group;
   }
@@ -134,28 +100,14 @@ TEST(WatchdogBpf, MemAllocLinesCarryGfpAndOrder) {
 
 TEST(WatchdogPressure, KillsInAThrashingGroupWithReasonPressure) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root (memory cgroups)";
-  const Layout l = layout();
-  if (!fs::exists(l.pressure_parent.substr(0, l.pressure_parent.rfind('/')) + "/cgroup.procs"))
-    GTEST_SKIP() << "no cgroup2 mount where oomlab-repro's groups get a memory.pressure";
-  char tmpl[] = "/var/tmp/oomlab-wd-pressure-XXXXXX";  // page cache needs a disk, not tmpfs
-  ASSERT_NE(mkdtemp(tmpl), nullptr);
-  const std::string dir = tmpl, events = dir + "/events.jsonl", err = dir + "/stderr.log";
-  const auto before = repro_groups(l.memory_parent);
-  Child repro({bin("oomlab-repro"), "run", "page-cache-thrash", "--limit", "64M", "--duration", "40s",
-               "--stall-threshold", "3s", "--out", dir + "/reports"});
-  std::string group;
-  for (int i = 0; i < 100 && group.empty(); ++i) {
-    std::this_thread::sleep_for(100ms);
-    for (const auto& g : repro_groups(l.memory_parent))
-      if (!before.count(g) && holds_child_of(l.memory_parent + "/" + g, repro.pid())) group = g;
-  }
-  ASSERT_FALSE(group.empty()) << "oomlab-repro made no group under " << l.memory_parent;
-  const std::string psi_dir = l.pressure_parent + "/" + group;
-  if (!fs::exists(psi_dir + "/memory.pressure")) {
-    repro.stop(15s);
-    fs::remove_all(dir);
+  ThrashRun run("40s");
+  if (!run.skip.empty()) GTEST_SKIP() << run.skip;
+  ASSERT_FALSE(run.group.empty()) << "oomlab-repro made no group";
+  const std::string events = run.dir + "/events.jsonl", err = run.dir + "/stderr.log";
+  const std::string& group = run.group;
+  const std::string& psi_dir = run.psi_dir;
+  if (!fs::exists(psi_dir + "/memory.pressure"))
     GTEST_SKIP() << "no memory.pressure in " << psi_dir << " (kernel without PSI for cgroup2)";
-  }
   // Thresholds scaled to this reproducer on this host: a 64M group reading
   // from a disk the host caches reaches some avg10 ~20-30%, full ~15%.
   Child wd({bin("oomlab-watchdog"), "--period", "500ms", "--warn-after", "2s", "--kill-after", "4s",
@@ -165,18 +117,11 @@ TEST(WatchdogPressure, KillsInAThrashingGroupWithReasonPressure) {
   json kill;
   for (int i = 0; i < 120 && kill.is_null(); ++i) {  // 60 s: writing the files, then the pressure
     std::this_thread::sleep_for(500ms);
-    std::istringstream in(wdtest::slurp(events));
-    for (std::string line; std::getline(in, line);) {
-      json j = json::parse(line, nullptr, false);
-      if (j.is_object() && j["type"] == "kill") {
-        kill = j;
-        break;
-      }
-    }
-    if (!repro.running()) break;
+    kill = first_event(events, "kill", [](const json&) { return true; });
+    if (!run.repro->running()) break;
   }
   EXPECT_EQ(wd.stop(), 0);
-  repro.stop(15s);
+  run.repro->stop(15s);
   ASSERT_FALSE(kill.is_null()) << "no kill; watchdog log:\n" << wdtest::slurp(err);
   EXPECT_EQ(kill["reason"], "pressure") << kill.dump();
   EXPECT_EQ(kill["cgroup"], "/oomlab/" + group);
@@ -184,5 +129,4 @@ TEST(WatchdogPressure, KillsInAThrashingGroupWithReasonPressure) {
   std::set<std::string> workload = {"anon-ballast", "cache-reader", "cache-thrash"};
   EXPECT_TRUE(workload.count(kill["comm"].get<std::string>())) << kill.dump();
   EXPECT_NE(wdtest::slurp(err).find("memory pressure in cgroup /oomlab/" + group + " above some=10"), std::string::npos);
-  fs::remove_all(dir);
 }

@@ -11,6 +11,7 @@
 
 #include "child.hpp"
 #include "guard_probe.hpp"
+#include "oomlab/cgroups/run_groups.hpp"
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/procfs.hpp"
 
@@ -21,45 +22,6 @@ namespace oomlab::peers {
 std::atomic<bool> g_interrupted{false};
 
 namespace {
-
-// Where oomlab-repro puts its groups: <memory root>/oomlab/repro-*.
-struct GroupLayout {
-  std::string memory_parent;   // directory holding the groups
-  std::string pressure_parent; // where their memory.pressure lives (v2 or the unified twin)
-};
-
-GroupLayout group_layout() {
-  std::error_code ec;
-  if (fs::is_directory("/sys/fs/cgroup/memory", ec))
-    return {"/sys/fs/cgroup/memory/oomlab", "/sys/fs/cgroup/unified/oomlab"};
-  return {"/sys/fs/cgroup/oomlab", "/sys/fs/cgroup/oomlab"};
-}
-
-std::set<std::string> groups_now(const std::string& parent) {
-  std::set<std::string> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(parent, ec))
-    if (e.is_directory(ec) && e.path().filename().string().rfind("repro", 0) == 0) out.insert(e.path().filename());
-  return out;
-}
-
-pid_t parent_of(pid_t pid) {
-  auto stat = read_proc_file("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return 0;
-  auto close = stat->rfind(')');
-  int ppid = 0;
-  if (close == std::string::npos || std::sscanf(stat->c_str() + close + 1, " %*c %d", &ppid) != 1) return 0;
-  return ppid;
-}
-
-bool holds_child_of(const std::string& group_dir, pid_t parent) {
-  auto procs = read_proc_file(group_dir + "/cgroup.procs");
-  if (!procs) return false;
-  std::istringstream in(*procs);
-  for (pid_t pid; in >> pid;)
-    if (parent_of(pid) == parent) return true;
-  return false;
-}
 
 std::string report_path(const std::vector<TimedLine>& lines) {
   static const std::regex re(R"re("report_json"\s*:\s*"([^"]+)")re");
@@ -84,8 +46,8 @@ std::string tail(const std::vector<TimedLine>& lines, std::size_t n) {
 }  // namespace
 
 RunResult run_on_host(const HostRunConfig& c, std::string& log) {
-  const GroupLayout layout = group_layout();
-  const std::set<std::string> before = groups_now(layout.memory_parent);
+  const cgroups::RunGroupDirs layout = cgroups::run_group_dirs();
+  const std::set<std::string> before = cgroups::run_group_names(layout.memory_parent);
   std::vector<std::string> argv{c.bin_dir + "/oomlab-repro", "run", c.scenario, "--limit", c.limit, "--duration",
                                 std::to_string(c.duration.count()) + "s", "--period", "50ms", "--stall-threshold", std::to_string(kActAfterSeconds) + "s", "--json", "--out",
                                 c.work_dir + "/reports"};
@@ -111,9 +73,7 @@ RunResult run_on_host(const HostRunConfig& c, std::string& log) {
     if (c.guard != GuardKind::none && !guard && guard_error.empty()) {
       // Ours is the new group holding a child of our oomlab-repro (other
       // runs - tests, other benchmarks - may create groups meanwhile).
-      std::string fresh;
-      for (const auto& g : groups_now(layout.memory_parent))
-        if (!before.count(g) && holds_child_of(layout.memory_parent + "/" + g, repro.pid())) fresh = g;
+      const std::string fresh = cgroups::new_run_group_of(layout.memory_parent, before, repro.pid());
       if (!fresh.empty()) {
         Target t;
         t.memory_cgroup = "/oomlab/" + fresh;
