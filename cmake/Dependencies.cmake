@@ -14,6 +14,8 @@ endmacro()
 
 oomlab_require_pkg(LIBCGROUP "libcgroup>=2.0" libcgroup-dev)
 oomlab_require_pkg(LIBPROC2 "libproc2>=4.0" libproc2-dev)
+# The watchdog's taskstats delay-accounting queries (generic netlink).
+oomlab_require_pkg(LIBNL_GENL "libnl-genl-3.0>=3.5" libnl-genl-3-dev)
 
 find_package(nlohmann_json 3.11 QUIET)
 if(NOT nlohmann_json_FOUND)

@@ -9,6 +9,8 @@ PKGS=(
   build-essential cmake pkg-config ccache git
   # the four card libraries
   libcgroup-dev libproc2-dev nlohmann-json3-dev libboost-dev
+  # the watchdog's taskstats (delay accounting) queries
+  libnl-genl-3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-jsonschema procps psmisc time strace util-linux binutils libc-bin
   # BPF stall tracer

@@ -36,6 +36,23 @@ TEST(Options, FlagsSwitchesAndRepeats) {
   EXPECT_EQ(o.period, 250ms);
 }
 
+TEST(Options, DelayAccountingModeAndShare) {
+  Options o = parse({}).options;
+  EXPECT_EQ(o.delayacct, "auto");
+  EXPECT_EQ(o.delay_share_pct, 50);
+  o = parse({"--delayacct", "enable", "--delay-share", "30%"}).options;
+  EXPECT_EQ(o.delayacct, "enable");
+  EXPECT_EQ(o.delay_share_pct, 30);
+  EXPECT_EQ(parse({"--delayacct=off", "--delay-share=80"}).options.delay_share_pct, 80);
+  EXPECT_THROW(parse({"--delayacct", "on"}), UsageError);
+  EXPECT_THROW(parse({"--delay-share", "0"}), UsageError);
+  EXPECT_THROW(parse({"--delay-share", "150%"}), UsageError);
+  Options c;
+  apply_config_json(c, R"({"delayacct": "off", "delay-share": "70"})");
+  EXPECT_EQ(c.delayacct, "off");
+  EXPECT_EQ(c.delay_share_pct, 70);
+}
+
 TEST(Options, CommandsAndCheckConfig) {
   EXPECT_EQ(parse({"status", "--socket", "/tmp/x"}).command, Command::Status);
   EXPECT_EQ(parse({"--check-config"}).command, Command::CheckConfig);

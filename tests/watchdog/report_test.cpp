@@ -55,3 +55,25 @@ TEST(ReportFormat, ActionLines) {
   s.cgroup = "/a";
   EXPECT_EQ(format_warn(s, 2500), "warn: stall of x(5) for 2500ms in cgroup /a");
 }
+
+TEST(ReportFormat, TaskLineCarriesDelayGrowthSinceTheStallBegan) {
+  TaskStall s;
+  s.tid = 4711;
+  s.tgid = 4711;
+  std::strcpy(s.comm, "cache-reader");
+  s.state = 'R';
+  s.kind = StallKind::Reclaim;
+  s.since_ms = 1000;
+  std::strcpy(s.wchan, "?");
+  s.cgroup = "/oomlab/repro-1";
+  s.rss_kb = 1024;
+  s.has_delays = true;
+  s.delays_base.reclaim_ns = 50'000'000;
+  s.delays_base.blkio_ns = 7'000'000'000;
+  s.delays_now.reclaim_ns = 3'100'900'000;  // +3050.9 ms: whole ms only
+  s.delays_now.blkio_ns = 7'610'000'000;
+  // thrashing/compact/swapin did not grow: not printed.
+  EXPECT_EQ(format_task(s, 5200),
+            "MemAlloc: cache-reader(4711) tgid=4711 state=R kind=reclaim delay=4200ms wchan=? cgroup=/oomlab/repro-1 "
+            "rss=1024kB reclaim_delay=3050ms blkio_delay=610ms");
+}

@@ -80,3 +80,86 @@ TEST(StallModel, DyingExitingAndVictims) {
   EXPECT_EQ(m.counts(2000).victim, 0);
   EXPECT_EQ(m.counts(2000).oom_count, 1u);
 }
+
+// Delay accounting: a runnable task (no memory wchan) whose reclaim delay
+// grows by most of each interval is a reclaim stall from the first such
+// interval's start; growth below --delay-share, or more than the elapsed
+// time (a wait begun while accounting was off), is not.
+namespace {
+TaskSample running(pid_t tid, std::uint64_t reclaim_ms, std::uint64_t thrashing_ms = 0, std::uint64_t start = 100) {
+  TaskSample t = task(tid, 'R', StallKind::None, start);
+  t.wchan[0] = 0;
+  t.has_delays = true;
+  t.delays.reclaim_ns = reclaim_ms * 1000000;
+  t.delays.thrashing_ns = thrashing_ms * 1000000;
+  return t;
+}
+}  // namespace
+
+TEST(StallModelDelays, RunnableTaskLosingMostOfEachIntervalToReclaimIsStalled) {
+  StallModel m(1500, 0.5);
+  m.update({running(10, 100)}, 1000);  // first totals: a baseline only
+  EXPECT_TRUE(m.stalls().empty());
+  m.update({running(10, 800)}, 2000);  // 700 ms of 1000
+  ASSERT_EQ(m.stalls().count(10), 1u);
+  const TaskStall& s = m.stalls().at(10);
+  EXPECT_EQ(s.kind, StallKind::Reclaim);
+  EXPECT_EQ(s.since_ms, 1000) << "the stall began with the interval that showed it";
+  EXPECT_STREQ(s.wchan, "?");
+  m.update({running(10, 1500)}, 3000);
+  EXPECT_EQ(m.stalls().at(10).delay_ms(3000), 2000);
+  EXPECT_EQ(m.counts(3000).stalling, 1);
+  EXPECT_EQ(m.stalls().at(10).delays_base.reclaim_ns, 100u * 1000000);
+  EXPECT_EQ(m.stalls().at(10).delays_now.reclaim_ns, 1500u * 1000000);
+  m.update({running(10, 1600)}, 4000);  // 100 ms of 1000: progress again
+  EXPECT_TRUE(m.stalls().empty());
+}
+
+TEST(StallModelDelays, ShareBelowThresholdIsNotAStall) {
+  StallModel m(1000, 0.5);
+  m.update({running(10, 0)}, 1000);
+  m.update({running(10, 400)}, 2000);
+  m.update({running(10, 800)}, 3000);
+  EXPECT_TRUE(m.stalls().empty());
+  m.set_delay_share(0.3);
+  m.update({running(10, 1200)}, 4000);
+  EXPECT_EQ(m.stalls().count(10), 1u);
+}
+
+TEST(StallModelDelays, ThrashingDominatedGrowthIsAnIoStall) {
+  StallModel m(1000, 0.5);
+  m.update({running(10, 0, 0)}, 1000);
+  m.update({running(10, 100, 700)}, 2000);
+  ASSERT_EQ(m.stalls().count(10), 1u);
+  EXPECT_EQ(m.stalls().at(10).kind, StallKind::Io);
+}
+
+TEST(StallModelDelays, GrowthLongerThanTheIntervalIsIgnored) {
+  StallModel m(1000, 0.5);
+  m.update({running(10, 0)}, 1000);
+  m.update({running(10, 26000000)}, 2000);  // 26000 s "in" 1 s: started while accounting was off
+  EXPECT_TRUE(m.stalls().empty());
+  m.update({running(10, 26000100)}, 3000);
+  EXPECT_TRUE(m.stalls().empty());
+}
+
+TEST(StallModelDelays, ReusedPidStartsFromANewBaseline) {
+  StallModel m(1000, 0.5);
+  m.update({running(10, 0)}, 1000);
+  m.update({running(10, 900, 0, /*start=*/555)}, 2000);  // another task with the same pid
+  EXPECT_TRUE(m.stalls().empty());
+}
+
+TEST(StallModelDelays, WchanStallGetsDelayTotalsAndKeepsItsKind) {
+  StallModel m(1000, 0.5);
+  TaskSample t = task(10, 'D', StallKind::MmapLock);
+  t.has_delays = true;
+  t.delays.reclaim_ns = 5000000;
+  m.update({t}, 1000);
+  t.delays.reclaim_ns = 905000000;
+  m.update({t}, 2000);
+  const TaskStall& s = m.stalls().at(10);
+  EXPECT_EQ(s.kind, StallKind::MmapLock) << "wchan's mmap-lock wait is the better name";
+  EXPECT_EQ(s.since_ms, 1000);
+  EXPECT_EQ(s.delays_now.reclaim_ns - s.delays_base.reclaim_ns, 900u * 1000000);
+}

@@ -5,6 +5,9 @@
 // 2. With --bpf, the tracer sees the readers inside memcg reclaim (running,
 //    invisible to wchan): a MemAlloc line of the group carries the real gfp
 //    mask and order (~10-30 s).
+// 3. With --delayacct enable, taskstats shows the same readers losing most
+//    of each period to reclaim: they are reported as stalled with the
+//    growth of their delay totals, and kernel.task_delayacct is put back.
 #include <filesystem>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -18,6 +21,7 @@
 #include "oomlab/cgroups/run_groups.hpp"
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/tracer/tracer.hpp"
+#include "oomlab/watchdog/taskstats.hpp"
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -31,7 +35,7 @@ namespace {
 struct ThrashRun {
   std::string dir, group, psi_dir, skip;
   std::unique_ptr<Child> repro;
-  explicit ThrashRun(const char* duration = "45s") {
+  explicit ThrashRun(const char* duration = "45s", std::vector<std::string> extra = {}) {
     const oomlab::cgroups::RunGroupDirs l = oomlab::cgroups::run_group_dirs();
     if (!fs::exists(l.pressure_parent.substr(0, l.pressure_parent.rfind('/')) + "/cgroup.procs")) {
       skip = "no cgroup2 mount where oomlab-repro's groups get a memory.pressure";
@@ -41,9 +45,10 @@ struct ThrashRun {
     if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
     dir = tmpl;
     const auto before = oomlab::cgroups::run_group_names(l.memory_parent);
-    repro = std::make_unique<Child>(std::vector<std::string>{bin("oomlab-repro"), "run", "page-cache-thrash", "--limit",
-                                                             "64M", "--duration", duration, "--stall-threshold", "3s",
-                                                             "--out", dir + "/reports"});
+    std::vector<std::string> argv{bin("oomlab-repro"), "run",       "page-cache-thrash", "--limit", "64M", "--duration",
+                                  duration,           "--stall-threshold", "3s", "--out", dir + "/reports"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    repro = std::make_unique<Child>(argv);
     for (int i = 0; i < 100 && group.empty(); ++i) {
       std::this_thread::sleep_for(100ms);
       group = oomlab::cgroups::new_run_group_of(l.memory_parent, before, repro->pid());
@@ -129,4 +134,46 @@ TEST(WatchdogPressure, KillsInAThrashingGroupWithReasonPressure) {
   std::set<std::string> workload = {"anon-ballast", "cache-reader", "cache-thrash"};
   EXPECT_TRUE(workload.count(kill["comm"].get<std::string>())) << kill.dump();
   EXPECT_NE(wdtest::slurp(err).find("memory pressure in cgroup /oomlab/" + group + " above some=10"), std::string::npos);
+}
+
+TEST(WatchdogDelayacct, ReclaimingReadersAreReportedWithTheirDelayGrowth) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (memory cgroups, taskstats)";
+  std::string why;
+  if (!oomlab::watchdog::TaskstatsClient::open(why)) GTEST_SKIP() << "no taskstats here: " << why;
+  const int before = oomlab::watchdog::read_task_delayacct("/proc");
+  if (before < 0) GTEST_SKIP() << "no /proc/sys/kernel/task_delayacct";
+  // A ballast of 85% leaves ~10M of page cache for a 64M working set: the
+  // readers spend ~70% of their time in memcg reclaim (measured on 6.18).
+  ThrashRun run("40s", {"--ballast", "85%"});
+  if (!run.skip.empty()) GTEST_SKIP() << run.skip;
+  ASSERT_FALSE(run.group.empty()) << "oomlab-repro made no group";
+  const std::string events = run.dir + "/events.jsonl", err = run.dir + "/stderr.log", cg = "/oomlab/" + run.group;
+  json line;
+  {
+    Child wd({bin("oomlab-watchdog"), "--delayacct", "enable", "--period", "500ms", "--warn-after", "2s",
+              "--kill-after", "10m", "--pressure-above", "off", "--scope", cg, "--socket", "", "--json-log", events,
+              "--no-self-protect"},
+             nullptr, err);
+    for (int i = 0; i < 100 && line.is_null() && run.repro->running(); ++i) {  // up to 50 s
+      std::this_thread::sleep_for(500ms);
+      line = first_event(events, "memalloc", [&](const json& j) {
+        return j["cgroup"] == cg && j["comm"] == "cache-reader" && j.contains("delays_ms");
+      });
+    }
+    EXPECT_EQ(oomlab::watchdog::read_task_delayacct("/proc"), 1) << "--delayacct enable while running";
+    EXPECT_EQ(wd.stop(), 0);
+  }
+  EXPECT_EQ(oomlab::watchdog::read_task_delayacct("/proc"), before) << "kernel.task_delayacct not restored";
+  ASSERT_FALSE(line.is_null()) << "no MemAlloc line with delays for a reader of " << cg << "\n"
+                               << wdtest::slurp(err);
+  const json& d = line["delays_ms"];
+  const auto memory_ms = d["reclaim"].get<std::uint64_t>() + d["thrashing"].get<std::uint64_t>() +
+                         d["compact"].get<std::uint64_t>() + d["swapin"].get<std::uint64_t>();
+  const auto delay_ms = line["delay_ms"].get<std::uint64_t>();
+  EXPECT_GE(delay_ms, 2000u) << line.dump();
+  // Each interval of the stall lost >= 50% to memory delays; allow for the
+  // part of the first interval before the baseline sample.
+  EXPECT_GE(memory_ms * 10, delay_ms * 4) << line.dump();
+  EXPECT_LE(memory_ms, delay_ms + 500) << line.dump();
+  EXPECT_NE(line["line"].get<std::string>().find(" reclaim_delay="), std::string::npos) << line.dump();
 }

@@ -47,7 +47,7 @@ Engine::Engine(Options options, std::vector<std::string> argv)
       signals_(io_, SIGTERM, SIGINT, SIGHUP),
       reporter_(opt_.kmsg_write, opt_.kmsg_path, opt_.json_log),
       sampler_(opt_.proc_root, opt_.max_tasks, opt_.stack),
-      model_(opt_.warn_after.count()),
+      model_(opt_.warn_after.count(), opt_.delay_share_pct / 100.0),
       cgroups_(opt_.proc_root, opt_.cgroup_root),
       rules_(opt_, ::getpid()) {
   front_.reserve(opt_.max_tasks);
@@ -55,6 +55,7 @@ Engine::Engine(Options options, std::vector<std::string> argv)
 }
 
 Engine::~Engine() {
+  restore_delayacct();
   for (auto& k : kills_)
     if (k.pidfd >= 0) ::close(k.pidfd);
 }
@@ -76,6 +77,7 @@ int Engine::run() {
   }
   open_kmsg();
   open_tracer();
+  open_delayacct();
   try {
     open_control();
   } catch (const std::exception& e) {
@@ -224,6 +226,8 @@ void Engine::on_scan_done(const ScanStats& stats, const tracer::Snapshot& snap,
   metrics_.scan_seconds_sum += stats.duration_us / 1e6;
   metrics_.tasks = stats.tasks;
   metrics_.tasks_dropped = stats.dropped;
+  metrics_.delayacct = stats.delayacct;
+  metrics_.delay_queries += stats.delay_queries;
   model_.update(front_, now);
   fold_tracer(now, snap);
   fold_pressure(now);
@@ -261,6 +265,13 @@ void Engine::report(std::int64_t now, bool from_stale_scan) {
                      {"delay_ms", s->delay_ms(now)},               {"wchan", s->wchan},
                      {"cgroup", s->cgroup}, {"rss_kb", s->rss_kb}, {"dying", s->dying},
                      {"exiting", s->exiting}, {"victim", s->victim}};
+    if (s->has_delays) {
+      const DelayTotals &a = s->delays_base, &b = s->delays_now;
+      auto ms = [](std::uint64_t from, std::uint64_t to) { return to > from ? (to - from) / 1000000 : 0; };
+      j["delays_ms"] = {{"reclaim", ms(a.reclaim_ns, b.reclaim_ns)},       {"thrashing", ms(a.thrashing_ns, b.thrashing_ns)},
+                        {"compact", ms(a.compact_ns, b.compact_ns)},       {"swapin", ms(a.swapin_ns, b.swapin_ns)},
+                        {"blkio", ms(a.blkio_ns, b.blkio_ns)}};
+    }
     reporter_.emit(kWarning, "memalloc", format_task(*s, now), &j);
   }
   notify_status();
@@ -380,6 +391,8 @@ void Engine::reload() {
     }
     rules_ = VictimRules(opt_, ::getpid());
     model_.set_warn_after(opt_.warn_after.count());
+    opt_.delay_share_pct = n.delay_share_pct;
+    model_.set_delay_share(opt_.delay_share_pct / 100.0);
     reporter_.note(kInfo, "config reloaded: profile=" + opt_.profile + " kill_after=" +
                               std::to_string(opt_.kill_after.count()) + "ms" + (opt_.dry_run ? " dry-run" : "") +
                               " (paths, socket and sinks need a restart)");
@@ -407,6 +420,40 @@ void Engine::schedule_watchdog_ping() {
     notify_status();
     schedule_watchdog_ping();
   });
+}
+
+void Engine::open_delayacct() {
+  if (opt_.delayacct == "off") return;
+  std::string why;
+  taskstats_ = TaskstatsClient::open(why);
+  if (!taskstats_) {
+    reporter_.note(kNotice, "no delay accounting: " + why + "; stalls are seen by wchan/stack only");
+    return;
+  }
+  int on = read_task_delayacct(opt_.proc_root);
+  if (on == 0 && opt_.delayacct == "enable") {
+    std::string err;
+    if (write_task_delayacct(opt_.proc_root, true, err)) {
+      delayacct_restore_ = 0;
+      on = 1;
+      reporter_.note(kInfo, "delay accounting: kernel.task_delayacct set to 1 (back to 0 at exit)");
+    } else {
+      reporter_.note(kWarning, "cannot enable delay accounting: " + err);
+    }
+  }
+  if (on == 1) reporter_.note(kInfo, "delay accounting: on (taskstats); delay-share=" + std::to_string(opt_.delay_share_pct) + "%");
+  else
+    reporter_.note(kNotice, "delay accounting: kernel.task_delayacct is off; --delayacct enable (or sysctl "
+                            "kernel.task_delayacct=1) lets the watchdog see tasks looping in reclaim while runnable");
+  sampler_.set_taskstats(taskstats_.get());
+}
+
+void Engine::restore_delayacct() {
+  if (delayacct_restore_ < 0) return;
+  std::string err;
+  if (!write_task_delayacct(opt_.proc_root, delayacct_restore_ == 1, err))
+    reporter_.note(kWarning, "cannot restore kernel.task_delayacct: " + err);
+  delayacct_restore_ = -1;
 }
 
 void Engine::stop() {

@@ -91,6 +91,14 @@ const std::vector<OptionSpec>& option_table() {
       {"json-log", "FILE", false, "append reports and actions as JSON lines", [](Options& o, const std::string& v) { o.json_log = v; }},
       {"socket", "PATH", false, "control/metrics unix socket ('' = none)", [](Options& o, const std::string& v) { o.socket_path = v; }},
       {"bpf", nullptr, false, "add the BPF stall tracer (root, BTF): gfp/order of reclaim, tasks running in reclaim, lock modes", [](Options& o, const std::string& v) { o.bpf = bool_value("bpf", v); }},
+      {"delayacct", "MODE", false, "per-task delay accounting via taskstats: auto (when kernel.task_delayacct=1), enable (set it while running), off", [](Options& o, const std::string& v) {
+         if (v != "auto" && v != "enable" && v != "off") throw UsageError("--delayacct: expected auto, enable or off: '" + v + "'");
+         o.delayacct = v;
+       }},
+      {"delay-share", "PCT", false, "a task is stalled through an interval in which reclaim/compaction/thrashing/swap-in delays took this share (default 50)", [](Options& o, const std::string& v) {
+         std::string n = !v.empty() && v.back() == '%' ? v.substr(0, v.size() - 1) : v;
+         o.delay_share_pct = static_cast<int>(int_value("delay-share", n, 1, 100));
+       }},
       {"stack", nullptr, false, "read /proc/PID/stack of blocked tasks (default true)", [](Options& o, const std::string& v) { o.stack = bool_value("stack", v); }},
       {"self-protect", nullptr, false, "mlockall + oom_score_adj -1000 (default true)", [](Options& o, const std::string& v) { o.self_protect = bool_value("self-protect", v); }},
       {"max-tasks", "N", false, "tasks sampled per scan (memory is preallocated for them)", [](Options& o, const std::string& v) { o.max_tasks = static_cast<std::size_t>(int_value("max-tasks", v, 64, 4 << 20)); }},

@@ -70,6 +70,11 @@ ScanStats Sampler::scan(std::vector<TaskSample>& out) {
   std::int64_t t0 = monotonic_us();
   out.clear();
   if (out.capacity() < max_tasks_) out.reserve(max_tasks_);  // first scan only
+  // Read every scan: an administrator may switch it at any time, and while
+  // it is off the totals stand still (queries would only cost).
+  delayacct_on_ = taskstats_ && read_task_delayacct(proc_root_) == 1;
+  running_queries_ = 0;
+  stats.delayacct = delayacct_on_;
   for_each_pid_entry(proc_root_.c_str(), dents_proc_, [&](pid_t pid) { sample_process(pid, out, stats); });
   stats.tasks = out.size();
   stats.duration_us = monotonic_us() - t0;
@@ -91,6 +96,7 @@ void Sampler::sample_process(pid_t pid, std::vector<TaskSample>& out, ScanStats&
       return;
     }
     if (pid != self_ && needs_detail(proc)) add_detail(proc, stats);
+    if (pid != self_) add_delays(proc, stats);
     out.push_back(proc);
     return;
   }
@@ -102,6 +108,7 @@ void Sampler::sample_process(pid_t pid, std::vector<TaskSample>& out, ScanStats&
     return;
   }
   if (pid != self_ && needs_detail(proc)) add_detail(proc, stats);
+  if (pid != self_) add_delays(proc, stats);
   out.push_back(proc);
   for_each_pid_entry(dir, dents_task_, [&](pid_t tid) {
     if (tid == pid) return;
@@ -119,6 +126,7 @@ void Sampler::sample_process(pid_t pid, std::vector<TaskSample>& out, ScanStats&
     t.rss_pages = proc.rss_pages;
     t.num_threads = proc.num_threads;
     if (pid != self_ && needs_detail(t)) add_detail(t, stats);
+    if (pid != self_) add_delays(t, stats);
     out.push_back(t);
   });
 }
@@ -137,6 +145,18 @@ void Sampler::add_detail(TaskSample& t, ScanStats& stats) {
     if (m > 0) t.kind = classify_stack(std::string_view(text_.data(), static_cast<std::size_t>(m)));
   }
   if (t.kind == StallKind::None && (t.dying() || t.exiting())) t.kind = StallKind::Exit;
+}
+
+void Sampler::add_delays(TaskSample& t, ScanStats& stats) {
+  if (!delayacct_on_ || t.kernel_thread() || t.state == 'Z' || t.state == 'X') return;
+  if (!needs_detail(t)) {
+    if (t.state != 'R' || running_queries_ >= max_running_queries_) return;
+    ++running_queries_;
+  }
+  if (taskstats_->query(t.tid, t.delays)) {
+    t.has_delays = true;
+    ++stats.delay_queries;
+  }
 }
 
 }  // namespace oomlab::watchdog

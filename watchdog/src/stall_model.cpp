@@ -8,13 +8,68 @@
 
 namespace oomlab::watchdog {
 
+StallKind kind_of_growth(const DelayTotals& from, const DelayTotals& to) {
+  std::uint64_t reclaim = to.reclaim_ns - from.reclaim_ns, compact = to.compact_ns - from.compact_ns;
+  std::uint64_t pagein = (to.thrashing_ns - from.thrashing_ns) + (to.swapin_ns - from.swapin_ns);
+  if (compact > reclaim && compact >= pagein) return StallKind::Alloc;
+  if (pagein > reclaim) return StallKind::Io;
+  return StallKind::Reclaim;
+}
+
+StallKind StallModel::fold_delays(const TaskSample& t, std::int64_t now_ms, std::int64_t& since_ms,
+                                  DelayTotals& base) {
+  auto [it, inserted] = delays_.try_emplace(t.tid);
+  DelayTrack& d = it->second;
+  d.seen_ms = now_ms;
+  const DelayTotals& cur = t.delays;
+  if (inserted || d.starttime != t.starttime || cur.memory_ns() < d.last.memory_ns()) {
+    // New task, pid reused, or counters that went back (reset, wrap): start over.
+    d = DelayTrack{};
+    d.starttime = t.starttime;
+    d.last = cur;
+    d.last_ms = d.seen_ms = now_ms;
+    return StallKind::None;
+  }
+  std::int64_t dt_ms = now_ms - d.last_ms;
+  double grown_ms = static_cast<double>(cur.memory_ns() - d.last.memory_ns()) / 1e6;
+  if (dt_ms <= 0) return d.run_since_ms >= 0 ? d.run_kind : StallKind::None;
+  if (grown_ms > 1.5 * static_cast<double>(dt_ms) + 100) {
+    // More delay than elapsed time: a wait that began while accounting was
+    // off ends with a start of 0 and adds the whole uptime. Not a measure.
+    d.run_since_ms = -1;
+  } else if (grown_ms >= delay_share_ * static_cast<double>(dt_ms)) {
+    if (d.run_since_ms < 0) {
+      d.run_since_ms = d.last_ms;
+      d.run_base = d.last;
+    }
+    d.run_kind = kind_of_growth(d.last, cur);
+  } else {
+    d.run_since_ms = -1;
+  }
+  d.last = cur;
+  d.last_ms = now_ms;
+  if (d.run_since_ms < 0) return StallKind::None;
+  since_ms = d.run_since_ms;
+  base = d.run_base;
+  return d.run_kind;
+}
+
 void StallModel::update(const std::vector<TaskSample>& samples, std::int64_t now_ms) {
   static const long page_kb = ::sysconf(_SC_PAGESIZE) / 1024;
   std::unordered_set<pid_t> live_tgids;
   live_tgids.reserve(victims_.size());
   for (const TaskSample& t : samples) {
     if (victims_.count(t.tgid)) live_tgids.insert(t.tgid);
-    if (t.kind == StallKind::None) continue;
+    StallKind kind = t.kind;
+    std::int64_t delay_since = now_ms;
+    DelayTotals delay_base = t.delays;
+    if (t.has_delays) {
+      StallKind by_delay = fold_delays(t, now_ms, delay_since, delay_base);
+      // Delays say more than a page-in wchan (Io): that wait is where a
+      // reclaiming task sleeps between reclaim passes.
+      if (kind == StallKind::None || (kind == StallKind::Io && by_delay != StallKind::None)) kind = by_delay;
+    }
+    if (kind == StallKind::None) continue;
     auto [it, inserted] = stalls_.try_emplace(t.tid);
     TaskStall& s = it->second;
     if (!inserted && s.starttime != t.starttime) {  // pid reused: a new task
@@ -25,12 +80,18 @@ void StallModel::update(const std::vector<TaskSample>& samples, std::int64_t now
       s.tid = t.tid;
       s.tgid = t.tgid;
       s.starttime = t.starttime;
-      s.since_ms = now_ms;
+      s.since_ms = std::min(now_ms, delay_since);
+    }
+    if (t.has_delays) {
+      if (!s.has_delays) s.delays_base = delay_base;  // first totals of this stall
+      s.has_delays = true;
+      s.delays_now = t.delays;
     }
     std::memcpy(s.comm, t.comm, sizeof s.comm);
-    std::memcpy(s.wchan, t.wchan, sizeof s.wchan);
+    if (t.wchan[0]) std::memcpy(s.wchan, t.wchan, sizeof s.wchan);
+    else std::snprintf(s.wchan, sizeof s.wchan, "?");  // runnable: found by its delays, wchan not read
     s.state = t.state;
-    s.kind = t.kind;
+    s.kind = kind;
     s.seen_ms = now_ms;
     s.rss_kb = t.rss_pages * static_cast<std::uint64_t>(page_kb);
     s.dying = t.dying();
@@ -39,6 +100,10 @@ void StallModel::update(const std::vector<TaskSample>& samples, std::int64_t now
   // Not seen stalled in this sample: the stall ended (or the task is gone).
   for (auto it = stalls_.begin(); it != stalls_.end();) {
     if (it->second.seen_ms != now_ms) it = stalls_.erase(it);
+    else ++it;
+  }
+  for (auto it = delays_.begin(); it != delays_.end();) {
+    if (it->second.seen_ms != now_ms) it = delays_.erase(it);
     else ++it;
   }
   for (auto it = victims_.begin(); it != victims_.end();) {

@@ -33,6 +33,7 @@
 #include "oomlab/watchdog/report.hpp"
 #include "oomlab/watchdog/sampler.hpp"
 #include "oomlab/watchdog/stall_model.hpp"
+#include "oomlab/watchdog/taskstats.hpp"
 #include "oomlab/watchdog/worker.hpp"
 
 namespace oomlab::watchdog {
@@ -126,6 +127,10 @@ class Engine {
   void close_kill(KillRecord& k, std::int64_t now_ms);
   std::uint64_t total_kb(const std::string& cgroup) const;
 
+  // engine.cpp: taskstats delay accounting (--delayacct)
+  void open_delayacct();
+  void restore_delayacct();
+
   // bpf_source.cpp
   void open_tracer();
   void arm_tracer();
@@ -164,6 +169,8 @@ class Engine {
   std::unique_ptr<asio::posix::stream_descriptor> kmsg_sd_;
   std::unique_ptr<asio::local::stream_protocol::acceptor> control_;
   std::unique_ptr<tracer::Tracer> tracer_;
+  std::unique_ptr<TaskstatsClient> taskstats_;  // used by the scan worker only
+  int delayacct_restore_ = -1;                  // kernel.task_delayacct to put back at exit, -1: none
   std::unique_ptr<asio::posix::stream_descriptor> tracer_sd_;
   std::map<std::string, Incident> incidents_;
   std::deque<KillRecord> kills_;  // the last 64

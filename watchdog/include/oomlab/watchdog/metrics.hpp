@@ -20,6 +20,8 @@ struct Metrics {
   std::uint64_t oom_count = 0;
   std::uint64_t reports = 0;             // MemAlloc-Info lines
   std::uint64_t psi_events = 0;
+  bool delayacct = false;                // the last scan read delay accounting
+  std::uint64_t delay_queries = 0;       // taskstats answers
   std::map<std::string, std::uint64_t> kills;  // by reason
   // kill -> memory freed latency
   static constexpr std::array<double, 9> kBuckets{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};

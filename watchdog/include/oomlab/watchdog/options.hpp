@@ -55,6 +55,11 @@ struct Options {
   std::string socket_path = "/run/oomlab-watchdog.sock";  // "" = no control socket
   bool bpf = false;                 // use the BPF stall tracer when it loads (tracer/)
   bool stack = true;                // read /proc/PID/stack of D tasks (root only)
+  // Delay accounting through taskstats: "auto" uses it when the kernel
+  // counts (kernel.task_delayacct=1), "enable" sets that sysctl for the
+  // daemon's lifetime (restored at exit), "off" never queries.
+  std::string delayacct = "auto";
+  int delay_share_pct = 50;         // share of an interval lost to memory delays that makes it a stall
   bool self_protect = true;         // mlockall + oom_score_adj -1000
   std::size_t max_tasks = 65536;    // preallocated sample slots; more tasks are counted, not sampled
   std::string config_path;          // where the settings came from, for status

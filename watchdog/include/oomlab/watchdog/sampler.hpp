@@ -5,7 +5,10 @@
 //
 // Cost model: one stat read per process; the task/ directory is listed only
 // for multi-threaded processes; wchan (and the stack, when wchan says
-// nothing) only for tasks that are blocked (D) or dying.
+// nothing) only for tasks that are blocked (D) or dying. With a taskstats
+// client and kernel.task_delayacct on, one netlink query per blocked, dying
+// or running task (running ones capped per scan): a task looping in reclaim
+// is runnable, and only its delay totals show where its time goes.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -19,6 +22,8 @@ struct ScanStats {
   std::size_t tasks = 0;      // sampled
   std::size_t dropped = 0;    // did not fit in max_tasks
   std::size_t detailed = 0;   // wchan/stack read
+  std::size_t delay_queries = 0;  // taskstats queries answered
+  bool delayacct = false;     // kernel.task_delayacct was on and queried
   std::int64_t duration_us = 0;
 };
 
@@ -31,9 +36,18 @@ class Sampler {
 
   std::size_t capacity() const { return max_tasks_; }
 
+  // Delay accounting through c (owned by the caller, used on the scan's
+  // thread only); nullptr turns it off. At most max_running runnable tasks
+  // are queried per scan (blocked and dying ones always).
+  void set_taskstats(TaskstatsClient* c, std::size_t max_running = 64) {
+    taskstats_ = c;
+    max_running_queries_ = max_running;
+  }
+
  private:
   void sample_process(pid_t pid, std::vector<TaskSample>& out, ScanStats& stats);
   void add_detail(TaskSample& t, ScanStats& stats);
+  void add_delays(TaskSample& t, ScanStats& stats);
 
   std::string proc_root_;
   std::size_t max_tasks_;
@@ -41,6 +55,10 @@ class Sampler {
   pid_t self_;
   std::vector<char> dents_proc_, dents_task_;  // getdents64 buffers
   std::vector<char> text_;                     // file contents
+  TaskstatsClient* taskstats_ = nullptr;
+  std::size_t max_running_queries_ = 64;
+  std::size_t running_queries_ = 0;            // in this scan
+  bool delayacct_on_ = false;                  // kernel.task_delayacct, read per scan
 };
 
 // Kernel threads, zombies and the watchdog itself are never stall

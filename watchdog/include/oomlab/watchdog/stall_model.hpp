@@ -3,6 +3,12 @@
 // stalled while every consecutive sample shows it blocked (D) in a memory
 // wait, or dying (SIGKILL pending / PF_EXITING) without finishing; its delay
 // counts from the first such sample, so it under-reports by < one period.
+//
+// With delay accounting, a task is also stalled through every interval
+// between two samples in which the kernel charged at least delay_share of
+// the elapsed time to reclaim, compaction, thrashing or swap-in: that finds
+// the task that loops in reclaim while runnable (no memory wchan to see),
+// and its delay then counts from the start of the first such interval.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -29,6 +35,9 @@ struct TaskStall {
   int order = -1;
   const char* lock_mode = nullptr;  // "read"/"write" for an mmap_lock wait seen by the tracer
   std::string cgroup;             // memory cgroup path ("/" = root), filled by the engine
+  bool has_delays = false;        // delay accounting seen during this stall
+  DelayTotals delays_base;        // totals when the stall began (or were first seen)
+  DelayTotals delays_now;         // totals at the last sample
   std::int64_t delay_ms(std::int64_t now) const { return now - since_ms; }
 };
 
@@ -41,9 +50,25 @@ struct StallCounts {
   std::int64_t longest_ms = 0;
 };
 
+// The delay totals of one task between samples (StallModel internal).
+struct DelayTrack {
+  std::uint64_t starttime = 0;
+  DelayTotals last;
+  std::int64_t last_ms = 0, seen_ms = 0;
+  std::int64_t run_since_ms = -1;  // start of the current run of stalled intervals, -1: none
+  DelayTotals run_base;           // totals at run_since_ms
+  StallKind run_kind = StallKind::None;
+};
+
+// What a delay growth says the task waited for: the largest memory share.
+StallKind kind_of_growth(const DelayTotals& from, const DelayTotals& to);
+
 class StallModel {
  public:
-  explicit StallModel(std::int64_t warn_after_ms) : warn_after_ms_(warn_after_ms) { stalls_.reserve(1024); }
+  explicit StallModel(std::int64_t warn_after_ms, double delay_share = 0.5)
+      : warn_after_ms_(warn_after_ms), delay_share_(delay_share) {
+    stalls_.reserve(1024);
+  }
 
   // Folds in one scan taken at now_ms. Tasks absent or no longer stalled are
   // forgotten; victims that are gone are dropped from the victim set.
@@ -67,9 +92,16 @@ class StallModel {
 
   std::int64_t warn_after_ms() const { return warn_after_ms_; }
   void set_warn_after(std::int64_t ms) { warn_after_ms_ = ms; }
+  void set_delay_share(double share) { delay_share_ = share; }
 
  private:
+  // Folds t's delay totals in; returns the kind of the delay stall t is in
+  // (None when it is not) and sets since_ms to where that stall began.
+  StallKind fold_delays(const TaskSample& t, std::int64_t now_ms, std::int64_t& since_ms, DelayTotals& base);
+
   std::int64_t warn_after_ms_;
+  double delay_share_;
+  std::unordered_map<pid_t, DelayTrack> delays_;     // by tid, tasks with delay totals
   std::unordered_map<pid_t, TaskStall> stalls_;      // by tid
   std::unordered_map<pid_t, std::int64_t> victims_;  // tgid -> marked at
   std::uint64_t oom_count_ = 0;

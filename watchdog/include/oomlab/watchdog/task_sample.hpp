@@ -6,6 +6,8 @@
 #include <string_view>
 #include <sys/types.h>
 
+#include "oomlab/watchdog/taskstats.hpp"
+
 namespace oomlab::watchdog {
 
 // include/linux/sched.h
@@ -31,6 +33,10 @@ struct TaskSample {
   // Filled for blocked/dying tasks only (sampler.cpp: detail pass).
   char wchan[48] = {};
   StallKind kind = StallKind::None;  // from wchan, else from the kernel stack
+  // Delay accounting (sampler.cpp: blocked, dying and running tasks while
+  // kernel.task_delayacct is on and taskstats answers).
+  bool has_delays = false;
+  DelayTotals delays;
 
   bool kernel_thread() const { return flags & kPfKthread; }
   bool exiting() const { return flags & kPfExiting; }
