@@ -23,9 +23,11 @@ bin=$PWD/build/release/bin
 # OOM kill; /proc/PID/cmdline readers hang) - the watchdog must. Its
 # thresholds are tightened to fit a 20 s run; --kmsg-write puts its MemAlloc
 # lines in the kernel log beside the kernel's own, where the analyzer reads
-# them. Without FUSE the scenario is skipped (exit 5): then run mmap-sem, the
+# them; --delayacct enable turns on per-task delay accounting for the run
+# (put back at exit) so the lines say how long each task spent in reclaim.
+# Without FUSE the scenario is skipped (exit 5): then run mmap-sem, the
 # seed's pattern, instead.
-wdargs='--warn-after 2s --kill-after 4s --period 250ms --kmsg-write'
+wdargs='--warn-after 2s --kill-after 4s --period 250ms --kmsg-write --delayacct enable'
 scenario=mmap-lock-hold
 echo "== oomlab-repro run $scenario --limit 128M --duration 20s --watchdog"
 rc=0
