@@ -4,11 +4,28 @@
 //      system's): oomlab::watchdog::Sampler::scan versus a minimal
 //      hand-written loop reading /proc/PID/stat for every pid.
 //      Goal: ratio <= 1.2.
-//   2. Idle CPU of oomlab-watchdog --period 1s versus earlyoom (default
+//   2. Delay accounting: the same scan (same N sleepers plus 8 spinning
+//      children, which are runnable and therefore queried) with a taskstats
+//      client attached and kernel.task_delayacct=1, versus without the
+//      client, alternating. Reports the ratio (wall and the scanning
+//      thread's CPU time), the queries per scan and the cost of one query. The sysctl is set to 1 only for this measure and
+//      restored right after (and by the signal handler); without root or
+//      taskstats it prints "delayacct: skipped: <reason>".
+//   3. Idle CPU of oomlab-watchdog --period 1s versus earlyoom (default
 //      settings, -r 0), run side by side for the same wall time, from
 //      /proc/PID/schedstat (ns on CPU, every thread). Goal: ratio <= 0.2.
-// --quick: 200 tasks, 7 reps, 5 s idle window (the CTest entry).
-// Spawned processes die with the bench (PDEATHSIG) and are reaped on exit.
+//   4. The same two daemons over a second window of the same length in
+//      which the bench causes one short burst of memory pressure: a child
+//      in a 32 MiB memory cgroup (oomlab_cgroups: v1, v2 or hybrid) holds
+//      24 MiB of anonymous memory and re-reads a 72 MiB file for ~1 s, so
+//      its page cache thrashes in the 8 MiB left; that should fire the
+//      daemon's system PSI trigger (some 150 ms / 2 s) once. Reports the
+//      PSI events and scans the daemon counted and both CPU costs. A burst
+//      that fires no event is reported as such.
+// --quick: 200 tasks, 7 reps, 5 s windows (the CTest entry, ~30 s).
+// Spawned processes die with the bench (PDEATHSIG) and are reaped on exit;
+// the cgroup is removed by its handle, by the SIGINT/SIGTERM handler
+// (emergency_cleanup) or, if the bench is SIGKILLed, by the cgroups guardian.
 #include <algorithm>
 #include <chrono>
 #include <csignal>
@@ -16,19 +33,25 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <memory>
+#include <sched.h>
 #include <string>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <thread>
+#include <time.h>
 #include <unistd.h>
 #include <vector>
 
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/common/subprocess.hpp"
+#include "oomlab/cgroups/cleanup.hpp"
+#include "oomlab/cgroups/memory_cgroup.hpp"
 #include "oomlab/watchdog/sampler.hpp"
+#include "oomlab/watchdog/taskstats.hpp"
 
 namespace {
 
@@ -48,9 +71,45 @@ void reap_all() {
   children.clear();
 }
 
+// kernel.task_delayacct to put back ('0' or '1'), 0 when untouched; read by
+// the signal handler, so a plain char and raw syscalls.
+volatile char delayacct_restore = 0;
+char burst_file[128];  // the pressure burst's data file, "" when none
+char sock_file[128];   // the daemon's control socket, "" when none
+
+void restore_delayacct_raw() {
+  char v = delayacct_restore;
+  if (v == 0) return;
+  int fd = open("/proc/sys/kernel/task_delayacct", O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char line[2] = {v, '\n'};
+    if (write(fd, line, 2) == 2) delayacct_restore = 0;
+    close(fd);
+  }
+}
+
 void on_signal(int) {
+  restore_delayacct_raw();
   reap_all();
+  oomlab::cgroups::emergency_cleanup();  // kills what is left in the group, removes it
+  if (burst_file[0]) unlink(burst_file);
+  if (sock_file[0]) unlink(sock_file);
   _exit(130);
+}
+
+pid_t spawn_spinner() {
+  pid_t p = fork();
+  if (p == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    // SCHED_IDLE: still runnable (R, so the sampler queries it) but it takes
+    // only CPU nobody else wants: the timed scans, and the other jobs on this
+    // shared machine, are not slowed by 8 spinners on 2 cores.
+    sched_param sp{};
+    sched_setscheduler(0, SCHED_IDLE, &sp);
+    volatile unsigned long spins = 0;
+    for (;;) spins = spins + 1;
+  }
+  return p;
 }
 
 pid_t spawn_sleeper() {
@@ -146,6 +205,245 @@ double metric(const std::string& sock, const std::string& name) {
   return pos == std::string::npos ? -1 : std::atof(r.out.c_str() + pos + name.size() + 2);
 }
 
+double thread_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+// Measure 2. Runs with the sleepers of measure 1 still alive.
+void delayacct_measure(oomlab::watchdog::Sampler& sampler, std::vector<oomlab::watchdog::TaskSample>& out,
+                       int reps) {
+  std::string why;
+  auto client = oomlab::watchdog::TaskstatsClient::open(why);
+  if (!client) {
+    std::printf("delayacct: skipped: %s\n", why.c_str());
+    return;
+  }
+  int before = oomlab::watchdog::read_task_delayacct("/proc");
+  if (before < 0) {
+    std::printf("delayacct: skipped: kernel.task_delayacct unreadable\n");
+    return;
+  }
+  if (before == 0) {
+    delayacct_restore = '0';  // before the write: a signal in between restores too
+    if (!oomlab::watchdog::write_task_delayacct("/proc", true, why)) {
+      delayacct_restore = 0;
+      std::printf("delayacct: skipped: cannot set kernel.task_delayacct: %s\n", why.c_str());
+      return;
+    }
+  }
+  constexpr int kSpinners = 8;
+  std::vector<pid_t> spinners;
+  for (int i = 0; i < kSpinners; ++i) {
+    spinners.push_back(spawn_spinner());
+    children.push_back(spinners.back());
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  sampler.set_taskstats(client.get());
+  sampler.scan(out);  // warm the netlink path
+  // Wall time and this thread's CPU time: the kernel answers a taskstats
+  // query inside our sendmsg, so its cost is ours; CPU time is not inflated
+  // when other jobs preempt the bench (this machine is shared).
+  std::vector<double> with, without, with_cpu, without_cpu;
+  std::size_t queries = 0, queries_min = ~std::size_t{0}, queries_max = 0;
+  bool on = true;
+  for (int r = 0; r < reps; ++r) {
+    for (int which = 0; which < 2; ++which) {
+      bool attach = (which ^ r) & 1;
+      sampler.set_taskstats(attach ? client.get() : nullptr);
+      std::int64_t t0 = oomlab::monotonic_us();
+      double c0 = thread_cpu_ms();
+      auto stats = sampler.scan(out);
+      double ms = (oomlab::monotonic_us() - t0) / 1e3, cpu = thread_cpu_ms() - c0;
+      (attach ? with_cpu : without_cpu).push_back(cpu);
+      if (attach) {
+        with.push_back(ms);
+        queries += stats.delay_queries;
+        queries_min = std::min(queries_min, stats.delay_queries);
+        queries_max = std::max(queries_max, stats.delay_queries);
+        on = on && stats.delayacct;
+      } else {
+        without.push_back(ms);
+      }
+    }
+  }
+  sampler.set_taskstats(nullptr);
+  restore_delayacct_raw();
+  for (pid_t p : spinners) kill(p, SIGKILL);
+  for (pid_t p : spinners) waitpid(p, nullptr, 0);
+  children.resize(children.size() - spinners.size());  // the spinners were appended last
+  double per_scan = static_cast<double>(queries) / reps;
+  std::printf("delayacct: %d reps alternating, %d spinning children (SCHED_IDLE, runnable), kernel.task_delayacct 1%s\n"
+              "  Sampler::scan without taskstats: median %.2f ms, min %.2f ms\n"
+              "  Sampler::scan with taskstats:    median %.2f ms, min %.2f ms\n"
+              "  ratio: median %.2f, min %.2f; %.1f delay queries per scan (%zu-%zu)\n"
+              "  per query: %.1f us (median difference / queries), %.1f us (min difference / queries)\n"
+              "  CPU time of the scanning thread: without median %.2f ms, with median %.2f ms; ratio %.2f, %.1f us per query\n"
+              "  kernel.task_delayacct restored to %d (now %d)\n",
+              reps, kSpinners, on ? "" : " (the sampler did NOT see it on in every scan)", median(without),
+              minimum(without), median(with), minimum(with), median(with) / median(without),
+              minimum(with) / minimum(without), per_scan, queries_min, queries_max,
+              per_scan > 0 ? (median(with) - median(without)) * 1e3 / per_scan : 0.0,
+              per_scan > 0 ? (minimum(with) - minimum(without)) * 1e3 / per_scan : 0.0, median(without_cpu),
+              median(with_cpu), median(with_cpu) / median(without_cpu),
+              per_scan > 0 ? (median(with_cpu) - median(without_cpu)) * 1e3 / per_scan : 0.0, before,
+              oomlab::watchdog::read_task_delayacct("/proc"));
+}
+
+// Writes the burst's data file and drops it from the page cache, so that
+// the child's reads are charged to its group (pages cached by the bench
+// would stay charged to the bench's group). False with why on failure.
+bool make_burst_file(std::size_t bytes, std::string& why) {
+  std::snprintf(burst_file, sizeof burst_file, "/var/tmp/oomlab-bench-psi-%d.dat", static_cast<int>(getpid()));
+  int fd = open(burst_file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    why = std::string("cannot create ") + burst_file + ": " + std::strerror(errno);
+    burst_file[0] = 0;
+    return false;
+  }
+  std::vector<char> chunk(1 << 20, 'x');
+  for (std::size_t done = 0; done < bytes; done += chunk.size()) {
+    if (write(fd, chunk.data(), chunk.size()) != static_cast<ssize_t>(chunk.size())) {
+      why = std::string("write: ") + std::strerror(errno);
+      close(fd);
+      return false;
+    }
+  }
+  fdatasync(fd);
+  posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+  close(fd);
+  return true;
+}
+
+// The burst child: waits on `go` until it is in the group, then holds `anon`
+// bytes and re-reads the file until `seconds` have passed.
+pid_t spawn_burst(int go, int go_write, std::size_t anon, double seconds) {
+  pid_t p = fork();
+  if (p == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close(go_write);  // EOF (exit) if the bench gives up before starting it
+    char c;
+    if (read(go, &c, 1) != 1) _exit(3);
+    std::vector<char> hold(anon);
+    for (std::size_t off = 0; off < anon; off += 4096) hold[off] = 1;
+    static char buf[1 << 16];
+    std::int64_t end = oomlab::monotonic_us() + static_cast<std::int64_t>(seconds * 1e6);
+    while (oomlab::monotonic_us() < end) {
+      int fd = open(burst_file, O_RDONLY | O_CLOEXEC);
+      if (fd < 0) _exit(4);
+      while (read(fd, buf, sizeof buf) > 0 && oomlab::monotonic_us() < end) {
+      }
+      close(fd);
+    }
+    _exit(hold[0] == 1 ? 0 : 5);
+  }
+  return p;
+}
+
+// /proc/pressure/memory "some ... total=US": stall time the kernel counted.
+long long psi_some_total_us() {
+  auto s = oomlab::read_proc_file("/proc/pressure/memory", 512);
+  if (!s) return -1;
+  auto pos = s->find("total=");
+  return pos == std::string::npos ? -1 : std::atoll(s->c_str() + pos + 6);
+}
+
+// Measure 4: the daemons eo and wd are running and past start-up.
+int psi_burst_window(const std::string& sock, pid_t eo, pid_t wd, int window) {
+  constexpr std::size_t kLimit = 32u << 20, kAnon = 24u << 20, kFile = 72u << 20;
+  std::string why;
+  if (!oomlab::cgroups::host_hierarchy().has_memory()) {
+    std::printf("psi-burst: skipped: no memory cgroup controller\n");
+    return 0;
+  }
+  if (!oomlab::cgroups::start_guardian(&why)) {
+    std::printf("psi-burst: skipped: %s\n", why.c_str());
+    return 0;
+  }
+  if (!make_burst_file(kFile, why)) {
+    std::printf("psi-burst: skipped: %s\n", why.c_str());
+    if (burst_file[0]) unlink(burst_file);
+    burst_file[0] = 0;
+    return 0;
+  }
+  int rc = 0;
+  long long stall_us = -1;
+  double burst_s = 0;
+  std::string group_name;
+  std::uint64_t e0 = 0, w0 = 0, e1 = 0, w1 = 0;
+  double scans0 = 0, psi0 = 0, scans1 = 0, psi1 = 0;
+  oomlab::cgroups::MemoryEvents events{};
+  try {
+    oomlab::cgroups::CreateOptions opt;
+    opt.parent = "";  // <root>/oomlab-bench-psi-<pid>-<starttime>-<seq>
+    opt.prefix = "oomlab-bench-psi";
+    opt.limits.max_bytes = kLimit;
+    opt.pressure_twin = false;  // the daemon watches the system PSI file only
+    opt.freezer_twin = false;   // one process of our own: SIGKILL and waitpid suffice
+    auto group = oomlab::cgroups::MemoryCgroup::create(opt);
+    group_name = group.path();
+    int go[2];
+    if (pipe2(go, O_CLOEXEC) != 0) throw oomlab::cgroups::CgroupError("pipe2 failed");
+    scans0 = metric(sock, "oomlab_watchdog_scans_total");
+    psi0 = metric(sock, "oomlab_watchdog_psi_events_total");
+    long long psi_before = psi_some_total_us();
+    e0 = cpu_ns_all_threads(eo);
+    w0 = cpu_ns_all_threads(wd);
+    std::int64_t start = oomlab::monotonic_us();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    pid_t child = spawn_burst(go[0], go[1], kAnon, 1.0);
+    children.push_back(child);
+    close(go[0]);
+    try {
+      group.move_process(child);
+    } catch (...) {
+      close(go[1]);
+      throw;
+    }
+    std::int64_t b0 = oomlab::monotonic_us();
+    if (write(go[1], "g", 1) != 1) std::printf("psi-burst: could not start the child\n");
+    close(go[1]);
+    int status = 0;
+    waitpid(child, &status, 0);
+    children.pop_back();
+    burst_s = (oomlab::monotonic_us() - b0) / 1e6;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      std::printf("psi-burst: the child ended with status 0x%x (killed by the group's OOM?)\n", status);
+    events = group.events();
+    long long psi_after = psi_some_total_us();
+    stall_us = psi_before >= 0 && psi_after >= 0 ? psi_after - psi_before : -1;
+    if (!group.kill_all_and_wait(std::chrono::seconds(5)) || !group.remove())
+      std::printf("psi-burst: could not remove %s (the handle retries at exit)\n", group_name.c_str());
+    std::int64_t left = start + window * 1000000LL - oomlab::monotonic_us();
+    if (left > 0) std::this_thread::sleep_for(std::chrono::microseconds(left));
+    e1 = cpu_ns_all_threads(eo);
+    w1 = cpu_ns_all_threads(wd);
+    scans1 = metric(sock, "oomlab_watchdog_scans_total");
+    psi1 = metric(sock, "oomlab_watchdog_psi_events_total");
+  } catch (const std::exception& e) {
+    std::printf("psi-burst: skipped: %s\n", e.what());
+    rc = 0;
+  }
+  unlink(burst_file);
+  burst_file[0] = 0;
+  if (e1 == 0) return rc;
+  double e_us = (e1 - e0) / 1e3 / window, w_us = (w1 - w0) / 1e3 / window;
+  std::printf("psi-burst: %d s window, one %.1f s burst in %s (limit 32 MiB; 24 MiB anon + a 72 MiB file re-read)\n"
+              "  system memory PSI some stall during the burst: %.0f ms; group events: max (v1 failcnt) %llu, oom %llu, oom_kill %llu\n"
+              "  earlyoom %.1f us CPU/s, oomlab-watchdog %.1f us CPU/s; ratio %.2f\n"
+              "  the watchdog counted %.0f PSI memory-pressure events and ran %.0f full scans in the window\n",
+              window, burst_s, group_name.c_str(), stall_us / 1e3,
+              static_cast<unsigned long long>(events.max),
+              static_cast<unsigned long long>(events.oom), static_cast<unsigned long long>(events.oom_kill), e_us,
+              w_us, e_us > 0 ? w_us / e_us : 0.0, psi1 - psi0, scans1 - scans0);
+  if (psi1 - psi0 < 1)
+    std::printf("  the burst produced NO PSI event at the daemon: this window measured no event's cost\n");
+  else if (psi1 - psi0 > 1)
+    std::printf("  more than one event in the window: the burst's and/or other jobs' pressure, not told apart\n");
+  return rc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -205,15 +503,20 @@ int main(int argc, char** argv) {
       }
     }
   }
-  reap_all();
   std::printf("scan: %zu processes / %zu tasks (%zu blocked or dying: wchan/stack read), %d reps alternating\n"
               "  hand-written /proc/PID/stat loop: median %.2f ms, min %.2f ms\n"
               "  watchdog Sampler::scan:           median %.2f ms, min %.2f ms\n"
               "  ratio: median %.2f, min %.2f (goal <= 1.2)\n",
               processes, sampled, detailed, reps, median(base), minimum(base), median(ours), minimum(ours),
               median(ours) / median(base), minimum(ours) / minimum(base));
+  std::fflush(stdout);
 
-  // 2. idle CPU
+  // 2. delay accounting (the sleepers stay for it)
+  delayacct_measure(sampler, out, reps);
+  reap_all();
+  std::fflush(stdout);
+
+  // 3. idle CPU
   struct stat st;
   if (::stat(earlyoom_bin.c_str(), &st) != 0) {
     std::printf("idle: %s not installed, skipped\n", earlyoom_bin.c_str());
@@ -221,6 +524,7 @@ int main(int argc, char** argv) {
   }
   pid_t eo = spawn({earlyoom_bin, "-r", "0"});
   std::string sock = "/tmp/oomlab-bench-watchdog-" + std::to_string(getpid()) + ".sock";
+  std::snprintf(sock_file, sizeof sock_file, "%s", sock.c_str());
   pid_t wd = spawn({watchdog_bin, "--period", "1s", "--socket", sock, "--no-self-protect"});
   children = {eo, wd};
   std::this_thread::sleep_for(std::chrono::seconds(2));  // past start-up work
@@ -231,13 +535,17 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::seconds(window));
   std::uint64_t e1 = cpu_ns_all_threads(eo), w1 = cpu_ns_all_threads(wd);
   double scans1 = metric(sock, "oomlab_watchdog_scans_total"), psi1 = metric(sock, "oomlab_watchdog_psi_events_total");
-  reap_all();
-  ::unlink(sock.c_str());
   double e_us = (e1 - e0) / 1e3 / window, w_us = (w1 - w0) / 1e3 / window;
   std::printf("idle: %d s window; earlyoom %.1f us CPU/s, oomlab-watchdog --period 1s %.1f us CPU/s; ratio %.2f (goal <= 0.2)\n",
               window, e_us, w_us, e_us > 0 ? w_us / e_us : 0.0);
   std::printf("  during the window the watchdog ran %.0f full scans after %.0f PSI memory-pressure events\n"
               "  (other load on the machine); /proc/pressure/memory now: %s",
               scans1 - scans0, psi1 - psi0, oomlab::read_proc_file("/proc/pressure/memory", 512).value_or("?\n").c_str());
-  return 0;
+  std::fflush(stdout);
+
+  // 4. one burst of memory pressure in a second window of the same length
+  int rc = psi_burst_window(sock, eo, wd, window);
+  reap_all();
+  ::unlink(sock.c_str());
+  return rc;
 }
