@@ -105,12 +105,26 @@ json series_json(const MemAllocSample& s) {
           {"victim", s.victim}, {"oom_count", opt(s.oom_count)}};
 }
 
+// Only the delays the line carried: the watchdog prints none without
+// --delayacct and leaves out the zero ones.
+json delays_json(const MemAllocTask::Delays& d) {
+  json o = json::object();
+  const std::pair<const char*, const std::optional<std::uint64_t>*> keys[] = {
+      {"reclaim", &d.reclaim}, {"thrashing", &d.thrashing}, {"compact", &d.compact},
+      {"swapin", &d.swapin},   {"blkio", &d.blkio}};
+  for (const auto& [key, value] : keys)
+    if (*value) o[key] = **value;
+  return o;
+}
+
 json memalloc_task(const MemAllocTask& t) {
-  return {{"line", t.at.line}, {"ts", opt(t.at.ts)}, {"source", t.source}, {"pid", t.task.pid},
-          {"comm", t.task.comm}, {"tgid", opt(t.tgid)}, {"state", t.state}, {"kind", t.kind},
-          {"wchan", t.wchan}, {"cgroup", t.cgroup}, {"gfp", t.gfp}, {"gfp_flags", t.gfp_flags},
-          {"order", opt(t.order)}, {"delay_ms", opt(t.delay_ms)}, {"lock_mode", t.lock_mode},
-          {"dying", t.dying}, {"exiting", t.exiting}, {"victim", t.victim}};
+  json j = {{"line", t.at.line}, {"ts", opt(t.at.ts)}, {"source", t.source}, {"pid", t.task.pid},
+            {"comm", t.task.comm}, {"tgid", opt(t.tgid)}, {"state", t.state}, {"kind", t.kind},
+            {"wchan", t.wchan}, {"cgroup", t.cgroup}, {"gfp", t.gfp}, {"gfp_flags", t.gfp_flags},
+            {"order", opt(t.order)}, {"delay_ms", opt(t.delay_ms)}, {"lock_mode", t.lock_mode},
+            {"dying", t.dying}, {"exiting", t.exiting}, {"victim", t.victim}};
+  if (json delays = delays_json(t.delays_ms); !delays.empty()) j["delays_ms"] = std::move(delays);
+  return j;
 }
 
 json alloc_stall(const AllocStall& a) {

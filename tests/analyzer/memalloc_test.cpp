@@ -2,7 +2,10 @@
 // and oomlab-watchdog/tracer lines exactly as docs/FORMATS.md defines them.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "helpers.hpp"
+#include "oomlab/analyzer/output.hpp"
 
 namespace oomlab::analyzer::test {
 namespace {
@@ -118,6 +121,39 @@ TEST(OomlabLines, WatchdogStallReportsKillsAndTracer) {
   auto resolved = findings_of(r, VerdictClass::oom_resolved);
   ASSERT_EQ(resolved.size(), 1u);
   EXPECT_EQ(resolved[0]->title, "oomlab-watchdog kill of a.out(3417) freed memory in 700 ms");
+}
+
+TEST(OomlabLines, WatchdogDelayAccountingFieldsAreParsedAndReported) {
+  // --delayacct adds "<what>_delay=Nms" between rss= and gfp=, only the
+  // non-zero ones (docs/FORMATS.md).
+  Report r = fixture("oomlab_watchdog_delayacct.dmesg");
+  const auto& t = r.memalloc.tasks;
+  ASSERT_EQ(t.size(), 3u);
+  EXPECT_EQ(t[0].task.comm, "cache-reader");
+  EXPECT_EQ(t[0].delay_ms, 4200u);   // the stall itself, not one of the *_delay fields
+  EXPECT_EQ(t[0].delays_ms.reclaim, 3050u);
+  EXPECT_EQ(t[0].delays_ms.blkio, 610u);
+  EXPECT_FALSE(t[0].delays_ms.thrashing);
+  EXPECT_FALSE(t[0].delays_ms.compact);
+  EXPECT_FALSE(t[0].delays_ms.swapin);
+  EXPECT_EQ(t[1].delays_ms.reclaim, 1200u);
+  EXPECT_EQ(t[1].delays_ms.thrashing, 2900u);
+  EXPECT_EQ(t[1].delays_ms.compact, 40u);
+  EXPECT_EQ(t[1].delays_ms.swapin, 350u);
+  EXPECT_EQ(t[1].delays_ms.blkio, 1700u);
+  EXPECT_EQ(t[1].gfp_flags, "GFP_HIGHUSER_MOVABLE|__GFP_COMP");   // fields after the delays still parse
+  EXPECT_EQ(t[1].order, 0);
+  EXPECT_EQ(t[2].kind, "io");   // a line without delay accounting
+  EXPECT_EQ(t[2].delay_ms, 3000u);
+  EXPECT_FALSE(t[2].delays_ms.reclaim || t[2].delays_ms.thrashing || t[2].delays_ms.compact ||
+               t[2].delays_ms.swapin || t[2].delays_ms.blkio);
+  EXPECT_EQ(r.memalloc.max_delay_ms, 5100u);
+
+  const auto j = to_json(r)["memalloc"]["tasks"];
+  EXPECT_EQ(j[0]["delays_ms"].dump(), R"({"reclaim":3050,"blkio":610})");
+  EXPECT_EQ(j[1]["delays_ms"].dump(), R"({"reclaim":1200,"thrashing":2900,"compact":40,"swapin":350,"blkio":1700})");
+  EXPECT_FALSE(j[2].contains("delays_ms"));
+  EXPECT_EQ(j[2]["delay_ms"], 3000);
 }
 
 TEST(OomlabLines, JournalFormKeepsTheWatchdogTag) {

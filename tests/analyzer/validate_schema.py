@@ -67,6 +67,14 @@ b = copy.deepcopy(sample); b["verdict"] = "meltdown"; broken.append(("unknown cl
 b = copy.deepcopy(sample); del b["findings"][0]["title"]; broken.append(("finding without title", b))
 b = copy.deepcopy(sample); b["oom_events"][-1]["victim"] = {"pid": "3418"}; broken.append(("bad victim", b))
 b = copy.deepcopy(sample); b["extra"] = 1; broken.append(("unknown field", b))
+# The watchdog's delay accounting (a fixture carries it): only the five known delays.
+path, delayed = next(((p, d) for p, d in documents
+                      if any("delays_ms" in t for t in d["memalloc"]["tasks"])), (None, None))
+if delayed is None:
+    sys.exit("no input gives a memalloc task with delays_ms")
+b = copy.deepcopy(delayed)
+next(t for t in b["memalloc"]["tasks"] if "delays_ms" in t)["delays_ms"]["steal"] = 5
+broken.append(("unknown delay", b))
 for what, doc in broken:
     if validator.is_valid(doc):
         sys.exit(f"schema accepts a document with {what}")

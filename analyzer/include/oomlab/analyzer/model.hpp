@@ -100,6 +100,11 @@ struct MemAllocTask {
   std::string state, kind, wchan, cgroup, gfp, gfp_flags, lock_mode;
   std::optional<int> order;
   std::optional<std::uint64_t> delay_ms;
+  // oomlab-watchdog --delayacct: growth of the task's taskstats delay totals
+  // since its stall began, in ms; absent when the watchdog did not print it.
+  struct Delays {
+    std::optional<std::uint64_t> reclaim, thrashing, compact, swapin, blkio;
+  } delays_ms;
   bool dying = false, exiting = false, victim = false;
 };
 
