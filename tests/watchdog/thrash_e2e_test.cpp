@@ -20,6 +20,7 @@
 #include "child.hpp"
 #include "oomlab/cgroups/run_groups.hpp"
 #include "oomlab/common/procfs.hpp"
+#include "oomlab/common/subprocess.hpp"
 #include "oomlab/tracer/tracer.hpp"
 #include "oomlab/watchdog/taskstats.hpp"
 
@@ -150,8 +151,9 @@ TEST(WatchdogDelayacct, ReclaimingReadersAreReportedWithTheirDelayGrowth) {
   const std::string events = run.dir + "/events.jsonl", err = run.dir + "/stderr.log", cg = "/oomlab/" + run.group;
   json line;
   {
+    const std::string sock = run.dir + "/control.sock";
     Child wd({bin("oomlab-watchdog"), "--delayacct", "enable", "--period", "500ms", "--warn-after", "2s",
-              "--kill-after", "10m", "--pressure-above", "off", "--scope", cg, "--socket", "", "--json-log", events,
+              "--kill-after", "10m", "--pressure-above", "off", "--scope", cg, "--socket", sock, "--json-log", events,
               "--no-self-protect"},
              nullptr, err);
     for (int i = 0; i < 100 && line.is_null() && run.repro->running(); ++i) {  // up to 50 s
@@ -161,6 +163,14 @@ TEST(WatchdogDelayacct, ReclaimingReadersAreReportedWithTheirDelayGrowth) {
       });
     }
     EXPECT_EQ(oomlab::watchdog::read_task_delayacct("/proc"), 1) << "--delayacct enable while running";
+    oomlab::ProcessSpec q({bin("oomlab-watchdog"), "status", "--socket", sock});
+    q.timeout = 10s;
+    auto status = oomlab::run_process(q);
+    ASSERT_EQ(status.exit_code, 0) << status.err;
+    json st = json::parse(status.out, nullptr, false);
+    EXPECT_EQ(st["sources"]["taskstats"], true) << status.out;
+    EXPECT_EQ(st["sources"]["delayacct"], true) << status.out;
+    EXPECT_EQ(st["config"]["delayacct"], "enable") << status.out;
     EXPECT_EQ(wd.stop(), 0);
   }
   EXPECT_EQ(oomlab::watchdog::read_task_delayacct("/proc"), before) << "kernel.task_delayacct not restored";

@@ -95,11 +95,15 @@ std::string Engine::status_json() const {
                  {"pressure_above", format_pressure_threshold(opt_.pressure_above)},
                  {"dry_run", opt_.dry_run},
                  {"sysrq", opt_.sysrq},
+                 {"delayacct", opt_.delayacct},
+                 {"delay_share_pct", opt_.delay_share_pct},
                  {"config_file", opt_.config_path}};
   j["sources"] = {{"psi_system", psi_system_},
                   {"psi_triggers", psi_.size()},
                   {"kmsg_read", kmsg_ != nullptr},
                   {"bpf_tracer", tracer_ != nullptr},
+                  {"taskstats", taskstats_ != nullptr},
+                  {"delayacct", metrics_.delayacct},
                   {"kmsg_write", reporter_.kmsg_ok()},
                   {"cgroup_root", cgroups_.root()},
                   {"self_protection", protection_}};
