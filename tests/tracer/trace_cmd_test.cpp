@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include "bpf_capable.hpp"
 #include "oomlab/common/subprocess.hpp"
 #include "oomlab/tracer/tracer.hpp"
 
@@ -44,7 +45,7 @@ TEST(TraceCommand, NoBpfSaysSoInOneLine) {
 }
 
 TEST(TraceCommand, UnavailableBpfIsOneLineAndExit1) {
-  if (oomlab::tracer::Tracer::compiled_in() && geteuid() == 0 && access("/sys/kernel/btf/vmlinux", R_OK) == 0)
+  if (oomlab::test::bpf_unavailable_reason().empty())
     GTEST_SKIP() << "BPF is available here: the traced run is TracerRoot.CommandShortRunPrintsJsonLines";
   auto r = trace({"--duration", "1s"});
   EXPECT_EQ(r.exit_code, 1);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "bpf_capable.hpp"
 #include "oomlab/tracer/tracer.hpp"
 #include "test_memcg.hpp"
 
@@ -20,13 +21,6 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr std::uint64_t MiB = 1024 * 1024;
-
-bool bpf_capable(std::string& why) {
-  if (!Tracer::compiled_in()) why = "built without BPF";
-  else if (geteuid() != 0) why = "needs root to load BPF programs";
-  else if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) why = "kernel has no BTF";
-  return why.empty();
-}
 
 // Writes a file 3x a 32 MiB limit and reads it back: reclaim in the child's memcg.
 void thrash_page_cache() {
@@ -44,8 +38,7 @@ void thrash_page_cache() {
 }
 
 TEST(TracerFilter, WatchedCgroupOnlyOtherGroupsReclaimIsNotRecorded) {
-  std::string why;
-  if (!bpf_capable(why)) GTEST_SKIP() << why;
+  SKIP_UNLESS_BPF_CAPABLE();
   TestMemcg watched("oomlab-tracer-watched", 32 * MiB), other("oomlab-tracer-other", 32 * MiB);
   if (!watched.ok()) GTEST_SKIP() << watched.error();
   if (!other.ok()) GTEST_SKIP() << other.error();
@@ -76,8 +69,7 @@ TEST(TracerFilter, WatchedCgroupOnlyOtherGroupsReclaimIsNotRecorded) {
 }
 
 TEST(TracerFilter, MissingCgroupDirectoryIsAOneLineError) {
-  std::string why;
-  if (!bpf_capable(why)) GTEST_SKIP() << why;
+  SKIP_UNLESS_BPF_CAPABLE();
   Tracer tracer;
   EXPECT_FALSE(tracer.open(TracerOptions{1ms, 1ms, false, "/sys/fs/cgroup/no-such-oomlab-group"}));
   EXPECT_FALSE(tracer.available());
@@ -94,8 +86,7 @@ namespace {
 // does): the tracer must recognise that mm too (its owner points back at it)
 // and name the other process's writer as the holder.
 TEST(TracerRemoteMm, CmdlineReaderWaitsOnAnotherProcesssWriter) {
-  std::string why;
-  if (!bpf_capable(why)) GTEST_SKIP() << why;
+  SKIP_UNLESS_BPF_CAPABLE();
   Tracer tracer;
   ASSERT_TRUE(tracer.open(TracerOptions{1s, 1ms, true, ""})) << tracer.error();
   // The child flips the protection of 256 MiB of populated memory in a loop:

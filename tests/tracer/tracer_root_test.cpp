@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "bpf_capable.hpp"
 #include "oomlab/common/subprocess.hpp"
 #include "oomlab/tracer/format.hpp"
 #include "oomlab/tracer/tracer.hpp"
@@ -32,12 +33,10 @@ namespace {
 
 constexpr std::uint64_t MiB = 1024 * 1024;
 
-#define OPEN_TRACER_OR_SKIP(tracer, options)                                               \
-  do {                                                                                     \
-    if (!Tracer::compiled_in()) GTEST_SKIP() << (tracer).error();                          \
-    if (geteuid() != 0) GTEST_SKIP() << "needs root to load BPF programs";                 \
-    if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) GTEST_SKIP() << "kernel has no BTF"; \
-    ASSERT_TRUE((tracer).open(options)) << (tracer).error();                              \
+#define OPEN_TRACER_OR_SKIP(tracer, options)                \
+  do {                                                      \
+    SKIP_UNLESS_BPF_CAPABLE();                              \
+    ASSERT_TRUE((tracer).open(options)) << (tracer).error();\
   } while (0)
 
 std::vector<Event> drain(Tracer& t) {
@@ -282,9 +281,7 @@ TEST(TracerRoot, MemcgOomKillGivesMarkVictimToExitTimeline) {
 }
 
 TEST(TracerRoot, CommandShortRunPrintsJsonLines) {
-  if (!Tracer::compiled_in()) GTEST_SKIP() << "built without BPF";
-  if (geteuid() != 0) GTEST_SKIP() << "needs root to load BPF programs";
-  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) GTEST_SKIP() << "kernel has no BTF";
+  SKIP_UNLESS_BPF_CAPABLE();
   oomlab::ProcessSpec spec;
   spec.argv = {std::string(OOMLAB_BIN_DIR) + "/oomlab-trace", "--json", "--duration", "1s", "--lock-tracing",
                "--lockwait-min", "50ms"};

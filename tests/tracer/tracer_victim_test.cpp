@@ -19,6 +19,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "bpf_capable.hpp"
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/tracer/format.hpp"
 #include "oomlab/tracer/tracer.hpp"
@@ -75,9 +76,7 @@ void hold_inode_lock(int fd) {
 }
 
 TEST(TracerVictim, VictimThatCannotExitIsOverdueThenExits) {
-  if (!Tracer::compiled_in()) GTEST_SKIP() << "built without BPF";
-  if (geteuid() != 0) GTEST_SKIP() << "needs root to load BPF programs";
-  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) GTEST_SKIP() << "kernel has no BTF";
+  SKIP_UNLESS_BPF_CAPABLE();
   if (access("/proc/sys/vm/unprivileged_userfaultfd", F_OK) != 0) GTEST_SKIP() << "kernel without userfaultfd";
   TestMemcg memcg("oomlab-tracer-victim", 64 * MiB);
   if (!memcg.ok()) GTEST_SKIP() << memcg.error();
