@@ -33,10 +33,10 @@ namespace {
 
 constexpr std::uint64_t MiB = 1024 * 1024;
 
-#define OPEN_TRACER_OR_SKIP(tracer, options)                \
-  do {                                                      \
-    SKIP_UNLESS_BPF_CAPABLE();                              \
-    ASSERT_TRUE((tracer).open(options)) << (tracer).error();\
+#define OPEN_TRACER_OR_SKIP(tracer, options)                  \
+  do {                                                        \
+    SKIP_UNLESS_BPF_CAPABLE();                                \
+    ASSERT_TRUE((tracer).open(options)) << (tracer).error();  \
   } while (0)
 
 std::vector<Event> drain(Tracer& t) {
