@@ -10,6 +10,7 @@
 
 #include "oomlab/analyzer/line_reader.hpp"
 #include "oomlab/analyzer/normalizer.hpp"
+#include "oomlab/common/text.hpp"
 #include "state.hpp"
 
 namespace oomlab::analyzer {
@@ -156,9 +157,7 @@ Report analyze_text(std::string_view text, std::string name, const Options& opt)
   const std::uint64_t bytes = text.size();
   std::uint64_t nuls = 0;
   std::string line;
-  while (!text.empty()) {
-    std::size_t nl = text.find('\n');
-    std::string_view raw = text.substr(0, nl);
+  for_each_line(text, [&](std::string_view raw) {
     line.assign(raw);
     while (!line.empty() && line.back() == '\r') line.pop_back();
     for (char& c : line)
@@ -167,9 +166,7 @@ Report analyze_text(std::string_view text, std::string name, const Options& opt)
         ++nuls;
       }
     a.feed(line);
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
+  });
   a.note_input(bytes, 0, nuls);
   return a.finish(std::move(name));
 }

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include "oomlab/common/procfs.hpp"
+#include "oomlab/common/text.hpp"
 
 namespace oomlab::watchdog {
 namespace {
@@ -27,46 +28,45 @@ std::optional<std::uint64_t> meminfo_kb(std::string_view text, std::string_view 
 
 std::string memory_cgroup_from(std::string_view text) {
   std::string v2;
-  while (!text.empty()) {
-    std::size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+  std::optional<std::string> v1;
+  for_each_line(text, [&](std::string_view line) {
     std::size_t c1 = line.find(':');
     std::size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
-    if (c2 == std::string_view::npos) continue;
+    if (c2 == std::string_view::npos) return true;
     std::string_view controllers = line.substr(c1 + 1, c2 - c1 - 1);
     std::string_view path = line.substr(c2 + 1);
     if (line.substr(0, c1) == "0" && controllers.empty()) {
       v2 = std::string(path);
-      continue;
+      return true;
     }
     while (!controllers.empty()) {
       std::size_t comma = controllers.find(',');
-      if (controllers.substr(0, comma) == "memory") return std::string(path);
+      if (controllers.substr(0, comma) == "memory") {
+        v1 = std::string(path);   // a v1 memory hierarchy wins over the v2 one
+        return false;
+      }
       if (comma == std::string_view::npos) break;
       controllers.remove_prefix(comma + 1);
     }
-  }
-  return v2;
+    return true;
+  });
+  return v1 ? *v1 : v2;
 }
 
 std::string cgroup_path_of_dir(std::string_view dir, std::string_view mounts) {
   while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
   std::string_view best;
-  while (!mounts.empty()) {
-    std::size_t nl = mounts.find('\n');
-    std::string_view line = mounts.substr(0, nl);
-    mounts.remove_prefix(nl == std::string_view::npos ? mounts.size() : nl + 1);
+  for_each_line(mounts, [&](std::string_view line) {
     // "device mountpoint fstype options 0 0"
     std::size_t a = line.find(' ');
     std::size_t b = a == std::string_view::npos ? a : line.find(' ', a + 1);
     std::size_t c = b == std::string_view::npos ? b : line.find(' ', b + 1);
-    if (c == std::string_view::npos) continue;
+    if (c == std::string_view::npos) return;
     std::string_view mnt = line.substr(a + 1, b - a - 1), fstype = line.substr(b + 1, c - b - 1);
-    if (fstype != "cgroup2" && fstype != "cgroup") continue;
+    if (fstype != "cgroup2" && fstype != "cgroup") return;
     bool holds = dir == mnt || (dir.size() > mnt.size() && dir.compare(0, mnt.size(), mnt) == 0 && dir[mnt.size()] == '/');
     if (holds && mnt.size() > best.size()) best = mnt;
-  }
+  });
   if (best.empty()) return "";
   return dir.size() == best.size() ? std::string("/") : std::string(dir.substr(best.size()));
 }
