@@ -77,7 +77,7 @@ int Engine::run() {
   }
   open_kmsg();
   open_tracer();
-  open_delayacct();
+  const std::string delayacct = open_delayacct();
   try {
     open_control();
   } catch (const std::exception& e) {
@@ -90,7 +90,7 @@ int Engine::run() {
                             "ms kill_after=" + std::to_string(opt_.kill_after.count()) +
                             "ms escalate_after=" + std::to_string(opt_.escalate_after.count()) + "ms" +
                             (opt_.dry_run ? " dry-run" : "") + (protection_.empty() ? "" : "; " + protection_) +
-                            "; memory cgroups at " + cgroups_.root());
+                            "; memory cgroups at " + cgroups_.root() + "; " + delayacct);
   next_tick_ = asio::steady_timer::clock_type::now();
   start_scan();
   schedule_tick();
@@ -422,30 +422,29 @@ void Engine::schedule_watchdog_ping() {
   });
 }
 
-void Engine::open_delayacct() {
-  if (opt_.delayacct == "off") return;
+std::string Engine::open_delayacct() {
+  // The state goes into the "started:" line; only a failure to do what was
+  // asked is a note of its own.
+  if (opt_.delayacct == "off") return "delay accounting off";
   std::string why;
   taskstats_ = TaskstatsClient::open(why);
-  if (!taskstats_) {
-    reporter_.note(kNotice, "no delay accounting: " + why + "; stalls are seen by wchan/stack only");
-    return;
-  }
+  if (!taskstats_) return "no delay accounting (" + why + ")";
   int on = read_task_delayacct(opt_.proc_root);
+  bool set_by_us = false;
   if (on == 0 && opt_.delayacct == "enable") {
     std::string err;
     if (write_task_delayacct(opt_.proc_root, true, err)) {
       delayacct_restore_ = 0;
       on = 1;
-      reporter_.note(kInfo, "delay accounting: kernel.task_delayacct set to 1 (back to 0 at exit)");
+      set_by_us = true;
     } else {
       reporter_.note(kWarning, "cannot enable delay accounting: " + err);
     }
   }
-  if (on == 1) reporter_.note(kInfo, "delay accounting: on (taskstats); delay-share=" + std::to_string(opt_.delay_share_pct) + "%");
-  else
-    reporter_.note(kNotice, "delay accounting: kernel.task_delayacct is off; --delayacct enable (or sysctl "
-                            "kernel.task_delayacct=1) lets the watchdog see tasks looping in reclaim while runnable");
   sampler_.set_taskstats(taskstats_.get());
+  if (on != 1) return "delay accounting off (kernel.task_delayacct=0; --delayacct enable turns it on)";
+  return "delay accounting on (taskstats, delay-share " + std::to_string(opt_.delay_share_pct) + "%" +
+         (set_by_us ? ", kernel.task_delayacct set to 1 until exit)" : ")");
 }
 
 void Engine::restore_delayacct() {

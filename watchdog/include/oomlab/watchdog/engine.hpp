@@ -128,7 +128,7 @@ class Engine {
   std::uint64_t total_kb(const std::string& cgroup) const;
 
   // engine.cpp: taskstats delay accounting (--delayacct)
-  void open_delayacct();
+  std::string open_delayacct();  // what it found, for the start line
   void restore_delayacct();
 
   // bpf_source.cpp
