@@ -265,13 +265,8 @@ void Engine::report(std::int64_t now, bool from_stale_scan) {
                      {"delay_ms", s->delay_ms(now)},               {"wchan", s->wchan},
                      {"cgroup", s->cgroup}, {"rss_kb", s->rss_kb}, {"dying", s->dying},
                      {"exiting", s->exiting}, {"victim", s->victim}};
-    if (s->has_delays) {
-      const DelayTotals &a = s->delays_base, &b = s->delays_now;
-      auto ms = [](std::uint64_t from, std::uint64_t to) { return to > from ? (to - from) / 1000000 : 0; };
-      j["delays_ms"] = {{"reclaim", ms(a.reclaim_ns, b.reclaim_ns)},       {"thrashing", ms(a.thrashing_ns, b.thrashing_ns)},
-                        {"compact", ms(a.compact_ns, b.compact_ns)},       {"swapin", ms(a.swapin_ns, b.swapin_ns)},
-                        {"blkio", ms(a.blkio_ns, b.blkio_ns)}};
-    }
+    if (s->has_delays)
+      for (const DelayField& f : kDelayFields) j["delays_ms"][f.name] = grown_ms(s->delays_base, s->delays_now, f);
     reporter_.emit(kWarning, "memalloc", format_task(*s, now), &j);
   }
   notify_status();

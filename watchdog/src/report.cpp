@@ -38,16 +38,9 @@ std::string format_task(const TaskStall& s, std::int64_t now_ms) {
   if (s.rss_kb) line += " rss=" + std::to_string(s.rss_kb) + "kB";
   if (s.has_delays) {
     // Delay accounting's growth since the stall began: where its time went.
-    const DelayTotals &a = s.delays_base, &b = s.delays_now;
-    auto add = [&line](const char* key, std::uint64_t from, std::uint64_t to) {
-      std::uint64_t ms = to > from ? (to - from) / 1000000 : 0;
-      if (ms) line += std::string(" ") + key + "=" + std::to_string(ms) + "ms";
-    };
-    add("reclaim_delay", a.reclaim_ns, b.reclaim_ns);
-    add("thrashing_delay", a.thrashing_ns, b.thrashing_ns);
-    add("compact_delay", a.compact_ns, b.compact_ns);
-    add("swapin_delay", a.swapin_ns, b.swapin_ns);
-    add("blkio_delay", a.blkio_ns, b.blkio_ns);
+    for (const DelayField& f : kDelayFields)
+      if (std::uint64_t ms = grown_ms(s.delays_base, s.delays_now, f))
+        line += std::string(" ") + f.name + "_delay=" + std::to_string(ms) + "ms";
   }
   if (!s.gfp.empty()) line += " gfp=" + s.gfp + " order=" + std::to_string(s.order);
   if (s.lock_mode) line += std::string(" mmap_lock=") + s.lock_mode;

@@ -28,6 +28,21 @@ struct DelayTotals {
   std::uint64_t memory_ns() const { return reclaim_ns + thrashing_ns + compact_ns + swapin_ns; }
 };
 
+// The totals by name, in report order (docs/FORMATS.md: NAME_delay=Nms).
+struct DelayField {
+  const char* name;
+  std::uint64_t DelayTotals::*ns;
+};
+inline constexpr DelayField kDelayFields[] = {{"reclaim", &DelayTotals::reclaim_ns},
+                                              {"thrashing", &DelayTotals::thrashing_ns},
+                                              {"compact", &DelayTotals::compact_ns},
+                                              {"swapin", &DelayTotals::swapin_ns},
+                                              {"blkio", &DelayTotals::blkio_ns}};
+// Whole ms one total grew from `from` to `to` (0 if it went back).
+inline std::uint64_t grown_ms(const DelayTotals& from, const DelayTotals& to, const DelayField& f) {
+  return to.*f.ns > from.*f.ns ? (to.*f.ns - from.*f.ns) / 1000000 : 0;
+}
+
 class TaskstatsClient {
  public:
   // A client that answered a query for the calling thread, or nullptr with
