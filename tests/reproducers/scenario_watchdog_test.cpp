@@ -70,7 +70,13 @@ TEST(ScenarioWatchdog, DyingCompetitionReportCarriesTheWatchdogsLines) {
   // dying racers (16 threads per killed process).
   ASSERT_FALSE(wd["events"].empty());
   EXPECT_NE(wd["events"][0]["line"].get<std::string>().find("started"), std::string::npos) << wd["events"][0];
-  EXPECT_GE(wd["stall_reports"].get<int>(), 1) << wd["events"].dump().substr(0, 3000);
+  // When the kernel's OOM killer keeps up, each victim is gone before the
+  // next scan (seen in CI: 24 victims, none alive at a report): then the
+  // watchdog's lines about the run are its victim notes from the kernel log.
+  int victim_notes = 0;
+  for (const auto& e : wd["events"])
+    victim_notes += e["line"].get<std::string>().find("kernel OOM victim pid") != std::string::npos;
+  EXPECT_GE(wd["stall_reports"].get<int>() + victim_notes, 1) << wd["events"].dump().substr(0, 3000);
   for (const auto& e : wd["events"]) {
     EXPECT_GT(e["t_ms"].get<std::int64_t>(), -5000) << e;
     EXPECT_LT(e["t_ms"].get<std::int64_t>(), 6000 + 40000) << e;
