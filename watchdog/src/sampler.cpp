@@ -63,7 +63,8 @@ Sampler::Sampler(std::string proc_root, std::size_t max_tasks, bool read_stack)
       self_(::getpid()),
       dents_proc_(64 * 1024),
       dents_task_(16 * 1024),
-      text_(8 * 1024) {}
+      text_(8 * 1024),
+      delayacct_path_(task_delayacct_path(proc_root_)) {}
 
 ScanStats Sampler::scan(std::vector<TaskSample>& out) {
   ScanStats stats;
@@ -72,7 +73,7 @@ ScanStats Sampler::scan(std::vector<TaskSample>& out) {
   if (out.capacity() < max_tasks_) out.reserve(max_tasks_);  // first scan only
   // Read every scan: an administrator may switch it at any time, and while
   // it is off the totals stand still (queries would only cost).
-  delayacct_on_ = taskstats_ && read_task_delayacct(proc_root_) == 1;
+  delayacct_on_ = taskstats_ && read_task_delayacct_at(delayacct_path_.c_str()) == 1;
   running_queries_ = 0;
   stats.delayacct = delayacct_on_;
   for_each_pid_entry(proc_root_.c_str(), dents_proc_, [&](pid_t pid) { sample_process(pid, out, stats); });
@@ -95,8 +96,7 @@ void Sampler::sample_process(pid_t pid, std::vector<TaskSample>& out, ScanStats&
       ++stats.dropped;
       return;
     }
-    if (pid != self_ && needs_detail(proc)) add_detail(proc, stats);
-    if (pid != self_) add_delays(proc, stats);
+    if (pid != self_) inspect(proc, stats);
     out.push_back(proc);
     return;
   }
@@ -107,8 +107,7 @@ void Sampler::sample_process(pid_t pid, std::vector<TaskSample>& out, ScanStats&
     ++stats.dropped;
     return;
   }
-  if (pid != self_ && needs_detail(proc)) add_detail(proc, stats);
-  if (pid != self_) add_delays(proc, stats);
+  if (pid != self_) inspect(proc, stats);
   out.push_back(proc);
   for_each_pid_entry(dir, dents_task_, [&](pid_t tid) {
     if (tid == pid) return;
@@ -125,10 +124,14 @@ void Sampler::sample_process(pid_t pid, std::vector<TaskSample>& out, ScanStats&
     t.tgid = pid;
     t.rss_pages = proc.rss_pages;
     t.num_threads = proc.num_threads;
-    if (pid != self_ && needs_detail(t)) add_detail(t, stats);
-    if (pid != self_) add_delays(t, stats);
+    if (pid != self_) inspect(t, stats);
     out.push_back(t);
   });
+}
+
+void Sampler::inspect(TaskSample& t, ScanStats& stats) {
+  if (needs_detail(t)) add_detail(t, stats);
+  add_delays(t, stats);
 }
 
 void Sampler::add_detail(TaskSample& t, ScanStats& stats) {

@@ -7,7 +7,9 @@
 #include <unordered_set>
 
 namespace oomlab::watchdog {
+namespace {
 
+// What a delay growth says the task waited for: the largest memory share.
 StallKind kind_of_growth(const DelayTotals& from, const DelayTotals& to) {
   std::uint64_t reclaim = to.reclaim_ns - from.reclaim_ns, compact = to.compact_ns - from.compact_ns;
   std::uint64_t pagein = (to.thrashing_ns - from.thrashing_ns) + (to.swapin_ns - from.swapin_ns);
@@ -15,6 +17,8 @@ StallKind kind_of_growth(const DelayTotals& from, const DelayTotals& to) {
   if (pagein > reclaim) return StallKind::Io;
   return StallKind::Reclaim;
 }
+
+}  // namespace
 
 StallKind StallModel::fold_delays(const TaskSample& t, std::int64_t now_ms, std::int64_t& since_ms,
                                   DelayTotals& base) {
@@ -31,13 +35,13 @@ StallKind StallModel::fold_delays(const TaskSample& t, std::int64_t now_ms, std:
     return StallKind::None;
   }
   std::int64_t dt_ms = now_ms - d.last_ms;
-  double grown_ms = static_cast<double>(cur.memory_ns() - d.last.memory_ns()) / 1e6;
+  double grown = static_cast<double>(cur.memory_ns() - d.last.memory_ns()) / 1e6;  // ms
   if (dt_ms <= 0) return d.run_since_ms >= 0 ? d.run_kind : StallKind::None;
-  if (grown_ms > 1.5 * static_cast<double>(dt_ms) + 100) {
+  if (grown > 1.5 * static_cast<double>(dt_ms) + 100) {
     // More delay than elapsed time: a wait that began while accounting was
     // off ends with a start of 0 and adds the whole uptime. Not a measure.
     d.run_since_ms = -1;
-  } else if (grown_ms >= delay_share_ * static_cast<double>(dt_ms)) {
+  } else if (grown >= delay_share_ * static_cast<double>(dt_ms)) {
     if (d.run_since_ms < 0) {
       d.run_since_ms = d.last_ms;
       d.run_base = d.last;
@@ -98,14 +102,9 @@ void StallModel::update(const std::vector<TaskSample>& samples, std::int64_t now
     s.exiting = t.exiting();
   }
   // Not seen stalled in this sample: the stall ended (or the task is gone).
-  for (auto it = stalls_.begin(); it != stalls_.end();) {
-    if (it->second.seen_ms != now_ms) it = stalls_.erase(it);
-    else ++it;
-  }
-  for (auto it = delays_.begin(); it != delays_.end();) {
-    if (it->second.seen_ms != now_ms) it = delays_.erase(it);
-    else ++it;
-  }
+  auto unseen = [now_ms](const auto& entry) { return entry.second.seen_ms != now_ms; };
+  std::erase_if(stalls_, unseen);
+  std::erase_if(delays_, unseen);
   for (auto it = victims_.begin(); it != victims_.end();) {
     if (!live_tgids.count(it->first)) it = victims_.erase(it);
     else ++it;

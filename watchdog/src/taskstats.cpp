@@ -112,16 +112,17 @@ int TaskstatsClient::receive_reply(pid_t tid, DelayTotals& out) {
   return reply.matched ? 1 : 0;
 }
 
-int read_task_delayacct(const std::string& proc_root) {
+std::string task_delayacct_path(const std::string& proc_root) { return proc_root + "/sys/kernel/task_delayacct"; }
+
+int read_task_delayacct_at(const char* path) {
   char buf[8];
-  std::string path = proc_root + "/sys/kernel/task_delayacct";
-  long n = read_proc_file_once(path.c_str(), buf, sizeof buf - 1);
+  long n = read_proc_file_once(path, buf, sizeof buf - 1);
   if (n <= 0) return -1;
   return buf[0] == '1' ? 1 : buf[0] == '0' ? 0 : -1;
 }
 
 bool write_task_delayacct(const std::string& proc_root, bool on, std::string& err) {
-  std::string path = proc_root + "/sys/kernel/task_delayacct";
+  std::string path = task_delayacct_path(proc_root);
   int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
   if (fd < 0 || ::write(fd, on ? "1\n" : "0\n", 2) != 2) {
     err = path + ": " + std::strerror(errno);

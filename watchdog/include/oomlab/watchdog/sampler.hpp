@@ -8,7 +8,9 @@
 // nothing) only for tasks that are blocked (D) or dying. With a taskstats
 // client and kernel.task_delayacct on, one netlink query per blocked, dying
 // or running task (running ones capped per scan): a task looping in reclaim
-// is runnable, and only its delay totals show where its time goes.
+// is runnable, and only its delay totals show where its time goes. (Each
+// query allocates its netlink messages inside libnl: with delay accounting
+// on, the scan is no longer allocation-free.)
 #pragma once
 #include <cstdint>
 #include <string>
@@ -46,6 +48,7 @@ class Sampler {
 
  private:
   void sample_process(pid_t pid, std::vector<TaskSample>& out, ScanStats& stats);
+  void inspect(TaskSample& t, ScanStats& stats);  // detail and delays of one task (not ours)
   void add_detail(TaskSample& t, ScanStats& stats);
   void add_delays(TaskSample& t, ScanStats& stats);
 
@@ -55,6 +58,7 @@ class Sampler {
   pid_t self_;
   std::vector<char> dents_proc_, dents_task_;  // getdents64 buffers
   std::vector<char> text_;                     // file contents
+  std::string delayacct_path_;                 // kernel.task_delayacct under proc_root_
   TaskstatsClient* taskstats_ = nullptr;
   std::size_t max_running_queries_ = 64;
   std::size_t running_queries_ = 0;            // in this scan

@@ -60,9 +60,6 @@ struct DelayTrack {
   StallKind run_kind = StallKind::None;
 };
 
-// What a delay growth says the task waited for: the largest memory share.
-StallKind kind_of_growth(const DelayTotals& from, const DelayTotals& to);
-
 class StallModel {
  public:
   explicit StallModel(std::int64_t warn_after_ms, double delay_share = 0.5)

@@ -66,8 +66,14 @@ class TaskstatsClient {
   std::uint64_t queries_ = 0;
 };
 
-// kernel.task_delayacct under proc_root: 1 on, 0 off, -1 unreadable.
-int read_task_delayacct(const std::string& proc_root);
+// Where kernel.task_delayacct is under proc_root.
+std::string task_delayacct_path(const std::string& proc_root);
+// The sysctl at path: 1 on, 0 off, -1 unreadable. Allocates nothing (the
+// sampler reads it every scan).
+int read_task_delayacct_at(const char* path);
+inline int read_task_delayacct(const std::string& proc_root) {
+  return read_task_delayacct_at(task_delayacct_path(proc_root).c_str());
+}
 // Sets it; false with err on failure (no CAP_SYS_ADMIN, read-only /proc/sys).
 bool write_task_delayacct(const std::string& proc_root, bool on, std::string& err);
 
