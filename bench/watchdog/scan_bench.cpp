@@ -50,6 +50,7 @@
 #include "oomlab/common/subprocess.hpp"
 #include "oomlab/cgroups/cleanup.hpp"
 #include "oomlab/cgroups/memory_cgroup.hpp"
+#include "oomlab/watchdog/pressure.hpp"
 #include "oomlab/watchdog/sampler.hpp"
 #include "oomlab/watchdog/taskstats.hpp"
 
@@ -341,33 +342,32 @@ pid_t spawn_burst(int go, int go_write, std::size_t anon, double seconds) {
   return p;
 }
 
-// /proc/pressure/memory "some ... total=US": stall time the kernel counted.
+// /proc/pressure/memory's some total (us): stall time the kernel counted; -1
+// when unreadable. Parsed by the watchdog's own PSI parser.
 long long psi_some_total_us() {
   auto s = oomlab::read_proc_file("/proc/pressure/memory", 512);
-  if (!s) return -1;
-  auto pos = s->find("total=");
-  return pos == std::string::npos ? -1 : std::atoll(s->c_str() + pos + 6);
+  auto r = s ? oomlab::watchdog::parse_psi(*s) : std::nullopt;
+  return r ? static_cast<long long>(r->some_total_us) : -1;
 }
 
 // Measure 4: the daemons eo and wd are running and past start-up.
-int psi_burst_window(const std::string& sock, pid_t eo, pid_t wd, int window) {
+void psi_burst_window(const std::string& sock, pid_t eo, pid_t wd, int window) {
   constexpr std::size_t kLimit = 32u << 20, kAnon = 24u << 20, kFile = 72u << 20;
   std::string why;
   if (!oomlab::cgroups::host_hierarchy().has_memory()) {
     std::printf("psi-burst: skipped: no memory cgroup controller\n");
-    return 0;
+    return;
   }
   if (!oomlab::cgroups::start_guardian(&why)) {
     std::printf("psi-burst: skipped: %s\n", why.c_str());
-    return 0;
+    return;
   }
   if (!make_burst_file(kFile, why)) {
     std::printf("psi-burst: skipped: %s\n", why.c_str());
     if (burst_file[0]) unlink(burst_file);
     burst_file[0] = 0;
-    return 0;
+    return;
   }
-  int rc = 0;
   long long stall_us = -1;
   double burst_s = 0;
   std::string group_name;
@@ -423,11 +423,10 @@ int psi_burst_window(const std::string& sock, pid_t eo, pid_t wd, int window) {
     psi1 = metric(sock, "oomlab_watchdog_psi_events_total");
   } catch (const std::exception& e) {
     std::printf("psi-burst: skipped: %s\n", e.what());
-    rc = 0;
   }
   unlink(burst_file);
   burst_file[0] = 0;
-  if (e1 == 0) return rc;
+  if (e1 == 0) return;
   double e_us = (e1 - e0) / 1e3 / window, w_us = (w1 - w0) / 1e3 / window;
   std::printf("psi-burst: %d s window, one %.1f s burst in %s (limit 32 MiB; 24 MiB anon + a 72 MiB file re-read)\n"
               "  system memory PSI some stall during the burst: %.0f ms; group events: max (v1 failcnt) %llu, oom %llu, oom_kill %llu\n"
@@ -441,7 +440,6 @@ int psi_burst_window(const std::string& sock, pid_t eo, pid_t wd, int window) {
     std::printf("  the burst produced NO PSI event at the daemon: this window measured no event's cost\n");
   else if (psi1 - psi0 > 1)
     std::printf("  more than one event in the window: the burst's and/or other jobs' pressure, not told apart\n");
-  return rc;
 }
 
 }  // namespace
@@ -544,8 +542,8 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   // 4. one burst of memory pressure in a second window of the same length
-  int rc = psi_burst_window(sock, eo, wd, window);
+  psi_burst_window(sock, eo, wd, window);
   reap_all();
   ::unlink(sock.c_str());
-  return rc;
+  return 0;
 }
