@@ -109,11 +109,8 @@ json series_json(const MemAllocSample& s) {
 // --delayacct and leaves out the zero ones.
 json delays_json(const MemAllocTask::Delays& d) {
   json o = json::object();
-  const std::pair<const char*, const std::optional<std::uint64_t>*> keys[] = {
-      {"reclaim", &d.reclaim}, {"thrashing", &d.thrashing}, {"compact", &d.compact},
-      {"swapin", &d.swapin},   {"blkio", &d.blkio}};
-  for (const auto& [key, value] : keys)
-    if (*value) o[key] = **value;
+  for (const auto& [key, value] : MemAllocTask::kDelayKeys)
+    if (d.*value) o[key] = *(d.*value);
   return o;
 }
 

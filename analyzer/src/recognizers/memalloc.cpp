@@ -107,16 +107,9 @@ bool parse_memalloc_task(State& st, const Line& l, std::string_view body, std::s
       t.delay_ms = text::leading_uint(v);   // kernel: jiffies (ms at HZ=1000); watchdog: "Nms"
     } else if (k == "mmap_lock") {
       t.lock_mode.assign(v);
-    } else if (k == "reclaim_delay") {
-      t.delays_ms.reclaim = text::leading_uint(v);
-    } else if (k == "thrashing_delay") {
-      t.delays_ms.thrashing = text::leading_uint(v);
-    } else if (k == "compact_delay") {
-      t.delays_ms.compact = text::leading_uint(v);
-    } else if (k == "swapin_delay") {
-      t.delays_ms.swapin = text::leading_uint(v);
-    } else if (k == "blkio_delay") {
-      t.delays_ms.blkio = text::leading_uint(v);
+    } else if (k.size() > 6 && k.substr(k.size() - 6) == "_delay") {
+      for (const auto& [name, value] : MemAllocTask::kDelayKeys)
+        if (k.substr(0, k.size() - 6) == name) t.delays_ms.*value = text::leading_uint(v);
     }
   }
   auto& ma = st.report.memalloc;

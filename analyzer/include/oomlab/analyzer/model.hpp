@@ -105,6 +105,17 @@ struct MemAllocTask {
   struct Delays {
     std::optional<std::uint64_t> reclaim, thrashing, compact, swapin, blkio;
   } delays_ms;
+  // NAME of each NAME_delay field (docs/FORMATS.md) and where it goes: one
+  // list for the parser and the JSON output.
+  struct DelayKey {
+    const char* name;
+    std::optional<std::uint64_t> Delays::*value;
+  };
+  static constexpr DelayKey kDelayKeys[] = {{"reclaim", &Delays::reclaim},
+                                            {"thrashing", &Delays::thrashing},
+                                            {"compact", &Delays::compact},
+                                            {"swapin", &Delays::swapin},
+                                            {"blkio", &Delays::blkio}};
   bool dying = false, exiting = false, victim = false;
 };
 
