@@ -369,18 +369,23 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
   KernelLogWatch klog(obs.t0_us, group ? group->name() : "");
   rec.kmsg_status = klog.status();
   rec.started_at = utc_iso8601(realtime_ms());
+  // The run's first sample, before the workload starts: however short the
+  // run (a hog OOM-killed within the first period), the timeline has its
+  // start and, below, its end - two points a chart and a kill count can use.
+  rec.samples.push_back(obs.take(nullptr, 0));
   release_workload(child);
 
   const bool tty = isatty(2) && !config.json;
   bool workload_running = true;
   int workload_status = 0;
   std::int64_t next_us = obs.t0_us;
+  // Every pass ends with a sample, so the last one is the run's end
+  // (deadline, interrupt, or the workload gone).
   for (;;) {
     next_us += config.period.count() * 1000;
-    obs.wait_until(next_us, klog, rec.samples.empty() ? 0 : rec.samples.back().usage_bytes);
+    obs.wait_until(next_us, klog, rec.samples.back().usage_bytes);
     klog.poll(obs.seen_pids);
-    rec.samples.push_back(obs.take(rec.samples.empty() ? nullptr : &rec.samples.back(),
-                                   static_cast<int>(klog.kills().size())));
+    rec.samples.push_back(obs.take(&rec.samples.back(), static_cast<int>(klog.kills().size())));
     // Reap: the workload itself, and orphans handed to us as subreaper.
     for (pid_t p; (p = waitpid(-1, &workload_status, WNOHANG)) > 0;)
       if (p == child.pid) {

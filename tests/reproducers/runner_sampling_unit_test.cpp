@@ -1,0 +1,84 @@
+// The runner's timeline always has a start and an end sample, however short
+// the run: a run that ended at its first periodic sample (a hog OOM-killed
+// in its first 100 ms, a deadline of one period) used to leave a one-sample
+// timeline that no chart can draw. --unsafe-no-cgroup so that it runs
+// unprivileged; the workloads only sleep or exit.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "oomlab/common/subprocess.hpp"
+
+namespace {
+
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char tmpl[] = "/tmp/oomlab-repro-sampling-XXXXXX";
+    if (mkdtemp(tmpl)) path = tmpl;
+  }
+  ~TempDir() {
+    if (!path.empty()) std::filesystem::remove_all(path);
+  }
+};
+
+nlohmann::json run_report(const std::vector<std::string>& args, const std::string& out, int expected_exit) {
+  std::vector<std::string> argv = {std::string(OOMLAB_BIN_DIR) + "/oomlab-repro-testbin", "run"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.insert(argv.end(), {"--unsafe-no-cgroup", "--json", "--out", out});
+  oomlab::ProcessSpec spec(argv);
+  spec.timeout = std::chrono::seconds(90);
+  auto r = oomlab::run_process(spec);
+  if (expected_exit >= 0) {
+    EXPECT_EQ(r.exit_code, expected_exit) << r.out << r.err;
+  }
+  auto summary = nlohmann::json::parse(r.out, nullptr, false);
+  if (!summary.is_object() || !summary.contains("report_json")) {
+    ADD_FAILURE() << "no report: " << r.out << r.err;
+    return nullptr;
+  }
+  std::ifstream f(summary["report_json"].get<std::string>());
+  return nlohmann::json::parse(f, nullptr, false);
+}
+
+}  // namespace
+
+TEST(RunnerSampling, ARunOfOnePeriodHasAStartAndAnEndSample) {
+  TempDir out;
+  ASSERT_FALSE(out.path.empty());
+  // The deadline falls on the first periodic sample: without a start sample
+  // the timeline would have that one point only.
+  auto j = run_report({"test-sleep", "--children", "0", "--threads", "0", "--period", "1s", "--duration", "1s",
+                       "--stall-threshold", "500ms", "--stall-psi", "100%"},
+                      out.path, -1);  // no_oom, unless the system's PSI (no group) said otherwise
+  ASSERT_TRUE(j.is_object());
+  const auto& timeline = j["timeline"];
+  ASSERT_GE(timeline.size(), 2u) << timeline.dump();
+  // The start: taken before the workload was let go (it exists, asleep on
+  // its start signal) ...
+  EXPECT_EQ(timeline.front()["processes"], 1) << timeline.dump();
+  // ... the end: at (or past, when the runner was late) the deadline.
+  EXPECT_GE(timeline.back()["t_ms"].get<long>(), 1000) << timeline.dump();
+  EXPECT_LT(timeline.front()["t_ms"].get<long>(), timeline.back()["t_ms"].get<long>()) << timeline.dump();
+}
+
+TEST(RunnerSampling, AWorkloadGoneWithinThePeriodStillGivesTwoSamples) {
+  TempDir out;
+  ASSERT_FALSE(out.path.empty());
+  // One period is 1 s; the workload exits at once (like a hog OOM-killed in
+  // its first 100 ms).
+  auto j = run_report({"test-exit", "--code", "0", "--period", "1s", "--duration", "30s"}, out.path, 4);  // no_oom
+  ASSERT_TRUE(j.is_object());
+  EXPECT_EQ(j["workload"]["exit"], "exit 0");
+  const auto& timeline = j["timeline"];
+  ASSERT_GE(timeline.size(), 2u) << timeline.dump();
+  EXPECT_EQ(timeline.front()["processes"], 1) << timeline.dump();
+  // The end: the workload is gone, and it comes after the start.
+  EXPECT_EQ(timeline.back()["processes"], 0) << timeline.dump();
+  EXPECT_LT(timeline.front()["t_ms"].get<long>(), timeline.back()["t_ms"].get<long>()) << timeline.dump();
+}
