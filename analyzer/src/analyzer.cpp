@@ -98,6 +98,7 @@ void Analyzer::feed(std::string_view raw) {
   if (const Pattern* p = match_after_comm(d, l.msg); p && p->handle(s, l)) return;
   if (try_task_table_row(s, l)) return;
   if (try_task_header(s, l)) return;
+  if (try_report_line(s, l)) return;
   TraceCtx& c = s.ctx(l.caller);
   if (c.in_trace && !is_trace_noise(l.msg)) c.in_trace = false;
 }

@@ -109,7 +109,7 @@ void State::end_all_traces() {
   table_active = false;
 }
 
-void State::add_frame(TraceCtx& c, const Line& l, Frame f) {
+void State::add_frame(TraceCtx& c, const Line& l, Frame f, bool bracketed) {
   if (c.sink == TraceCtx::Sink::task) {
     Task& t = report.tasks[c.idx];
     t.last = Where{l.no, l.ts};
@@ -118,7 +118,7 @@ void State::add_frame(TraceCtx& c, const Line& l, Frame f) {
   } else if (c.sink == TraceCtx::Sink::report) {
     RawReport& r = reports[c.idx];
     r.last = Where{l.no, l.ts};
-    if (!r.frames_closed && r.frames.size() < opt.limits.frames_per_task) r.frames.push_back(std::move(f));
+    r.add(TraceItem(TraceItem::Kind::frame, std::move(f.func), f.reliable, f.inlined, bracketed));
   }
 }
 

@@ -15,23 +15,53 @@
 
 namespace oomlab::analyzer {
 
+struct OopsFormat;
+
+// What a report prints after its header, in order, as far as titles need it
+// (oops_table.hpp's Part says how each kind uses them).
+struct TraceItem {
+  enum class Kind : std::uint8_t {
+    frame,          // a stack frame
+    rip,            // "RIP: 0010:func+0x..", "IP: ..", "pc : .."
+    at,             // lockdep's ", at: func+0x.."
+    call_trace,     // "Call Trace:" (a stack start)
+    stack_start,    // "Allocated by task N:", "Freed by task N:", "Uninit was stored to memory at:"
+    backtrace,      // kmemleak "backtrace:" (a stack start)
+    page_owner,     // "page last allocated via order ..."
+    uninit_origin,  // "Uninit was created at:", "Local variable x created at:"
+    which_became,   // lockdep "which became SOFTIRQ-unsafe at:"
+    irq_entry,      // "Exception stack" (arm)
+  };
+  TraceItem() = default;
+  explicit TraceItem(Kind k, std::string f = {}, bool rel = true, bool inl = false, bool br = false)
+      : kind(k), reliable(rel), inlined(inl), bracketed(br), func(std::move(f)) {}
+  Kind kind = Kind::frame;
+  bool reliable = true;    // not a "? " frame
+  bool inlined = false;    // "func file.c:12 [inline]" (symbolised; not in raw console output)
+  bool bracketed = false;  // "[<addr>] func+0x.." on a line of its own
+  std::string func;        // frame, rip and at items
+};
+
 // A failure report header (WARNING, BUG, hung task, lockup, RCU stall, KASAN,
 // panic) waiting for the trace that names its function.
 struct RawReport {
   VerdictClass klass = VerdictClass::crash;
-  std::string head;          // title before " in FUNC": "WARNING", "KASAN: use-after-free Read"
+  const OopsFormat* format = nullptr;   // its row in oops_table.cpp; nullptr: head/fixed_title below
+  std::string cap;           // the row's "{1}"
+  std::string access;        // KASAN: "Read" / "Write"
+  std::string header_func;   // "func+0x.." on the header line
+  std::string head;          // title before " in FUNC" when there is no format ("page allocation failure")
   std::string fixed_title;   // complete title when no function belongs in it
-  std::string func;          // function named by the header itself (WARNING at .. FUNC+0x)
-  std::string rip;           // function of the RIP/IP/pc line
   ProcRef task;              // task named by the header or "CPU: N PID: N Comm: X"
-  std::vector<Frame> frames;
-  std::size_t frames_after_irq = 0;   // frames before "</IRQ>" (RCU stalls skip them)
-  bool saw_irq_end = false;
-  bool frames_closed = false;         // first trace done (KASAN alloc/free stacks follow)
+  std::vector<TraceItem> items;
   std::optional<std::size_t> task_idx;   // hung task: the dumped task carries the frames
   Where first, last;
   std::vector<std::uint64_t> evidence;
   std::vector<std::pair<std::string, DetailValue>> details;
+  static constexpr std::size_t kMaxItems = 160;   // enough for lockdep chains and KASAN's three stacks
+  void add(TraceItem it) {
+    if (items.size() < kMaxItems) items.push_back(std::move(it));
+  }
 };
 
 // Per printk caller (CPU/thread id; "" when the log has none): where the
@@ -79,7 +109,7 @@ class State {
   // Trace contexts ----------------------------------------------------------
   TraceCtx& ctx(std::string_view caller);
   void end_all_traces();
-  void add_frame(TraceCtx& c, const Line& l, Frame f);
+  void add_frame(TraceCtx& c, const Line& l, Frame f, bool bracketed = false);
 
   template <class T>
   bool push_capped(std::vector<T>& v, T item, std::size_t cap, std::uint64_t& dropped) {
@@ -125,6 +155,8 @@ bool try_task_table_row(State& s, const Line& l);
 bool try_task_header(State& s, const Line& l);
 bool try_frame(State& s, const Line& l);
 bool is_trace_noise(std::string_view msg);   // registers, markers, raw stack words
+// Lines of an open report that titles need (lockdep "at:", stack starts).
+bool try_report_line(State& s, const Line& l);
 
 // Verdict engine: turns the collected facts into findings and the verdict.
 void build_verdict(State& s);

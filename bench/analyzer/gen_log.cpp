@@ -4,6 +4,9 @@
 // series, sysrq task dumps, hung task reports and WARNINGs mixed in at
 // roughly the rates a memory-stressed test box produces them.
 // Deterministic for a given --seed.
+// --repeat FILE writes another shape: the kernel lines of FILE (those with a
+// dmesg "[ secs.usecs]" stamp: a seed's OOM reports, task tables and
+// traces) over and over, each copy's stamps shifted past the previous copy.
 #include <cerrno>
 #include <cinttypes>
 #include <cstdarg>
@@ -11,8 +14,10 @@
 #include <cstdlib>
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "oomlab/common/units.hpp"
 
@@ -158,16 +163,61 @@ void warning(Writer& w, Rng& r) {
   w.line("---[ end trace 0000000000000000 ]---");
 }
 
+// The stamped lines of `path` as (seconds, rest after the stamp).
+bool read_kernel_lines(const char* path, std::vector<std::pair<double, std::string>>& out) {
+  std::ifstream in(path);
+  if (!in) return false;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.size() < 4 || line[0] != '[') continue;
+    std::size_t close = line.find(']');
+    if (close == std::string::npos) continue;
+    char* end = nullptr;
+    double ts = std::strtod(line.c_str() + 1, &end);
+    if (end != line.c_str() + close) continue;
+    out.emplace_back(ts, line.substr(close + 1));
+  }
+  return true;
+}
+
+void repeat_lines(std::FILE* f, const std::vector<std::pair<double, std::string>>& lines, std::uint64_t size) {
+  std::string buf;
+  buf.reserve(1 << 21);
+  const double span = lines.back().first - lines.front().first + 1.0;
+  std::uint64_t bytes = 0;
+  for (std::uint64_t copy = 0; bytes < size; ++copy) {
+    for (const auto& [ts, rest] : lines) {
+      const double t = ts + static_cast<double>(copy) * span;
+      char stamp[48];
+      int n = std::snprintf(stamp, sizeof stamp, "[%5" PRIu64 ".%06" PRIu64 "]", static_cast<std::uint64_t>(t),
+                            static_cast<std::uint64_t>((t - static_cast<double>(static_cast<std::uint64_t>(t))) * 1e6));
+      buf.append(stamp, static_cast<std::size_t>(n));
+      buf += rest;
+      buf += '\n';
+      bytes += static_cast<std::uint64_t>(n) + rest.size() + 1;
+    }
+    if (buf.size() >= (1 << 20) || bytes >= size) {
+      if (std::fwrite(buf.data(), 1, buf.size(), f) != buf.size()) {
+        std::perror("oomlab-bench-genlog: write");
+        std::exit(1);
+      }
+      buf.clear();
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::uint64_t size = 1ull << 30, seed = 1;
   const char* out = nullptr;
+  const char* repeat = nullptr;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (a == "--help" || a == "-h") {
-      std::puts("usage: oomlab-bench-genlog [--size 1G] [--seed N] OUT\n"
-                "Writes a realistic dmesg-format kernel log of about SIZE bytes to OUT ('-' = stdout).");
+      std::puts("usage: oomlab-bench-genlog [--size 1G] [--seed N] [--repeat FILE] OUT\n"
+                "Writes a realistic dmesg-format kernel log of about SIZE bytes to OUT ('-' = stdout).\n"
+                "--repeat FILE: the dmesg-stamped lines of FILE repeated instead (restamped, increasing).");
       return 0;
     }
     if (a == "--size" && i + 1 < argc) {
@@ -177,6 +227,8 @@ int main(int argc, char** argv) {
         return 2;
       }
       size = *v;
+    } else if (a == "--repeat" && i + 1 < argc) {
+      repeat = argv[++i];
     } else if (a == "--seed" && i + 1 < argc) {
       seed = std::strtoull(argv[++i], nullptr, 10);
     } else if (!a.empty() && a[0] == '-' && a != "-") {
@@ -195,8 +247,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "oomlab-bench-genlog: %s: %s\n", out, std::strerror(errno));
     return 2;
   }
+  std::vector<std::pair<double, std::string>> lines;
+  if (repeat && (!read_kernel_lines(repeat, lines) || lines.empty())) {
+    std::fprintf(stderr, "oomlab-bench-genlog: %s: no dmesg-stamped lines to repeat\n", repeat);
+    return 2;
+  }
   Rng r{seed * 0x9E3779B97F4A7C15ULL + 1};
-  {
+  if (repeat) {
+    repeat_lines(f, lines, size);
+  } else {
     Writer w(f);
     std::uint64_t n = 0;
     while (w.bytes < size) {

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "../oops_table.hpp"
 #include "../state.hpp"
 #include "../text.hpp"
 
@@ -60,6 +61,29 @@ RawReport make(VerdictClass k, std::string head) {
   return r;
 }
 
+// Starts the report whose header `m` is (a row of oops_table.cpp). Returns
+// nullptr when no row matches or the row is a known non-report line.
+RawReport* begin_oops(State& st, const Line& l, std::string_view m, bool* ignored = nullptr) {
+  const OopsFormat* f = find_oops(m);
+  if (ignored) *ignored = f && f->ignore;
+  if (!f || f->ignore) return nullptr;
+  RawReport r;
+  r.klass = f->klass;
+  r.format = f;
+  if (f->cap_end != "\n") {
+    std::string_view rest = m.substr(f->prefix.size());
+    std::size_t e = f->cap_end.empty() ? std::string_view::npos : rest.find(f->cap_end);
+    r.cap.assign(text::trim(rest.substr(0, e)));
+  }
+  r.header_func = symbol_in(m.substr(f->prefix.size()));
+  if (r.header_func.empty()) {   // "WARNING: at file:line func()" (2.6)
+    std::string_view tail = text::rtrim(m);
+    tail = tail.substr(tail.rfind(' ') + 1);
+    if (text::ends_with(tail, "()") && tail.size() > 2) r.header_func.assign(tail.substr(0, tail.size() - 2));
+  }
+  return st.begin_report(l, std::move(r));
+}
+
 // Another header line of the report already open in this context (an Oops
 // line after "BUG: unable to handle ...", "invalid opcode" after "kernel BUG").
 bool continues_open_crash(State& st, const Line& l) {
@@ -70,24 +94,24 @@ bool continues_open_crash(State& st, const Line& l) {
   return true;
 }
 
-bool hung_task(State& st, const Line& l) {
-  std::string_view m = l.msg.substr(11);   // "INFO: task "
-  std::size_t b = m.find(" blocked for more than ");
+bool hung_task(State& st, const Line& l) {   // "INFO: task a.out:3418 blocked for more than 120 seconds."
+  std::string_view m = l.msg.substr(11);     // "INFO: task "
+  std::size_t b = m.find(" blocked ");
+  if (b == std::string_view::npos) b = m.find(" can't die ");
   if (b == std::string_view::npos) return false;
   std::size_t colon = m.rfind(':', b);
   if (colon == std::string_view::npos) return false;
-  RawReport r = make(VerdictClass::hung_task, "INFO: task hung");
   auto pid = text::parse_uint(m.substr(colon + 1, b - colon - 1));
   if (!pid || *pid > 0x7fffffff) return false;
-  r.task = ProcRef{static_cast<int>(*pid), std::string(m.substr(0, colon))};
-  if (auto secs = text::leading_uint(m.substr(b + 23))) r.details.emplace_back("blocked_s", static_cast<std::int64_t>(*secs));
-  st.begin_report(l, std::move(r));
+  RawReport* r = begin_oops(st, l, l.msg);
+  if (!r) return false;
+  r->task = ProcRef{static_cast<int>(*pid), std::string(m.substr(0, colon))};
+  if (std::size_t more = m.find("for more than ", b); more != std::string_view::npos)
+    if (auto secs = text::leading_uint(m.substr(more + 14))) r->details.emplace_back("blocked_s", static_cast<std::int64_t>(*secs));
   return true;
 }
 
-bool rcu_stall(State& st, const Line& l) {
-  std::string_view m = l.msg;
-  if (starts_with(m, "rcu: ")) m.remove_prefix(5);
+bool rcu_stall(State& st, const Line& l, std::string_view m) {
   if (!starts_with(m, "INFO: rcu") || !text::contains(m, "stall")) return false;
   // "self-detected stall" and "detected stalls on CPUs/tasks" often come
   // together: one report.
@@ -95,22 +119,32 @@ bool rcu_stall(State& st, const Line& l) {
     r->evidence.push_back(l.no);
     return true;
   }
-  RawReport r = make(VerdictClass::rcu_stall, "INFO: rcu detected stall");
-  st.begin_report(l, std::move(r));
-  return true;
+  return begin_oops(st, l, m) != nullptr;
 }
+
+bool info(State& st, const Line& l) {
+  std::string_view m = l.msg;
+  if (starts_with(m, "INFO: task ")) return hung_task(st, l);
+  if (starts_with(m, "INFO: rcu")) return rcu_stall(st, l, m);
+  // Other INFO: lines are reports only when the table knows them (lockdep,
+  // suspicious RCU usage): user space prints many.
+  bool ignored = false;
+  return begin_oops(st, l, m, &ignored) != nullptr || ignored;
+}
+
+bool rcu_prefixed(State& st, const Line& l) { return rcu_stall(st, l, l.msg.substr(5)); }   // "rcu: INFO: rcu_preempt ..."
 
 bool lockup(State& st, const Line& l, std::string_view m) {
   if (starts_with(m, "BUG: soft lockup")) {
-    RawReport r = make(VerdictClass::soft_lockup, "BUG: soft lockup");
-    r.task = bracket_task(m);
+    RawReport* r = begin_oops(st, l, m);
+    if (!r) return true;
+    r->task = bracket_task(m);
     if (std::size_t s = m.find("stuck for "); s != std::string_view::npos)
-      if (auto secs = text::leading_uint(m.substr(s + 10))) r.details.emplace_back("stuck_s", static_cast<std::int64_t>(*secs));
-    st.begin_report(l, std::move(r));
+      if (auto secs = text::leading_uint(m.substr(s + 10))) r->details.emplace_back("stuck_s", static_cast<std::int64_t>(*secs));
     return true;
   }
-  if (text::contains(m, "hard LOCKUP")) {
-    st.begin_report(l, make(VerdictClass::soft_lockup, "BUG: hard lockup"));
+  if (std::size_t h = m.find("Watchdog detected hard LOCKUP"); h != std::string_view::npos) {
+    begin_oops(st, l, m.substr(h));
     return true;
   }
   return false;
@@ -122,51 +156,38 @@ bool watchdog_prefix(State& st, const Line& l) {
   return lockup(st, l, m);
 }
 
-bool bug(State& st, const Line& l) {
-  std::string_view m = l.msg.substr(5);   // after "BUG: "
-  if (lockup(st, l, l.msg)) return true;
-  RawReport r;
-  r.klass = VerdictClass::crash;
-  if (starts_with(m, "KASAN: ") || starts_with(m, "KMSAN: ") || starts_with(m, "KFENCE: ") || starts_with(m, "KCSAN: ")) {
-    std::size_t in = m.find(" in ");
-    r.head.assign(m.substr(0, in));
-    if (in != std::string_view::npos) r.func = symbol_in(m.substr(in + 4));
-    if (r.func.empty() && in != std::string_view::npos) r.func.assign(text::token_at(m, in + 4));
-  } else if (starts_with(m, "unable to handle kernel NULL pointer") || starts_with(m, "kernel NULL pointer")) {
-    r.head = "BUG: unable to handle kernel NULL pointer dereference";
-  } else if (starts_with(m, "unable to handle")) {
-    r.head = "BUG: unable to handle kernel paging request";
-  } else if (starts_with(m, "workqueue lockup")) {
-    r.klass = VerdictClass::soft_lockup;
-    r.fixed_title = "BUG: workqueue lockup";
-  } else if (starts_with(m, "spinlock lockup")) {
-    r.klass = VerdictClass::soft_lockup;
-    r.head = "BUG: spinlock lockup suspected";
-  } else if (starts_with(m, "Bad page state") || starts_with(m, "Bad rss-counter state") || starts_with(m, "Bad page map")) {
-    std::size_t cut = m.find_first_of(":");
-    std::string_view what = m.substr(0, std::min(cut, m.find(" in process")));
-    r.fixed_title = "BUG: " + std::string(what);
-  } else {
-    // "BUG: scheduling while atomic: ...", "BUG: sleeping function called from invalid context at ..."
-    std::size_t cut = std::min({m.find(':'), m.find(" at "), m.find(", "), m.size()});
-    r.head = "BUG: " + std::string(text::rtrim(m.substr(0, cut)));
-  }
-  st.begin_report(l, std::move(r));
+bool bug(State& st, const Line& l, std::string_view m) {
+  if (lockup(st, l, m)) return true;
+  bool ignored = false;
+  begin_oops(st, l, m, &ignored);
   return true;
 }
 
+bool bug_line(State& st, const Line& l) { return bug(st, l, l.msg); }
+
+// "[ BUG: Invalid wait context ]", "[ INFO: possible circular locking dependency detected ]"
+bool bracketed_header(State& st, const Line& l) {
+  std::string_view m = text::rtrim(l.msg.substr(2));
+  if (text::ends_with(m, "]")) m = text::rtrim(m.substr(0, m.size() - 1));
+  if (starts_with(m, "BUG: ")) return bug(st, l, m);
+  bool ignored = false;
+  return begin_oops(st, l, m, &ignored) != nullptr || ignored;
+}
+
 bool kernel_bug(State& st, const Line& l) {   // "kernel BUG at mm/slub.c:3855!"
-  RawReport r = make(VerdictClass::crash, "kernel BUG");
+  RawReport* r = begin_oops(st, l, l.msg);
+  if (!r) return true;
   std::string_view at = text::rtrim(l.msg.substr(14));
   if (!at.empty() && at.back() == '!') at.remove_suffix(1);
-  r.details.emplace_back("location", std::string(at));
-  st.begin_report(l, std::move(r));
+  r->details.emplace_back("location", std::string(at));
   return true;
 }
 
 bool gpf(State& st, const Line& l) {
   if (continues_open_crash(st, l)) return true;
-  st.begin_report(l, make(VerdictClass::crash, "general protection fault"));
+  std::string_view m = l.msg;
+  if (starts_with(m, "Oops: ")) m.remove_prefix(6);
+  begin_oops(st, l, m);
   return true;
 }
 
@@ -174,62 +195,54 @@ bool oops(State& st, const Line& l) {
   std::string_view m = l.msg.substr(6);   // "Oops: "
   if (continues_open_crash(st, l)) return true;
   if (starts_with(m, "general protection fault")) return gpf(st, l);
-  std::string head = "Oops";
-  if (!m.empty() && !text::is_digit(m[0])) head.assign(m.substr(0, std::min(m.find(':'), m.find(','))));
-  st.begin_report(l, make(VerdictClass::crash, head));
+  // A bare "Oops: 0000 [#1] SMP" with no header before it (the log starts here).
+  RawReport r = make(VerdictClass::crash, "Oops");
+  if (!m.empty() && !text::is_digit(m[0])) r.head.assign(m.substr(0, std::min(m.find(':'), m.find(','))));
+  st.begin_report(l, std::move(r));
   return true;
 }
 
-bool trap(State& st, const Line& l) {   // "invalid opcode: 0000 [#1] SMP", "divide error: 0000 [#1]"
-  if (!text::contains(l.msg, "[#")) return false;
+// Headers that may also continue an open crash report: "invalid opcode: 0000
+// [#1] SMP" after "kernel BUG at", "Internal error: Oops" after arm64's
+// "Unable to handle kernel paging request".
+bool trap(State& st, const Line& l) {
+  if (!text::contains(l.msg, "[#") && !starts_with(l.msg, "PANIC: ") && !starts_with(l.msg, "stack segment: ") &&
+      !starts_with(l.msg, "Unhandled fault: "))
+    return false;
   if (continues_open_crash(st, l)) return true;
-  st.begin_report(l, make(VerdictClass::crash, std::string(l.msg.substr(0, l.msg.find(':')))));
+  begin_oops(st, l, l.msg);
   return true;
 }
 
-bool arm_unable(State& st, const Line& l) {   // arm64: "Unable to handle kernel paging request at virtual address"
-  std::string head = text::contains(l.msg, "NULL pointer") ? "BUG: unable to handle kernel NULL pointer dereference"
-                                                            : "BUG: unable to handle kernel paging request";
-  st.begin_report(l, make(VerdictClass::crash, head));
-  return true;
+bool simple_header(State& st, const Line& l) {   // table rows with nothing to add
+  bool ignored = false;
+  return begin_oops(st, l, l.msg, &ignored) != nullptr || ignored;
 }
 
 bool warning(State& st, const Line& l) {
+  bool ignored = false;
+  RawReport* r = begin_oops(st, l, l.msg, &ignored);
+  if (!r) return ignored;
   std::string_view m = l.msg.substr(9);   // after "WARNING: "
-  RawReport r = make(VerdictClass::warning, "WARNING");
-  if (starts_with(m, "possible circular locking") || starts_with(m, "possible recursive locking") ||
-      starts_with(m, "possible irq lock inversion") || starts_with(m, "inconsistent lock state")) {
-    r.head = "possible deadlock";
-  } else if (starts_with(m, "suspicious RCU usage")) {
-    r.head = "WARNING: suspicious RCU usage";
-  } else if (starts_with(m, "bad unlock balance")) {
-    r.head = "WARNING: bad unlock balance";
-  } else {
-    r.func = symbol_in(m);
-    if (r.func.empty()) {   // "WARNING: at file:line func()" from very old kernels
-      std::string_view tail = m.substr(m.rfind(' ') + 1);
-      if (text::ends_with(tail, "()")) r.func.assign(tail.substr(0, tail.size() - 2));
-    }
-    // "at FILE:LINE FUNC()" (2.6/3.x), "CPU: N PID: N at FILE:LINE FUNC+.." (3.x..6.x),
-    // "FILE:LINE at FUNC+.., CPU#N: COMM/PID" (6.16+).
-    std::size_t at = m.find(" at ");
-    std::string_view first = text::token_at(m, 0);
-    std::string_view loc = text::contains(first, ".c:") || text::contains(first, ".h:") ? first
-                           : starts_with(m, "at ")           ? text::token_at(m, 3)
-                           : at != std::string_view::npos    ? text::token_at(m, at + 4)
-                                                             : std::string_view{};
-    if (!loc.empty()) r.details.emplace_back("location", std::string(loc));
-  }
-  st.begin_report(l, std::move(r));
+  if (r->format->title != "WARNING in {frame}") return true;
+  // "at FILE:LINE FUNC()" (2.6/3.x), "CPU: N PID: N at FILE:LINE FUNC+.." (3.x..6.x),
+  // "FILE:LINE at FUNC+.., CPU#N: COMM/PID" (6.16+).
+  std::size_t at = m.find(" at ");
+  std::string_view first = text::token_at(m, 0);
+  std::string_view loc = text::contains(first, ".c:") || text::contains(first, ".h:") ? first
+                         : starts_with(m, "at ")           ? text::token_at(m, 3)
+                         : at != std::string_view::npos    ? text::token_at(m, at + 4)
+                                                           : std::string_view{};
+  if (!loc.empty()) r->details.emplace_back("location", std::string(loc));
   return true;
 }
 
 bool ubsan(State& st, const Line& l) {
+  RawReport* r = begin_oops(st, l, l.msg);
+  if (!r) return true;
   std::string_view m = l.msg.substr(7);   // after "UBSAN: "
-  std::size_t in = m.find(" in ");
-  RawReport r = make(VerdictClass::crash, "UBSAN: " + std::string(m.substr(0, in)));
-  if (in != std::string_view::npos) r.details.emplace_back("location", std::string(text::token_at(m, in + 4)));
-  st.begin_report(l, std::move(r));
+  if (std::size_t in = m.find(" in "); in != std::string_view::npos)
+    r->details.emplace_back("location", std::string(text::token_at(m, in + 4)));
   return true;
 }
 
@@ -238,15 +251,13 @@ bool panic(State& st, const Line& l) {
   // A panic that ends an earlier report (panic_on_oops, hung_task_panic,
   // softlockup_panic) is its consequence, not a second failure.
   for (auto it = st.reports.rbegin(); it != st.reports.rend(); ++it) {
-    if (it->klass == VerdictClass::warning && it->head != "WARNING") continue;
+    if (it->klass == VerdictClass::warning && !is_warn_splat(it->format)) continue;
     it->details.emplace_back("panic", std::string(why));
     it->evidence.push_back(l.no);
     it->last = Where{l.no, l.ts};
     return true;
   }
-  RawReport r = make(VerdictClass::crash, "");
-  r.fixed_title = "kernel panic: " + std::string(why);
-  st.begin_report(l, std::move(r));
+  begin_oops(st, l, text::rtrim(l.msg));
   return true;
 }
 
@@ -290,57 +301,103 @@ bool cpu_line(State& st, const Line& l) {
 bool rip_line(State& st, const Line& l) {   // "RIP: 0010:func+0x1/0x2", "IP: [<..>] func+0x1/0x2", "pc : func+.."
   RawReport* r = st.current_report(l);
   if (!r) return true;
+  // "RIP: 0010:__read_once_size include/linux/compiler.h:254 [inline]" and user
+  // space RIPs name no function: not a place a title can use.
   std::string func = symbol_in(l.msg);
-  if (r->rip.empty()) r->rip = func;
-  // Inside a trace, after "</IRQ>": the interrupted function itself (RCU
-  // stalls and lockups name it), as reliable as a frame can be.
-  TraceCtx& c = st.ctx(l.caller);
-  if (!func.empty() && c.in_trace && r->saw_irq_end) {
-    Frame f;
-    f.func = std::move(func);
-    st.add_frame(c, l, std::move(f));
-  }
+  if (!func.empty()) r->add(TraceItem(TraceItem::Kind::rip, std::move(func)));
   return true;
 }
 
 bool kasan_access(State& st, const Line& l) {   // "Read of size 8 at addr ffff... by task a.out/123"
   RawReport* r = st.current_report(l);
-  if (r && (starts_with(r->head, "KASAN: ") || starts_with(r->head, "KFENCE: ")) &&
-      !text::ends_with(r->head, " Read") && !text::ends_with(r->head, " Write")) {
-    r->head += starts_with(l.msg, "Read") ? " Read" : " Write";
+  if (r && r->access.empty()) {
+    r->access = starts_with(l.msg, "Read") ? "Read" : "Write";
     r->evidence.push_back(l.no);
   }
   return true;
 }
 
 constexpr Pattern kPatterns[] = {
-    {"hung-task", "INFO: task ", Pattern::Anchor::start, hung_task},
-    {"rcu-stall", "INFO: rcu", Pattern::Anchor::start, rcu_stall},
-    {"rcu-stall-5", "rcu: INFO: rcu", Pattern::Anchor::start, rcu_stall},
+    {"info", "INFO: ", Pattern::Anchor::start, info},
+    {"rcu-stall-5", "rcu: INFO: rcu", Pattern::Anchor::start, rcu_prefixed},
     {"watchdog-lockup", "watchdog: ", Pattern::Anchor::start, watchdog_prefix},
     {"nmi-watchdog-lockup", "NMI watchdog: ", Pattern::Anchor::start, watchdog_prefix},
-    {"bug", "BUG: ", Pattern::Anchor::start, bug},
+    {"bug", "BUG: ", Pattern::Anchor::start, bug_line},
+    {"bug-bare", "BUG:", Pattern::Anchor::start, bug_line},
+    {"bug-slab", "BUG kmalloc-", Pattern::Anchor::start, simple_header},
+    {"bracketed-bug", "[ BUG: ", Pattern::Anchor::start, bracketed_header},
+    {"bracketed-info", "[ INFO: ", Pattern::Anchor::start, bracketed_header},
     {"kernel-bug", "kernel BUG at ", Pattern::Anchor::start, kernel_bug},
     {"gpf", "general protection fault", Pattern::Anchor::start, gpf},
     {"oops", "Oops: ", Pattern::Anchor::start, oops},
     {"invalid-opcode", "invalid opcode: ", Pattern::Anchor::start, trap},
     {"divide-error", "divide error: ", Pattern::Anchor::start, trap},
-    {"arm-unable", "Unable to handle kernel ", Pattern::Anchor::start, arm_unable},
+    {"divide-error-5.9", "divide_error: ", Pattern::Anchor::start, trap},
+    {"int3", "int3: ", Pattern::Anchor::start, trap},
+    {"stack-segment", "stack segment: ", Pattern::Anchor::start, trap},
+    {"double-fault", "PANIC: double fault", Pattern::Anchor::start, trap},
+    {"arm-internal-error", "Internal error: ", Pattern::Anchor::start, trap},
+    {"arm-unhandled-fault", "Unhandled fault: ", Pattern::Anchor::start, trap},
+    {"arm-unable", "Unable to handle kernel ", Pattern::Anchor::start, simple_header},
     {"warning", "WARNING: ", Pattern::Anchor::start, warning},
+    {"warning-bare", "WARNING:", Pattern::Anchor::start, warning},
     {"ubsan", "UBSAN: ", Pattern::Anchor::start, ubsan},
     {"panic", "Kernel panic - not syncing: ", Pattern::Anchor::start, panic},
+    {"netdev-refcount", "unregister_netdevice: waiting for ", Pattern::Anchor::start, simple_header},
+    {"vfs-close", "VFS: Close: file count is 0", Pattern::Anchor::start, simple_header},
+    {"vfs-busy", "VFS: Busy inodes after unmount", Pattern::Anchor::start, simple_header},
     {"alloc-failure", ": page allocation failure", Pattern::Anchor::after_comm, alloc_failure},
     {"cpu-line", "CPU: ", Pattern::Anchor::start, cpu_line},
     {"pid-line", "Pid: ", Pattern::Anchor::start, cpu_line},
     {"rip", "RIP: ", Pattern::Anchor::start, rip_line},
     {"ip", "IP: ", Pattern::Anchor::start, rip_line},
     {"pc", "pc : ", Pattern::Anchor::start, rip_line},
+    {"pc-old-arm", "PC is at ", Pattern::Anchor::start, rip_line},
     {"kasan-read", "Read of size ", Pattern::Anchor::start, kasan_access},
     {"kasan-write", "Write of size ", Pattern::Anchor::start, kasan_access},
+    {"kasan-read-hw", "Read at addr ", Pattern::Anchor::start, kasan_access},
+    {"kasan-write-hw", "Write at addr ", Pattern::Anchor::start, kasan_access},
 };
 
 }  // namespace
 
 std::span<const Pattern> failure_patterns() { return kPatterns; }
+
+bool try_report_line(State& st, const Line& l) {
+  TraceCtx& c = st.ctx(l.caller);
+  if (c.sink != TraceCtx::Sink::report) return false;
+  RawReport& r = st.reports[c.idx];
+  std::string_view m = l.msg;
+  using K = TraceItem::Kind;
+  auto mark = [&](K k) {
+    r.add(TraceItem(k));
+    c.in_trace = true;   // frames follow
+    return true;
+  };
+  if (starts_with(m, "Allocated by task ") || starts_with(m, "Freed by task ") || m == "Allocated:" ||
+      m == "Freed:" || starts_with(m, "Uninit was stored to memory at") || starts_with(m, "Backtrace:"))
+    return mark(K::stack_start);
+  if (starts_with(m, "backtrace:") || starts_with(m, "backtrace (crc ")) return mark(K::backtrace);
+  if (starts_with(m, "page last allocated")) return mark(K::page_owner);
+  if (starts_with(m, "Uninit was created at:") || (starts_with(m, "Local variable ") && text::contains(m, " created at:")))
+    return mark(K::uninit_origin);
+  if (starts_with(m, "which became ") && text::ends_with(text::rtrim(m), "at:")) return mark(K::which_became);
+  if (starts_with(m, "Exception stack")) return mark(K::irq_entry);
+  // lockdep: "ffff888012345678 (&mm->mmap_lock){++++}-{3:3}, at: __might_fault+0x3d/0x80",
+  // " (&mm->mmap_sem){++++}, at: [<ffffffff8118ee3c>] might_fault+0x5c/0xb0" (before 4.15).
+  std::size_t at = m.find("at: ");
+  if (at == std::string_view::npos || (at > 0 && m[at - 1] != ' ' && m[at - 1] != ',')) return false;
+  std::string_view rest = text::ltrim(m.substr(at + 4));
+  if (starts_with(rest, "[<")) {
+    std::size_t close = rest.find(">]");
+    if (close == std::string_view::npos) return false;
+    rest = text::ltrim(rest.substr(close + 2));
+  }
+  Frame f;
+  if (!parse_frame_text(rest, f) || f.inlined) return false;
+  r.add(TraceItem(K::at, std::move(f.func)));
+  r.last = Where{l.no, l.ts};
+  return true;
+}
 
 }  // namespace oomlab::analyzer

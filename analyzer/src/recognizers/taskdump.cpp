@@ -56,6 +56,7 @@ bool parse_symbol(std::string_view s, Frame& f) {
     return true;
   }
   // Symbolised inline frame: "func path/file.c:123 [inline]".
+  f.inlined = true;
   return text::ends_with(text::rtrim(rest), "[inline]") && rest.find(".c:") != std::string_view::npos;
 }
 
@@ -119,10 +120,7 @@ bool parse_new_header(std::string_view m, Task& t) {
 
 bool call_trace(State& st, const Line& l) {
   TraceCtx& c = st.ctx(l.caller);
-  if (c.sink == TraceCtx::Sink::report) {
-    RawReport& r = st.reports[c.idx];
-    if (!r.frames.empty()) r.frames_closed = true;   // a second stack (KASAN alloc/free): keep the first
-  }
+  if (c.sink == TraceCtx::Sink::report) st.reports[c.idx].add(TraceItem(TraceItem::Kind::call_trace));
   c.in_trace = true;
   c.last_line = l.no;
   return true;
@@ -142,10 +140,10 @@ bool end_trace(State& st, const Line& l) {
 
 bool irq_marker(State& st, const Line& l) {
   TraceCtx& c = st.ctx(l.caller);
-  if ((starts_with(l.msg, "</IRQ>") || starts_with(l.msg, "<EOI>")) && c.sink == TraceCtx::Sink::report) {
-    RawReport& r = st.reports[c.idx];
-    r.saw_irq_end = true;
-    r.frames_after_irq = r.frames.size();
+  if (c.sink == TraceCtx::Sink::task && starts_with(l.msg, "</TASK>")) {   // the task's stack ends here
+    c.sink = TraceCtx::Sink::none;
+    c.in_trace = false;
+    return true;
   }
   c.in_trace = true;
   // 3.x/4.x print the first frame on the marker's line: " <IRQ>  [<ffffffff810b8ec5>] ? func+0x1/0x2".
@@ -167,6 +165,7 @@ bool new_task_header(State& st, const Line& l) {
 
 constexpr Pattern kPatterns[] = {
     {"call-trace", "Call Trace:", Pattern::Anchor::start, call_trace},
+    {"call-trace-arm", "Call trace:", Pattern::Anchor::start, call_trace},
     {"task-marker", "<TASK>", Pattern::Anchor::start, irq_marker},
     {"task-end", "</TASK>", Pattern::Anchor::start, irq_marker},
     {"irq-start", "<IRQ>", Pattern::Anchor::start, irq_marker},
@@ -199,14 +198,16 @@ bool try_frame(State& st, const Line& l) {
   std::string_view m = l.msg;
   if (m.empty()) return false;
   // A "[<addr>]" frame is unambiguous; a bare "func+0x../0x.." line only
-  // counts inside a trace.
+  // counts inside a trace or a report (KMSAN, KFENCE, lockdep chains and
+  // KASAN's alloc/free stacks print frames without a "Call Trace:").
   TraceCtx& c = st.ctx(l.caller);
-  if (!c.in_trace && !starts_with(m, "[<")) return false;
+  const bool bracketed = starts_with(m, "[<");
+  if (!c.in_trace && !bracketed && c.sink != TraceCtx::Sink::report) return false;
   Frame f;
   if (!parse_frame_text(m, f)) return false;
   c.in_trace = true;
   c.last_line = l.no;
-  st.add_frame(c, l, std::move(f));
+  st.add_frame(c, l, std::move(f), bracketed);
   return true;
 }
 

@@ -29,6 +29,7 @@ struct Frame {
   std::uint64_t size = 0;
   std::string module;     // "[ext4]" without brackets, empty for vmlinux
   bool reliable = true;   // false for "? func" frames
+  bool inlined = false;   // "func file.c:12 [inline]": symbolised output only, no address
 };
 
 // One task from a task dump (sysrq-t/w, hung task, crash report).
