@@ -223,8 +223,8 @@ bool warning(State& st, const Line& l) {
   bool ignored = false;
   RawReport* r = begin_oops(st, l, l.msg, &ignored);
   if (!r) return ignored;
-  std::string_view m = l.msg.substr(9);   // after "WARNING: "
   if (r->format->title != "WARNING in {frame}") return true;
+  std::string_view m = l.msg.substr(9);   // after "WARNING: " (the row says there is one)
   // "at FILE:LINE FUNC()" (2.6/3.x), "CPU: N PID: N at FILE:LINE FUNC+.." (3.x..6.x),
   // "FILE:LINE at FUNC+.., CPU#N: COMM/PID" (6.16+).
   std::size_t at = m.find(" at ");

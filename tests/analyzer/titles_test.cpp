@@ -1,0 +1,100 @@
+// syzbot-style titles for each report kind the kernel prints, on reports in
+// the shape syzbot and distribution kernels print them (raw console output
+// with caller ids, symbolised reports with inlined frames, 4.x reports with
+// "[<addr>]" and "? " frames). Each expected title follows syzkaller
+// pkg/report's convention: which frame names the report and which helpers
+// (list_del, memcmp, _copy_to_iter, usb_submit_urb, refcount_*, mutexes,
+// the scheduler...) are skipped on the way.
+#include <gtest/gtest.h>
+
+#include "helpers.hpp"
+
+namespace oomlab::analyzer::test {
+namespace {
+
+struct Case {
+  const char* fixture;
+  VerdictClass klass;
+  const char* title;
+};
+
+class SyzbotTitles : public ::testing::TestWithParam<Case> {};
+
+TEST_P(SyzbotTitles, FirstFindingHasTheConventionalTitle) {
+  const Case& c = GetParam();
+  Report r = fixture(c.fixture);
+  ASSERT_FALSE(r.findings.empty());
+  EXPECT_EQ(r.findings[0].title, c.title);
+  EXPECT_EQ(r.findings[0].klass, c.klass) << to_string(r.findings[0].klass);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Kinds, SyzbotTitles,
+    ::testing::Values(
+        // KASAN: the header's function is a list helper, the caller names the bug.
+        Case{"syzbot_kasan.txt", VerdictClass::crash, "KASAN: slab-use-after-free Read in hci_conn_unlink"},
+        Case{"syzbot_kasan_copy_iter.txt", VerdictClass::crash, "KASAN: use-after-free Read in __skb_datagram_iter"},
+        // WARN(): the trap's RIP, past refcount/usb helpers to the call trace.
+        Case{"syzbot_warning_refcount.txt", VerdictClass::warning, "WARNING: refcount bug in nfc_llcp_sock_link"},
+        Case{"syzbot_warning_usb.txt", VerdictClass::warning, "WARNING in ath9k_hif_usb_reg_in_cb/usb_submit_urb"},
+        Case{"syzbot_odebug.txt", VerdictClass::warning, "WARNING: ODEBUG bug in nfc_llcp_local_put"},
+        // Faults: RIP first, then the stack when the RIP is a helper.
+        Case{"syzbot_gpf_memcmp.txt", VerdictClass::crash, "general protection fault in xfrm_state_lookup_byaddr"},
+        Case{"syzbot_null_4.9.txt", VerdictClass::crash,
+             "BUG: unable to handle kernel NULL pointer dereference in bond_3ad_state_machine_handler"},
+        Case{"syzbot_divide.txt", VerdictClass::crash, "divide error in __tcp_select_window"},
+        Case{"syzbot_list_corruption.txt", VerdictClass::crash, "BUG: corrupted list in nsim_dev_trap_report_work"},
+        // Hung tasks: rtnl_lock and synchronize_rcu name themselves; otherwise
+        // the first frame that is not waiting machinery.
+        Case{"syzbot_hung_rtnl.txt", VerdictClass::hung_task, "INFO: task hung in rtnl_lock"},
+        Case{"syzbot_hung_sync_rcu.txt", VerdictClass::hung_task, "INFO: task hung in synchronize_rcu"},
+        Case{"syzbot_hung_4.x_old.txt", VerdictClass::hung_task, "INFO: task hung in jbd2_journal_commit_transaction"},
+        // Stalls: the frame above the first dispatch point (syscall, ioctl,
+        // netlink...), or smp_call_function for cross-CPU calls.
+        Case{"syzbot_soft_lockup_smp.txt", VerdictClass::soft_lockup, "BUG: soft lockup in smp_call_function"},
+        Case{"syzbot_soft_lockup_ioctl.txt", VerdictClass::soft_lockup, "BUG: soft lockup in snd_seq_ioctl"},
+        Case{"syzbot_rcu_nmi.txt", VerdictClass::rcu_stall, "INFO: rcu detected stall in tc_ctl_action"},
+        // lockdep: the held lock's "at:" (symbolised inline lines do not count).
+        Case{"syzbot_lockdep_shmem.txt", VerdictClass::warning, "possible deadlock in shmem_file_write_iter"},
+        Case{"syzbot_memleak.txt", VerdictClass::warning, "memory leak in ip6_route_info_create"},
+        Case{"syzbot_ubsan_aiob.txt", VerdictClass::crash, "UBSAN: array-index-out-of-bounds in dbAdjTree"},
+        Case{"syzbot_sleeping.txt", VerdictClass::crash,
+             "BUG: sleeping function called from invalid context in hci_cmd_sync_queue"}));
+
+Report text(std::string_view t) { return analyze_text(t); }
+
+TEST(SyzbotTitles, PanicOnWarnBelongsToTheWarning) {
+  Report r = fixture("syzbot_warning_refcount.txt");
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(*detail<std::string>(r.findings[0], "panic"), "kernel: panic_on_warn set ...");
+}
+
+TEST(SyzbotTitles, HeaderOnlyKindsAndSanitizedCopies) {
+  EXPECT_EQ(text("unregister_netdevice: waiting for lo to become free. Usage count = 2\n").title,
+            "unregister_netdevice: waiting for DEV to become free");
+  EXPECT_EQ(text("BUG: KCSAN: data-race in tick_nohz_next_event / tick_nohz_stop_tick\n").title,
+            "KCSAN: data-race in tick_nohz_next_event / tick_nohz_stop_tick");
+  // Numbers and addresses copied from the log vary between runs of one bug.
+  EXPECT_EQ(text("Kernel panic - not syncing: Out of memory: compulsory panic_on_oom is enabled\n").title,
+            "kernel panic: Out of memory: compulsory panic_on_oom is enabled");
+  EXPECT_EQ(text("BUG: Bad rss-counter state mm:ffff88801d8e0000 type:MM_ANONPAGES val:1\n").title,
+            "BUG: Bad rss-counter state");
+  EXPECT_EQ(text("BUG: unknown thing at 0xffffffff81234567 cpu 3\n").title, "BUG: unknown thing at ADDR cpu NUM");
+}
+
+TEST(SyzbotTitles, NotReportsStayClean) {
+  // Printed by user space or as advice (syzkaller's suppressions).
+  EXPECT_EQ(text("WARNING: /etc/ssh/moduli does not exist, using fixed modulus\n").verdict, VerdictClass::clean);
+  EXPECT_EQ(text("INFO: lockdep is turned off.\n").verdict, VerdictClass::clean);
+  EXPECT_EQ(text("INFO: recovery required on readonly filesystem.\n").verdict, VerdictClass::clean);
+}
+
+TEST(SyzbotTitles, WarningWithOnlyGenericFramesStillNamesAPlace) {
+  // All frames "? " or generic: syzkaller calls it corrupted; the header's
+  // function is still better than no place at all.
+  Report r = fixture("warning_3.16.dmesg");
+  EXPECT_EQ(r.title, "WARNING in __alloc_pages_nodemask");
+}
+
+}  // namespace
+}  // namespace oomlab::analyzer::test
