@@ -1,5 +1,6 @@
 #include "state.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace oomlab::analyzer {
@@ -55,7 +56,12 @@ Task* State::begin_task(const Line& l, Task t) {
   std::size_t idx;
   if (auto it = task_index_.find(t.pid); it != task_index_.end()) {
     idx = it->second;
-    report.tasks[idx] = std::move(t);   // keep the latest dump of each task
+    // Keep the latest dump of each task; its frame storage is reused (busy
+    // logs dump the same tasks over and over).
+    std::vector<Frame> storage = t.frames.empty() ? std::move(report.tasks[idx].frames) : std::move(t.frames);
+    storage.clear();
+    report.tasks[idx] = std::move(t);
+    report.tasks[idx].frames = std::move(storage);
   } else {
     if (!push_capped(report.tasks, std::move(t), opt.limits.tasks, report.tasks_dropped)) {
       ctx(l.caller).sink = TraceCtx::Sink::none;
@@ -113,6 +119,7 @@ void State::add_frame(TraceCtx& c, const Line& l, Frame f, bool bracketed) {
   if (c.sink == TraceCtx::Sink::task) {
     Task& t = report.tasks[c.idx];
     t.last = Where{l.no, l.ts};
+    if (t.frames.capacity() == 0) t.frames.reserve(std::min<std::size_t>(opt.limits.frames_per_task, 16));
     if (t.frames.size() < opt.limits.frames_per_task) t.frames.push_back(std::move(f));
     else t.frames_truncated = true;
   } else if (c.sink == TraceCtx::Sink::report) {

@@ -22,8 +22,37 @@ namespace {
 
 using text::starts_with;
 
-bool is_ident_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || text::is_digit(c) || c == '_' || c == '.' || c == '$';
+// Character classes of frame text as one table lookup each: frames are most
+// lines of an OOM-dense log, so their parser is the analyzer's hot path.
+struct CharClass {
+  bool ident[256] = {};
+  signed char hex[256];
+  constexpr CharClass() : hex{} {
+    for (int c = 0; c < 256; ++c) {
+      ident[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '$';
+      hex[c] = c >= '0' && c <= '9' ? static_cast<signed char>(c - '0')
+               : c >= 'a' && c <= 'f' ? static_cast<signed char>(c - 'a' + 10)
+               : c >= 'A' && c <= 'F' ? static_cast<signed char>(c - 'A' + 10)
+                                      : static_cast<signed char>(-1);
+    }
+  }
+};
+constexpr CharClass kChar;
+
+bool is_ident_char(char c) { return kChar.ident[static_cast<unsigned char>(c)]; }
+
+// Hex digits of s from i: their value (false on overflow past 64 bits or no
+// digit), i left on the first non-digit.
+bool hex_run(std::string_view s, std::size_t& i, std::uint64_t& v) {
+  const std::size_t b = i;
+  v = 0;
+  for (; i < s.size(); ++i) {
+    const int d = kChar.hex[static_cast<unsigned char>(s[i])];
+    if (d < 0) break;
+    if (v >> 60) return false;
+    v = (v << 4) | static_cast<unsigned>(d);
+  }
+  return i > b;
 }
 
 // "func+0x1fb/0x350[ [mod]]" or "func file.c:12 [inline]" at s.
@@ -32,20 +61,18 @@ bool parse_symbol(std::string_view s, Frame& f) {
   while (i < s.size() && is_ident_char(s[i])) ++i;
   if (i == 0) return false;
   std::string_view rest = s.substr(i);
-  if (!starts_with(rest, "+0x") && !text::ends_with(text::rtrim(rest), "[inline]")) return false;
-  f.func.assign(s.substr(0, i));
   if (starts_with(rest, "+0x")) {
-    std::size_t slash = rest.find('/');
-    if (slash == std::string_view::npos || rest.substr(slash + 1, 2) != "0x") return false;
-    std::size_t end = slash + 3;
-    while (end < rest.size() && text::is_xdigit(rest[end])) ++end;
-    auto off = text::parse_hex(rest.substr(1, slash - 1));
-    auto size = text::parse_hex(rest.substr(slash + 1, end - slash - 1));
-    if (end >= rest.size()) end = std::string_view::npos;
-    if (!off || !size) return false;
-    f.offset = *off;
-    f.size = *size;
-    if (end != std::string_view::npos) {
+    // "+0xOFF/0xSIZE": OFF must reach the '/', SIZE is the hex run after "0x".
+    std::size_t j = 3;
+    std::uint64_t off = 0, size = 0;
+    if (!hex_run(rest, j, off) || j >= rest.size() || rest[j] != '/') return false;
+    if (rest.substr(j + 1, 2) != "0x") return false;
+    std::size_t end = j + 3;
+    if (!hex_run(rest, end, size)) return false;
+    f.func.assign(s.substr(0, i));
+    f.offset = off;
+    f.size = size;
+    if (end < rest.size()) {
       std::size_t ob = rest.find('[', end);
       std::size_t cb = rest.find(']', ob == std::string_view::npos ? end : ob);
       if (ob != std::string_view::npos && cb != std::string_view::npos && cb > ob + 1) {
@@ -56,8 +83,10 @@ bool parse_symbol(std::string_view s, Frame& f) {
     return true;
   }
   // Symbolised inline frame: "func path/file.c:123 [inline]".
+  if (!text::ends_with(text::rtrim(rest), "[inline]") || rest.find(".c:") == std::string_view::npos) return false;
+  f.func.assign(s.substr(0, i));
   f.inlined = true;
-  return text::ends_with(text::rtrim(rest), "[inline]") && rest.find(".c:") != std::string_view::npos;
+  return true;
 }
 
 bool state_char(char c) { return c != 0 && std::string_view("RSDTtXZIPWKxNn").find(c) != std::string_view::npos; }
