@@ -21,6 +21,12 @@ PKGS=(
   chromium
   # peers for the side-by-side benchmarks
   earlyoom nohang stress-ng
+  # Debian package (cpack -G DEB): man pages from --help, lintian, a
+  # throwaway root for the install/upgrade/purge test
+  help2man lintian mmdebstrap dpkg-dev
+  # promtool (check metrics, test rules); the server it ships is not started
+  # (policy-rc.d below, and no systemd on a build machine)
+  prometheus
 )
 
 missing=()

@@ -102,6 +102,18 @@ TEST(Options, ConfigErrorsNameTheKey) {
 TEST(Options, UsageListsEveryOption) {
   std::string u = usage_text();
   for (const char* flag : {"--kill-after", "--warn-after", "--escalate-after", "--dry-run", "--prefer", "--avoid",
-                           "--protect", "--sysrq", "--config", "--check-config", "--json-log", "--kmsg-write"})
+                           "--protect", "--sysrq", "--config", "--check-config", "--json-log", "--kmsg-write",
+                           "--metrics-textfile"})
     EXPECT_NE(u.find(flag), std::string::npos) << flag;
+}
+
+TEST(Options, MetricsTextfileFromFlagOrConfig) {
+  EXPECT_EQ(parse({}).options.metrics_textfile, "");
+  EXPECT_EQ(parse({"--metrics-textfile", "/var/lib/prometheus/node-exporter/oomlab_watchdog.prom"}).options.metrics_textfile,
+            "/var/lib/prometheus/node-exporter/oomlab_watchdog.prom");
+  Options o;
+  apply_config_json(o, R"({"metrics-textfile": "/tmp/w.prom"})");
+  EXPECT_EQ(o.metrics_textfile, "/tmp/w.prom");
+  // The service's socket is the default, so `oomlab-watchdog status` finds it.
+  EXPECT_EQ(parse({}).options.socket_path, "/run/oomlab-watchdog/control.sock");
 }

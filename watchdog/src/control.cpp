@@ -36,6 +36,11 @@ void Engine::open_control() {
     if (!ec) throw std::runtime_error("another oomlab-watchdog is listening on " + opt_.socket_path);
   }
   ::unlink(opt_.socket_path.c_str());
+  // The default path is in /run/oomlab-watchdog/, the service's
+  // RuntimeDirectory; run by hand, the daemon makes that directory (EEXIST is
+  // fine, and binding reports any real failure).
+  if (auto slash = opt_.socket_path.rfind('/'); slash != std::string::npos && slash > 0)
+    ::mkdir(opt_.socket_path.substr(0, slash).c_str(), 0755);
   control_ = std::make_unique<local::acceptor>(io_, local::endpoint(opt_.socket_path));
   ::chmod(opt_.socket_path.c_str(), 0660);
   accept_control();

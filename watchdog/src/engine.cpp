@@ -44,6 +44,7 @@ Engine::Engine(Options options, std::vector<std::string> argv)
       tick_timer_(io_),
       ping_timer_(io_),
       kmsg_timer_(io_),
+      textfile_timer_(io_),
       signals_(io_, SIGTERM, SIGINT, SIGHUP),
       reporter_(opt_.kmsg_write, opt_.kmsg_path, opt_.json_log),
       sampler_(opt_.proc_root, opt_.max_tasks, opt_.stack),
@@ -85,6 +86,7 @@ int Engine::run() {
     return 1;
   }
   arm_signals();
+  write_textfile();
   reporter_.note(kInfo, "started: profile=" + opt_.profile + " period=" + std::to_string(opt_.period.count()) +
                             "ms warn_after=" + std::to_string(opt_.warn_after.count()) +
                             "ms kill_after=" + std::to_string(opt_.kill_after.count()) +
@@ -459,6 +461,7 @@ void Engine::stop() {
   for (auto& sd : psi_) sd->cancel();
   if (kmsg_sd_) kmsg_sd_->cancel();
   kmsg_timer_.cancel();
+  textfile_timer_.cancel();
   if (tracer_sd_) tracer_sd_->cancel();
   if (control_) {
     control_->close();

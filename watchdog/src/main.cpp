@@ -91,6 +91,11 @@ int check_config(const Options& o) {
   if (o.kmsg_write) facility("kernel log write", ::access(o.kmsg_path.c_str(), W_OK) == 0, "no: stderr only");
   facility("sysrq", exists("/proc/sysrq-trigger"), o.sysrq ? "no: --sysrq will do nothing" : "no");
   facility("kernel stacks", ::access("/proc/self/stack", R_OK) == 0, "no: wchan only");
+  if (!o.metrics_textfile.empty()) {
+    auto slash = o.metrics_textfile.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : o.metrics_textfile.substr(0, slash);
+    facility("metrics textfile dir", ::access(dir.c_str(), W_OK) == 0, "no: not writable, the writes will fail");
+  }
   return 0;
 }
 
@@ -109,7 +114,7 @@ int main(int argc, char** argv) {
       std::fputs(usage_text().c_str(), stdout);
       return 0;
     case Command::Version:
-      std::printf("%s 0.1.0\n", kName);
+      std::printf("%s %s\n", kName, OOMLAB_VERSION);
       return 0;
     case Command::CheckConfig:
       return check_config(parsed.options);

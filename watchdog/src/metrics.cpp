@@ -18,8 +18,14 @@ std::string Metrics::prometheus() const {
   };
   metric("oomlab_watchdog_scans_total", "counter", "Task scans completed.", scans);
   metric("oomlab_watchdog_scan_overruns_total", "counter", "Periods that found the previous scan still running.", scan_overruns);
-  metric("oomlab_watchdog_scan_duration_seconds", "gauge", "Duration of the last scan.", last_scan_seconds);
-  metric("oomlab_watchdog_scan_duration_seconds_sum", "counter", "Total time spent scanning.", scan_seconds_sum);
+  metric("oomlab_watchdog_last_scan_duration_seconds", "gauge", "Duration of the last scan.", last_scan_seconds);
+  // A summary without quantiles: rate(_sum) / rate(_count) is the mean scan
+  // time. (A counter named _sum next to a gauge of the base name is what
+  // promtool rejected before.)
+  s << "# HELP oomlab_watchdog_scan_duration_seconds Duration of the task scans.\n"
+       "# TYPE oomlab_watchdog_scan_duration_seconds summary\n"
+       "oomlab_watchdog_scan_duration_seconds_sum "
+    << scan_seconds_sum << "\noomlab_watchdog_scan_duration_seconds_count " << scans << '\n';
   metric("oomlab_watchdog_tasks", "gauge", "Tasks sampled by the last scan.", tasks);
   metric("oomlab_watchdog_tasks_dropped", "gauge", "Tasks beyond --max-tasks in the last scan.", tasks_dropped);
   metric("oomlab_watchdog_stalled_tasks", "gauge", "Tasks stalled for at least --warn-after.", stalled);

@@ -89,7 +89,8 @@ const std::vector<OptionSpec>& option_table() {
       {"kmsg-path", "FILE", false, "kernel log device (default /dev/kmsg)", [](Options& o, const std::string& v) { o.kmsg_path = v; }},
       {"kmsg-write", nullptr, false, "also write reports to the kernel log", [](Options& o, const std::string& v) { o.kmsg_write = bool_value("kmsg-write", v); }},
       {"json-log", "FILE", false, "append reports and actions as JSON lines", [](Options& o, const std::string& v) { o.json_log = v; }},
-      {"socket", "PATH", false, "control/metrics unix socket ('' = none)", [](Options& o, const std::string& v) { o.socket_path = v; }},
+      {"socket", "PATH", false, "control/metrics unix socket (default /run/oomlab-watchdog/control.sock; '' = none)", [](Options& o, const std::string& v) { o.socket_path = v; }},
+      {"metrics-textfile", "PATH", false, "also write the Prometheus metrics to PATH every 10s, atomically (temp file + rename), for node_exporter's textfile collector (name it *.prom)", [](Options& o, const std::string& v) { o.metrics_textfile = v; }},
       {"bpf", nullptr, false, "add the BPF stall tracer (root, BTF): gfp/order of reclaim, tasks running in reclaim, lock modes", [](Options& o, const std::string& v) { o.bpf = bool_value("bpf", v); }},
       {"delayacct", "MODE", false, "per-task delay accounting via taskstats: auto (when kernel.task_delayacct=1), enable (set it while running), off", [](Options& o, const std::string& v) {
          if (v != "auto" && v != "enable" && v != "off") throw UsageError("--delayacct: expected auto, enable or off: '" + v + "'");
@@ -254,16 +255,19 @@ ParsedArgs parse_args(int argc, const char* const argv[]) {
 
 std::string usage_text() {
   std::ostringstream s;
-  s << "usage: oomlab-watchdog [run] [OPTIONS]     watch for allocation stalls and act\n"
-       "       oomlab-watchdog --check-config [--config FILE] [OPTIONS]\n"
-       "       oomlab-watchdog status|metrics [--socket PATH]\n\n"
+  // GNU layout ("Usage:", "  or:", options and their text two spaces
+  // apart): help2man turns it into the man page's SYNOPSIS and OPTIONS.
+  s << "Usage: oomlab-watchdog [run] [OPTIONS]\n"
+       "  or:  oomlab-watchdog --check-config [--config FILE] [OPTIONS]\n"
+       "  or:  oomlab-watchdog status|metrics [--socket PATH]\n"
+       "Watch for allocation stalls and act.\n\n"
        "Detects tasks stalled in memory reclaim, allocation or mmap-lock waits and OOM\n"
        "victims that do not exit; reports them in the kmallocwd style and, past\n"
        "--kill-after, kills a victim through a pidfd and reaps it with process_mrelease.\n\n"
        "options (a JSON config takes the same names as keys):\n";
   for (const auto& spec : option_table()) {
     std::string flag = std::string("  --") + spec.name + (spec.arg ? std::string(" ") + spec.arg : "");
-    if (flag.size() < 26) flag.resize(26, ' ');
+    if (flag.size() + 2 <= 26) flag.resize(26, ' ');
     else flag += "  ";
     s << flag << spec.help << (spec.repeatable ? " (repeatable)" : "") << '\n';
   }

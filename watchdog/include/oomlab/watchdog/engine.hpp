@@ -136,6 +136,10 @@ class Engine {
   void arm_tracer();
   void fold_tracer(std::int64_t now_ms, const tracer::Snapshot& snap);
 
+  // textfile.cpp: --metrics-textfile
+  void write_textfile();
+  void on_textfile_written(const std::string& error);
+
   // control.cpp
   void open_control();
   void accept_control();
@@ -144,7 +148,7 @@ class Engine {
   Options opt_;
   std::vector<std::string> argv_;
   asio::io_context io_;
-  asio::steady_timer tick_timer_, ping_timer_, kmsg_timer_;
+  asio::steady_timer tick_timer_, ping_timer_, kmsg_timer_, textfile_timer_;
   asio::signal_set signals_;
   asio::steady_timer::time_point next_tick_;
   Reporter reporter_;
@@ -176,11 +180,13 @@ class Engine {
   std::deque<KillRecord> kills_;  // the last 64
   std::string protection_;
   bool stopping_ = false;
+  bool textfile_failing_ = false;  // the last textfile write failed (noted once)
   // Last: destroyed first, so a job still running at shutdown finishes
   // before the buffers and objects it uses go away.
   // facts_worker_ reads victim facts (libproc2, /proc/PID/cgroup) with a
-  // deadline; action_worker_ runs process_mrelease.
-  Worker scan_worker_, action_worker_, facts_worker_;
+  // deadline; action_worker_ runs process_mrelease; textfile_worker_ writes
+  // the --metrics-textfile (a write may block under memory pressure).
+  Worker scan_worker_, action_worker_, facts_worker_, textfile_worker_;
 };
 
 }  // namespace oomlab::watchdog

@@ -1,5 +1,8 @@
 // Counters and gauges exported in the Prometheus text format on the control
-// socket. Plain numbers updated by the event loop thread only.
+// socket and in the --metrics-textfile. Plain numbers updated by the event
+// loop thread only. The names are an interface: watchdog/prometheus/ has
+// alerting rules over them, and `promtool check metrics` must accept the
+// text (tests/watchdog: metrics_test, and the daemon's output in an e2e test).
 #pragma once
 #include <array>
 #include <cstdint>

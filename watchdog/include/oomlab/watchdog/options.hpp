@@ -52,7 +52,10 @@ struct Options {
   std::string kmsg_path = "/dev/kmsg";
   bool kmsg_write = false;          // also log to /dev/kmsg
   std::string json_log;             // JSON lines file, "" = none
-  std::string socket_path = "/run/oomlab-watchdog.sock";  // "" = no control socket
+  // "" = no control socket. The service's RuntimeDirectory (the daemon makes
+  // the directory when run by hand), so `status` finds the service.
+  std::string socket_path = "/run/oomlab-watchdog/control.sock";
+  std::string metrics_textfile;     // node_exporter textfile, rewritten every 10 s; "" = none
   bool bpf = false;                 // use the BPF stall tracer when it loads (tracer/)
   bool stack = true;                // read /proc/PID/stack of D tasks (root only)
   // Delay accounting through taskstats: "auto" uses it when the kernel
