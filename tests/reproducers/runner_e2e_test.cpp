@@ -2,7 +2,11 @@
 // real cgroups, real OOM kills, real teardown. ~10 s in total.
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <grp.h>
 #include <pwd.h>
 #include <sys/wait.h>
 
@@ -80,8 +84,25 @@ TEST(RunnerE2E, RefusesAHogWithoutAMemoryCgroup) {
   // not fall back to running unlimited.
   passwd* nobody = getpwnam("nobody");
   if (!nobody) GTEST_SKIP() << "no 'nobody' user to drop privileges to";
-  std::string out = temp_dir();
-  std::filesystem::permissions(out, std::filesystem::perms::all);
+  // nobody may not be able to reach the build tree (a checkout under /root
+  // or in a 0700 temp dir): it runs a copy of the binary from a directory
+  // of its own that anyone can traverse, removed afterwards. The binary is
+  // self-contained (the runner and the catalogue are static libraries).
+  namespace fs = std::filesystem;
+  const std::string dir = temp_dir();
+  struct Remove {
+    std::string path;
+    ~Remove() { fs::remove_all(path); }
+  } remove_dir{dir};
+  fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                           fs::perms::others_read | fs::perms::others_exec);
+  const std::string bin = dir + "/oomlab-repro-testbin";
+  fs::copy_file(testbin(), bin);
+  fs::permissions(bin, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                           fs::perms::others_read | fs::perms::others_exec);
+  const std::string out = dir + "/out";
+  fs::create_directory(out);
+  fs::permissions(out, fs::perms::all);
   int fds[2], outs[2];
   ASSERT_EQ(pipe(fds), 0);
   ASSERT_EQ(pipe(outs), 0);
@@ -89,10 +110,11 @@ TEST(RunnerE2E, RefusesAHogWithoutAMemoryCgroup) {
   if (pid == 0) {
     dup2(fds[1], 2);
     dup2(outs[1], 1);
-    if (setgid(nobody->pw_gid) != 0 || setuid(nobody->pw_uid) != 0) _exit(99);
-    std::string bin = testbin();
+    if (chdir("/") != 0 || setgroups(0, nullptr) != 0 || setgid(nobody->pw_gid) != 0 || setuid(nobody->pw_uid) != 0)
+      _exit(99);
     execl(bin.c_str(), bin.c_str(), "run", "test-hog", "--duration", "2s", "--stall-threshold", "1s", "--out",
           out.c_str(), "--json", static_cast<char*>(nullptr));
+    std::fprintf(stderr, "cannot exec %s as nobody: %s\n", bin.c_str(), std::strerror(errno));
     _exit(98);
   }
   close(fds[1]);
@@ -114,7 +136,6 @@ TEST(RunnerE2E, RefusesAHogWithoutAMemoryCgroup) {
   EXPECT_TRUE(summary["outcome"].is_null());
   EXPECT_EQ(summary["exit_code"], 5);
   EXPECT_TRUE(live_tasks_named("oomlab-thog").empty());
-  std::filesystem::remove_all(out);
 }
 
 TEST(RunnerE2E, UnsafeNoCgroupRunsAndStillCleansUp) {

@@ -110,10 +110,11 @@ inline std::string memory_cgroup_of(pid_t pid) {
 
 // Tasks named like this scenario's that are not inside another live run's
 // group (tests of other components may run the same scenario meanwhile).
-// Tasks that are still exiting get a few seconds to finish.
+// Tasks that are still exiting get up to 30 s to finish (a loaded machine
+// can take seconds).
 inline std::vector<std::string> left_behind(const std::string& our_group, std::initializer_list<const char*> comms) {
   std::vector<std::string> found;
-  for (int attempt = 0; attempt < 30; ++attempt) {
+  for (int attempt = 0; attempt < 300; ++attempt) {
     found.clear();
     for (const char* comm : comms)
       for (pid_t pid : live_tasks_named(comm)) {

@@ -2,6 +2,7 @@
 
 #include <csignal>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <poll.h>
 #include <sstream>
@@ -102,6 +103,17 @@ int Child::stop(std::chrono::milliseconds grace) {
 }
 
 std::string bin(const std::string& name) { return std::string(OOMLAB_BIN_DIR) + "/" + name; }
+
+void poll_pause() { std::this_thread::sleep_for(std::chrono::milliseconds(100)); }
+
+std::string world_exec_copy(const std::string& name, const std::string& dir) {
+  namespace fs = std::filesystem;
+  const std::string copy = dir + "/" + name;
+  fs::copy_file(bin(name), copy, fs::copy_options::overwrite_existing);
+  fs::permissions(copy, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                            fs::perms::others_read | fs::perms::others_exec);
+  return copy;
+}
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path);

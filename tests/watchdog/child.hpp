@@ -39,4 +39,24 @@ class Child {
 std::string bin(const std::string& name);  // OOMLAB_BIN_DIR/name
 std::string slurp(const std::string& path);
 
+void poll_pause();  // sleeps 100 ms
+
+// Polls pred every 100 ms until it holds or `timeout` passed; returns its
+// last value. Tests wait for the event they check, not for a fixed time
+// that a slow or loaded machine can overrun.
+template <typename Pred>
+bool wait_for(Pred pred, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (pred()) return true;
+    if (std::chrono::steady_clock::now() >= end) return false;
+    poll_pause();
+  }
+}
+// A copy of OOMLAB_BIN_DIR/name at dir/name, mode 0755, for a test that runs
+// it as an unprivileged user: that user may not traverse the build tree (a
+// checkout under /root or in a 0700 temp dir). `dir` must be traversable
+// (mode 0755 or more). Returns the copy's path.
+std::string world_exec_copy(const std::string& name, const std::string& dir);
+
 }  // namespace wdtest

@@ -59,7 +59,14 @@ TEST(WatchdogFacts, LoopAnswersWhileAVictimFactReadBlocks) {
             "--period", "200ms", "--warn-after", "400ms", "--kill-after", "800ms", "--dry-run", "--no-stack",
             "--no-self-protect", "--socket", sock, "--json-log", events},
            nullptr, err);
-  std::this_thread::sleep_for(4s);  // kill-after, then the 2 s facts deadline
+  // kill-after, then the 2 s facts deadline (~3 s once running; waited for,
+  // not slept: a loaded machine starts the daemon late).
+  wdtest::wait_for(
+      [&] {
+        return !wd.running() ||
+               wdtest::slurp(err).find("victim facts for cgroup /wdfake not read within") != std::string::npos;
+      },
+      60s);
   auto t0 = std::chrono::steady_clock::now();
   oomlab::ProcessSpec q({bin("oomlab-watchdog"), "status", "--socket", sock});
   q.timeout = 10s;

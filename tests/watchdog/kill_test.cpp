@@ -43,7 +43,7 @@ struct Group {
 std::unique_ptr<Child> hog(oomlab::cgroups::MemoryCgroup* cg, std::vector<std::string> args) {
   args.insert(args.begin(), bin("oomlab-test-hog"));
   auto c = std::make_unique<Child>(args, cg);
-  if (c->wait_line(20s).rfind("ready", 0) != 0) throw std::runtime_error("hog did not start: " + args[2]);
+  if (c->wait_line(60s).rfind("ready", 0) != 0) throw std::runtime_error("hog did not start: " + args[2]);
   return c;
 }
 
@@ -75,7 +75,7 @@ class KillPolicy : public ::testing::Test {
     g_.err = g_.dir + "/stderr.log";
     g_.shm_path = "/dev/shm/oomlab-wdtest-" + std::to_string(getpid());
     g_.stall = std::make_unique<Child>(std::vector<std::string>{bin("oomlab-test-mmap-lock-stall"), "--seconds", "60"}, g_.cg.get());
-    ASSERT_EQ(g_.stall->wait_line(10s).rfind("ready", 0), 0u);
+    ASSERT_EQ(g_.stall->wait_line(60s).rfind("ready", 0), 0u);
   }
   std::vector<std::string> watchdog_args(bool dry_run) {
     std::vector<std::string> a = {bin("oomlab-watchdog"), "--period", "250ms", "--warn-after", "500ms", "--kill-after",
@@ -98,7 +98,7 @@ TEST_F(KillPolicy, RightVictimThenEscalationThenTheGroup) {
   Child wd(watchdog_args(false), g_.cg.get(), g_.err);
 
   bool resolved = false;
-  for (int i = 0; i < 60 && !resolved; ++i) {
+  for (int i = 0; i < 240 && !resolved; ++i) {  // up to 60 s: ~4 s once the daemon runs
     std::this_thread::sleep_for(250ms);
     resolved = wdtest::slurp(g_.events).find("resolved") != std::string::npos;
   }
@@ -142,7 +142,14 @@ TEST_F(KillPolicy, RightVictimThenEscalationThenTheGroup) {
 TEST_F(KillPolicy, DryRunKillsNothing) {
   g_.big = hog(g_.cg.get(), {"--name", "hog-big", "--anon", "50"});
   Child wd(watchdog_args(true), g_.cg.get(), g_.err);
-  std::this_thread::sleep_for(5500ms);  // timeout + 2 escalations + group kill
+  // Timeout + 2 escalations + the group kill (~4 s once running; waited
+  // for, not slept: a loaded machine starts the daemon late).
+  wdtest::wait_for(
+      [&] {
+        return !wd.running() ||
+               wdtest::slurp(g_.events).find("dry-run: would kill every unprotected process") != std::string::npos;
+      },
+      60s);
   EXPECT_TRUE(g_.big->running());
   EXPECT_TRUE(g_.stall->running());
   EXPECT_EQ(wd.stop(), 0);

@@ -1,6 +1,7 @@
 // The taskstats client against the running kernel: answers for live
 // threads, nothing for a pid that is gone, and every reply is the asked
 // task's even when queries for live and gone tasks interleave.
+#include <atomic>
 #include <gtest/gtest.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -28,18 +29,22 @@ TEST(Taskstats, AnswersForLiveThreadsOnlyAndMatchesRepliesToPids) {
   EXPECT_TRUE(why.empty());
   const pid_t self = static_cast<pid_t>(syscall(SYS_gettid));
   const pid_t gone = reaped_pid();
-  pid_t other = 0;
+  // The other thread lives until the queries are done (not for a fixed
+  // time a loaded machine could overrun).
+  std::atomic<pid_t> other{0};
+  std::atomic<bool> done{false};
   std::thread t([&] {
     other = static_cast<pid_t>(syscall(SYS_gettid));
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    while (!done) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   });
   while (!other) std::this_thread::yield();
   int answered = 0, refused = 0;
   for (int i = 0; i < 60; ++i) {
     DelayTotals d;
-    if (client->query(i % 3 == 0 ? self : i % 3 == 1 ? gone : other, d)) ++answered;
+    if (client->query(i % 3 == 0 ? self : i % 3 == 1 ? gone : other.load(), d)) ++answered;
     else ++refused;
   }
+  done = true;
   t.join();
   EXPECT_EQ(answered, 40) << "every query for a live thread answered";
   EXPECT_EQ(refused, 20) << "no answer for the reaped pid " << gone;

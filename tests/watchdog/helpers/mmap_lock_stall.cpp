@@ -25,6 +25,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <poll.h>
 #include <string>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -63,6 +64,10 @@ void fill_attr(fuse_attr& a, std::uint64_t node) {
     a.blocks = kFileSize / 512;
   }
 }
+
+// Written (one byte) when the first READ arrives: the holder is then inside
+// its fault, holding the mmap lock.
+int g_read_seen_fd = -1;
 
 // Answers everything a mount + open + mmap needs; never answers READ.
 [[noreturn]] void serve_fuse(int fd) {
@@ -113,7 +118,12 @@ void fill_attr(fuse_attr& a, std::uint64_t node) {
         reply(fd, in->unique, 0, &o, sizeof o);
         break;
       }
-      case FUSE_READ:       // the point: the folio stays locked
+      case FUSE_READ:  // the point: the folio stays locked
+        if (g_read_seen_fd >= 0 && ::write(g_read_seen_fd, "r", 1) == 1) {
+          ::close(g_read_seen_fd);
+          g_read_seen_fd = -1;
+        }
+        break;
       case FUSE_FORGET:
       case FUSE_BATCH_FORGET:
       case FUSE_INTERRUPT:  // no reply expected / wanted
@@ -191,12 +201,17 @@ int main(int argc, char** argv) {
     rmdir(dir);
     return usage(("mount fuse: " + std::string(strerror(errno))).c_str());
   }
+  int read_seen[2];
+  if (pipe2(read_seen, O_CLOEXEC) != 0) return usage("pipe failed");
   pid_t server = fork();
   if (server == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    ::close(read_seen[0]);
+    g_read_seen_fd = read_seen[1];
     serve_fuse(fuse);
   }
   ::close(fuse);
+  ::close(read_seen[1]);
   std::signal(SIGTERM, on_signal);
   std::signal(SIGINT, on_signal);
 
@@ -227,12 +242,22 @@ int main(int argc, char** argv) {
   });
   while (!holder_tid || !writer_tid) usleep(1000);
   phase = 1;
-  // The holder sleeps in the FUSE request wait (S state) holding the lock:
-  // give it time to get there, then the writer must end up in D behind it.
-  usleep(200000);
+  // The holder sleeps in the FUSE request wait (S state) holding the lock
+  // once the server has its READ (waited for, not slept: a loaded machine
+  // can take long to get there); then the writer must end up in D behind it.
+  pollfd seen{read_seen[0], POLLIN, 0};
+  char r;
+  if (poll(&seen, 1, 60000) != 1 || ::read(read_seen[0], &r, 1) != 1) {
+    kill(server, SIGKILL);
+    holder.join();
+    phase = 2;
+    writer.join();
+    return usage("the holder's read never reached the FUSE server");
+  }
+  ::close(read_seen[0]);
   phase = 2;
   for (int i = 0; task_state(writer_tid) != 'D'; ++i) {
-    if (i > 500 || stop) {
+    if (i > 3000 || stop) {  // 30 s
       kill(server, SIGKILL);  // aborts the connection: both threads return
       holder.join();
       writer.join();
