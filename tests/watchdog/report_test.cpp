@@ -1,6 +1,7 @@
 // The exact lines of docs/FORMATS.md, which the analyzer parses.
 #include <cstring>
 #include <gtest/gtest.h>
+#include <map>
 #include <regex>
 
 #include "oomlab/watchdog/report.hpp"
@@ -76,4 +77,40 @@ TEST(ReportFormat, TaskLineCarriesDelayGrowthSinceTheStallBegan) {
   EXPECT_EQ(format_task(s, 5200),
             "MemAlloc: cache-reader(4711) tgid=4711 state=R kind=reclaim delay=4200ms wchan=? cgroup=/oomlab/repro-1 "
             "rss=1024kB reclaim_delay=3050ms blkio_delay=610ms");
+}
+
+// /dev/kmsg lets a writer through 10 records per 5 s; the budget keeps the
+// watchdog under that and holds back stall reports before actions.
+TEST(KmsgBudget, StallReportsLeaveAReserveForActions) {
+  KmsgBudget b;
+  int sent = 0;
+  for (int i = 0; i < 20; ++i) sent += b.take(1000 + i * 10, false);
+  EXPECT_EQ(sent, KmsgBudget::kBurst - KmsgBudget::kUrgentReserve);
+  EXPECT_EQ(b.withheld_total(), 20u - static_cast<unsigned>(sent));
+  int urgent = 0;
+  for (int i = 0; i < 10; ++i) urgent += b.take(1300, true);
+  EXPECT_EQ(urgent, KmsgBudget::kUrgentReserve);
+  EXPECT_FALSE(b.summary_due(1300));  // same window: nothing may go out
+  // The next window: a summary of what was held back comes first.
+  EXPECT_TRUE(b.summary_due(1000 + KmsgBudget::kWindowMs));
+  EXPECT_EQ(b.take_summary(1000 + KmsgBudget::kWindowMs), 20u - static_cast<unsigned>(sent) + 6u);
+  EXPECT_FALSE(b.summary_due(1000 + KmsgBudget::kWindowMs));
+  // The summary used one record of the new window.
+  int after = 0;
+  for (int i = 0; i < 20; ++i) after += b.take(1000 + KmsgBudget::kWindowMs + 1, true);
+  EXPECT_EQ(after, KmsgBudget::kBurst - 1);
+}
+
+TEST(KmsgBudget, NeverMoreThanTheKernelsBurstPerWindow) {
+  KmsgBudget b;
+  // A report every 250 ms for 60 s, plus actions: count per 5 s window.
+  std::map<std::int64_t, int> per_window;
+  for (std::int64_t t = 0; t < 60000; t += 250) {
+    if (b.summary_due(t)) {
+      b.take_summary(t);
+      ++per_window[t / KmsgBudget::kWindowMs];
+    }
+    for (int line = 0; line < 4; ++line) per_window[t / KmsgBudget::kWindowMs] += b.take(t, line == 3 && t % 2000 == 0);
+  }
+  for (const auto& [w, n] : per_window) EXPECT_LE(n, KmsgBudget::kBurst) << "window " << w;
 }

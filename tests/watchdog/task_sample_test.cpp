@@ -1,6 +1,5 @@
 #include <gtest/gtest.h>
 
-#include "oomlab/watchdog/stall_patterns.hpp"
 #include "oomlab/watchdog/task_sample.hpp"
 
 using namespace oomlab::watchdog;
@@ -41,27 +40,3 @@ TEST(ParseStat, KernelThreadFlag) {
   EXPECT_TRUE(t.kernel_thread());
 }
 
-TEST(StallPatterns, WchanSymbols) {
-  EXPECT_EQ(classify_symbol("vm_mmap_pgoff"), StallKind::MmapLock);
-  EXPECT_EQ(classify_symbol("__vm_munmap"), StallKind::MmapLock);
-  EXPECT_EQ(classify_symbol("try_to_free_mem_cgroup_pages"), StallKind::Reclaim);
-  EXPECT_EQ(classify_symbol("shrink_folio_list+0x1c/0x40"), StallKind::Reclaim);
-  EXPECT_EQ(classify_symbol("__alloc_pages_slowpath"), StallKind::Alloc);
-  EXPECT_EQ(classify_symbol("folio_wait_bit_common"), StallKind::Io);
-  EXPECT_EQ(classify_symbol("do_select"), StallKind::None);
-  EXPECT_EQ(classify_symbol("0"), StallKind::None);
-  EXPECT_EQ(classify_symbol(""), StallKind::None);
-}
-
-TEST(StallPatterns, InnermostClassifiedFrameWins) {
-  const char* stack =
-      "[<0>] request_wait_answer+0x16a/0x290\n"
-      "[<0>] shrink_node+0x301/0x3b0\n"
-      "[<0>] filemap_fault+0x691/0x1700\n"
-      "[<0>] __access_remote_vm+0xee/0x440\n";
-  EXPECT_EQ(classify_stack(stack), StallKind::Reclaim);
-  EXPECT_EQ(classify_stack("[<0>] rwsem_down_write_slowpath+0x1/0x2\n[<0>] vm_mmap_pgoff+0x1/0x2\n"),
-            StallKind::MmapLock);
-  EXPECT_EQ(classify_stack("[<0>] do_nanosleep+0x1/0x2\n[<0>] hrtimer_nanosleep+0x1/0x2"), StallKind::None);
-  EXPECT_EQ(classify_stack(""), StallKind::None);
-}

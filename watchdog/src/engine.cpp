@@ -5,10 +5,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <nlohmann/json.hpp>
 
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/procfs.hpp"
+#include "oomlab/facts/kernel_lines.hpp"
 #include "oomlab/watchdog/system.hpp"
 
 namespace oomlab::watchdog {
@@ -25,15 +25,6 @@ std::vector<const char*> c_argv(const std::vector<std::string>& argv) {
   for (const auto& a : argv) out.push_back(a.c_str());
   out.push_back(nullptr);
   return out;
-}
-
-pid_t number_after(const std::string& s, std::string_view key) {
-  auto pos = s.find(key);
-  if (pos == std::string::npos) return 0;
-  pos += key.size();
-  pid_t v = 0;
-  for (; pos < s.size() && s[pos] >= '0' && s[pos] <= '9'; ++pos) v = v * 10 + (s[pos] - '0');
-  return v;
 }
 
 }  // namespace
@@ -258,18 +249,18 @@ void Engine::report(std::int64_t now, bool from_stale_scan) {
   if (tasks.empty() && c.victim == 0) return;
   last_report_ms_ = now;
   ++metrics_.reports;
-  nlohmann::json info{{"stalling", c.stalling}, {"dying", c.dying},   {"exiting", c.exiting},
-                      {"victim", c.victim},     {"oom_count", c.oom_count}, {"stale", from_stale_scan}};
-  reporter_.emit(kWarning, "memalloc_info", format_info(c), &info);
+  reporter_.emit(kWarning, format_info(c),
+                 facts::WdInfo{c.stalling, c.dying, c.exiting, c.victim, c.oom_count, from_stale_scan});
+  bool first = true;  // the longest stall goes to the kernel log too; the rest to stderr and JSON
   for (const TaskStall* s : tasks) {
-    nlohmann::json j{{"comm", s->comm},     {"tid", s->tid},       {"tgid", s->tgid},
-                     {"state", std::string(1, s->state)},          {"kind", kind_name(s->kind)},
-                     {"delay_ms", s->delay_ms(now)},               {"wchan", s->wchan},
-                     {"cgroup", s->cgroup}, {"rss_kb", s->rss_kb}, {"dying", s->dying},
-                     {"exiting", s->exiting}, {"victim", s->victim}};
+    facts::WdTask t;
+    t.comm = s->comm, t.tid = s->tid, t.tgid = s->tgid, t.state = std::string(1, s->state);
+    t.kind = kind_name(s->kind), t.delay_ms = s->delay_ms(now), t.wchan = s->wchan, t.cgroup = s->cgroup;
+    t.rss_kb = s->rss_kb, t.dying = s->dying, t.exiting = s->exiting, t.victim = s->victim;
     if (s->has_delays)
-      for (const DelayField& f : kDelayFields) j["delays_ms"][f.name] = grown_ms(s->delays_base, s->delays_now, f);
-    reporter_.emit(kWarning, "memalloc", format_task(*s, now), &j);
+      for (const DelayField& f : kDelayFields) t.delays_ms.emplace_back(f.name, grown_ms(s->delays_base, s->delays_now, f));
+    reporter_.emit(kWarning, format_task(*s, now), std::move(t), first);
+    first = false;
   }
   notify_status();
 }
@@ -343,8 +334,8 @@ void Engine::arm_kmsg() {
 
 void Engine::on_kmsg_line(const std::string& m) {
   pid_t pid = 0;
-  if (m.find("Killed process ") != std::string::npos) pid = number_after(m, "Killed process ");
-  else if (m.rfind("oom-kill:", 0) == 0) pid = number_after(m, ",pid=");
+  if (auto k = facts::parse_killed_process(m); k && !k->selection_only) pid = k->pid;
+  else if (auto s = facts::parse_oom_kill_summary(m)) pid = s->pid;
   if (pid > 0 && !model_.is_victim(pid)) {
     model_.mark_victim(pid, monotonic_ms());
     reporter_.note(kNotice, "kernel OOM victim pid " + std::to_string(pid) + " (from the kernel log)");

@@ -71,8 +71,8 @@ std::optional<Candidate> VictimRules::choose(const std::vector<Candidate>& cands
 std::vector<Candidate> collect_candidates(const std::vector<pid_t>& pids, const std::string& proc_root) {
   std::vector<Candidate> out;
   if (pids.empty()) return out;
-  enum pids_item items[] = {PIDS_ID_PID, PIDS_CMD, PIDS_VM_RSS, PIDS_OOM_ADJ, PIDS_FLAGS, PIDS_TICS_BEGAN};
-  enum rel { rel_pid, rel_cmd, rel_rss, rel_adj, rel_flags, rel_began };
+  enum pids_item items[] = {PIDS_ID_PID, PIDS_CMD, PIDS_VM_RSS, PIDS_OOM_ADJ, PIDS_FLAGS, PIDS_TICS_BEGAN, PIDS_VM_RSS_SHARED};
+  enum rel { rel_pid, rel_cmd, rel_rss, rel_adj, rel_flags, rel_began, rel_shmem };
   struct pids_info* info = nullptr;
   if (procps_pids_new(&info, items, sizeof items / sizeof items[0]) < 0) return out;
   std::vector<unsigned> these(pids.begin(), pids.end());
@@ -93,6 +93,7 @@ std::vector<Candidate> collect_candidates(const std::vector<pid_t>& pids, const 
       c.oom_score_adj = PIDS_VAL(rel_adj, s_int, s, info);
       c.kernel_thread = PIDS_VAL(rel_flags, ul_int, s, info) & kPfKthread;
       c.starttime = PIDS_VAL(rel_began, ull_int, s, info);
+      c.shmem_kb = PIDS_VAL(rel_shmem, ul_int, s, info);
       c.cgroup = view.cgroup_of(c.pid);
       out.push_back(std::move(c));
     }

@@ -3,7 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
-#include <nlohmann/json.hpp>
+#include <utility>
 #include <unistd.h>
 
 #include "oomlab/common/clock.hpp"
@@ -94,32 +94,78 @@ Reporter::~Reporter() {
   if (json_fd_ >= 0) ::close(json_fd_);
 }
 
-void Reporter::emit(int priority, std::string_view type, std::string_view text, const nlohmann::json* fields) {
+bool KmsgBudget::take(std::int64_t now_ms, bool urgent) {
+  roll(now_ms);
+  const int allowed = urgent ? kBurst : kBurst - kUrgentReserve;
+  if (used_ < allowed) {
+    ++used_;
+    return true;
+  }
+  ++withheld_;
+  ++withheld_total_;
+  return false;
+}
+
+void KmsgBudget::roll(std::int64_t now_ms) {
+  if (window_start_ < 0 || now_ms - window_start_ >= kWindowMs) {
+    window_start_ = now_ms;
+    used_ = 0;
+  }
+}
+
+bool KmsgBudget::summary_due(std::int64_t now_ms) const {
+  return withheld_ > 0 && (window_start_ < 0 || now_ms - window_start_ >= kWindowMs);
+}
+
+std::uint64_t KmsgBudget::take_summary(std::int64_t now_ms) {
+  roll(now_ms);
+  ++used_;
+  return std::exchange(withheld_, 0);
+}
+
+void Reporter::write_json(int priority, std::string_view text, facts::WdPayload payload) {
+  if (json_fd_ < 0) return;
+  facts::WatchdogRecord r;
+  r.type = facts::payload_type(payload);
+  r.time = utc_iso8601(realtime_ms());
+  r.mono_ms = monotonic_ms();
+  r.priority = priority;
+  r.line = prefix_ + std::string(text);
+  r.payload = std::move(payload);
+  write_all(json_fd_, facts::encode_watchdog_record(r) + "\n");
+}
+
+void Reporter::emit(int priority, std::string_view text, facts::WdPayload payload, bool kmsg) {
   ++lines_;
   std::string line = "<" + std::to_string(priority) + ">" + prefix_;
   line += text;
   line += '\n';
   write_all(2, line);
-  if (kmsg_fd_ >= 0) write_all(kmsg_fd_, line);  // one write = one record
-  if (json_fd_ >= 0) {
-    nlohmann::json j = fields ? *fields : nlohmann::json::object();
-    j["type"] = type;
-    j["time"] = utc_iso8601(realtime_ms());
-    j["mono_ms"] = monotonic_ms();
-    j["priority"] = priority;
-    j["line"] = prefix_ + std::string(text);
-    write_all(json_fd_, j.dump() + "\n");
+  if (kmsg_fd_ >= 0 && kmsg) {
+    const std::int64_t now = monotonic_ms();
+    const bool urgent = std::holds_alternative<facts::WdKill>(payload) ||
+                        std::holds_alternative<facts::WdKilled>(payload) ||
+                        std::holds_alternative<facts::WdEscalate>(payload);
+    if (budget_.summary_due(now)) {
+      // One line for what the last window held back: the kernel log says
+      // where the rest is instead of a silent gap.
+      facts::WdKmsgSummary sum{budget_.take_summary(now), KmsgBudget::kWindowMs};
+      std::string text2 = "kmsg: " + std::to_string(sum.withheld) +
+                          " line(s) kept out of the kernel log (printk ratelimit: " +
+                          std::to_string(KmsgBudget::kBurst) + " per " + std::to_string(KmsgBudget::kWindowMs / 1000) +
+                          " s); every line is in the JSON log";
+      write_all(kmsg_fd_, "<" + std::to_string(kNotice) + ">" + prefix_ + text2 + "\n");
+      write_json(kNotice, text2, sum);
+    }
+    if (budget_.take(now, urgent)) write_all(kmsg_fd_, line);  // one write = one record
   }
+  write_json(priority, text, std::move(payload));
 }
 
 void Reporter::note(int priority, std::string_view text) {
   std::string line = "<" + std::to_string(priority) + ">" + prefix_ + std::string(text) + "\n";
   write_all(2, line);
-  if (json_fd_ >= 0) {
-    nlohmann::json j{{"type", "note"}, {"time", utc_iso8601(realtime_ms())}, {"mono_ms", monotonic_ms()},
-                     {"priority", priority}, {"line", prefix_ + std::string(text)}};
-    write_all(json_fd_, j.dump() + "\n");
-  }
+  write_json(priority, text, std::monostate{});
 }
 
 }  // namespace oomlab::watchdog

@@ -5,7 +5,6 @@
 // pressure stays above --pressure-above for --kill-after. The actions
 // themselves (and the facts they need) are in victim_kill.cpp.
 #include <cstdio>
-#include <nlohmann/json.hpp>
 
 #include "oomlab/common/clock.hpp"
 #include "oomlab/watchdog/engine.hpp"
@@ -77,8 +76,7 @@ void Engine::respond(std::int64_t now) {
     std::int64_t d = s.delay_ms(now);
     if (!s.warned && d >= opt_.warn_after.count()) {
       s.warned = true;
-      nlohmann::json j{{"tid", s.tid}, {"comm", s.comm}, {"delay_ms", d}, {"cgroup", s.cgroup}};
-      reporter_.emit(kWarning, "warn", format_warn(s, now), &j);
+      reporter_.emit(kWarning, format_warn(s, now), facts::WdWarn{s.tid, s.comm, d, s.cgroup});
     }
     if (d >= kill_after) {
       std::string cg = s.cgroup.empty() || s.cgroup == "?" ? "/" : s.cgroup;
@@ -164,23 +162,20 @@ void Engine::act_on(Incident& inc, std::int64_t now, bool first) {
   for (auto& k : kills_)
     if (!k.closed && k.cgroup == inc.cgroup) close_kill(k, now);
   if (inc.kills < opt_.max_victims) {
-    nlohmann::json j{{"cgroup", inc.cgroup}, {"reason", "escalation"}};
-    reporter_.emit(kErr, "escalate", format_escalate(inc.cgroup, "escalation"), &j);
+    reporter_.emit(kErr, format_escalate(inc.cgroup, "escalation"), facts::WdEscalate{inc.cgroup, "escalation"});
     fetch_candidates(inc, 0, [this](Incident& i, VictimFacts& f) {
       i.last_action_ms = monotonic_ms();
       if (kill_chosen(i, "escalation", f, false)) return;
       // Nobody left to kill one by one: straight to the group.
       if (!i.cgroup_killed) {
-        nlohmann::json g{{"cgroup", i.cgroup}, {"reason", "cgroup_kill"}};
-        reporter_.emit(kErr, "escalate", format_escalate(i.cgroup, "cgroup_kill"), &g);
+        reporter_.emit(kErr, format_escalate(i.cgroup, "cgroup_kill"), facts::WdEscalate{i.cgroup, "cgroup_kill"});
         kill_cgroup(i);
       }
     });
     return;
   }
   if (!inc.cgroup_killed) {
-    nlohmann::json j{{"cgroup", inc.cgroup}, {"reason", "cgroup_kill"}};
-    reporter_.emit(kErr, "escalate", format_escalate(inc.cgroup, "cgroup_kill"), &j);
+    reporter_.emit(kErr, format_escalate(inc.cgroup, "cgroup_kill"), facts::WdEscalate{inc.cgroup, "cgroup_kill"});
     kill_cgroup(inc);
     return;
   }

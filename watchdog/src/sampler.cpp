@@ -8,7 +8,7 @@
 
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/procfs_once.hpp"
-#include "oomlab/watchdog/stall_patterns.hpp"
+#include "oomlab/facts/wait_kind.hpp"
 
 namespace oomlab::watchdog {
 namespace {

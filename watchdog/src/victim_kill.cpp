@@ -5,7 +5,6 @@
 // (action worker), and measure kill -> exit -> memory freed.
 #include <algorithm>
 #include <cstring>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include "oomlab/common/clock.hpp"
@@ -98,13 +97,12 @@ bool Engine::kill_chosen(Incident& inc, const std::string& reason, const VictimF
   k.cgroup = inc.cgroup;
   k.reason = reason;
   k.rss_kb = victim->rss_kb;
+  k.shmem_kb = std::min(victim->shmem_kb, victim->rss_kb);
   k.oom_score_adj = victim->oom_score_adj;
   k.dry_run = opt_.dry_run;
   k.kill_ms = now;
-  k.usage_before = cgroups_.usage_bytes(inc.cgroup).value_or(0);
-  nlohmann::json j{{"pid", k.pid}, {"comm", k.comm}, {"cgroup", k.cgroup}, {"rss_kb", k.rss_kb},
-                   {"oom_score_adj", k.oom_score_adj}, {"reason", reason}, {"dry_run", k.dry_run}};
-  reporter_.emit(kErr, "kill", format_kill(k.pid, k.comm, k.cgroup, k.rss_kb, k.oom_score_adj, reason, k.dry_run), &j);
+  reporter_.emit(kErr, format_kill(k.pid, k.comm, k.cgroup, k.rss_kb, k.oom_score_adj, reason, k.dry_run),
+                 facts::WdKill{k.pid, k.comm, k.cgroup, k.rss_kb, k.oom_score_adj, reason, k.dry_run});
   if (!k.dry_run) {
     KillOutcome out = kill_process(k.pid, victim->starttime);
     if (out.reused || out.pidfd < 0) {
@@ -134,9 +132,13 @@ bool Engine::kill_chosen(Incident& inc, const std::string& reason, const VictimF
       if (reap_fd >= 0 && !action_worker_.submit([this, reap_fd, pid = k.pid, kill_ms = k.kill_ms] {
             int err = release_memory(reap_fd);
             ::close(reap_fd);
-            asio::post(io_, [this, err, pid, kill_ms] {
+            const std::int64_t reaped_ms = monotonic_ms();
+            asio::post(io_, [this, err, pid, kill_ms, reaped_ms] {
               for (auto& r : kills_)
-                if (r.pid == pid && r.kill_ms == kill_ms) r.reap_error = err;
+                if (r.pid == pid && r.kill_ms == kill_ms) {
+                  r.reap_error = err;
+                  if (err == 0) r.reaped_ms = reaped_ms;
+                }
             });
           }))
         ::close(reap_fd);
@@ -190,20 +192,32 @@ void Engine::kill_cgroup(Incident& inc) {
 }
 
 void Engine::track_kills(std::int64_t now) {
+  // Freed = the victim's own memory is gone: process_mrelease returned (it
+  // reaps the address space even while the victim cannot run), or the
+  // pidfd reported the exit (exit_mm runs before that). Not the group's
+  // usage: page cache refills a group under pressure faster than a kill
+  // empties it, so "usage dropped by half the victim's RSS" may never come.
   for (auto& k : kills_) {
     if (k.closed || k.dry_run) continue;
     if (k.exit_ms < 0 && pidfd_exited(k.pidfd)) k.exit_ms = now;
-    if (k.freed_ms < 0) {
-      auto usage = cgroups_.usage_bytes(k.cgroup);
-      if (usage && *usage <= k.usage_before) {
-        std::uint64_t drop_kb = (k.usage_before - *usage) / 1024;
-        if (drop_kb * 2 >= k.rss_kb) {
-          k.freed_ms = now;
-          k.freed_kb = static_cast<std::int64_t>(drop_kb);
-        }
+    // A victim whose memory is mostly shmem (tmpfs, memfd) frees little:
+    // those pages stay charged to the group. Its kill frees nothing.
+    const std::uint64_t own_kb = k.rss_kb - k.shmem_kb;
+    const bool frees_memory = own_kb * 2 >= k.rss_kb;
+    if (k.freed_ms < 0 && frees_memory) {
+      if (k.reaped_ms >= 0) {
+        k.freed_ms = k.reaped_ms;
+        k.freed_by = "process_mrelease";
+      } else if (k.exit_ms >= 0) {
+        k.freed_ms = k.exit_ms;
+        k.freed_by = "exit";
       }
+      if (k.freed_ms >= 0) k.freed_kb = static_cast<std::int64_t>(own_kb);
     }
-    if (k.exit_ms >= 0 && k.freed_ms >= 0) close_kill(k, now);
+    if (k.exit_ms >= 0 && (k.freed_ms >= 0 || !frees_memory)) {
+      if (!frees_memory) k.freed_kb = static_cast<std::int64_t>(own_kb);
+      close_kill(k, now);
+    }
   }
 }
 
@@ -211,16 +225,13 @@ void Engine::close_kill(KillRecord& k, std::int64_t now) {
   if (k.closed) return;
   k.closed = true;
   if (k.dry_run) return;
-  if (k.freed_kb < 0) {
-    auto usage = cgroups_.usage_bytes(k.cgroup);
-    if (usage) k.freed_kb = usage < k.usage_before ? static_cast<std::int64_t>((k.usage_before - *usage) / 1024) : 0;
-  }
   std::int64_t to_exit = k.exit_ms >= 0 ? std::max<std::int64_t>(0, k.exit_ms - k.kill_ms) : -1;
   std::int64_t to_freed = k.freed_ms >= 0 ? std::max<std::int64_t>(0, k.freed_ms - k.kill_ms) : -1;
   if (to_freed >= 0) metrics_.observe_freed(to_freed / 1e3);
-  nlohmann::json j{{"pid", k.pid}, {"comm", k.comm}, {"kill_to_exit_ms", to_exit}, {"kill_to_freed_ms", to_freed},
-                   {"freed_kb", k.freed_kb}, {"reap_error", k.reap_error}, {"closed_after_ms", now - k.kill_ms}};
-  reporter_.emit(kNotice, "killed", format_killed(k.pid, k.comm, to_exit, to_freed, k.freed_kb), &j);
+  facts::WdKilled rec;
+  rec.pid = k.pid, rec.comm = k.comm, rec.kill_to_exit_ms = to_exit, rec.kill_to_freed_ms = to_freed;
+  rec.freed_kb = k.freed_kb, rec.reap_error = k.reap_error, rec.closed_after_ms = now - k.kill_ms, rec.freed_by = k.freed_by;
+  reporter_.emit(kNotice, format_killed(k.pid, k.comm, to_exit, to_freed, k.freed_kb), std::move(rec));
   if (k.exit_watch) k.exit_watch->cancel();
   if (k.pidfd >= 0) ::close(k.pidfd);
   k.pidfd = -1;

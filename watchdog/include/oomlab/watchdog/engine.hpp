@@ -45,12 +45,14 @@ struct KillRecord {
   pid_t pid = 0;
   std::string comm, cgroup, reason;
   std::uint64_t rss_kb = 0;
+  std::uint64_t shmem_kb = 0;  // of rss_kb: stays charged after the kill
   int oom_score_adj = 0;
   bool dry_run = false;
   int pidfd = -1;
   std::int64_t kill_ms = 0, exit_ms = -1, freed_ms = -1;
-  std::uint64_t usage_before = 0;
-  std::int64_t freed_kb = -1;
+  std::int64_t reaped_ms = -1;  // process_mrelease returned 0 (the victim's mm is reaped)
+  std::string freed_by;         // "process_mrelease" or "exit": what freed_ms comes from
+  std::int64_t freed_kb = -1;   // the victim's RSS at the kill, once its memory is gone
   int reap_error = -1;  // process_mrelease: -1 not tried, 0 ok, errno
   bool closed = false;
   std::shared_ptr<asio::posix::stream_descriptor> exit_watch;

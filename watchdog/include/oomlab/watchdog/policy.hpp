@@ -26,6 +26,7 @@ struct Candidate {
   std::string comm;
   std::string cgroup;
   std::uint64_t rss_kb = 0;
+  std::uint64_t shmem_kb = 0;  // RssShmem: part of rss_kb that a kill does not free (tmpfs, memfd, SysV)
   int oom_score_adj = 0;
   bool kernel_thread = false;
   std::uint64_t starttime = 0;  // stat start_time: checked again through the pidfd

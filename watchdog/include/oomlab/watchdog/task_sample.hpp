@@ -6,6 +6,7 @@
 #include <string_view>
 #include <sys/types.h>
 
+#include "oomlab/facts/wait_kind.hpp"
 #include "oomlab/watchdog/taskstats.hpp"
 
 namespace oomlab::watchdog {
@@ -15,9 +16,11 @@ constexpr std::uint64_t kPfExiting = 0x00000004;
 constexpr std::uint64_t kPfKthread = 0x00200000;
 constexpr std::uint64_t kSigkillBit = 1ull << (9 - 1);
 
-// What a blocked task waits for (docs/FORMATS.md KIND). None: not a stall.
-enum class StallKind : std::uint8_t { None, Reclaim, Alloc, MmapLock, Io, Exit };
-const char* kind_name(StallKind k);
+// What a blocked task waits for: the shared table of facts/wait_kind.hpp.
+using StallKind = facts::WaitKind;
+inline const char* kind_name(StallKind k) { return facts::wait_kind_name(k); }
+using facts::classify_stack;
+using facts::classify_symbol;
 
 struct TaskSample {
   pid_t tid = 0;

@@ -1,0 +1,97 @@
+// The one model of "no progress", used by the runner for a run's outcome,
+// by the peers bench for its metrics, and (through the same wait kinds and
+// thresholds) by the watchdog online and the analyzer's log verdicts.
+//
+// A moment counts as stalled when, for the group being watched:
+//   - memory PSI "some" over the trailing window is at least psi_share
+//     (tasks lose that share of their time waiting for memory), or
+//   - tasks have been blocked (D) in the same kind of memory wait - mmap
+//     lock, reclaim, allocation, or (under memory pressure) a page-in - in
+//     every observation for at least blocked_min_ms: the cmdline readers
+//     behind a held mmap lock, which show no memory PSI at all, or
+//   - an OOM victim (the kernel's or the watchdog's) is still alive
+//     victim_min_ms after its kill, or
+//   - without PSI: tasks in D while the group is pressed against its limit.
+// Consecutive stalled moments, with gaps of at most gap_ms, form one episode.
+// Pure: the callers turn their samples into ProgressSample.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "oomlab/facts/vocabulary.hpp"
+#include "oomlab/facts/wait_kind.hpp"
+
+namespace oomlab::facts {
+
+enum class StallCause : std::uint8_t { none, memory_pressure, blocked_wait, victim_not_exiting, limit_pressed };
+// "memory PSI", "tasks blocked on mmap_lock" is built by describe_cause().
+const char* stall_cause_name(StallCause c);
+
+struct StallRules {
+  double psi_share = 0.25;            // of the trailing window (the runner's --stall-psi)
+  std::int64_t blocked_min_ms = 1000; // continuous blocking in one wait kind
+  std::int64_t victim_min_ms = 1000;  // a victim alive this long after its kill
+  std::int64_t gap_ms = 500;          // relief shorter than this does not end an episode
+};
+
+struct ProgressSample {
+  std::int64_t t_ms = 0;
+  double psi_share = -1;               // memory PSI some over the trailing window; -1 unknown
+  int blocked[6] = {};                 // tasks in D per WaitKind (index: the enum value)
+  bool victim_alive = false;           // a killed task has not exited yet
+  std::int64_t victim_killed_ms = -1;  // when the oldest such victim was killed
+  bool limit_pressed = false;          // D tasks in a group at its limit (the no-PSI fallback)
+  void add_blocked(WaitKind k, int n = 1) { blocked[static_cast<int>(k)] += n; }
+};
+
+struct StallEpisode {
+  std::int64_t start_ms = 0;  // the interval before the first stalled sample began it
+  std::int64_t end_ms = 0;    // the last stalled sample
+  bool ongoing = false;       // still stalled at the last sample
+  StallCause cause = StallCause::none;  // the cause seen in most of its samples
+  WaitKind wait = WaitKind::None;       // blocked_wait: the kind that was held longest
+  int max_blocked = 0;                  // most tasks in D in memory waits at once
+  double max_psi_share = 0;
+  std::int64_t length_ms() const { return end_ms - start_ms; }
+};
+
+// Online: one sample at a time (the watchdog, a live bench probe).
+class ProgressModel {
+ public:
+  explicit ProgressModel(StallRules rules = {}) : rules_(rules) {}
+  // Folds s in (t_ms increasing); returns why s is stalled (none: progress).
+  StallCause fold(const ProgressSample& s);
+  // The episodes so far; the last is marked ongoing when the last sample
+  // was stalled (or within gap_ms of one).
+  std::vector<StallEpisode> episodes() const;
+  // What kind has been held continuously since when (-1: not held).
+  std::int64_t held_since(WaitKind k) const { return held_since_[static_cast<int>(k)]; }
+
+ private:
+  StallRules rules_;
+  std::int64_t held_since_[6] = {-1, -1, -1, -1, -1, -1};
+  std::int64_t held_seen_[6] = {-1, -1, -1, -1, -1, -1};
+  std::int64_t previous_t_ = -1, last_t_ = -1;
+  bool previous_stalled_ = false;
+  struct Votes {
+    int cause[5] = {};
+    int wait[6] = {};
+  };
+  std::vector<StallEpisode> episodes_;
+  std::vector<Votes> votes_;  // per episode: stalled samples per cause and per held wait kind
+};
+
+std::vector<StallEpisode> find_stall_episodes(const std::vector<ProgressSample>& samples, const StallRules& rules = {});
+
+// "tasks blocked on mmap_lock", "memory PSI some >= 25%", "an OOM victim that does not exit".
+std::string describe_cause(const StallEpisode& e, const StallRules& rules = {});
+
+// The kill that ended an episode: the last kill between its start and
+// slack_ms after its last stalled sample (nullopt: it ended by itself, or
+// is ongoing).
+std::optional<KillEvent> kill_that_ended(const StallEpisode& e, const std::vector<KillEvent>& kills,
+                                         std::int64_t slack_ms = 1500);
+
+}  // namespace oomlab::facts
