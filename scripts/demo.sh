@@ -38,9 +38,10 @@ if [ "$rc" = 5 ]; then
   rc=0
   "$bin/oomlab-repro" run "$scenario" --limit 256M --duration 20s --watchdog-args "$wdargs" || rc=$?
 fi
-# 0 oom_resolved, 1 livelock, 3 stalled_then_resolved, 4 no_oom, 7 oom_ineffective:
+# 0 oom_resolved, 1 livelock, 3 stalled_then_resolved, 4 no_oom, 7 oom_ineffective,
+# 8 rescued (the watchdog ended the stall):
 # all are results; anything else is a failure of the run itself.
-case $rc in 0|1|3|4|7) ;; *) echo "demo: oomlab-repro failed (exit $rc)" >&2; exit $rc ;; esac
+case $rc in 0|1|3|4|7|8) ;; *) echo "demo: oomlab-repro failed (exit $rc)" >&2; exit $rc ;; esac
 report=$(ls -d reports/*-$scenario 2>/dev/null | tail -1)
 echo "report: $report/report.json"
 echo "page:   $report/report.html"

@@ -11,6 +11,7 @@
 #include "oomlab/analyzer/line_reader.hpp"
 #include "oomlab/analyzer/normalizer.hpp"
 #include "oomlab/common/text.hpp"
+#include "oomlab/facts/kernel_lines.hpp"
 #include "state.hpp"
 
 namespace oomlab::analyzer {
@@ -89,6 +90,15 @@ void Analyzer::feed(std::string_view raw) {
     return;
   }
   if (l.msg.empty()) return;
+  if (l.msg[0] == 'p' && l.msg.substr(0, 8) == "printk: ") {
+    if (auto sup = facts::parse_ratelimit_suppressed(l.msg)) {
+      auto& list = s.report.input.suppressed;
+      auto it = std::find_if(list.begin(), list.end(), [&](const auto& e) { return e.first == sup->who; });
+      if (it != list.end()) it->second += sup->lines;
+      else if (list.size() < 16) list.emplace_back(sup->who, sup->lines);
+      return;
+    }
+  }
   if (try_frame(s, l)) return;
   const Dispatch& d = dispatch();
   for (const Pattern* p : d.by_first[static_cast<unsigned char>(l.msg[0])])

@@ -168,9 +168,16 @@ json watchdog_action(const WatchdogAction& a) {
 }
 
 json input(const InputStats& in) {
-  return {{"name", in.name}, {"format", in.format}, {"bytes", in.bytes}, {"lines", in.lines},
-          {"kernel_lines", in.kernel_lines}, {"truncated_lines", in.truncated_lines},
-          {"nul_bytes", in.nul_bytes}, {"gaps", in.gaps}};
+  json j{{"name", in.name}, {"format", in.format}, {"bytes", in.bytes}, {"lines", in.lines},
+         {"kernel_lines", in.kernel_lines}, {"truncated_lines", in.truncated_lines},
+         {"nul_bytes", in.nul_bytes}, {"gaps", in.gaps}};
+  if (!in.suppressed.empty()) {
+    j["suppressed"] = json::array();
+    for (const auto& [who, n] : in.suppressed) j["suppressed"].push_back({{"who", who}, {"lines", n}});
+  }
+  if (!in.watchdog_log.empty())
+    j["watchdog_log"] = {{"name", in.watchdog_log}, {"lines", in.watchdog_lines}, {"duplicates", in.watchdog_duplicates}};
+  return j;
 }
 
 // Writes the document piece by piece so that at most one element's JSON

@@ -33,6 +33,13 @@ std::string to_text(const Report& r) {
                 static_cast<unsigned long long>(r.input.lines), static_cast<unsigned long long>(r.input.bytes),
                 r.input.format.c_str(), static_cast<unsigned long long>(r.input.truncated_lines));
   out += b;
+  for (const auto& [who, n] : r.input.suppressed) {
+    const bool merged = who == "oomlab-watchdog" && !r.input.watchdog_log.empty();
+    out += "  the kernel log lost " + std::to_string(n) + " line(s) of " + who + " to the printk ratelimit" +
+           (merged ? " (its JSON log " + r.input.watchdog_log + " is merged in)" : "") + "\n";
+  }
+  if (!r.input.watchdog_log.empty())
+    out += "  merged " + std::to_string(r.input.watchdog_lines) + " record(s) of " + r.input.watchdog_log + "\n";
   return out;
 }
 

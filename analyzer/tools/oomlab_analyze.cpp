@@ -30,6 +30,10 @@ options:
                            is a livelock (default 10s)
   --max-line BYTES         longer lines are cut and counted (default 8K)
   --name NAME              name of standard input in the output (default "-")
+  --watchdog-log FILE      oomlab-watchdog's JSON lines (--json-log) of the same
+                           time: merged into the one kernel log FILE by time, so
+                           the verdict sees the reports the kernel's ratelimit
+                           dropped from the log
   -h, --help               this text
 
 Several files without --jsonl/--text give a JSON array of documents.
@@ -48,6 +52,7 @@ int main(int argc, char** argv) {
   Options opt;
   enum class Mode { pretty, jsonl, text } mode = Mode::pretty;
   std::string stdin_name = "-";
+  std::string watchdog_log;
   std::vector<std::string> files;
   bool only_files = false;
   for (int i = 1; i < argc; ++i) {
@@ -78,6 +83,10 @@ int main(int argc, char** argv) {
       auto n = v ? oomlab::parse_size(v) : std::nullopt;
       if (!n || *n < 64 || *n > (64u << 20)) return usage_error("--max-line needs a size between 64 and 64M");
       opt.limits.max_line = *n;
+    } else if (a == "--watchdog-log") {
+      const char* v = value(a.c_str());
+      if (!v || !*v) return usage_error("--watchdog-log needs a file");
+      watchdog_log = v;
     } else if (a == "--name") {
       const char* v = value(a.c_str());
       if (!v) return usage_error("--name needs a value");
@@ -87,6 +96,8 @@ int main(int argc, char** argv) {
     }
   }
   if (files.empty()) files.push_back("-");
+  if (!watchdog_log.empty() && (files.size() != 1 || files[0] == "-"))
+    return usage_error("--watchdog-log needs exactly one kernel log FILE (not standard input)");
 
   int status = 0;
   bool write_ok = true;
@@ -94,7 +105,8 @@ int main(int argc, char** argv) {
   for (const std::string& f : files) {
     Report r;
     try {
-      r = f == "-" ? analyze_fd(STDIN_FILENO, stdin_name, opt) : analyze_file(f, opt);
+      if (!watchdog_log.empty()) r = analyze_with_watchdog_log(f, watchdog_log, opt);
+      else r = f == "-" ? analyze_fd(STDIN_FILENO, stdin_name, opt) : analyze_file(f, opt);
     } catch (const std::system_error& e) {
       std::fprintf(stderr, "oomlab-analyze: %s: %s\n", f.c_str(), e.code().message().c_str());
       status = 2;

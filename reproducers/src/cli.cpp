@@ -49,6 +49,7 @@ const char* kUsage =
     "                            other memory no kill frees keeps the group full\n"
     "  1  livelock               no progress for >= the stall threshold until the end\n"
     "  3  stalled_then_resolved  a stall >= the threshold that ended before the run did\n"
+    "  8  rescued                (--watchdog) a stall that oomlab-watchdog's kill ended\n"
     "  4  no_oom                 no OOM kill and no long stall\n"
     "  2  bad usage;  5  refused or skipped (no memory cgroup, scenario needs v2/disk);\n"
     "  6  the run failed (cgroup/fork/report errors);  130/143  interrupted by SIGINT/SIGTERM\n"

@@ -1,32 +1,11 @@
 #include "oomlab/repro/outcome.hpp"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "oomlab/common/units.hpp"
 
 namespace oomlab::repro {
-
-std::string_view outcome_name(OutcomeClass c) {
-  switch (c) {
-    case OutcomeClass::livelock: return "livelock";
-    case OutcomeClass::stalled_then_resolved: return "stalled_then_resolved";
-    case OutcomeClass::oom_resolved: return "oom_resolved";
-    case OutcomeClass::oom_ineffective: return "oom_ineffective";
-    case OutcomeClass::no_oom: break;
-  }
-  return "no_oom";
-}
-
-int exit_code_for(OutcomeClass c) {
-  switch (c) {
-    case OutcomeClass::livelock: return exit_code::livelock;
-    case OutcomeClass::stalled_then_resolved: return exit_code::stalled_then_resolved;
-    case OutcomeClass::oom_resolved: return exit_code::oom_resolved;
-    case OutcomeClass::oom_ineffective: return exit_code::oom_ineffective;
-    case OutcomeClass::no_oom: break;
-  }
-  return exit_code::no_oom;
-}
 
 double psi_window_share(const std::vector<Sample>& samples, std::size_t i) {
   const Sample& s = samples[i];
@@ -38,44 +17,42 @@ double psi_window_share(const std::vector<Sample>& samples, std::size_t i) {
   return std::min(1.0, stalled_us / (static_cast<double>(s.t_ms - samples[j].t_ms) * 1000));
 }
 
-bool sample_stalled(const std::vector<Sample>& samples, std::size_t i, double psi_share) {
+facts::StallRules stall_rules(double psi_share) {
+  facts::StallRules r;
+  r.psi_share = psi_share;
+  r.gap_ms = 500;  // a sample or two of relief in a long thrash is one episode
+  return r;
+}
+
+facts::ProgressSample progress_sample(const std::vector<Sample>& samples, std::size_t i) {
   const Sample& s = samples[i];
-  if (s.psi) {
-    double share = psi_window_share(samples, i);
-    return share >= 0 && share >= psi_share;
-  }
+  facts::ProgressSample p;
+  p.t_ms = s.t_ms;
+  p.psi_share = psi_window_share(samples, i);
+  for (int k = 0; k < 6; ++k) p.blocked[k] = s.tasks.blocked[k];
+  p.victim_alive = s.victim_alive;
+  p.victim_killed_ms = s.victim_killed_ms;
   // No PSI: D-state tasks in a group pressed against its limit.
-  if (!s.limit_bytes || i == 0 || s.tasks.disk == 0) return false;
-  const Sample& previous = samples[i - 1];
-  bool near_limit = s.usage_bytes * 10 >= *s.limit_bytes * 9;
-  bool hitting_limit = s.events.max > previous.events.max || s.events.under_oom;
-  return near_limit && hitting_limit;
+  if (!s.psi && s.limit_bytes && i > 0 && s.tasks.disk > 0) {
+    const Sample& previous = samples[i - 1];
+    const bool near_limit = s.usage_bytes * 10 >= *s.limit_bytes * 9;
+    const bool hitting_limit = s.events.max > previous.events.max || s.events.under_oom;
+    p.limit_pressed = near_limit && hitting_limit;
+  }
+  return p;
+}
+
+bool sample_stalled(const std::vector<Sample>& samples, std::size_t i, double psi_share) {
+  facts::ProgressModel m(stall_rules(psi_share));
+  facts::StallCause cause = facts::StallCause::none;
+  for (std::size_t j = 0; j <= i && j < samples.size(); ++j) cause = m.fold(progress_sample(samples, j));
+  return cause != facts::StallCause::none;
 }
 
 std::vector<Stall> find_stalls(const std::vector<Sample>& samples, double psi_share) {
-  std::vector<Stall> stalls;
-  // Tolerate short gaps (a sample or two of relief in a long thrash) so one
-  // episode is not reported as many.
-  // Consecutive stalled samples always belong together, however late the
-  // second one was taken (the runner itself can be starved under pressure).
-  constexpr std::int64_t kGapMs = 500;
-  bool previous_stalled = false;
-  for (std::size_t i = 0; i < samples.size(); ++i) {
-    const bool stalled = sample_stalled(samples, i, psi_share);
-    const bool continues = previous_stalled;
-    previous_stalled = stalled;
-    if (!stalled) continue;
-    const std::int64_t t = samples[i].t_ms;
-    if (!stalls.empty() && (continues || t - stalls.back().end_ms <= kGapMs)) {
-      stalls.back().end_ms = t;
-    } else {
-      // The episode started somewhere in the interval before this sample.
-      stalls.push_back({i ? samples[i - 1].t_ms : t, t, false});
-    }
-  }
-  if (!stalls.empty() && !samples.empty() && samples.back().t_ms - stalls.back().end_ms <= kGapMs)
-    stalls.back().ongoing = true;
-  return stalls;
+  facts::ProgressModel m(stall_rules(psi_share));
+  for (std::size_t i = 0; i < samples.size(); ++i) m.fold(progress_sample(samples, i));
+  return m.episodes();
 }
 
 std::uint64_t freed_threshold_bytes(const OomKill& k, std::optional<std::uint64_t> limit_bytes) {
@@ -142,8 +119,31 @@ void measure_kill_relief(const std::vector<Sample>& samples, std::vector<OomKill
   }
 }
 
+namespace {
+
+std::string at(std::int64_t ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "+%.1fs", static_cast<double>(ms) / 1000);
+  return buf;
+}
+
+std::string describe_kill(const facts::KillEvent& k) {
+  std::string s = std::string(facts::killer_name(k.by)) + (k.by == facts::Killer::watchdog ? "'s kill of " : "'s OOM kill of ") +
+                  k.comm + "(" + std::to_string(k.pid) + ") at " + at(k.t_ms);
+  if (!k.reason.empty()) s += " (reason=" + k.reason + ")";
+  return s;
+}
+
+std::string stall_text(const Stall& s, const std::string& cause) {
+  return "no progress from " + at(s.start_ms) + " for " + format_duration(std::chrono::milliseconds(s.length_ms())) +
+         " (" + cause + ")";
+}
+
+}  // namespace
+
 Outcome classify(const std::vector<Sample>& samples, std::vector<OomKill>& kills,
-                 std::chrono::milliseconds stall_threshold, double psi_share) {
+                 std::chrono::milliseconds stall_threshold, double psi_share,
+                 const std::vector<facts::KillEvent>& watchdog_kills) {
   Outcome o;
   measure_kill_latency(samples, kills);
   measure_kill_relief(samples, kills);
@@ -154,23 +154,47 @@ Outcome classify(const std::vector<Sample>& samples, std::vector<OomKill>& kills
     any_relieved = any_relieved || k.relieved;
     if (!most || k.relief_bytes > most->relief_bytes) most = &k;
   }
+  const facts::StallRules rules = stall_rules(psi_share);
   o.stalls = find_stalls(samples, psi_share);
   const std::int64_t threshold = stall_threshold.count();
   const Stall* longest = nullptr;
   for (const Stall& s : o.stalls)
     if (!longest || s.length_ms() > longest->length_ms()) longest = &s;
+  // The longest stall a watchdog kill ended: the watchdog rescued the run.
+  const Stall* rescued = nullptr;
+  std::optional<facts::KillEvent> rescuer;
+  for (const Stall& s : o.stalls)
+    if (auto k = facts::kill_that_ended(s, watchdog_kills); k && (!rescued || s.length_ms() > rescued->length_ms())) {
+      rescued = &s;
+      rescuer = k;
+    }
   const bool long_ongoing = !o.stalls.empty() && o.stalls.back().ongoing && o.stalls.back().length_ms() >= threshold;
-  const std::string kill_text = std::to_string(kills.size()) + " OOM kill" + (kills.size() == 1 ? "" : "s");
+  std::string kill_text = std::to_string(kills.size()) + " OOM kill" + (kills.size() == 1 ? "" : "s");
+  if (!watchdog_kills.empty())
+    kill_text += ", " + std::to_string(watchdog_kills.size()) + " oomlab-watchdog kill" + (watchdog_kills.size() == 1 ? "" : "s");
 
   if (long_ongoing) {
     o.cls = OutcomeClass::livelock;
-    o.reason = "no progress for " + format_duration(std::chrono::milliseconds(o.stalls.back().length_ms())) +
-               " until the end of the run (threshold " + format_duration(stall_threshold) + "); " + kill_text +
-               (kills.empty() ? "" : " did not resolve it");
+    o.stall = o.stalls.back();
+    o.stall_cause = facts::describe_cause(*o.stall, rules);
+    o.reason = stall_text(*o.stall, o.stall_cause) + " until the end of the run (threshold " +
+               format_duration(stall_threshold) + "); " + kill_text +
+               (kills.empty() && watchdog_kills.empty() ? "" : " did not resolve it");
+  } else if (rescued) {
+    o.cls = OutcomeClass::rescued;
+    o.stall = *rescued;
+    o.stall_cause = facts::describe_cause(*o.stall, rules);
+    o.ended_by = rescuer;
+    o.reason = stall_text(*o.stall, o.stall_cause) + ", ended by " + describe_kill(*rescuer) + "; " + kill_text;
   } else if (longest && longest->length_ms() >= threshold) {
     o.cls = OutcomeClass::stalled_then_resolved;
-    o.reason = "stalled for " + format_duration(std::chrono::milliseconds(longest->length_ms())) + " from +" +
-               format_duration(std::chrono::milliseconds(longest->start_ms)) + ", then progressed; " + kill_text;
+    o.stall = *longest;
+    o.stall_cause = facts::describe_cause(*o.stall, rules);
+    std::vector<facts::KillEvent> kernel_kills;
+    for (const OomKill& k : kills) kernel_kills.push_back({k.t_ms, k.pid, k.comm, facts::Killer::kernel, ""});
+    o.ended_by = facts::kill_that_ended(*longest, kernel_kills);
+    o.reason = stall_text(*o.stall, o.stall_cause) + ", then progressed" +
+               (o.ended_by ? " after " + describe_kill(*o.ended_by) : std::string(" with no kill")) + "; " + kill_text;
   } else if (any_relieved) {
     o.cls = OutcomeClass::oom_resolved;
     o.reason = kill_text + "; " +
@@ -189,6 +213,7 @@ Outcome classify(const std::vector<Sample>& samples, std::vector<OomKill>& kills
   } else {
     o.cls = OutcomeClass::no_oom;
     o.reason = "no OOM kill and no stall of " + format_duration(stall_threshold) + " or more";
+    if (!watchdog_kills.empty()) o.reason += "; " + kill_text + " ended no stall the runner saw";
   }
   return o;
 }

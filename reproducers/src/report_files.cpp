@@ -29,15 +29,21 @@ bool write_file(const std::string& path, const std::string& data, std::string& e
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 
-// Runs oomlab-analyze (a sibling binary) on the kernel log slice. Returns the
-// verdict document, or null with the reason in *why.
-nlohmann::json analyze(const std::string& kernel_log, std::string& why) {
+// Runs oomlab-analyze (a sibling binary) on the kernel log slice, with the
+// watchdog's JSON log merged in when there is one (the reports the kernel's
+// ratelimit kept out of the log). Returns the verdict document, or null with
+// the reason in *why.
+nlohmann::json analyze(const std::string& kernel_log, const std::string& watchdog_log, std::string& why) {
   const std::string exe = self_exe_dir() + "/oomlab-analyze";
   if (access(exe.c_str(), X_OK) != 0) {
     why = "oomlab-analyze not found next to oomlab-repro (" + exe + ")";
     return nullptr;
   }
-  ProcessSpec spec({exe, kernel_log});
+  std::vector<std::string> argv{exe, kernel_log};
+  std::error_code ec;
+  if (!watchdog_log.empty() && fs::file_size(watchdog_log, ec) > 0 && !ec)
+    argv.insert(argv.begin() + 1, {"--watchdog-log", watchdog_log});
+  ProcessSpec spec(argv);
   spec.timeout = std::chrono::seconds(30);
   try {
     ProcessResult r = run_process(spec);
@@ -60,6 +66,23 @@ nlohmann::json analyze(const std::string& kernel_log, std::string& why) {
     why = std::string("cannot run oomlab-analyze: ") + e.what();
     return nullptr;
   }
+}
+
+// "allocation_stall - allocation stall: ... ended by an oomlab-watchdog kill;
+// the kernel log lost 111 line(s) of oomlab-watchdog to the printk ratelimit
+// (merged back from its JSON log)".
+std::string verdict_line(const nlohmann::json& v, const std::string& why) {
+  if (!v.is_object()) return "none (" + why + ")";
+  std::string line = v.value("verdict", "?");
+  if (v.contains("title") && v["title"].is_string() && line != "clean") line += " - " + v["title"].get<std::string>();
+  const nlohmann::json& in = v.value("input", nlohmann::json::object());
+  if (in.contains("suppressed") && in["suppressed"].is_array())
+    for (const auto& s : in["suppressed"])
+      if (s.is_object())
+        line += "; the kernel log lost " + std::to_string(s.value("lines", 0)) + " line(s) of " + s.value("who", "?") +
+                " to the printk ratelimit" +
+                (s.value("who", "") == "oomlab-watchdog" && in.contains("watchdog_log") ? " (merged back from its JSON log)" : "");
+  return line;
 }
 
 }  // namespace
@@ -94,14 +117,15 @@ void remove_work_dir(const ReportPaths& paths) {
   fs::remove_all(paths.work_dir, ec);
 }
 
-bool write_reports(const RunRecord& r, const ReportPaths& paths, std::string& error) {
+bool write_reports(RunRecord& r, const ReportPaths& paths, std::string& error) {
   std::string log;
   for (const KernelLine& l : r.kernel_log) log += l.text + "\n";
   if (!write_file(paths.kernel_log, log, error)) return false;
   nlohmann::json doc = report_to_json(r);
   std::string why;
-  doc["verdict"] = analyze(paths.kernel_log, why);
+  doc["verdict"] = analyze(paths.kernel_log, r.watchdog.enabled ? paths.dir + "/" + r.watchdog.log_file : "", why);
   if (doc["verdict"].is_null()) doc["verdict_error"] = why;
+  r.verdict_line = verdict_line(doc["verdict"], why);
   std::string workload_log;
   if (std::ifstream f(paths.workload_log); f) {
     workload_log.assign(std::istreambuf_iterator<char>(f), {});
@@ -134,6 +158,7 @@ void print_summary(const RunRecord& r, const ReportPaths& paths, const std::stri
   } else {
     std::printf("%s: %s%s - %s\n", r.config.scenario.c_str(), cls.c_str(), r.interrupted ? " (interrupted)" : "",
                 r.outcome.reason.c_str());
+    if (!r.verdict_line.empty()) std::printf("verdict: %s\n", r.verdict_line.c_str());
     std::printf("teardown: %s\n", r.teardown.c_str());
     if (r.watchdog.enabled) {
       std::printf("watchdog: %zu kill%s, %d stall report%s (%s)\n", r.watchdog.kills.size(),
@@ -142,7 +167,8 @@ void print_summary(const RunRecord& r, const ReportPaths& paths, const std::stri
       for (const WatchdogKill& k : r.watchdog.kills)
         std::printf("  +%.1fs %s(%d) reason=%s%s, freed %s\n", static_cast<double>(k.t_ms) / 1000, k.comm.c_str(), k.pid,
                     k.reason.c_str(), k.dry_run ? " dry-run" : "",
-                    k.kill_to_freed_ms < 0 ? "-" : (std::to_string(k.kill_to_freed_ms) + " ms later").c_str());
+                    k.kill_to_freed_ms < 0 ? "-" : (std::to_string(k.kill_to_freed_ms) + " ms later" +
+                                                    (k.freed_by.empty() ? "" : " (" + k.freed_by + ")")).c_str());
     }
     if (write_error.empty()) std::printf("report: %s\n        %s\n", paths.json.c_str(), paths.html.c_str());
     else std::printf("report: not written: %s\n", write_error.c_str());

@@ -18,7 +18,9 @@ bool make_report_dir(const RunConfig& config, const std::string& scenario, Repor
 bool is_memory_backed(const std::string& dir);  // tmpfs/ramfs
 void remove_work_dir(const ReportPaths& paths);
 // kernel.log, the analyzer's verdict, report.json, report.html.
-bool write_reports(const RunRecord& record, const ReportPaths& paths, std::string& error);
+// Also fills record.verdict_line (the analyzer's verdict in one line, for
+// the summary).
+bool write_reports(RunRecord& record, const ReportPaths& paths, std::string& error);
 // One summary on stdout: human lines, or a JSON object with --json.
 void print_summary(const RunRecord& record, const ReportPaths& paths, const std::string& write_error);
 // --json when the run was refused or skipped: {"scenario", "outcome": null, "reason", "exit_code"}.

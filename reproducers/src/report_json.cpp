@@ -24,9 +24,23 @@ nlohmann::json trace_json(const std::optional<TraceSample>& t) {
           {"lockwait_holders", t->lockwait_holders}};
 }
 
+nlohmann::json stall_json(const Stall& s, double psi_share) {
+  return {{"start_ms", s.start_ms},
+          {"end_ms", s.end_ms},
+          {"length_ms", s.length_ms()},
+          {"ongoing", s.ongoing},
+          {"cause", facts::stall_cause_name(s.cause)},
+          {"wait", s.cause == facts::StallCause::blocked_wait ? nlohmann::json(facts::wait_kind_name(s.wait)) : nlohmann::json(nullptr)},
+          {"max_blocked", s.max_blocked},
+          {"description", facts::describe_cause(s, stall_rules(psi_share))}};
+}
+
 nlohmann::json sample_json(const Sample& s) {
   nlohmann::json waits = nlohmann::json::array();
   for (const auto& [sym, n] : s.tasks.top_wait) waits.push_back({sym, n});
+  nlohmann::json blocked = nlohmann::json::object();
+  for (int k = 1; k < 6; ++k)
+    if (s.tasks.blocked[k]) blocked[facts::wait_kind_name(static_cast<facts::WaitKind>(k))] = s.tasks.blocked[k];
   nlohmann::json psi = nullptr;
   if (s.psi)
     psi = {{"some_avg10", s.psi->some_avg10},      {"full_avg10", s.psi->full_avg10},
@@ -46,8 +60,9 @@ nlohmann::json sample_json(const Sample& s) {
           {"processes", s.processes},
           {"tasks",
            {{"R", s.tasks.running}, {"S", s.tasks.sleeping}, {"D", s.tasks.disk}, {"other", s.tasks.other},
-            {"top_wait", waits}}},
+            {"top_wait", waits}, {"blocked", blocked}}},
           {"oom_kills", s.oom_kills},
+          {"victim_alive", s.victim_alive},
           {"trace", trace_json(s.trace)}};
 }
 
@@ -65,12 +80,13 @@ nlohmann::json watchdog_json(const WatchdogSection& w) {
                      {"dry_run", k.dry_run},
                      {"kill_to_exit_ms", known(k.kill_to_exit_ms)},
                      {"kill_to_freed_ms", known(k.kill_to_freed_ms)},
-                     {"freed_kb", known(k.freed_kb)}});
+                     {"freed_kb", known(k.freed_kb)},
+                     {"freed_by", k.freed_by.empty() ? nlohmann::json(nullptr) : nlohmann::json(k.freed_by)}});
   nlohmann::json events = nlohmann::json::array();
   for (const WatchdogEvent& e : w.events) events.push_back({{"t_ms", e.t_ms}, {"type", e.type}, {"line", e.line}});
   return {{"argv", w.argv},     {"status", w.status},         {"log", w.log_file},
           {"kills", kills},     {"stall_reports", w.stall_reports}, {"events", events},
-          {"events_dropped", w.events_dropped}, {"bad_lines", w.bad_lines}};
+          {"events_dropped", w.events_dropped}, {"bad_lines", w.bad_lines}, {"kmsg_withheld", w.kmsg_withheld}};
 }
 
 }  // namespace
@@ -79,8 +95,12 @@ nlohmann::json report_to_json(const RunRecord& r) {
   nlohmann::json options = nlohmann::json::object();
   for (const auto& [k, v] : r.config.options) options[k] = v;
   nlohmann::json stalls = nlohmann::json::array();
-  for (const Stall& s : r.outcome.stalls)
-    stalls.push_back({{"start_ms", s.start_ms}, {"end_ms", s.end_ms}, {"ongoing", s.ongoing}});
+  for (const Stall& s : r.outcome.stalls) stalls.push_back(stall_json(s, r.config.stall_psi));
+  nlohmann::json ended_by = nullptr;
+  if (const auto& k = r.outcome.ended_by)
+    ended_by = {{"t_ms", k->t_ms}, {"pid", k->pid}, {"comm", k->comm},
+                {"by", k->by == facts::Killer::watchdog ? "watchdog" : "kernel"},
+                {"reason", k->reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(k->reason)}};
   nlohmann::json kills = nlohmann::json::array();
   for (const OomKill& k : r.kills)
     kills.push_back({{"t_ms", k.t_ms},
@@ -122,6 +142,8 @@ nlohmann::json report_to_json(const RunRecord& r) {
             {"exit_code", r.exit_code},
             {"interrupted", r.interrupted},
             {"kill_to_freed_ms", opt(r.outcome.kill_to_freed_ms)},
+            {"stall", r.outcome.stall ? stall_json(*r.outcome.stall, r.config.stall_psi) : nlohmann::json(nullptr)},
+            {"ended_by", ended_by},
             {"stalls", stalls}}},
           {"workload", {{"exit", r.workload_exit}, {"teardown", r.teardown}}},
           {"oom_kills", kills},

@@ -199,6 +199,21 @@ struct Observer {
   }
   std::vector<std::uint64_t> usage_at_kill;
 
+  // The oldest kernel OOM victim of the run still alive (not exited, not a
+  // zombie): the stall model's "victim that does not exit".
+  static void mark_victims(Sample& s, const std::vector<OomKill>& kills) {
+    for (const OomKill& k : kills) {
+      if (k.pid <= 0 || k.t_ms > s.t_ms) continue;
+      char buf[512];
+      long n = read_proc_file_into(("/proc/" + std::to_string(k.pid) + "/stat").c_str(), buf, sizeof buf - 1);
+      if (n <= 0) continue;
+      const char state = parse_stat_state(std::string_view(buf, static_cast<std::size_t>(n)));
+      if (state == 'Z' || state == 'X' || state == '?') continue;
+      s.victim_alive = true;
+      if (s.victim_killed_ms < 0 || k.t_ms < s.victim_killed_ms) s.victim_killed_ms = k.t_ms;
+    }
+  }
+
   Sample take(const Sample* previous, int kills_so_far) {
     Sample s;
     const std::int64_t now = monotonic_us();
@@ -386,6 +401,7 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
     obs.wait_until(next_us, klog, rec.samples.back().usage_bytes);
     klog.poll(obs.seen_pids);
     rec.samples.push_back(obs.take(&rec.samples.back(), static_cast<int>(klog.kills().size())));
+    Observer::mark_victims(rec.samples.back(), klog.kills());
     // Reap: the workload itself, and orphans handed to us as subreaper.
     for (pid_t p; (p = waitpid(-1, &workload_status, WNOHANG)) > 0;)
       if (p == child.pid) {
@@ -441,7 +457,10 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
   rec.kernel_log_dropped = klog.dropped();
   rec.kills = klog.kills();
   if (rec.kills.empty()) rec.kills = kills_from_events(rec.samples);
-  rec.outcome = classify(rec.samples, rec.kills, config.stall_threshold, config.stall_psi);
+  std::vector<facts::KillEvent> watchdog_kills;
+  for (const WatchdogKill& k : rec.watchdog.kills)
+    if (!k.dry_run) watchdog_kills.push_back({k.t_ms, k.pid, k.comm, facts::Killer::watchdog, k.reason});
+  rec.outcome = classify(rec.samples, rec.kills, config.stall_threshold, config.stall_psi, watchdog_kills);
   rec.exit_code = rec.interrupted ? 128 + g_stop_signal : exit_code_for(rec.outcome.cls);
   if (rec.teardown.rfind("FAILED", 0) == 0) rec.exit_code = exit_code::failed;
 

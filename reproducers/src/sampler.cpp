@@ -4,6 +4,7 @@
 #include <map>
 
 #include "oomlab/common/procfs.hpp"
+#include "oomlab/facts/wait_kind.hpp"
 
 namespace oomlab::repro {
 
@@ -47,7 +48,15 @@ TaskStates sample_tasks(const std::vector<pid_t>& tids, std::size_t max_threads)
         ++t.disk;
         std::string wchan = read_proc_file(dir + "/wchan", 256).value_or("");
         std::string sym = wait_symbol(wchan, "");
-        if (sym.empty()) sym = wait_symbol("", read_proc_file(dir + "/stack", 4096).value_or(""));
+        facts::WaitKind kind = facts::classify_symbol(sym);
+        if (sym.empty() || kind == facts::WaitKind::None) {
+          // wchan says nothing about memory: the kernel stack may (a reclaim
+          // or an mmap-lock wait under a generic sleep).
+          std::string stack = read_proc_file(dir + "/stack", 4096).value_or("");
+          if (sym.empty()) sym = wait_symbol("", stack);
+          kind = facts::classify_stack(stack);
+        }
+        ++t.blocked[static_cast<int>(kind)];
         ++waits[sym.empty() ? "?" : sym];
         break;
       }

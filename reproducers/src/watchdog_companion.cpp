@@ -5,12 +5,12 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "oomlab/common/clock.hpp"
+#include "oomlab/facts/watchdog_log.hpp"
 
 namespace oomlab::repro {
 namespace {
@@ -21,15 +21,6 @@ std::string describe(int status) {
   if (WIFEXITED(status)) return "exit " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
   return "status " + std::to_string(status);
-}
-
-std::int64_t int_or(const nlohmann::json& j, const char* key, std::int64_t fallback) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : fallback;
-}
-std::string str_or(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 constexpr std::size_t kMaxEvents = 2000;
@@ -141,35 +132,37 @@ void fold_watchdog_log(const std::string& json_log, std::int64_t t0_us, Watchdog
   const std::int64_t t0_ms = t0_us / 1000;
   for (std::string text; std::getline(in, text);) {
     if (text.empty()) continue;
-    auto j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
+    auto r = facts::decode_watchdog_record(text);
+    if (!r) {
       ++out.bad_lines;
       continue;
     }
     WatchdogEvent e;
-    e.t_ms = int_or(j, "mono_ms", t0_ms) - t0_ms;
-    e.type = str_or(j, "type");
-    e.line = str_or(j, "line");
-    if (e.type == "memalloc_info") ++out.stall_reports;
-    if (e.type == "kill") {
+    e.t_ms = r->mono_ms - t0_ms;
+    e.type = r->type;
+    e.line = r->line;
+    if (std::holds_alternative<facts::WdInfo>(r->payload)) ++out.stall_reports;
+    if (const auto* kill = std::get_if<facts::WdKill>(&r->payload)) {
       WatchdogKill k;
       k.t_ms = e.t_ms;
-      k.pid = static_cast<pid_t>(int_or(j, "pid", 0));
-      k.comm = str_or(j, "comm");
-      k.cgroup = str_or(j, "cgroup");
-      k.reason = str_or(j, "reason");
-      k.rss_kb = int_or(j, "rss_kb", 0);
-      k.dry_run = j.value("dry_run", false);
+      k.pid = kill->pid;
+      k.comm = kill->comm;
+      k.cgroup = kill->cgroup;
+      k.reason = kill->reason;
+      k.rss_kb = static_cast<std::int64_t>(kill->rss_kb);
+      k.dry_run = kill->dry_run;
       out.kills.push_back(k);
-    } else if (e.type == "killed") {
-      const auto pid = static_cast<pid_t>(int_or(j, "pid", 0));
+    } else if (const auto* done = std::get_if<facts::WdKilled>(&r->payload)) {
       for (auto it = out.kills.rbegin(); it != out.kills.rend(); ++it)
-        if (it->pid == pid) {
-          it->kill_to_exit_ms = int_or(j, "kill_to_exit_ms", -1);
-          it->kill_to_freed_ms = int_or(j, "kill_to_freed_ms", -1);
-          it->freed_kb = int_or(j, "freed_kb", -1);
+        if (it->pid == done->pid) {
+          it->kill_to_exit_ms = done->kill_to_exit_ms;
+          it->kill_to_freed_ms = done->kill_to_freed_ms;
+          it->freed_kb = done->freed_kb;
+          it->freed_by = done->freed_by;
           break;
         }
+    } else if (const auto* sum = std::get_if<facts::WdKmsgSummary>(&r->payload)) {
+      out.kmsg_withheld += sum->withheld;
     }
     if (out.events.size() < kMaxEvents) out.events.push_back(std::move(e));
     else ++out.events_dropped;

@@ -42,8 +42,8 @@ class WatchdogCompanion {
 // The watchdog's pid for async-signal-safe emergency paths (0: none).
 pid_t watchdog_emergency_pid();
 
-// Parses the watchdog's JSON lines (docs/FORMATS.md, watchdog README: type,
-// mono_ms, line + fields) into the report's section; mono_ms becomes t_ms
+// Decodes the watchdog's JSON lines (facts/watchdog_log.hpp, docs/FORMATS.md
+// "Watchdog JSON lines") into the report's section; mono_ms becomes t_ms
 // relative to t0_us (CLOCK_MONOTONIC of the workload start). Unparseable
 // lines are counted, not fatal.
 void fold_watchdog_log(const std::string& json_log, std::int64_t t0_us, WatchdogSection& out);

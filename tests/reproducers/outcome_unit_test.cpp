@@ -252,3 +252,65 @@ TEST(Outcome, WindowShareComesFromPsiTotals) {
   samples[5].psi.reset();
   EXPECT_DOUBLE_EQ(psi_window_share(samples, 5), -1);
 }
+
+namespace {
+
+// mmap-lock-hold's shape: no memory PSI at all, cmdline readers blocked on
+// the mmap lock from +2 s to `until` (ms).
+std::vector<Sample> lock_wait_timeline(int ms, int until) {
+  auto samples = timeline(ms, [](int) { return false; });
+  for (Sample& s : samples)
+    if (s.t_ms >= 2000 && s.t_ms <= until) {
+      s.tasks.disk = 4;
+      s.tasks.blocked[static_cast<int>(oomlab::facts::WaitKind::MmapLock)] = 4;
+    }
+  return samples;
+}
+
+}  // namespace
+
+TEST(Outcome, LockWaitersWithoutPsiAreAStallNotNoOom) {
+  std::vector<OomKill> kills;
+  auto o = classify(lock_wait_timeline(20000, 20000), kills, 10s);
+  EXPECT_EQ(o.cls, OutcomeClass::livelock) << o.reason;
+  ASSERT_TRUE(o.stall);
+  EXPECT_EQ(o.stall->start_ms, 2000);
+  EXPECT_EQ(o.stall->cause, oomlab::facts::StallCause::blocked_wait);
+  EXPECT_NE(o.reason.find("blocked on mmap_lock"), std::string::npos) << o.reason;
+}
+
+TEST(Outcome, AStallTheWatchdogsKillEndedIsRescued) {
+  std::vector<OomKill> kills;
+  std::vector<oomlab::facts::KillEvent> wd = {
+      {7700, 10, "anon-ballast", oomlab::facts::Killer::watchdog, "stall_timeout"},
+      {12900, 11, "slow-fuse", oomlab::facts::Killer::watchdog, "escalation"}};
+  auto o = classify(lock_wait_timeline(20000, 13400), kills, 10s, kDefaultStallShare, wd);
+  EXPECT_EQ(o.cls, OutcomeClass::rescued) << o.reason;
+  EXPECT_EQ(exit_code_for(o.cls), 8);
+  ASSERT_TRUE(o.ended_by);
+  EXPECT_EQ(o.ended_by->comm, "slow-fuse");
+  ASSERT_TRUE(o.stall);
+  EXPECT_EQ(o.stall->start_ms, 2000);
+  EXPECT_EQ(o.stall->end_ms, 13400);
+  EXPECT_NE(o.reason.find("ended by oomlab-watchdog's kill of slow-fuse(11) at +12.9s (reason=escalation)"),
+            std::string::npos)
+      << o.reason;
+  // Shorter than the threshold: still rescued, the watchdog acted on it.
+  auto short_one = classify(lock_wait_timeline(20000, 5000), kills, 10s, kDefaultStallShare,
+                            {{4500, 10, "anon-ballast", oomlab::facts::Killer::watchdog, "stall_timeout"}});
+  EXPECT_EQ(short_one.cls, OutcomeClass::rescued) << short_one.reason;
+  // A dry run's kill is not passed in: the same stall is then stalled_then_resolved.
+  auto alone = classify(lock_wait_timeline(20000, 13400), kills, 10s);
+  EXPECT_EQ(alone.cls, OutcomeClass::stalled_then_resolved) << alone.reason;
+  EXPECT_NE(alone.reason.find("with no kill"), std::string::npos) << alone.reason;
+}
+
+TEST(Outcome, AKernelVictimThatDoesNotExitIsAStall) {
+  auto samples = timeline(8000, [](int) { return false; });
+  for (Sample& s : samples)
+    if (s.t_ms >= 1000) s.victim_alive = true, s.victim_killed_ms = 1000;
+  std::vector<OomKill> kills{a_kill(1000, 42, "hog", 1000, std::nullopt)};
+  auto o = classify(samples, kills, 5s);
+  EXPECT_EQ(o.cls, OutcomeClass::livelock) << o.reason;
+  EXPECT_NE(o.reason.find("an OOM victim that does not exit"), std::string::npos) << o.reason;
+}

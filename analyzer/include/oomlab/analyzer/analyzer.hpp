@@ -43,4 +43,15 @@ Report analyze_fd(int fd, std::string name, const Options& opt = {});
 Report analyze_file(const std::string& path, const Options& opt = {});
 Report analyze_text(std::string_view text, std::string name = "<text>", const Options& opt = {});
 
+// One timeline from two sources: a kernel log with dmesg stamps
+// ("[  12.345678] ...", CLOCK_MONOTONIC seconds) and oomlab-watchdog's JSON
+// lines (--json-log, read through facts/watchdog_log.hpp). Each watchdog
+// record becomes its text line at its mono_ms, merged in time order; a
+// record whose line the kernel log already has is not repeated. This is
+// how a verdict sees the watchdog's reports that /dev/kmsg's ratelimit
+// dropped. Throws std::runtime_error with a one-line reason when a file
+// cannot be read or the watchdog log has no record at all.
+Report analyze_with_watchdog_log(const std::string& kernel_log, const std::string& watchdog_log,
+                                 const Options& opt = {});
+
 }  // namespace oomlab::analyzer

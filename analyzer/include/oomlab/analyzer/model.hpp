@@ -202,6 +202,13 @@ struct InputStats {
   std::string format;    // dominant prefix format: dmesg, dmesg-T, journal, kmsg, plain, ...
   std::uint64_t bytes = 0, lines = 0, truncated_lines = 0, nul_bytes = 0, gaps = 0;
   std::uint64_t kernel_lines = 0;   // lines that carried a kernel log prefix
+  // "printk: NAME: N output lines suppressed due to ratelimiting": records
+  // the kernel dropped, by writer (summed). The log is missing those lines.
+  std::vector<std::pair<std::string, std::uint64_t>> suppressed;
+  // --watchdog-log: the watchdog's JSON log merged into the timeline.
+  std::string watchdog_log;               // its name, "" when none
+  std::uint64_t watchdog_lines = 0;       // its records placed in the timeline
+  std::uint64_t watchdog_duplicates = 0;  // records already in the kernel log
 };
 
 struct Report {

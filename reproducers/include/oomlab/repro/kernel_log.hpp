@@ -6,7 +6,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <string_view>
 #include <sys/types.h>
 #include <vector>
 
@@ -17,18 +16,6 @@ class KmsgReader;
 }
 
 namespace oomlab::repro {
-
-struct KilledProcess {
-  pid_t pid = 0;
-  std::string comm;
-  std::uint64_t anon_rss_kb = 0;
-};
-// "Out of memory: Killed process 3418 (a.out) total-vm:..kB, anon-rss:..kB, ..."
-// and "Memory cgroup out of memory: Killed process ...", old "Kill process".
-std::optional<KilledProcess> parse_killed_process(std::string_view message);
-// "oom-kill:constraint=CONSTRAINT_MEMCG,...,oom_memcg=/G,task_memcg=/G,task=x,pid=N,uid=0":
-// the victim pid when either memcg is `group` or below it.
-std::optional<pid_t> parse_oom_kill_in_group(std::string_view message, std::string_view group);
 
 class KernelLogWatch {
  public:

@@ -8,49 +8,35 @@
 #include <string_view>
 #include <vector>
 
+#include "oomlab/facts/stall.hpp"
+#include "oomlab/facts/vocabulary.hpp"
 #include "oomlab/repro/timeline.hpp"
 
 namespace oomlab::repro {
 
-enum class OutcomeClass {
-  livelock,               // stalled >= the threshold until the end: no OOM kill resolved it
-  stalled_then_resolved,  // a stall >= the threshold that ended before the run did
-  oom_resolved,           // OOM kill(s) that freed a substantial share of the group, no long stall
-  oom_ineffective,        // OOM kill(s), none freed a substantial share: the memory stays charged
-  no_oom,                 // neither kills nor a long stall
-};
-std::string_view outcome_name(OutcomeClass c);
+// The vocabulary and the exit codes are shared (facts/vocabulary.hpp): the
+// VM harness and the peers bench read the same words.
+using OutcomeClass = facts::Outcome;
+using facts::exit_code_for;
+using facts::outcome_name;
+namespace exit_code = facts::exit_code;
 
-// Exit codes of `oomlab-repro run` (also in --help and the README).
-namespace exit_code {
-inline constexpr int oom_resolved = 0;
-inline constexpr int livelock = 1;
-inline constexpr int usage = 2;
-inline constexpr int stalled_then_resolved = 3;
-inline constexpr int no_oom = 4;
-inline constexpr int cannot_run = 5;   // refused or skipped: no memory cgroup, requirement unmet
-inline constexpr int failed = 6;       // the run itself failed (cgroup error, fork, report write)
-inline constexpr int oom_ineffective = 7;
-inline constexpr int interrupted = 130;
-}  // namespace exit_code
-int exit_code_for(OutcomeClass c);
+// A stall episode of the shared model (facts/stall.hpp).
+using Stall = facts::StallEpisode;
 
-struct Stall {
-  std::int64_t start_ms = 0;
-  std::int64_t end_ms = 0;  // last stalled sample
-  bool ongoing = false;     // still stalled at the end of the run
-  std::int64_t length_ms() const { return end_ms - start_ms; }
-};
-
-// A sample counts as stalled when the group's tasks were stalled on memory
-// (PSI "some", from the totals) for at least `psi_share` of the trailing
-// kStallWindowMs - a window smooths the 100 ms samples without the lag of
-// the kernel's avg10. Without PSI: D-state tasks in a group at >= 90% of a
-// limit that is being hit.
+// The runner's samples through the shared stall model (facts/stall.hpp):
+// memory PSI "some" (from the totals) for at least `psi_share` of the
+// trailing kStallWindowMs - a window smooths the 100 ms samples without the
+// lag of the kernel's avg10 -, tasks blocked in the same kind of memory wait
+// (mmap_lock, reclaim, ...) in every sample for a second, a kernel OOM
+// victim still alive a second after its kill; without PSI, D-state tasks in
+// a group at >= 90% of a limit that is being hit.
 inline constexpr std::int64_t kStallWindowMs = 1000;
 inline constexpr double kDefaultStallShare = 0.25;
 // Share of the window ending at samples[i] (-1 without PSI totals).
 double psi_window_share(const std::vector<Sample>& samples, std::size_t i);
+facts::ProgressSample progress_sample(const std::vector<Sample>& samples, std::size_t i);
+facts::StallRules stall_rules(double psi_share = kDefaultStallShare);
 bool sample_stalled(const std::vector<Sample>& samples, std::size_t i, double psi_share = kDefaultStallShare);
 std::vector<Stall> find_stalls(const std::vector<Sample>& samples, double psi_share = kDefaultStallShare);
 
@@ -79,8 +65,18 @@ struct Outcome {
   std::string reason;                          // one line for humans
   std::vector<Stall> stalls;
   std::optional<std::int64_t> kill_to_freed_ms;  // of the first kill that relieved the group
+  // The stall the outcome is about (livelock, rescued, stalled_then_resolved)
+  // and the kill that ended it (nullopt: it ended by itself, or did not end).
+  std::optional<Stall> stall;
+  std::string stall_cause;                     // describe_cause(): "up to 3 task(s) blocked on mmap_lock"
+  std::optional<facts::KillEvent> ended_by;
 };
+// watchdog_kills: oomlab-watchdog's kills of the run (--watchdog, not dry
+// runs), t_ms on the run's clock. A stall one of them ended makes the run
+// `rescued` (whatever its length: the watchdog acted on it); the kernel's
+// kills are `kills`.
 Outcome classify(const std::vector<Sample>& samples, std::vector<OomKill>& kills,
-                 std::chrono::milliseconds stall_threshold, double psi_share = kDefaultStallShare);
+                 std::chrono::milliseconds stall_threshold, double psi_share = kDefaultStallShare,
+                 const std::vector<facts::KillEvent>& watchdog_kills = {});
 
 }  // namespace oomlab::repro

@@ -26,6 +26,7 @@ struct WatchdogKill {
   bool dry_run = false;
   // From the matching `killed:` line; -1: the watchdog did not observe it.
   std::int64_t kill_to_exit_ms = -1, kill_to_freed_ms = -1, freed_kb = -1;
+  std::string freed_by;  // "process_mrelease", "exit" or "" (facts::WdKilled)
 };
 struct WatchdogSection {
   bool enabled = false;
@@ -37,6 +38,7 @@ struct WatchdogSection {
   std::vector<WatchdogKill> kills;
   int stall_reports = 0;            // MemAlloc-Info lines
   int bad_lines = 0;                // lines that were not JSON objects
+  std::uint64_t kmsg_withheld = 0;  // lines it kept out of /dev/kmsg (ratelimit), from its summaries
 };
 
 struct RunRecord {
@@ -60,6 +62,7 @@ struct RunRecord {
   WatchdogSection watchdog;           // --watchdog
   std::string trace_status;           // --trace: "ok" or why not ("" without --trace)
   std::string trace_missing;          // tracepoints the kernel lacks
+  std::string verdict_line;           // "allocation_stall - ..." (set when the reports are written)
 };
 
 nlohmann::json report_to_json(const RunRecord& r);

@@ -19,6 +19,9 @@ struct TaskStates {
   int other = 0;     // T, t, Z, X
   // The wait channels of the D-state threads, most frequent first (top 3).
   std::vector<std::pair<std::string, int>> top_wait;
+  // D-state threads per wait kind (facts::WaitKind as the index) from the
+  // shared symbol table: what the stall model calls "blocked".
+  int blocked[6] = {};
   int total() const { return running + sleeping + disk + other; }
 };
 
@@ -52,6 +55,10 @@ struct Sample {
   int processes = 0;
   TaskStates tasks;
   int oom_kills = 0;                         // cumulative, ours, from the kernel log
+  // A kernel OOM victim of this run is still alive (not exited, not a
+  // zombie) at this sample; victim_killed_ms: the oldest such kill.
+  bool victim_alive = false;
+  std::int64_t victim_killed_ms = -1;
   std::optional<TraceSample> trace;          // --trace with the tracer loaded
 };
 
