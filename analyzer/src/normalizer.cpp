@@ -65,6 +65,20 @@ bool take_dmesg_stamp(std::string_view& s, double& ts) {
   const std::size_t nint = static_cast<std::size_t>(p - ib);
   if (nint == 0 || p >= e || *p != '.') return false;
   const char* const fb = ++p;
+  if (e - p >= 8) {   // "123456]": six digits then ']' in one 8-byte word (SWAR)
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    const std::uint64_t d = w - 0x3030303030303030ULL;
+    // The low six bytes are digits: each is <= 9 after subtracting '0' and
+    // did not borrow (no byte above 0x39 or below 0x30).
+    const std::uint64_t six = 0x0000ffffffffffffULL;
+    if ((((d + 0x7676767676767676ULL) | d) & 0x8080808080808080ULL & six) == 0 && p[6] == ']') {
+      std::uint64_t v = d & six;   // little endian: byte 0 is the first digit
+      v = (v * 10 + (v >> 8)) & 0x00ff00ff00ff00ffULL;   // two-digit pairs in 16-bit lanes
+      frac = (v & 0xffff) * 10000 + ((v >> 16) & 0xffff) * 100 + ((v >> 32) & 0xffff);
+      p += 6;
+    }
+  }
   while (p < e && static_cast<unsigned>(*p - '0') < 10) frac = frac * 10 + static_cast<unsigned>(*p++ - '0');
   const std::size_t nfrac = static_cast<std::size_t>(p - fb);
   if (nfrac == 0 || p >= e || *p != ']' || nint > 15 || nfrac > 9) return false;
@@ -202,13 +216,19 @@ Line normalize(std::string_view raw, std::uint64_t line_no, bool probe_host_tag)
   l.no = line_no;
   // Fast path for the common "[  123.456789] msg" line once the journal
   // probe is over: the general loop below gives the same Line, at a few
-  // times the cost (no quoting, gap marker or caller id can start with it).
+  // times the cost (no quoting or gap marker starts with a stamp).
   if (!probe_host_tag && raw.size() > 3 && raw[0] == '[') {
     std::string_view s = raw;
     double ts = 0;
-    if (take_dmesg_stamp(s, ts) && !(!s.empty() && s[0] == '[') && !(s.size() > 2 && s[0] == ' ' && s[1] == '[')) {
+    if (take_dmesg_stamp(s, ts)) {
       l.ts = ts;
       l.stamp = Stamp::dmesg;
+      if (!s.empty() && s[0] == '[') {   // as below: a caller id, or the message's own '[' (task table rows)
+        take_caller(s, l.caller);
+      } else if (s.size() > 2 && s[0] == ' ' && s[1] == '[') {
+        std::string_view t = s.substr(1);
+        if (take_caller(t, l.caller)) s = t;
+      }
       std::size_t blanks = 0;
       while (blanks < s.size() && (s[blanks] == ' ' || s[blanks] == '\t')) ++blanks;
       l.indented = blanks >= 2;

@@ -98,8 +98,7 @@ RawReport* State::current_report(const Line& l) {
   return c.sink == TraceCtx::Sink::report ? &reports[c.idx] : nullptr;
 }
 
-TraceCtx& State::ctx(std::string_view caller) {
-  if (last_ctx_ && last_ctx_->caller == caller) return *last_ctx_;   // the common case: same caller as before
+TraceCtx& State::ctx_slow(std::string_view caller) {
   for (auto& c : ctxs_)
     if (c.caller == caller) return *(last_ctx_ = &c);
   if (ctxs_.size() >= 256) ctxs_.pop_front();   // bounded: forget the oldest

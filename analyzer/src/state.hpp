@@ -107,7 +107,12 @@ class State {
   RawReport* current_report(const Line& l);   // the report the caller context feeds, if any
 
   // Trace contexts ----------------------------------------------------------
-  TraceCtx& ctx(std::string_view caller);
+  TraceCtx& ctx(std::string_view caller) {   // inline: several calls per line
+    if (last_ctx_ && last_ctx_->caller.size() == caller.size() &&
+        (caller.empty() || std::string_view(last_ctx_->caller) == caller))
+      return *last_ctx_;   // the common case: same caller as before
+    return ctx_slow(caller);
+  }
   void end_all_traces();
   void add_frame(TraceCtx& c, const Line& l, Frame f, bool bracketed = false);
 
@@ -125,6 +130,7 @@ class State {
   std::optional<std::size_t> open_oom_;
   int open_phase_ = -1;
   std::unordered_map<int, std::size_t> task_index_;
+  TraceCtx& ctx_slow(std::string_view caller);
   std::deque<TraceCtx> ctxs_;   // deque: references stay valid as callers come and go
   TraceCtx* last_ctx_ = nullptr;
 };

@@ -16,6 +16,33 @@ TEST(Normalize, DmesgTimestamp) {
   EXPECT_FALSE(l.indented);
 }
 
+// The dmesg fast path (taken once the journal-tag probe is over) and the
+// general path give the same Line, including the 8-byte fraction parser's
+// edge cases: fewer or more than six digits, a non-digit among them, a short
+// line, caller ids and task table rows after the stamp.
+TEST(Normalize, DmesgFastPathMatchesTheGeneralPath) {
+  for (const char* s : {"[  101.438951] MemAlloc-Info: 10 stalling task", "[    0.000000] Linux version 6.1.0",
+                        "[99999.999999] x", "[  12.34] short fraction", "[  12.123456789] nine digits",
+                        "[  12.1234567890] ten digits", "[  12.12345x] non-digit", "[  12.12:456] colon",
+                        "[  12.123456]", "[1.0]", "[  12.123456][ T42] caller", "[  12.123456] [  C1] caller",
+                        "[  380.042500] [  467]     0   467    14047     1815 systemd-journal",
+                        "[  601.139145]  [<ffffffff8112b174>] ? try_to_free_pages+0x94/0xc0", "[  12./123456] x",
+                        "[ 1234567890123456.5] too long", "[  12.12345~] tilde"}) {
+    Line fast = normalize(s, 1, false), slow = normalize(s, 1, true);
+    EXPECT_EQ(fast.stamp, slow.stamp) << s;
+    EXPECT_EQ(fast.ts.has_value(), slow.ts.has_value()) << s;
+    if (fast.ts && slow.ts) {
+      EXPECT_EQ(*fast.ts, *slow.ts) << s;
+    }
+    EXPECT_EQ(fast.caller, slow.caller) << s;
+    EXPECT_EQ(fast.msg, slow.msg) << s;
+    EXPECT_EQ(fast.indented, slow.indented) << s;
+  }
+  EXPECT_DOUBLE_EQ(*normalize("[  12.000009] x", 1, false).ts, 12.000009);
+  EXPECT_DOUBLE_EQ(*normalize("[  12.900000] x", 1, false).ts, 12.9);
+  EXPECT_DOUBLE_EQ(*normalize("[  12.12345] x", 1, false).ts, 12.12345);
+}
+
 TEST(Normalize, FramesKeepTheirIndentFlag) {
   Line l = normalize("[  601.139145]  [<ffffffff8112b174>] ? try_to_free_pages+0x94/0xc0", 1);
   EXPECT_TRUE(l.indented);
