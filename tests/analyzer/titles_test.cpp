@@ -58,6 +58,13 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"syzbot_lockdep_shmem.txt", VerdictClass::warning, "possible deadlock in shmem_file_write_iter"},
         Case{"syzbot_memleak.txt", VerdictClass::warning, "memory leak in ip6_route_info_create"},
         Case{"syzbot_ubsan_aiob.txt", VerdictClass::crash, "UBSAN: array-index-out-of-bounds in dbAdjTree"},
+        // KMSAN/KFENCE print frames right after the header; KMSAN's origin
+        // stack ("Uninit was created at:") does not name the report.
+        Case{"syzbot_kmsan_origin.txt", VerdictClass::crash, "KMSAN: uninit-value in hfsplus_lookup"},
+        Case{"syzbot_kfence.txt", VerdictClass::crash, "KFENCE: use-after-free read in __skb_clone"},
+        Case{"syzbot_rcu_usage.txt", VerdictClass::warning, "WARNING: suspicious RCU usage in tcf_chain_tp_find"},
+        // page_owner's allocation stack, past the allocator.
+        Case{"syzbot_bad_page.txt", VerdictClass::crash, "BUG: Bad page state in __handle_mm_fault"},
         Case{"syzbot_sleeping.txt", VerdictClass::crash,
              "BUG: sleeping function called from invalid context in hci_cmd_sync_queue"}));
 
@@ -80,6 +87,19 @@ TEST(SyzbotTitles, HeaderOnlyKindsAndSanitizedCopies) {
   EXPECT_EQ(text("BUG: Bad rss-counter state mm:ffff88801d8e0000 type:MM_ANONPAGES val:1\n").title,
             "BUG: Bad rss-counter state");
   EXPECT_EQ(text("BUG: unknown thing at 0xffffffff81234567 cpu 3\n").title, "BUG: unknown thing at ADDR cpu NUM");
+}
+
+TEST(SyzbotTitles, TrapsBehindThe69OopsPrefix) {
+  Report r = text(
+      "Oops: invalid opcode: 0000 [#1] PREEMPT SMP KASAN NOPTI\n"
+      "CPU: 1 UID: 0 PID: 5312 Comm: syz.0.17 Not tainted 6.12.0-rc3-syzkaller #0\n"
+      "RIP: 0010:skb_put+0x1a3/0x1b0 net/core/skbuff.c:2609\n"
+      "Call Trace:\n"
+      " <TASK>\n"
+      " ? die+0x34/0x90\n"
+      " nsh_gso_segment+0x4e1/0xe30 net/nsh/nsh.c:110\n"
+      " </TASK>\n");
+  EXPECT_EQ(r.title, "invalid opcode in skb_put");   // the RIP names it; only the frame plan's own skips apply
 }
 
 TEST(SyzbotTitles, NotReportsStayClean) {

@@ -195,6 +195,8 @@ bool oops(State& st, const Line& l) {
   std::string_view m = l.msg.substr(6);   // "Oops: "
   if (continues_open_crash(st, l)) return true;
   if (starts_with(m, "general protection fault")) return gpf(st, l);
+  // 6.9+ prefix the trap itself: "Oops: invalid opcode: 0000 [#1]", "Oops: divide error: 0000".
+  if (!m.empty() && !text::is_digit(m[0]) && begin_oops(st, l, m)) return true;
   // A bare "Oops: 0000 [#1] SMP" with no header before it (the log starts here).
   RawReport r = make(VerdictClass::crash, "Oops");
   if (!m.empty() && !text::is_digit(m[0])) r.head.assign(m.substr(0, std::min(m.find(':'), m.find(','))));
