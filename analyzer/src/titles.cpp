@@ -330,7 +330,7 @@ std::string format_title(const RawReport& r, const std::vector<Task>& tasks) {
     std::string_view key = t.substr(i + 1, close - i - 1);
     i = close + 1;
     if (key == "1") {
-      out += r.cap.empty() ? "corrupted" : sanitize_title(r.cap);
+      out += r.cap.empty() ? "corrupted" : r.cap;
     } else if (key == "access") {
       out += r.access;
     } else if (key == "frame") {
@@ -343,12 +343,10 @@ std::string format_title(const RawReport& r, const std::vector<Task>& tasks) {
       }
     }
   }
-  // "KASAN: use-after-free  in f" when the access line is missing.
-  std::string clean;
-  for (char c : out)
-    if (!(c == ' ' && !clean.empty() && clean.back() == ' ')) clean += c;
-  while (!clean.empty() && clean.back() == ' ') clean.pop_back();
-  return clean;
+  // As syzbot does for the whole title: "bpf_prog_9a1b2c3d4e5f" -> "bpf_prog_ADDR",
+  // numbers and addresses copied from the header -> NUM/ADDR, double blanks
+  // ("KASAN: use-after-free  in f" without its access line) -> one.
+  return sanitize_title(out);
 }
 
 }  // namespace

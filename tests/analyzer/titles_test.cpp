@@ -87,6 +87,10 @@ TEST(SyzbotTitles, HeaderOnlyKindsAndSanitizedCopies) {
   EXPECT_EQ(text("BUG: Bad rss-counter state mm:ffff88801d8e0000 type:MM_ANONPAGES val:1\n").title,
             "BUG: Bad rss-counter state");
   EXPECT_EQ(text("BUG: unknown thing at 0xffffffff81234567 cpu 3\n").title, "BUG: unknown thing at ADDR cpu NUM");
+  // The frame part too: JIT-ed BPF programs carry their tag in the name.
+  EXPECT_EQ(text("BUG: unable to handle page fault for address: ffffc90000a3e000\n"
+                 "RIP: 0010:bpf_prog_4b3e5f17a2c8e1d9+0x45/0x1000\n").title,
+            "BUG: unable to handle kernel paging request in bpf_prog_ADDR");
 }
 
 TEST(SyzbotTitles, TrapsBehindThe69OopsPrefix) {
