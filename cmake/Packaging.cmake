@@ -109,9 +109,12 @@ memory cgroup with a deadline; oomlab-analyze turns kernel logs (dmesg,
 serial, journal) into a JSON verdict; oomlab-vm runs a scenario on a Debian
 kernel under qemu; oomlab-trace traces reclaim, mmap_lock waits and OOM
 victims with BPF.")
-# oomlab-vm boots qemu with a busybox initramfs; the textfile collector of
-# node_exporter scrapes the watchdog's metrics.
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "qemu-system-x86, busybox-static, cpio, prometheus-node-exporter")
+# Beyond the libraries: the unit reloads with /bin/kill (procps, not in a
+# minimal Debian). oomlab-vm boots qemu with a busybox initramfs (cpio, and
+# depmod and mkfs.ext4 for its disk); the textfile collector of node_exporter
+# scrapes the watchdog's metrics.
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "procps")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "qemu-system-x86, busybox-static, cpio, kmod, e2fsprogs, prometheus-node-exporter")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${pkg_dir}/debian/postinst ${pkg_dir}/debian/prerm ${pkg_dir}/debian/postrm ${pkg_dir}/debian/conffiles)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)

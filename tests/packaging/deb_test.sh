@@ -158,6 +158,14 @@ present /usr/share/man/man8/oomlab-watchdog.8.gz install
 chroot "$root" oomlab-watchdog --check-config --config /etc/oomlab/watchdog.json | grep -q '^config OK' \
   || fail "the shipped config does not pass --check-config"
 [ "$(readlink "$wants")" = /lib/systemd/system/oomlab-watchdog.service ] || fail "the unit is not enabled (no wants link)"
+# systemd's own check of the installed unit (directives, executables in the
+# root); the machine's systemd-analyze, when it has one.
+if command -v systemd-analyze >/dev/null; then
+  systemd-analyze verify --man=no --root="$root" oomlab-watchdog.service || fail "systemd-analyze verify rejects the unit"
+  echo "systemd-analyze verify: unit OK"
+else
+  echo "note: no systemd-analyze on this machine: unit not verified"
+fi
 present /var/lib/systemd/deb-systemd-helper-enabled/oomlab-watchdog.service.dsh-also install
 called "daemon-reload" install
 called "start oomlab-watchdog.service" install
