@@ -199,8 +199,8 @@ const Row kRows[] = {
       "BUG: sleeping function called from invalid context in {frame}", &kTrace),
     R("BUG: using ", "() in preemptible", "()", V::crash, "BUG: using {1}() in preemptible code in {frame}", &kPreempt),
     R("BUG: workqueue leaked lock or atomic", {}, N, V::crash, "BUG: workqueue leaked lock or atomic"),
-    // kmemleak: a leak does not stop the kernel.
-    R("BUG: memory leak", {}, N, V::warning, "memory leak in {frame}", &kLeak),
+    // kmemleak's report keeps the class every "BUG:" line had before this table.
+    R("BUG: memory leak", {}, N, V::crash, "memory leak in {frame}", &kLeak),
     R("BUG: ", "stack guard page was hit at", N, V::crash, "BUG: stack guard page was hit in {frame}", &kStallRip),
     // arm/arm64 print as BUG what x86 prints as a lockdep WARNING: one title.
     R("BUG: Invalid wait context", {}, N, V::crash, "WARNING: locking bug in {frame}", &kLockingBug),
@@ -278,6 +278,9 @@ const Row kRows[] = {
       "BUG: unable to handle kernel NULL pointer dereference in {frame}", &kRipTrace),
     R("Unable to handle kernel access to user memory", {}, N, V::crash,
       "BUG: unable to handle kernel access to user memory in {frame}", &kRipTrace),
+    // arm64's other kernel faults ("execute from non-executable memory", "write to
+    // read-only memory") are paging faults too.
+    R("Unable to handle kernel ", {}, N, V::crash, "BUG: unable to handle kernel paging request in {frame}", &kRipTrace),
     R("general protection fault", {}, N, V::crash, "general protection fault in {frame}", &kRipTrace),
     R("stack segment: ", {}, N, V::crash, "stack segment fault in {frame}", &kRipTrace),
     R("Kernel panic - not syncing: stack-protector:", {}, N, V::crash, "kernel panic: stack is corrupted in {frame}",
@@ -303,6 +306,7 @@ const Row kRows[] = {
     R("UBSAN: Undefined behaviour in", {}, N, V::crash, "UBSAN: undefined-behaviour in {frame}", &kUbsan),
     R("UBSAN: array-index-out-of-bounds in", {}, N, V::crash, "UBSAN: array-index-out-of-bounds in {frame}", &kUbsan),
     R("UBSAN: ", " in", " in", V::crash, "UBSAN: {1} in {frame}", &kUbsan),
+    R("UBSAN: ", {}, {}, V::crash, "UBSAN: {1}"),
     // The unregistering task waits for the last reference forever.
     R("unregister_netdevice: waiting for ", " to become free", N, V::hung_task,
       "unregister_netdevice: waiting for DEV to become free"),

@@ -56,7 +56,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"syzbot_rcu_nmi.txt", VerdictClass::rcu_stall, "INFO: rcu detected stall in tc_ctl_action"},
         // lockdep: the held lock's "at:" (symbolised inline lines do not count).
         Case{"syzbot_lockdep_shmem.txt", VerdictClass::warning, "possible deadlock in shmem_file_write_iter"},
-        Case{"syzbot_memleak.txt", VerdictClass::warning, "memory leak in ip6_route_info_create"},
+        Case{"syzbot_memleak.txt", VerdictClass::crash, "memory leak in ip6_route_info_create"},
         Case{"syzbot_ubsan_aiob.txt", VerdictClass::crash, "UBSAN: array-index-out-of-bounds in dbAdjTree"},
         // KMSAN/KFENCE print frames right after the header; KMSAN's origin
         // stack ("Uninit was created at:") does not name the report.
@@ -104,6 +104,22 @@ TEST(SyzbotTitles, TrapsBehindThe69OopsPrefix) {
       " nsh_gso_segment+0x4e1/0xe30 net/nsh/nsh.c:110\n"
       " </TASK>\n");
   EXPECT_EQ(r.title, "invalid opcode in skb_put");   // the RIP names it; only the frame plan's own skips apply
+}
+
+TEST(SyzbotTitles, EveryVariantOfAKnownHeaderIsAFinding) {
+  Report arm = text(
+      "Unable to handle kernel execute from non-executable memory at virtual address ffff000012345678\n"
+      "pc : 0xffff000012345678\n"
+      "lr : nf_hook_slow+0x48/0xd8\n"
+      "Call trace:\n"
+      " 0xffff000012345678\n"
+      " nf_hook_slow+0x48/0xd8\n"
+      " ip_output+0xd4/0x118\n");
+  EXPECT_EQ(arm.verdict, VerdictClass::crash);
+  EXPECT_EQ(arm.title, "BUG: unable to handle kernel paging request in nf_hook_slow");
+  Report ub = text("UBSAN: some future check\n");
+  EXPECT_EQ(ub.verdict, VerdictClass::crash);
+  EXPECT_EQ(ub.title, "UBSAN: some future check");
 }
 
 TEST(SyzbotTitles, NotReportsStayClean) {
