@@ -84,6 +84,23 @@ TEST(WatchdogMetrics, SocketAndTextfilePassPromtool) {
   EXPECT_EQ(wdtest::slurp(err).find("metrics textfile:"), std::string::npos) << wdtest::slurp(err);
 }
 
+// The default socket lives in /run/oomlab-watchdog/ (the service's
+// RuntimeDirectory); run by hand the daemon makes the directory itself.
+TEST(WatchdogMetrics, SocketDirectoryIsMadeWhenMissing) {
+  Dir d;
+  const std::string sock = d.path + "/run-dir/control.sock", err = d.path + "/stderr.log";
+  Child wd({bin("oomlab-watchdog"), "--period", "200ms", "--warn-after", "1s", "--socket", sock, "--no-self-protect",
+            "--kmsg-path", "/nonexistent/kmsg"},
+           nullptr, err);
+  ASSERT_TRUE(wait_for([&] { return inode_of(sock) != 0; })) << wdtest::slurp(err);
+  oomlab::ProcessSpec q({bin("oomlab-watchdog"), "status", "--socket", sock});
+  q.timeout = 30s;
+  auto status = oomlab::run_process(q);
+  EXPECT_EQ(wd.stop(), 0);
+  EXPECT_EQ(status.exit_code, 0) << status.err;
+  EXPECT_NE(status.out.find("\"schema\": \"oomlab.watchdog.status/1\""), std::string::npos) << status.out;
+}
+
 TEST(WatchdogMetrics, UnwritableTextfileIsAWarningNotAFailure) {
   Dir d;
   const std::string err = d.path + "/stderr.log";
