@@ -99,6 +99,12 @@ const char* wait_kind_name(WaitKind k) {
   return "none";
 }
 
+WaitKind wait_kind_from_name(std::string_view name) {
+  for (WaitKind k : {WaitKind::Reclaim, WaitKind::Alloc, WaitKind::MmapLock, WaitKind::Io, WaitKind::Exit})
+    if (name == wait_kind_name(k)) return k;
+  return WaitKind::None;
+}
+
 WaitKind classify_symbol(std::string_view symbol) {
   if (auto plus = symbol.find('+'); plus != std::string_view::npos) symbol = symbol.substr(0, plus);
   if (symbol.empty() || symbol == "0") return WaitKind::None;

@@ -63,6 +63,7 @@ nlohmann::json sample_json(const Sample& s) {
             {"top_wait", waits}, {"blocked", blocked}}},
           {"oom_kills", s.oom_kills},
           {"victim_alive", s.victim_alive},
+          {"victim_killed_ms", s.victim_killed_ms < 0 ? nlohmann::json(nullptr) : nlohmann::json(s.victim_killed_ms)},
           {"trace", trace_json(s.trace)}};
 }
 

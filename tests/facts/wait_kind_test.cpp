@@ -33,4 +33,7 @@ TEST(WaitKind, Names) {
   EXPECT_STREQ(wait_kind_name(WaitKind::MmapLock), "mmap_lock");
   EXPECT_STREQ(wait_kind_name(WaitKind::Reclaim), "reclaim");
   EXPECT_STREQ(wait_kind_name(WaitKind::None), "none");
+  for (WaitKind k : {WaitKind::Reclaim, WaitKind::Alloc, WaitKind::MmapLock, WaitKind::Io, WaitKind::Exit})
+    EXPECT_EQ(wait_kind_from_name(wait_kind_name(k)), k);
+  EXPECT_EQ(wait_kind_from_name("futex"), WaitKind::None);
 }

@@ -139,3 +139,19 @@ TEST(RunMetrics, RightVictimsKnownForEveryStallingScenario) {
 }
 
 }  // namespace
+
+// mmap-lock-hold under any guard: no memory PSI, cmdline readers blocked on
+// the mmap lock for seconds. The shared stall model counts that time.
+TEST(RunMetrics, LockWaitersWithoutPsiCountAsNoProgress) {
+  json tl = json::array();
+  for (int i = 0; i < 50; ++i) {
+    json s = sample(i * 100, 100, 0.0, i >= 10 && i < 40 ? 3 : 0);
+    if (i >= 10 && i < 40) s["tasks"]["blocked"] = {{"mmap_lock", 3}};
+    tl.push_back(s);
+  }
+  RunResult r = measure_run(report("mmap-lock-hold", tl), GuardKind::none, {}, std::nullopt, {});
+  ASSERT_TRUE(r.first_stall_ms);
+  EXPECT_EQ(*r.first_stall_ms, 2000);  // blocked since 1.0 s, a stall once blocked for 1 s
+  EXPECT_EQ(r.no_progress_ms, 2000);   // 2.0 s .. 3.9 s
+  EXPECT_FALSE(r.stalled_at_end);
+}

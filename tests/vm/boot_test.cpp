@@ -100,12 +100,14 @@ TEST_F(VmBoot, ScenarioRunsInTheGuestAndTheVerdictComesBack) {
   EXPECT_NE(run_dir.filename().string().find("-vm-mmap-sem"), std::string::npos);
   json rep = read_report(run_dir);
   ASSERT_TRUE(rep.is_object()) << r.err;
-  EXPECT_EQ(rep["outcome"], "completed") << r.out << r.err;
+  EXPECT_EQ(rep["session"], "completed") << r.out << r.err;
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const json& guest = rep["guest"]["report"];
   ASSERT_TRUE(guest.is_object()) << rep["guest"].dump();
   EXPECT_EQ(guest["scenario"], "mmap-sem");
   EXPECT_EQ(guest["outcome"], "oom_resolved") << guest.dump();
+  EXPECT_EQ(rep["outcome"], guest["outcome"]);  // one outcome: the guest runner's
+  EXPECT_EQ(rep["outcome_reason"], guest["reason"]);
   EXPECT_GE(guest["oom_kills"].get<int>(), 1) << guest.dump();
   EXPECT_EQ(rep["guest"]["exit_code"], guest["exit_code"]);
   // The analyzer on the guest's console sees the same kill.

@@ -9,6 +9,7 @@
 
 #include "fs_util.hpp"
 #include "oomlab/common/subprocess.hpp"
+#include "report.hpp"
 #include "serial_log.hpp"
 
 using nlohmann::json;
@@ -201,3 +202,31 @@ TEST(VmFixtures, AnalyzerSeesTheBlockedCmdlineReadersOfTheLockHold) {
 }
 
 }  // namespace
+
+// One story per VM run: the guest runner's outcome is the run's outcome;
+// the serial console's verdict, which only sees what the kernel printed,
+// says so when it cannot see the stall (memory.high prints nothing).
+TEST(VmStory, TheGuestRunnersOutcomeIsTheRunsOutcome) {
+  const json memory_high = {{"scenario", "memory-high"},
+                            {"outcome", "livelock"},
+                            {"reason", "no progress from +0.6s for 19.3 s (memory PSI some >= 25% (peak 72%))"},
+                            {"exit_code", 1}};
+  const json clean = {{"verdict", "clean"}, {"title", "clean"}};
+  RunStory s = run_story("completed", memory_high, clean);
+  EXPECT_EQ(s.outcome, "livelock");
+  EXPECT_EQ(s.reason, memory_high["reason"]);
+  EXPECT_NE(s.verdict_note.find("shows no sign of this stall"), std::string::npos);
+  // A verdict that saw it needs no note.
+  EXPECT_TRUE(run_story("completed", memory_high, {{"verdict", "allocation_stall"}}).verdict_note.empty());
+  // The lock-hold capture's guest (a runner from before the shared stall
+  // model) reported no_oom: that is the outcome, nothing to reconcile.
+  GuestOutput g = split_serial_log(*read_file(fixture(kLockHold61.file)));
+  json report = json::parse(g.report, nullptr, false);
+  RunStory old = run_story("completed", report, clean);
+  EXPECT_EQ(old.outcome, "no_oom");
+  EXPECT_TRUE(old.verdict_note.empty());
+  // No guest summary (a guest command, a boot failure): the session's end.
+  EXPECT_EQ(run_story("timed_out", nullptr, clean).outcome, "timed_out");
+  EXPECT_EQ(run_story("completed", {{"guest_cmd_exit_code", 0}}, clean).outcome, "completed");
+  EXPECT_EQ(run_story("completed", {{"outcome", "bogus"}}, clean).outcome, "completed");
+}

@@ -215,7 +215,7 @@ int run(RunOptions o) {
       format_duration(o.timeout) + "); console in " + sc.serial_log_path);
   SessionResult s = run_session(sc);
   GuestOutput g = split_serial_log(s.serial);
-  std::string outcome = outcome_of(s, g);
+  const std::string session = outcome_of(s, g);
 
   json guest_report = nullptr;
   if (g.report_complete) {
@@ -228,6 +228,8 @@ int run(RunOptions o) {
     guest_files.push_back(file);
   }
   json verdict = analyze_console(bin_dir, g.console, "serial.log");
+  const RunStory story = run_story(session, guest_report, verdict);
+  const std::string& outcome = story.outcome;
   json report = {
       {"schema", "oomlab.vm-report/1"},
       {"name", name},
@@ -235,7 +237,11 @@ int run(RunOptions o) {
       {"scenario_args", o.scenario_args},
       {"guest_cmd", o.guest_cmd.empty() ? json(nullptr) : json(o.guest_cmd)},
       {"started_at", started_at},
+      // One outcome: the guest runner's (its stall model saw PSI and task
+      // states) when it reported one, else how the session ended.
       {"outcome", outcome},
+      {"outcome_reason", story.reason},
+      {"session", session},
       {"kernel", {{"release", g.kernel_release.empty() ? kernel.release : g.kernel_release},
                   {"package", kernel.package.empty() ? json(nullptr) : json(kernel.package)},
                   {"image", kernel.vmlinuz}}},
@@ -250,29 +256,33 @@ int run(RunOptions o) {
       {"initramfs", {{"image", base.path}, {"from_cache", base.from_cache}, {"bytes", base.bytes},
                      {"binaries", packed}, {"libraries", base.libraries}}},
       {"verdict", verdict},
+      {"verdict_note", story.verdict_note.empty() ? json(nullptr) : json(story.verdict_note)},
   };
   write_file_atomic((run_dir / "report.json").string(), report.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
   write_file_atomic((run_dir / "report.html").string(), render_report_html(report, g.console));
   if (s.qemu_stderr.empty()) fs::remove(run_dir / "qemu.stderr", ec);
 
-  std::string how = outcome;
+  if (!story.reason.empty()) std::printf("outcome: %s - %s\n", outcome.c_str(), story.reason.c_str());
+  std::string how = session;
   if (g.exit_code) how += " (guest exit " + std::to_string(*g.exit_code) + ")";
   if (!s.sysrq_sent.empty()) how += ", sysrq t/w/m dumps taken";
-  std::printf("outcome: %s in %s, boot %s, %s\n", how.c_str(), format_duration(std::chrono::milliseconds(s.elapsed_ms)).c_str(),
+  std::printf("%s: %s in %s, boot %s, %s\n", story.reason.empty() ? "outcome" : "vm session", how.c_str(),
+              format_duration(std::chrono::milliseconds(s.elapsed_ms)).c_str(),
               s.boot_ms < 0 ? "never" : format_duration(std::chrono::milliseconds(s.boot_ms)).c_str(),
               accel.kvm ? "kvm" : "tcg");
   if (verdict.contains("verdict"))
-    std::printf("verdict: %s%s%s\n", verdict["verdict"].get<std::string>().c_str(),
+    std::printf("verdict (serial console): %s%s%s\n", verdict["verdict"].get<std::string>().c_str(),
                 verdict.contains("title") && verdict["title"].is_string() ? " - " : "",
                 verdict.contains("title") && verdict["title"].is_string() ? verdict["title"].get<std::string>().c_str() : "");
   else
     std::printf("verdict: none (%s)\n", verdict.value("error", "?").c_str());
+  if (!story.verdict_note.empty()) std::printf("         %s\n", story.verdict_note.c_str());
   std::printf("report: %s\n", (run_dir / "report.json").c_str());
-  if (outcome == "boot_failed" && !s.qemu_stderr.empty())
+  if (session == "boot_failed" && !s.qemu_stderr.empty())
     log("qemu: " + s.qemu_stderr.substr(0, s.qemu_stderr.find('\n')));
   if (s.end == SessionEnd::interrupted) return 128 + s.signal;
-  if (outcome == "boot_failed" && s.serial.empty() && !s.qemu_stderr.empty()) return kExitEnvironment;
-  return outcome == "completed" ? 0 : kExitIncomplete;
+  if (session == "boot_failed" && s.serial.empty() && !s.qemu_stderr.empty()) return kExitEnvironment;
+  return session == "completed" ? 0 : kExitIncomplete;
 }
 
 int fetch_kernel(const std::vector<std::string>& args) {

@@ -5,6 +5,7 @@
 
 #include "fs_util.hpp"
 #include "oomlab/common/subprocess.hpp"
+#include "oomlab/facts/vocabulary.hpp"
 
 namespace oomlab::vm {
 
@@ -55,7 +56,11 @@ std::string render_report_html(const nlohmann::json& r, const std::string& seria
   h += "<h1>" + html_escape(title) + "</h1>\n";
   h += "<p class=\"verdict\">outcome: " + html_escape(text(r.value("outcome", nlohmann::json()))) +
        " &middot; verdict: " + html_escape(text(verdict.value("verdict", nlohmann::json(verdict.value("error", "-"))))) + "</p>\n";
-  if (verdict.contains("title")) h += "<p>" + html_escape(text(verdict["title"])) + "</p>\n";
+  if (r.contains("outcome_reason") && r["outcome_reason"].is_string() && !r["outcome_reason"].get<std::string>().empty())
+    h += "<p>" + html_escape(r["outcome_reason"].get<std::string>()) + "</p>\n";
+  if (verdict.contains("title")) h += "<p>verdict (serial console): " + html_escape(text(verdict["title"])) + "</p>\n";
+  if (r.contains("verdict_note") && r["verdict_note"].is_string())
+    h += "<p>" + html_escape(r["verdict_note"].get<std::string>()) + "</p>\n";
   h += "<table>\n";
   row(h, "started", text(r.value("started_at", nlohmann::json())));
   row(h, "kernel", text(r["kernel"].value("release", nlohmann::json())) + "  " + text(r["kernel"].value("package", nlohmann::json())));
@@ -94,6 +99,25 @@ std::string render_report_html(const nlohmann::json& r, const std::string& seria
   }
   h += "</pre>\n</body></html>\n";
   return h;
+}
+
+RunStory run_story(const std::string& session, const nlohmann::json& guest_summary, const nlohmann::json& verdict) {
+  RunStory st;
+  st.outcome = session;
+  if (!guest_summary.is_object()) return st;
+  const auto cls = guest_summary.find("outcome");
+  if (cls == guest_summary.end() || !cls->is_string()) return st;
+  const auto o = facts::outcome_from_name(cls->get<std::string>());
+  if (!o) return st;
+  st.outcome = std::string(facts::outcome_name(*o));
+  st.reason = guest_summary.value("reason", "");
+  const bool stalled = *o == facts::Outcome::livelock || *o == facts::Outcome::stalled_then_resolved ||
+                       *o == facts::Outcome::rescued;
+  const std::string v = verdict.is_object() ? verdict.value("verdict", "") : "";
+  if (stalled && v == "clean")
+    st.verdict_note = "the serial console's kernel log shows no sign of this stall (memory.high throttling and mmap-lock "
+                      "waits print nothing there); the outcome comes from the guest runner's samples (PSI, blocked tasks)";
+  return st;
 }
 
 }  // namespace oomlab::vm

@@ -12,6 +12,18 @@ namespace oomlab::vm {
 // document, or a {"error": "..."} object when the analyzer is not built or fails.
 nlohmann::json analyze_console(const std::string& bin_dir, const std::string& console, const std::string& name);
 
+// The one story of a VM run. outcome: the guest runner's class (decoded
+// with facts::outcome_from_name) when its summary has one, else how the
+// session ended (completed, boot_failed, stalled, timed_out, ...); reason:
+// the guest runner's one line ("" without one). The serial console's
+// verdict can only see what the kernel printed: when it calls a run clean
+// that the runner found stalled (memory.high throttling and mmap-lock waits
+// print nothing), verdict_note says so instead of leaving two stories.
+struct RunStory {
+  std::string outcome, reason, verdict_note;
+};
+RunStory run_story(const std::string& session, const nlohmann::json& guest_summary, const nlohmann::json& verdict);
+
 // report.html: the summary, the verdict's findings, the guest's report and the
 // serial log, in one self-contained page.
 std::string render_report_html(const nlohmann::json& report, const std::string& serial);

@@ -4,6 +4,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "oomlab/facts/stall.hpp"
+
 namespace oomlab::peers {
 
 std::vector<std::string> right_victims(std::string_view s) {
@@ -53,6 +55,15 @@ double some_ratio(const nlohmann::json& sample) {
 }  // namespace
 
 std::vector<bool> stalled_samples(const nlohmann::json& timeline) {
+  // The shared stall model (facts/stall.hpp), as oomlab-repro's outcome:
+  // memory PSI, tasks blocked in the same memory wait for a second (the
+  // cmdline readers of mmap-lock-hold, which show no PSI), a victim that
+  // does not exit. Without PSI: D-state tasks in two consecutive samples
+  // (mmap/munmap loops enter D for microseconds all the time, which is not
+  // a stall).
+  facts::StallRules rules;
+  rules.psi_share = kStallShare;
+  facts::ProgressModel model(rules);
   std::vector<bool> out(timeline.size(), false);
   for (std::size_t i = 0; i < timeline.size(); ++i) {
     const std::int64_t t = timeline[i].value("t_ms", std::int64_t{0});
@@ -62,11 +73,17 @@ std::vector<bool> stalled_samples(const nlohmann::json& timeline) {
       if (timeline[k].value("t_ms", std::int64_t{0}) <= t - kStallWindowMs) break;
       if (double r = some_ratio(timeline[k]); r >= 0) sum += r, ++n;
     }
-    // As oomlab-repro: PSI when the group has it; D-state tasks in two
-    // consecutive samples only without PSI (mmap/munmap loops enter D for
-    // microseconds all the time, which is not a stall).
-    if (n > 0) out[i] = sum / n >= kStallShare;
-    else out[i] = i > 0 && d_tasks(timeline[i]) > 0 && d_tasks(timeline[i - 1]) > 0;
+    facts::ProgressSample p;
+    p.t_ms = t;
+    p.psi_share = n > 0 ? sum / n : -1;
+    if (auto tasks = timeline[i].find("tasks"); tasks != timeline[i].end() && tasks->is_object())
+      if (auto b = tasks->find("blocked"); b != tasks->end() && b->is_object())
+        for (const auto& [name, count] : b->items())
+          if (count.is_number_integer()) p.add_blocked(facts::wait_kind_from_name(name), count.get<int>());
+    p.victim_alive = timeline[i].value("victim_alive", false);
+    p.victim_killed_ms = opt_num<std::int64_t>(timeline[i], "victim_killed_ms").value_or(-1);
+    p.limit_pressed = n == 0 && i > 0 && d_tasks(timeline[i]) > 0 && d_tasks(timeline[i - 1]) > 0;
+    out[i] = model.fold(p) != facts::StallCause::none;
   }
   return out;
 }

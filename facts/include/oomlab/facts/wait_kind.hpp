@@ -18,6 +18,9 @@ enum class WaitKind : std::uint8_t { None, Reclaim, Alloc, MmapLock, Io, Exit };
 // "reclaim", "alloc", "mmap_lock", "io", "exit", "none".
 const char* wait_kind_name(WaitKind k);
 
+// The kind named by wait_kind_name() (None for an unknown name).
+WaitKind wait_kind_from_name(std::string_view name);
+
 // The kind for one symbol ("vm_mmap_pgoff", "try_to_free_pages+0x1c/0x40"
 // offsets allowed), None when it says nothing about memory.
 WaitKind classify_symbol(std::string_view symbol);
