@@ -117,3 +117,20 @@ TEST(Options, MetricsTextfileFromFlagOrConfig) {
   // The service's socket is the default, so `oomlab-watchdog status` finds it.
   EXPECT_EQ(parse({}).options.socket_path, "/run/oomlab-watchdog/control.sock");
 }
+
+TEST(Options, ReloadAppliesWhatItCanAndNamesWhatNeedsARestart) {
+  Options running = parse({"--json-log", "/tmp/a.jsonl", "--period", "1s"}).options;
+  Options fresh = parse({"--profile", "desktop", "--dry-run", "--protect", "^sshd$", "--scope", "/work",
+                         "--period", "250ms", "--json-log", "/tmp/b.jsonl", "--kmsg-write"}).options;
+  std::vector<std::string> restart = apply_reload(running, fresh);
+  EXPECT_EQ(running.profile, "desktop");
+  EXPECT_EQ(running.kill_after, 10s);
+  EXPECT_EQ(running.period, 250ms);
+  EXPECT_TRUE(running.dry_run);
+  EXPECT_EQ(running.scope, "/work");
+  ASSERT_EQ(running.protect.size(), 1u);
+  EXPECT_EQ(restart, (std::vector<std::string>{"kmsg-write", "json-log"}));
+  EXPECT_EQ(running.json_log, "/tmp/a.jsonl") << "a sink stays until the restart";
+  Options same = running;
+  EXPECT_TRUE(apply_reload(same, running).empty());
+}

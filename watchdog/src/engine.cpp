@@ -360,30 +360,21 @@ void Engine::reload() {
   try {
     auto args = c_argv(argv_);
     ParsedArgs p = parse_args(static_cast<int>(argv_.size()), args.data());
-    Options& n = p.options;
-    opt_.profile = n.profile;
-    opt_.warn_after = n.warn_after;
-    opt_.kill_after = n.kill_after;
-    opt_.escalate_after = n.escalate_after;
-    opt_.max_victims = n.max_victims;
-    opt_.pressure_above = n.pressure_above;
-    opt_.dry_run = n.dry_run;
-    opt_.sysrq = n.sysrq;
-    opt_.prefer = n.prefer;
-    opt_.avoid = n.avoid;
-    opt_.protect = n.protect;
-    if (n.period != opt_.period) {
-      opt_.period = n.period;
+    const milliseconds old_period = opt_.period;
+    const std::vector<std::string> restart = apply_reload(opt_, p.options);
+    if (opt_.period != old_period) {
       next_tick_ = asio::steady_timer::clock_type::now();
       schedule_tick();
     }
     rules_ = VictimRules(opt_, ::getpid());
     model_.set_warn_after(opt_.warn_after.count());
-    opt_.delay_share_pct = n.delay_share_pct;
     model_.set_delay_share(opt_.delay_share_pct / 100.0);
+    std::string pending;
+    for (const std::string& name : restart) pending += (pending.empty() ? "" : ", ") + name;
     reporter_.note(kInfo, "config reloaded: profile=" + opt_.profile + " kill_after=" +
                               std::to_string(opt_.kill_after.count()) + "ms" + (opt_.dry_run ? " dry-run" : "") +
-                              " (paths, socket and sinks need a restart)");
+                              (pending.empty() ? "; every option applied"
+                                               : "; changed but applied only at a restart: " + pending));
   } catch (const std::exception& e) {
     reporter_.note(kErr, std::string("config reload failed, keeping the running config: ") + e.what());
   }

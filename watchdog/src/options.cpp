@@ -277,4 +277,41 @@ std::string usage_text() {
   return s.str();
 }
 
+std::vector<std::string> apply_reload(Options& running, const Options& fresh) {
+  running.profile = fresh.profile;
+  running.period = fresh.period;
+  running.idle_scan = fresh.idle_scan;
+  running.warn_after = fresh.warn_after;
+  running.kill_after = fresh.kill_after;
+  running.escalate_after = fresh.escalate_after;
+  running.pressure_above = fresh.pressure_above;
+  running.max_victims = fresh.max_victims;
+  running.dry_run = fresh.dry_run;
+  running.sysrq = fresh.sysrq;
+  running.prefer = fresh.prefer;
+  running.avoid = fresh.avoid;
+  running.protect = fresh.protect;
+  running.scope = fresh.scope;
+  running.delay_share_pct = fresh.delay_share_pct;
+  std::vector<std::string> restart;
+  auto differs = [&](bool d, const char* name) {
+    if (d) restart.emplace_back(name);
+  };
+  differs(running.watch_cgroups != fresh.watch_cgroups, "watch-cgroup");
+  differs(running.psi_path != fresh.psi_path, "psi-path");
+  differs(running.proc_root != fresh.proc_root, "proc-root");
+  differs(running.cgroup_root != fresh.cgroup_root, "cgroup-root");
+  differs(running.kmsg_path != fresh.kmsg_path, "kmsg-path");
+  differs(running.kmsg_write != fresh.kmsg_write, "kmsg-write");
+  differs(running.json_log != fresh.json_log, "json-log");
+  differs(running.socket_path != fresh.socket_path, "socket");
+  differs(running.metrics_textfile != fresh.metrics_textfile, "metrics-textfile");
+  differs(running.bpf != fresh.bpf, "bpf");
+  differs(running.stack != fresh.stack, "stack");
+  differs(running.delayacct != fresh.delayacct, "delayacct");
+  differs(running.self_protect != fresh.self_protect, "self-protect");
+  differs(running.max_tasks != fresh.max_tasks, "max-tasks");
+  return restart;
+}
+
 }  // namespace oomlab::watchdog

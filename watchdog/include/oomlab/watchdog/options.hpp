@@ -68,6 +68,13 @@ struct Options {
   std::string config_path;          // where the settings came from, for status
 };
 
+// SIGHUP: copies into `running` every option a running daemon can change
+// (thresholds, period, idle scan, victim rules, scope, dry run, sysrq,
+// pressure threshold, delay share) and returns the names of the options
+// that differ in `fresh` but only take effect at a restart (sinks, paths,
+// the socket, sampling resources), so the reload note can say which.
+std::vector<std::string> apply_reload(Options& running, const Options& fresh);
+
 // Built-in threshold sets (README "Defaults"): "desktop" acts fast, a user is
 // waiting at a frozen screen; "server" waits longer, a stall of a minute is
 // cheaper than killing the wrong job.
