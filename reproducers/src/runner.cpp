@@ -26,6 +26,7 @@
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/common/subprocess.hpp"
 #include "oomlab/common/units.hpp"
+#include "oomlab/facts/proc_stat.hpp"
 #include "oomlab/repro/kernel_log.hpp"
 #include "oomlab/repro/outcome.hpp"
 #include "oomlab/repro/report.hpp"
@@ -92,10 +93,8 @@ std::vector<pid_t> children_of_self() {
     long pid = std::strtol(e.path().filename().c_str(), nullptr, 10);
     if (pid <= 0 || pid == cgroups::guardian_pid()) continue;
     auto stat = read_proc_file("/proc/" + std::to_string(pid) + "/stat", 512);
-    if (!stat) continue;
-    std::size_t close = stat->rfind(')');
-    if (close == std::string::npos || close + 4 >= stat->size()) continue;
-    if (std::strtol(stat->c_str() + close + 4, nullptr, 10) == self) out.push_back(static_cast<pid_t>(pid));
+    facts::ProcStat st;
+    if (stat && facts::parse_proc_stat(*stat, st) && st.ppid == self) out.push_back(static_cast<pid_t>(pid));
   }
   return out;
 }

@@ -4,15 +4,14 @@
 #include <map>
 
 #include "oomlab/common/procfs.hpp"
+#include "oomlab/facts/proc_stat.hpp"
 #include "oomlab/facts/wait_kind.hpp"
 
 namespace oomlab::repro {
 
 char parse_stat_state(std::string_view stat) {
-  // "pid (comm) S ..." where comm may hold spaces and parentheses.
-  std::size_t close = stat.rfind(')');
-  if (close == std::string_view::npos || close + 2 >= stat.size()) return '?';
-  return stat[close + 2];
+  facts::ProcStat st;
+  return facts::parse_proc_stat(stat, st) ? st.state : '?';
 }
 
 std::string wait_symbol(std::string_view wchan, std::string_view stack) {
