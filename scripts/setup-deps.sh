@@ -17,6 +17,8 @@ PKGS=(
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   # test VM
   qemu-system-x86 busybox-static cpio kmod e2fsprogs xz-utils gzip
+  # the Debian guest with systemd (oomlab-vm run --rootfs debian)
+  mmdebstrap
   # report rendering test
   chromium
   # peers for the side-by-side benchmarks

@@ -15,7 +15,7 @@ const char* kUsage =
     "usage: oomlab-repro list [--json]\n"
     "       oomlab-repro run NAME [--limit SIZE] [--duration T] [--stall-threshold T] [--period T]\n"
     "                             [--stall-psi PCT] [--json] [--out DIR] [--unsafe-no-cgroup]\n"
-    "                             [--watchdog [--watchdog-args 'ARGS']] [--trace]\n"
+    "                             [--watchdog [--watchdog-args 'ARGS']] [--trace] [--cgroup-parent DIR]\n"
     "                             [--OPTION VALUE...]\n"
     "       oomlab-repro run NAME --help      (the scenario's options)\n"
     "\n"
@@ -34,6 +34,8 @@ const char* kUsage =
     "  --json                  print a JSON summary on stdout instead of text\n"
     "  --out DIR               where report directories go (default ./reports)\n"
     "  --unsafe-no-cgroup      run without a memory cgroup (the hog can exhaust this machine)\n"
+    "  --cgroup-parent DIR     create the run's group under DIR, relative to the memory root (default\n"
+    "                          oomlab), e.g. a systemd slice that systemd-oomd watches\n"
     "  --trace                 BPF stall tracer on the group (root, BTF): tasks in reclaim with gfp/order\n"
     "                          and mmap_lock waits with their holders, per sample; without BPF the\n"
     "                          run goes on and the report says why\n"
@@ -91,7 +93,7 @@ void scenario_help(const Scenario& s) {
   for (const OptionSpec& o : s.options())
     std::printf("  --%-20s %s (default: %s)\n", o.name.c_str(), o.help.c_str(), o.default_value.c_str());
   std::printf("\nRunner options: --limit SIZE --duration T --stall-threshold T --stall-psi PCT --period T --json --out DIR\n"
-              "--unsafe-no-cgroup --watchdog --watchdog-args 'ARGS' --trace (see `oomlab-repro --help`)\n");
+              "--unsafe-no-cgroup --watchdog --watchdog-args 'ARGS' --trace --cgroup-parent DIR (see `oomlab-repro --help`)\n");
 }
 
 }  // namespace

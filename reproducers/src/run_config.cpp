@@ -71,7 +71,8 @@ ParseResult parse_run_args(const std::vector<std::string>& args,
       continue;
     }
     bool runner_flag = name == "limit" || name == "duration" || name == "stall-threshold" || name == "period" ||
-                       name == "out" || name == "stall-psi" || name == "watchdog-args";
+                       name == "out" || name == "stall-psi" || name == "watchdog-args" ||
+                       name == "cgroup-parent";
     if (!runner_flag && !c.options.count(name))
       return fail("unknown option --" + name + " for scenario " + c.scenario + " (see `oomlab-repro run " +
                   c.scenario + " --help`)");
@@ -100,6 +101,12 @@ ParseResult parse_run_args(const std::vector<std::string>& args,
       if (!words) return fail("--watchdog-args: unterminated quote in '" + value + "'");
       c.watchdog_args.insert(c.watchdog_args.end(), words->begin(), words->end());
       c.watchdog = true;
+    } else if (name == "cgroup-parent") {
+      while (!value.empty() && value.back() == '/') value.pop_back();
+      if (value.empty() || value.front() == '/' || value.find("..") != std::string::npos ||
+          value.find_first_of(" \n") != std::string::npos)
+        return fail("--cgroup-parent: '" + value + "' is not a relative cgroup path below the memory root (e.g. oomlab.slice)");
+      c.cgroup_parent = value;
     } else if (name == "out") {
       if (value.empty()) return fail("--out needs a directory");
       c.out_dir = value;

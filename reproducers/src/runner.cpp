@@ -277,7 +277,7 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
   install_handlers();
   g_stop_signal = 0;
   std::string guardian_error;
-  cgroups::sweep_stale(cgroups::kRunGroupParent, cgroups::kRunGroupPrefix);
+  cgroups::sweep_stale(config.cgroup_parent, cgroups::kRunGroupPrefix);
   if (!config.unsafe_no_cgroup) {
     cgroups::start_guardian(&guardian_error);
     cgroups::install_crash_cleanup();
@@ -300,7 +300,7 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
   if (!config.unsafe_no_cgroup) {
     try {
       cgroups::CreateOptions o;
-      o.parent = cgroups::kRunGroupParent;
+      o.parent = config.cgroup_parent;
       o.prefix = cgroups::kRunGroupPrefix;
       o.limits.max_bytes = config.limit_bytes;
       group = std::make_unique<cgroups::MemoryCgroup>(cgroups::MemoryCgroup::create(o));

@@ -112,3 +112,17 @@ TEST(RunConfig, TraceFlag) {
   EXPECT_FALSE(parse({"test-sleep", "--trace", "--unsafe-no-cgroup"}).config);
   EXPECT_FALSE(parse({"test-sleep", "--trace=1"}).config);
 }
+
+TEST(RunConfig, CgroupParent) {
+  auto d = parse({"test-sleep"});
+  ASSERT_TRUE(d.config) << d.error;
+  EXPECT_EQ(d.config->cgroup_parent, "oomlab");
+  auto r = parse({"test-sleep", "--cgroup-parent", "oomlab.slice/"});
+  ASSERT_TRUE(r.config) << r.error;
+  EXPECT_EQ(r.config->cgroup_parent, "oomlab.slice");
+  for (const char* bad : {"/sys/fs/cgroup/x", "../x", "", "a b"}) {
+    auto e = parse({"test-sleep", std::string("--cgroup-parent=") + bad});
+    EXPECT_FALSE(e.config) << bad;
+    EXPECT_NE(e.error.find("--cgroup-parent"), std::string::npos) << e.error;
+  }
+}

@@ -124,7 +124,8 @@ Initramfs build_initramfs(const InitramfsInputs& in, const std::string& cache_di
   // Key: layout, init script, and every packed file's guest path and content.
   Fnv64 key;
   key.add_field(kLayoutVersion);
-  key.add_field(guest_init_script());
+  const std::string init = in.init_script.empty() ? std::string(guest_init_script()) : in.init_script;
+  key.add_field(init);
   std::vector<std::pair<std::string, std::string>> files;  // guest path -> host path
   files.emplace_back("bin/busybox", in.busybox);
   for (const auto& b : in.binaries) files.emplace_back("oomlab/bin/" + fs::path(b).filename().string(), b);
@@ -177,7 +178,7 @@ Initramfs build_initramfs(const InitramfsInputs& in, const std::string& cache_di
   // The kernel opens /dev/console before init runs; devtmpfs replaces /dev later.
   w.add_char_device("dev/console", 5, 1);
   w.add_char_device("dev/null", 1, 3, 0666);
-  w.add_file("init", guest_init_script(), 0755);
+  w.add_file("init", init, 0755);
   for (std::size_t i = 0; i < files.size(); ++i) {
     add_parents(w, dirs, "/" + files[i].first);
     w.add_file(files[i].first, contents[i], file_mode(files[i].second));

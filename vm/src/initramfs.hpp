@@ -15,6 +15,7 @@ struct InitramfsInputs {
   std::string busybox;                // host path of a busybox binary
   std::vector<std::string> binaries;  // oomlab binaries, packed as /oomlab/bin/NAME
   std::vector<std::string> modules;   // .ko files, packed as /lib/modules/oomlab/ with load.order
+  std::string init_script;            // /init; empty: vm/guest/init.sh (the busybox guest)
 };
 
 struct Initramfs {

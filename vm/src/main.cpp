@@ -10,15 +10,19 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "debian_guest.hpp"
 #include "fs_util.hpp"
+#include "guard.hpp"
 #include "initramfs.hpp"
 #include "kernel.hpp"
+#include "kernel_series.hpp"
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/subprocess.hpp"
 #include "oomlab/common/units.hpp"
 #include "options.hpp"
 #include "qemu.hpp"
 #include "report.hpp"
+#include "rootfs.hpp"
 #include "serial_log.hpp"
 #include "session.hpp"
 
@@ -77,7 +81,9 @@ Kernel get_kernel(const RunOptions& o) {
     }
   }
   try {
-    std::string pkg = o.kernel_package.empty() ? default_kernel_package(o.cache_dir) : o.kernel_package;
+    std::string pkg = !o.kernel_package.empty()  ? o.kernel_package
+                      : !o.kernel_series.empty() ? kernel_package_of_series(*find_kernel_series(o.kernel_series))
+                                                 : default_kernel_package(o.cache_dir);
     return kernel_from_package(pkg, o.cache_dir, log);
   } catch (const KernelError& e) {
     throw Failure{kExitEnvironment, e.what()};
@@ -138,7 +144,8 @@ int run(RunOptions o) {
   if (qemu.empty()) throw Failure{kExitEnvironment, "qemu-system-x86_64 not found in PATH: apt-get install qemu-system-x86"};
   if (!o.scenario.empty() && !fs::is_regular_file(bin_dir + "/oomlab-repro"))
     throw Failure{kExitUsage, "oomlab-repro is not built in " + bin_dir + " (build the oomlab-repro target, or use --guest-cmd)"};
-  if (!o.scenario.empty() && !o.disk && scenario_entry(bin_dir, o.scenario).value("needs_disk", false)) {
+  const bool debian = o.rootfs == "debian";
+  if (!o.scenario.empty() && !o.disk && !debian && scenario_entry(bin_dir, o.scenario).value("needs_disk", false)) {
     log(o.scenario + " needs reclaimable page cache: attaching an ext4 disk (--disk)");
     o.disk = true;
   }
@@ -156,6 +163,31 @@ int run(RunOptions o) {
   }
   inputs.binaries = guest_binaries(bin_dir);
   inputs.modules = kernel.modules;
+  // The Debian guest: oomlab is installed in its root disk; the initramfs only
+  // loads the disk's modules and starts systemd from it.
+  RootfsImage rootfs;
+  DebianJob debian_job;
+  if (debian) {
+    if (!o.scenario.empty()) scenario_entry(bin_dir, o.scenario);  // a typo fails here, not after a boot
+    if (kernel.modules.empty()) throw Failure{kExitUsage, "--rootfs debian needs the kernel's virtio and ext4 modules"};
+    inputs.binaries.clear();
+    inputs.init_script = std::string(debian_init_script());
+    RootfsConfig rc;
+    rc.cache_dir = o.rootfs_cache;
+    rc.bin_dir = bin_dir;
+    rc.build_dir = o.build_dir;
+    rc.deb = o.oomlab_deb;
+    try {
+      rootfs = debian_rootfs(rc, log);
+    } catch (const RootfsError& e) {
+      throw Failure{kExitEnvironment, std::string("Debian root: ") + e.what()};
+    }
+    log("Debian root " + rootfs.image + (rootfs.from_cache ? " (cached, " : " (built, ") + format_size(rootfs.bytes) +
+        " sparse; oomlab from " + rootfs.oomlab_source + ")");
+    debian_job.guard = *parse_guard(o.guard);
+    debian_job.tuned = o.guard_tuned;
+    debian_job.watchdog_config = rootfs.watchdog_config;
+  }
   Initramfs base;
   try {
     base = build_initramfs(inputs, o.cache_dir);
@@ -185,7 +217,14 @@ int run(RunOptions o) {
   qc.kernel = kernel.vmlinuz;
   qc.initrd = (scratch.dir / "initrd.cpio").string();
   // The base image followed by the job: the kernel unpacks both, in order.
-  write_file_atomic(qc.initrd, read_file_or_throw(base.path) + job_archive(job_script(o)));
+  if (debian) {
+    debian_job.generic_env = job_script(o);
+    write_file_atomic(qc.initrd, read_file_or_throw(base.path) + debian_job_archive(debian_job));
+    qc.disk = rootfs.image;
+    qc.disk_snapshot = true;  // the cached image stays as built
+  } else {
+    write_file_atomic(qc.initrd, read_file_or_throw(base.path) + job_archive(job_script(o)));
+  }
   if (o.disk) {
     fs::create_directories(scratch.dir / "disk-root" / "work");
     qc.disk = (scratch.dir / "disk.img").string();
@@ -197,6 +236,7 @@ int run(RunOptions o) {
       throw Failure{kExitEnvironment, "mkfs.ext4 -d failed (apt-get install e2fsprogs): " + r.err.substr(0, r.err.find('\n'))};
   }
   qc.append = "console=ttyS0,115200 panic=-1 loglevel=7 sysrq_always_enabled=1 oops=panic hung_task_panic=0 rdinit=/init";
+  if (debian) qc.append += " " + debian_kernel_append();
   if (!o.append.empty()) qc.append += " " + o.append;
 
   AccelChoice accel = choose_accel(qemu, o.accel == Accel::kvm, o.accel == Accel::tcg);
@@ -246,7 +286,7 @@ int run(RunOptions o) {
                   {"package", kernel.package.empty() ? json(nullptr) : json(kernel.package)},
                   {"image", kernel.vmlinuz}}},
       {"machine", {{"accel", accel.kvm ? "kvm" : "tcg"}, {"accel_reason", accel.reason}, {"mem_bytes", o.mem_bytes},
-                   {"cpus", o.cpus}, {"disk", o.disk}, {"watchdog", o.watchdog}, {"qemu_argv", sc.argv}}},
+                   {"cpus", o.cpus}, {"disk", o.disk || debian}, {"watchdog", o.watchdog}, {"qemu_argv", sc.argv}}},
       {"timing", {{"boot_ms", s.boot_ms}, {"guest_uptime_at_init_s", g.boot_uptime_s}, {"elapsed_ms", s.elapsed_ms},
                   {"timeout_ms", o.timeout.count()}, {"stall_timeout_ms", o.stall_timeout.count()}}},
       {"end", {{"how", to_string(s.end)}, {"qemu_exit_code", s.exit_code}, {"sysrq_sent", s.sysrq_sent},
@@ -258,6 +298,14 @@ int run(RunOptions o) {
       {"verdict", verdict},
       {"verdict_note", story.verdict_note.empty() ? json(nullptr) : json(story.verdict_note)},
   };
+  if (debian) {
+    report["rootfs"] = {{"kind", "debian"}, {"image", rootfs.image}, {"from_cache", rootfs.from_cache},
+                        {"bytes", rootfs.bytes}, {"tree", rootfs.base_dir}, {"tree_from_cache", rootfs.base_from_cache},
+                        {"packages", rootfs.packages}, {"oomlab_from", rootfs.oomlab_source},
+                        {"watchdog_unit", rootfs.watchdog_unit}, {"watchdog_config", rootfs.watchdog_config},
+                        {"watchdog_config_from_example", rootfs.watchdog_config_from_example}};
+    report["systemd"] = debian_systemd_report(g, debian_job);
+  }
   write_file_atomic((run_dir / "report.json").string(), report.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
   write_file_atomic((run_dir / "report.html").string(), render_report_html(report, g.console));
   if (s.qemu_stderr.empty()) fs::remove(run_dir / "qemu.stderr", ec);
@@ -277,6 +325,19 @@ int run(RunOptions o) {
   else
     std::printf("verdict: none (%s)\n", verdict.value("error", "?").c_str());
   if (!story.verdict_note.empty()) std::printf("         %s\n", story.verdict_note.c_str());
+  if (debian) {
+    const json& sd = report["systemd"];
+    std::string line = o.guard;
+    if (sd.contains("guard_ready"))
+      line += std::string(sd["guard_ready"].get<bool>() ? " ready (" : " NOT ready (") + sd.value("guard_type", "") + ")" +
+              (sd["watchdog_pings_seen"].is_boolean()
+                   ? (sd["watchdog_pings_seen"].get<bool>() ? ", watchdog pings seen" : ", no watchdog ping seen")
+                   : "") +
+              ", " + sd.value("guard_active_after", "?") + " after the scenario";
+    std::printf("systemd: %s; guard: %s\n",
+                sd["state"].is_object() ? sd["state"].value("system_state", "?").c_str() : "no state came back",
+                line.c_str());
+  }
   std::printf("report: %s\n", (run_dir / "report.json").c_str());
   if (session == "boot_failed" && !s.qemu_stderr.empty())
     log("qemu: " + s.qemu_stderr.substr(0, s.qemu_stderr.find('\n')));

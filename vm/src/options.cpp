@@ -1,9 +1,12 @@
 #include "options.hpp"
 
 #include <cctype>
+#include <filesystem>
 #include <cstdlib>
 #include <string_view>
 
+#include "guard.hpp"
+#include "kernel_series.hpp"
 #include "oomlab/common/units.hpp"
 
 namespace oomlab::vm {
@@ -38,6 +41,7 @@ writes reports/<UTC>-vm-<scenario>/{serial.log,report.json,report.html}.
 
 kernel:
   --kernel FILE            boot this bzImage (no modules: --disk needs virtio_blk and ext4 built in)
+  --kernel SERIES          6.1, 6.1-rt (PREEMPT_RT), 6.12 or 6.12-rt: today's Debian package of it
   --kernel-package NAME    Debian package to fetch, e.g. linux-image-6.1.0-56-amd64
                            (default: the one linux-image-amd64 depends on)
 machine:
@@ -49,6 +53,18 @@ machine:
   --disk-size SIZE         default 2G (a sparse file: host disk is used only
                            for what the guest writes)
   --append ARGS            extra kernel command line
+root file system:
+  --rootfs debian          boot a Debian 12 disk with systemd as PID 1 (built once with
+                           mmdebstrap as root, then cached) with oomlab installed
+  --guard NAME             with --rootfs debian: enable this packaged service before the
+                           scenario: oomlab-watchdog, systemd-oomd, earlyoom, nohang, none
+  --guard-config default|tuned
+                           the packages' own configuration (default), or each guard set to
+                           act after 5 s of pressure where it has such a setting
+  --rootfs-cache DIR       Debian trees and images (default $OOMLAB_ROOTFS_CACHE, else
+                           CACHE_DIR/rootfs)
+  --build-dir DIR          the CMake build tree to install (default: BIN_DIR/..)
+  --oomlab-deb FILE        unpack this oomlab package into the root instead (dpkg-deb -x)
 guest:
   --watchdog               run oomlab-watchdog in the guest next to the scenario
   --watchdog-arg ARG       pass ARG to oomlab-watchdog (repeatable)
@@ -73,7 +89,7 @@ crash: see the report), 2 bad usage or input, 3 this machine cannot run the VM.
 
 RunOptions parse_run_options(const std::vector<std::string>& args) {
   RunOptions o;
-  bool have_limit = false;
+  bool have_limit = false, have_guard = false, have_timeout = false, have_disk = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a == "--") {
@@ -84,7 +100,27 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
       if (i + 1 >= args.size()) throw UsageError(a + ": missing value");
       return args[++i];
     };
-    if (a == "--kernel") o.kernel_path = value();
+    if (a == "--kernel") {
+      const std::string& v = value();
+      std::error_code ec;
+      if (find_kernel_series(v) && !std::filesystem::exists(v, ec)) o.kernel_series = v;
+      else o.kernel_path = v;
+    }
+    else if (a == "--rootfs") {
+      o.rootfs = value();
+      if (o.rootfs != "debian") throw UsageError("--rootfs: only 'debian' (the default guest is the busybox initramfs), not '" + o.rootfs + "'");
+    } else if (a == "--guard") {
+      o.guard = value();
+      if (!parse_guard(o.guard)) throw UsageError("--guard: oomlab-watchdog, systemd-oomd, earlyoom, nohang or none, not '" + o.guard + "'");
+      have_guard = true;
+    } else if (a == "--guard-config") {
+      const std::string& v = value();
+      if (v != "default" && v != "tuned") throw UsageError("--guard-config: default or tuned, not '" + v + "'");
+      o.guard_tuned = v == "tuned";
+      have_guard = true;
+    } else if (a == "--rootfs-cache") o.rootfs_cache = value();
+    else if (a == "--build-dir") o.build_dir = value();
+    else if (a == "--oomlab-deb") o.oomlab_deb = value();
     else if (a == "--kernel-package") o.kernel_package = value();
     else if (a == "--mem") o.mem_bytes = size_arg(a, value());
     else if (a == "--cpus") {
@@ -101,11 +137,11 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
       else throw UsageError("--accel: auto, kvm or tcg, not '" + v + "'");
     } else if (a == "--watchdog") o.watchdog = true;
     else if (a == "--watchdog-arg") o.watchdog_args.push_back(value());
-    else if (a == "--disk") o.disk = true;
-    else if (a == "--disk-size") { o.disk_bytes = size_arg(a, value()); o.disk = true; }
+    else if (a == "--disk") o.disk = have_disk = true;
+    else if (a == "--disk-size") { o.disk_bytes = size_arg(a, value()); o.disk = have_disk = true; }
     else if (a == "--guest-cmd") o.guest_cmd = value();
     else if (a == "--guest-limit") { o.guest_limit_bytes = size_arg(a, value()); have_limit = true; }
-    else if (a == "--timeout") o.timeout = duration_arg(a, value());
+    else if (a == "--timeout") { o.timeout = duration_arg(a, value()); have_timeout = true; }
     else if (a == "--stall-timeout") o.stall_timeout = duration_arg(a, value());
     else if (a == "--append") o.append = value();
     else if (a == "--reports") o.reports_dir = value();
@@ -121,8 +157,20 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
   if (!o.guest_cmd.empty() && !o.scenario_args.empty())
     throw UsageError("run: options after -- are for a scenario, not --guest-cmd");
   if (have_limit && o.guest_cmd.empty()) throw UsageError("--guest-limit goes with --guest-cmd (scenarios take -- --limit)");
-  if (!o.kernel_path.empty() && !o.kernel_package.empty())
+  if ((!o.kernel_path.empty() || !o.kernel_series.empty()) && !o.kernel_package.empty())
     throw UsageError("--kernel and --kernel-package exclude each other");
+  if (o.rootfs.empty()) {
+    if (have_guard) throw UsageError("--guard and --guard-config go with --rootfs debian (the busybox guest takes --watchdog)");
+    for (const std::string* s : {&o.rootfs_cache, &o.build_dir, &o.oomlab_deb})
+      if (!s->empty()) throw UsageError("--rootfs-cache, --build-dir and --oomlab-deb go with --rootfs debian");
+  } else {
+    if (o.watchdog || !o.watchdog_args.empty())
+      throw UsageError("--rootfs debian runs the watchdog as its service: --guard oomlab-watchdog, not --watchdog");
+    if (have_disk) throw UsageError("--rootfs debian: the root is on a disk already (no --disk)");
+    if (!o.kernel_path.empty()) throw UsageError("--rootfs debian boots a Debian kernel package (it needs its modules), not --kernel FILE");
+    if (!o.build_dir.empty() && !o.oomlab_deb.empty()) throw UsageError("--build-dir and --oomlab-deb exclude each other");
+    if (!have_timeout) o.timeout = std::chrono::minutes(8);  // systemd boots in tens of seconds under TCG
+  }
   if (!o.kernel_package.empty() &&
       (o.kernel_package.rfind("linux-image-", 0) != 0 || o.kernel_package.find('/') != std::string::npos))
     throw UsageError("--kernel-package " + o.kernel_package + ": expected a Debian kernel package such as linux-image-6.1.0-56-amd64");
@@ -135,6 +183,10 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
       throw UsageError("run: scenario name '" + o.scenario + "' has characters outside [A-Za-z0-9._-]");
   if (o.cache_dir.empty()) o.cache_dir = default_cache_dir();
+  if (!o.rootfs.empty() && o.rootfs_cache.empty()) {
+    const char* env = std::getenv("OOMLAB_ROOTFS_CACHE");
+    o.rootfs_cache = env && *env ? env : o.cache_dir + "/rootfs";
+  }
   return o;
 }
 

@@ -24,6 +24,16 @@ struct RunOptions {
   // linux-image-amd64 depends on).
   std::string kernel_path;
   std::string kernel_package;
+  std::string kernel_series;  // --kernel 6.1|6.12|6.1-rt...: the package apt-cache names for it
+
+  // The guest's root: "" is the busybox initramfs; "debian" a Debian 12 disk
+  // with systemd as PID 1 and GUARD enabled as its packaged service.
+  std::string rootfs;
+  std::string guard = "none";        // oomlab-watchdog, systemd-oomd, earlyoom, nohang, none
+  bool guard_tuned = false;          // --guard-config tuned: act after the same few seconds
+  std::string rootfs_cache;          // default $OOMLAB_ROOTFS_CACHE, else CACHE_DIR/rootfs
+  std::string build_dir;             // the CMake tree installed into the Debian root (default: BIN_DIR/..)
+  std::string oomlab_deb;            // or this oomlab .deb
 
   std::uint64_t mem_bytes = 512ull << 20;
   int cpus = 2;
@@ -33,7 +43,7 @@ struct RunOptions {
   std::uint64_t disk_bytes = 2ull << 30;  // sparse: costs host disk only for what the guest writes
   Accel accel = Accel::automatic;
 
-  std::chrono::milliseconds timeout{std::chrono::minutes(3)};   // hard limit for the whole VM
+  std::chrono::milliseconds timeout{std::chrono::minutes(3)};   // hard limit for the whole VM (Debian: 8 min)
   std::chrono::milliseconds stall_timeout{std::chrono::seconds(30)};  // no console output this long: sysrq, kill
   std::string append;        // extra kernel command line
   std::string reports_dir = "reports";

@@ -29,7 +29,7 @@ std::vector<std::string> qemu_argv(const QemuConfig& c) {
   if (c.kvm) a.insert(a.begin() + 3, {"-cpu", "host"});
   if (!c.disk.empty()) {
     a.push_back("-drive");
-    a.push_back("file=" + c.disk + ",format=raw,if=virtio,cache=unsafe");
+    a.push_back("file=" + c.disk + ",format=raw,if=virtio,cache=unsafe" + (c.disk_snapshot ? ",snapshot=on" : ""));
   }
   return a;
 }

@@ -18,6 +18,7 @@ struct QemuConfig {
   int cpus = 2;
   std::string kernel, initrd, append;
   std::string disk;  // raw image attached as virtio (/dev/vda), empty for none
+  bool disk_snapshot = false;  // the guest's writes go to a temporary overlay, the image stays as it was
 };
 
 std::vector<std::string> qemu_argv(const QemuConfig& c);

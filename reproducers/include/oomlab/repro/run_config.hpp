@@ -21,6 +21,9 @@ struct RunConfig {
   bool json = false;
   std::string out_dir = "reports";
   bool unsafe_no_cgroup = false;
+  // Where the run's group goes, relative to the memory root (--cgroup-parent):
+  // a systemd slice in a guest where systemd-oomd watches that slice.
+  std::string cgroup_parent = "oomlab";
   bool trace = false;                          // BPF stall tracer series in the timeline
   bool watchdog = false;                       // run oomlab-watchdog scoped to the group
   std::vector<std::string> watchdog_args;      // --watchdog-args, split like a shell (quotes, no expansion)
