@@ -25,7 +25,7 @@ state=$(timeout 300 systemctl is-system-running --wait 2>/dev/null)
 target=$(systemctl is-active multi-user.target)
 say "system $state, multi-user.target $target"
 
-props=Id,Type,NotifyAccess,ActiveState,SubState,Result,MainPID,NRestarts,ExecMainStatus,WatchdogUSec,WatchdogTimestampMonotonic,ActiveEnterTimestampMonotonic,StatusText,UnitFileState,FragmentPath
+props=Id,Type,NotifyAccess,ActiveState,SubState,Result,MainPID,NRestarts,ExecMainStatus,WatchdogUSec,WatchdogTimestampMonotonic,ActiveEnterTimestampMonotonic,StatusText,UnitFileState,FragmentPath,CPUUsageNSec,MemoryCurrent
 unit=$OOMLAB_GUARD_UNIT
 enable_rc=0
 if [ -n "$unit" ]; then
@@ -91,7 +91,8 @@ if [ -n "$unit" ]; then
   fi
   systemctl show "$unit" -p "$props" > "$out/guard-after.txt"
   systemctl status "$unit" --no-pager -l -n 40 > "$out/guard-status.txt" 2>&1
-  journalctl -b -u "$unit" -o short-monotonic --no-pager > "$out/guard-journal.txt" 2>&1
+  # Epoch timestamps: the host puts the guard's kills on the runner's timeline.
+  journalctl -b -u "$unit" -o short-unix --no-pager > "$out/guard-journal.txt" 2>&1
   [ "$unit" = systemd-oomd.service ] && oomctl dump > "$out/oomctl.txt" 2>&1
 fi
 if systemctl cat oomlab-watchdog.service > /dev/null 2>&1; then

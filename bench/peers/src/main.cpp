@@ -1,6 +1,7 @@
 // oomlab-bench-peers: the same stalling scenarios under no guard,
 // oomlab-watchdog, earlyoom and nohang; raw runs as JSON, then tables and a
 // chart. See bench/peers/RESULTS.md for where each guard runs and why.
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -15,6 +16,7 @@
 
 #include "guard_wrap.hpp"
 #include "host_run.hpp"
+#include "vm_debian.hpp"
 #include "vm_run.hpp"
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/subprocess.hpp"
@@ -38,6 +40,10 @@ const char* kUsage =
     "Writes DIR/runs.json (raw, one object per run), DIR/summary.md and DIR/chart.svg.\n"
     "--vm: each run boots the test VM (oomlab-vm, --guest-cmd) with --limit as its whole memory, for\n"
     "guards that only see the whole machine (earlyoom); the guard runs under `wrap` in the guest.\n"
+    "--vm --rootfs debian: each run boots the Debian guest (oomlab-vm --rootfs debian) with the guard as its\n"
+    "packaged systemd service (none,oomlab-watchdog,systemd-oomd,earlyoom,nohang), with the package's config and\n"
+    "tuned to act after 5 s (--guard-configs default,tuned); --kernel SERIES, --mem SIZE (guest, default 512M),\n"
+    "--rootfs-cache DIR as for oomlab-vm. Code: src/vm_debian.cpp.\n"
     "summarize: merges raw run files (e.g. host + VM) into DIR/summary.md and DIR/chart.svg.\n"
     "\n"
     "  --quick             1 run, 8 s scenarios, guards none,oomlab-watchdog, scenarios mmap-sem,shmem-fill\n"
@@ -105,6 +111,7 @@ int main(int argc, char** argv) {
   bool summarize_mode = !args.empty() && args[0] == "summarize";
   if (summarize_mode) args.erase(args.begin());
   bool quick = false, vm = false;
+  std::string rootfs, guard_configs = "default,tuned", kernel, mem = "512M", rootfs_cache;
   int runs = 5;
   std::vector<std::string> guards{"none", "oomlab-watchdog", "nohang"};
   std::vector<std::string> scenarios{"mmap-sem", "mmap-lock-hold", "page-cache-thrash", "shmem-fill", "pipe-fill",
@@ -123,6 +130,12 @@ int main(int argc, char** argv) {
       quick = true;
     } else if (a == "--vm") {
       vm = true;
+    } else if (a == "--rootfs" || a == "--guard-configs" || a == "--kernel" || a == "--mem" || a == "--rootfs-cache") {
+      const std::string* v = value();
+      if (!v) return usage_error(a + " needs a value");
+      (a == "--rootfs" ? rootfs : a == "--guard-configs" ? guard_configs : a == "--kernel" ? kernel
+                                  : a == "--mem"        ? mem
+                                                        : rootfs_cache) = *v;
     } else if (a == "--runs" || a == "--guards" || a == "--scenarios" || a == "--limit" || a == "--duration" ||
                a == "--out" || a == "--bin-dir") {
       const std::string* v = value();
@@ -147,6 +160,37 @@ int main(int argc, char** argv) {
   if (summarize_mode) return files.empty() ? usage_error("summarize needs RUNS.json files") : summarize(files, out);
   if (runs < 1 || runs > 100) return usage_error("--runs: expected 1..100");
   if (duration < 2 || duration > 600) return usage_error("--duration: expected 2..600 seconds");
+  if (!rootfs.empty()) {
+    if (rootfs != "debian" || !vm) return usage_error("--rootfs: only 'debian', with --vm");
+    DebianBench b;
+    b.guards = guards_set ? guards : debian_guards();
+    for (const auto& g : b.guards)
+      if (std::find(debian_guards().begin(), debian_guards().end(), g) == debian_guards().end())
+        return usage_error("unknown guard '" + g + "' for the Debian guest");
+    b.scenarios = scenarios_set ? scenarios : std::vector<std::string>{"page-cache-thrash", "mmap-lock-hold", "shmem-fill"};
+    b.configs.clear();
+    for (const auto& c : split(guard_configs)) {
+      if (c != "default" && c != "tuned") return usage_error("--guard-configs: default and/or tuned");
+      b.configs.push_back(c == "tuned");
+    }
+    b.runs = quick ? 1 : runs;
+    b.base.mem = mem, b.base.limit = limit_set ? limit : "256M", b.base.kernel = kernel, b.base.rootfs_cache = rootfs_cache;
+    b.base.duration = std::chrono::seconds(duration_set ? duration : 30);
+    if (geteuid() != 0) {
+      std::printf("oomlab-bench-peers: skipped: needs root (the Debian root is built with mmdebstrap)\n");
+      return 77;
+    }
+    b.base.bin_dir = bin_dir.empty() ? oomlab::self_exe_dir() : bin_dir;
+    if (!fs::exists(b.base.bin_dir + "/oomlab-vm")) return usage_error(b.base.bin_dir + "/oomlab-vm not found (--bin-dir)");
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    if (ec) return usage_error("cannot create " + out + ": " + ec.message());
+    out = fs::absolute(out).string();
+    b.base.work_dir = out;
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    return run_debian_bench(b, out);
+  }
   if (vm) {
     if (!guards_set) guards = {"none", "oomlab-watchdog", "earlyoom"};
     if (!scenarios_set) scenarios = {"mmap-sem", "mmap-lock-hold", "page-cache-thrash", "shmem-fill", "dying-competition"};

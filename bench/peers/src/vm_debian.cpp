@@ -1,0 +1,179 @@
+#include "vm_debian.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sstream>
+
+#include "host_run.hpp"
+#include "oomlab/common/clock.hpp"
+#include "oomlab/common/subprocess.hpp"
+#include "summary.hpp"
+
+namespace fs = std::filesystem;
+
+namespace oomlab::peers {
+
+using oomlab::realtime_ms;
+using oomlab::utc_iso8601;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+}  // namespace
+
+const std::vector<std::string>& debian_guards() {
+  static const std::vector<std::string> kGuards = {"none", "oomlab-watchdog", "systemd-oomd", "earlyoom", "nohang"};
+  return kGuards;
+}
+
+std::string debian_guard_label(const std::string& guard, bool tuned) {
+  if (guard == "none") return guard;
+  return guard + (tuned ? " (tuned)" : " (default)");
+}
+
+std::vector<TimedLine> parse_short_unix_journal(const std::string& text) {
+  std::vector<TimedLine> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    char* end = nullptr;
+    double t = std::strtod(line.c_str(), &end);
+    if (end == line.c_str() || t <= 0 || *end != ' ') continue;
+    out.push_back({static_cast<std::int64_t>(t * 1000), std::string(end + 1)});
+  }
+  return out;
+}
+
+std::vector<GuardKill> parse_oomd_kills(const std::vector<TimedLine>& lines) {
+  static const std::regex kill_re(R"(\bKilled (/\S+) due to )");
+  std::vector<GuardKill> kills;
+  std::smatch m;
+  for (const TimedLine& l : lines)
+    if (std::regex_search(l.text, m, kill_re)) kills.push_back({l.realtime_ms, 0, m[1].str(), true});
+  return kills;
+}
+
+RunResult run_in_debian_vm(const DebianRunConfig& c, std::string& log) {
+  RunResult failed;
+  failed.scenario = c.scenario;
+  failed.guard = debian_guard_label(c.guard, c.tuned);
+  const std::string reports = c.work_dir + "/vm-reports";
+  ProcessSpec spec;
+  spec.argv = {c.bin_dir + "/oomlab-vm", "run", c.scenario, "--rootfs", "debian", "--guard", c.guard,
+               "--guard-config", c.tuned ? "tuned" : "default", "--mem", c.mem, "--reports", reports,
+               "--bin-dir", c.bin_dir, "--timeout", "12m", "--stall-timeout", "120s",
+               // The KVM probe can pass where nested KVM hangs the guest (vm/README.md).
+               "--accel", "tcg"};
+  if (!c.rootfs_cache.empty()) spec.argv.insert(spec.argv.end(), {"--rootfs-cache", c.rootfs_cache});
+  if (!c.kernel.empty()) spec.argv.insert(spec.argv.end(), {"--kernel", c.kernel});
+  spec.argv.insert(spec.argv.end(), {"--", "--limit", c.limit, "--duration", std::to_string(c.duration.count()) + "s",
+                                     "--period", "100ms", "--stall-threshold", std::to_string(kActAfterSeconds) + "s"});
+  spec.timeout = std::chrono::minutes(14);
+  ProcessResult p = run_process(spec);
+  log = p.err.size() > 2000 ? p.err.substr(p.err.size() - 2000) : p.err;
+  std::smatch m;
+  static const std::regex report_re(R"(report: (\S+)/report\.json)");
+  if (!std::regex_search(p.out, m, report_re)) {
+    failed.error = "oomlab-vm gave no report (exit " + std::to_string(p.exit_code) + ")";
+    return failed;
+  }
+  const fs::path dir = m[1].str();
+  auto vm = nlohmann::json::parse(slurp(dir / "report.json"), nullptr, false);
+  // The runner's full report came back as guest-<name>.json.
+  nlohmann::json report;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().filename().string().rfind("guest-", 0) == 0 && e.path().extension() == ".json")
+      report = nlohmann::json::parse(slurp(e.path()), nullptr, false);
+  if (vm.is_discarded() || report.is_discarded() || !report.is_object()) {
+    failed.error = "no runner report from the guest (outcome " +
+                   (vm.is_object() ? vm.value("outcome", "?") : std::string("?")) + ", " + dir.string() + ")";
+    return failed;
+  }
+  const auto& sd = vm.value("systemd", nlohmann::json::object());
+  if (c.guard != "none" && !sd.value("guard_ready", false)) {
+    failed.error = c.guard + " did not start as a service (" + dir.string() + ")";
+    return failed;
+  }
+  std::vector<TimedLine> lines = parse_short_unix_journal(slurp(dir / "guard-journal.txt"));
+  std::vector<GuardKill> kills;
+  GuardKind kind = GuardKind::none;
+  if (c.guard == "systemd-oomd") kills = parse_oomd_kills(lines);
+  else if (auto k = parse_guard(c.guard)) kind = *k, kills = parse_guard_kills(kind, lines);
+  GuardCost cost;
+  if (const auto& after = sd.value("state", nlohmann::json::object()).value("guard", nlohmann::json::object())
+                              .value("after", nlohmann::json::object());
+      after.is_object() && after.contains("CPUUsageNSec")) {
+    try {
+      cost.cpu_ms = std::stod(after["CPUUsageNSec"].get<std::string>()) / 1e6;  // since the service started
+    } catch (const std::exception&) {
+    }
+  }
+  RunResult r = measure_run(report, kind, kills, std::nullopt, cost);
+  r.guard = debian_guard_label(c.guard, c.tuned);
+  for (auto& k : r.kills)
+    if (k.by != "kernel") k.by = c.guard;
+  for (std::size_t i = lines.size() > 15 ? lines.size() - 15 : 0; i < lines.size(); ++i)
+    r.guard_tail.push_back(lines[i].text);
+  std::error_code ec;
+  fs::remove_all(dir, ec);  // the figures are kept in runs.json
+  return r;
+}
+
+int run_debian_bench(const DebianBench& b, const std::string& out) {
+  nlohmann::json settings{{"where", "vm-debian"}, {"mem", b.base.mem}, {"limit", b.base.limit},
+                          {"duration_s", b.base.duration.count()}, {"runs", b.runs},
+                          {"kernel_series", b.base.kernel.empty() ? "default (linux-image-amd64)" : b.base.kernel},
+                          {"started_at", utc_iso8601(realtime_ms())}, {"guards", nlohmann::json::object()}};
+  std::vector<RunResult> results;
+  int failed = 0;
+  auto save = [&] {
+    nlohmann::json doc{{"schema", "oomlab.bench-peers/1"}, {"settings", settings}, {"runs", nlohmann::json::array()}};
+    for (const auto& r : results) doc["runs"].push_back(to_json(r));
+    std::ofstream(out + "/runs.json") << doc.dump(1) << "\n";
+  };
+  for (int n = 1; n <= b.runs && !g_interrupted; ++n)
+    for (const auto& s : b.scenarios)
+      for (const auto& g : b.guards)
+        for (bool tuned : b.configs) {
+          if (g_interrupted) break;
+          if (g == "none" && tuned && std::find(b.configs.begin(), b.configs.end(), false) != b.configs.end()) continue;
+          DebianRunConfig c = b.base;
+          c.scenario = s, c.guard = g, c.tuned = tuned;
+          settings["guards"][debian_guard_label(g, tuned)] = g == "none" ? "the kernel OOM killer alone"
+                                                                           : std::string("the packaged service, ") +
+                                                                                 (tuned ? "tuned to act after 5 s" : "packaged config");
+          std::string log;
+          RunResult r = run_in_debian_vm(c, log);
+          r.run = n;
+          if (!r.error.empty()) {
+            ++failed;
+            std::fprintf(stderr, "%s / %s run %d: %s\n%s\n", s.c_str(), r.guard.c_str(), n, r.error.c_str(), log.c_str());
+          }
+          std::fprintf(stderr, "%-18s %-28s run %d: outcome %-22s first kill %s by %s%s, no progress %.1f s, hit %s\n",
+                       s.c_str(), r.guard.c_str(), n, r.outcome.c_str(),
+                       r.first_kill_ms ? (std::to_string(*r.first_kill_ms) + " ms").c_str() : "-",
+                       r.kills.empty() ? "-" : r.kills.front().by.c_str(),
+                       r.kills.empty() ? "" : (" (" + r.kills.front().comm + ")").c_str(), r.no_progress_ms / 1000.0,
+                       r.hit ? "yes" : "no");
+          results.push_back(r);
+          save();
+        }
+  auto cells = summarise(results);
+  std::ofstream(out + "/summary.md") << markdown_tables(cells);
+  std::ofstream(out + "/chart.svg") << svg_chart(cells, "Time without progress per scenario and guard (Debian guest, " +
+                                                            b.base.mem + ", systemd services)");
+  std::printf("%s", markdown_tables(cells).c_str());
+  std::printf("\nraw runs: %s/runs.json\n", out.c_str());
+  if (g_interrupted) return 130;
+  return failed ? 1 : 0;
+}
+
+}  // namespace oomlab::peers
