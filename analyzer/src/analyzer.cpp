@@ -12,6 +12,7 @@
 #include "oomlab/analyzer/normalizer.hpp"
 #include "oomlab/common/text.hpp"
 #include "oomlab/facts/kernel_lines.hpp"
+#include "joiner.hpp"
 #include "state.hpp"
 
 namespace oomlab::analyzer {
@@ -78,9 +79,19 @@ const Dispatch& dispatch() {
   return d;
 }
 
+// Does msg begin the way a kernel message of a known kind does? Such a line
+// is a line of its own even without a stamp, never the tail of a wrapped one.
+bool starts_like_message(std::string_view msg) {
+  const Dispatch& d = dispatch();
+  for (const Pattern* p : d.by_first[static_cast<unsigned char>(msg[0])])
+    if (msg.size() >= p->needle.size() && std::memcmp(msg.data(), p->needle.data(), p->needle.size()) == 0) return true;
+  return match_after_comm(d, msg) != nullptr || looks_like_task_header(msg);
+}
+
 }  // namespace
 
-Analyzer::Analyzer(Options opt) : st_(std::make_unique<State>(std::move(opt))) {}
+Analyzer::Analyzer(Options opt)
+    : st_(std::make_unique<State>(std::move(opt))), join_(std::make_unique<Joiner>(st_->opt.limits.max_line)) {}
 Analyzer::~Analyzer() = default;
 
 void Analyzer::feed(std::string_view raw) {
@@ -94,6 +105,18 @@ void Analyzer::feed(std::string_view raw) {
   // the whole log: probe the first stamped lines, then only if it was seen.
   const bool probe = host_tag_seen_ || stamp_counts_[static_cast<int>(Stamp::dmesg)] < 256;
   const Line l = normalize(raw, line_no_, probe);
+  if (join_->has_pending()) {
+    if (join_->continues(l) && (join_->held_empty() || !starts_like_message(l.msg))) {
+      join_->absorb(l, raw);
+      return;
+    }
+    process(join_->take(probe));
+  }
+  join_->hold(raw, l);
+}
+
+void Analyzer::process(const Line& l) {
+  State& s = *st_;
   host_tag_seen_ = host_tag_seen_ || (l.host_tag && l.stamp == Stamp::dmesg);
   ++stamp_counts_[static_cast<int>(l.stamp)];
   if (l.gap) {   // "(...snipped...)": whatever was being collected is cut here
@@ -134,8 +157,10 @@ void Analyzer::note_input(std::uint64_t bytes, std::uint64_t truncated, std::uin
 
 Report Analyzer::finish(std::string input_name) {
   State& s = *st_;
+  if (join_->has_pending()) process(join_->take(host_tag_seen_));
   auto& in = s.report.input;
   in.name = std::move(input_name);
+  in.joined_lines = join_->joined();
   in.lines = line_no_;
   int best = 0;
   std::uint64_t stamped = 0;

@@ -170,7 +170,7 @@ json watchdog_action(const WatchdogAction& a) {
 json input(const InputStats& in) {
   json j{{"name", in.name}, {"format", in.format}, {"bytes", in.bytes}, {"lines", in.lines},
          {"kernel_lines", in.kernel_lines}, {"truncated_lines", in.truncated_lines},
-         {"nul_bytes", in.nul_bytes}, {"gaps", in.gaps}};
+         {"nul_bytes", in.nul_bytes}, {"gaps", in.gaps}, {"joined_lines", in.joined_lines}};
   if (!in.suppressed.empty()) {
     j["suppressed"] = json::array();
     for (const auto& [who, n] : in.suppressed) j["suppressed"].push_back({{"who", who}, {"lines", n}});

@@ -163,6 +163,7 @@ bool try_frame(State& s, const Line& l);
 bool is_trace_noise(std::string_view msg);   // registers, markers, raw stack words
 // Lines of an open report that titles need (lockdep "at:", stack starts).
 bool try_report_line(State& s, const Line& l);
+bool looks_like_task_header(std::string_view msg);   // sched_show_task()'s line, any era
 
 // Verdict engine: turns the collected facts into findings and the verdict.
 void build_verdict(State& s);

@@ -257,6 +257,12 @@ bool try_task_header(State& st, const Line& l) {
   return true;
 }
 
+bool looks_like_task_header(std::string_view m) {
+  Task t;
+  return (text::starts_with(m, "task:") && parse_new_header(m, t)) ||
+         (m.size() >= 20 && text::is_xdigit(text::rtrim(m).back()) && parse_old_header(text::rtrim(m), t));
+}
+
 bool is_trace_noise(std::string_view m) {
   if (m.empty()) return true;
   static constexpr std::string_view prefixes[] = {

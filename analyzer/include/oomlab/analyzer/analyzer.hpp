@@ -14,6 +14,8 @@
 namespace oomlab::analyzer {
 
 class State;
+class Joiner;
+struct Line;
 
 class Analyzer {
  public:
@@ -30,7 +32,10 @@ class Analyzer {
   Report finish(std::string input_name);
 
  private:
+  void process(const Line& l);
+
   std::unique_ptr<State> st_;
+  std::unique_ptr<Joiner> join_;   // wrapped-line rejoining, one line of look-ahead
   std::uint64_t line_no_ = 0;
   std::uint64_t stamp_counts_[6] = {};
   bool host_tag_seen_ = false;

@@ -209,6 +209,7 @@ struct InputStats {
   std::string watchdog_log;               // its name, "" when none
   std::uint64_t watchdog_lines = 0;       // its records placed in the timeline
   std::uint64_t watchdog_duplicates = 0;  // records already in the kernel log
+  std::uint64_t joined_lines = 0;   // physical lines rejoined to the line they continue (mail wrapping)
 };
 
 struct Report {

@@ -1,9 +1,14 @@
 // Input normalisation: strips the transport around a kernel message so that
 // recognisers only ever see the message itself. Handles dmesg "[ 12.345678]",
-// caller ids "[  T123]"/"[  C1]", dmesg -T "[Mon Nov 23 10:00:01 2026]",
-// journalctl -k "Nov 23 10:00:01 host kernel: ", ISO syslog stamps, raw
-// /dev/kmsg records "6,1234,5678901,-;", syslog priorities "<4>", mail quoting
-// "> ", ">> ", leading indentation, and recognises "(...snipped...)" gaps.
+// caller ids "[  T123]"/"[  C1]", dmesg -T "[Mon Nov 23 10:00:01 2026]" in any
+// locale, dmesg -H "[Jan12 10:11]"/"[  +0.000052]", dmesg --time-format iso,
+// journalctl/syslog "Nov 23 10:00:01[.123] host kernel: ", rsyslog/journal
+// ISO stamps, RFC 5424, netconsole relayed by syslog ("host [ 12.3] msg"),
+// raw /dev/kmsg records "6,1234,5678901,-;", syslog priorities "<4>",
+// vmware.log "... Guest: <4>[ 12.3] msg", mail/markdown quoting "> ", ">> ",
+// grep prefixes "FILE:", "FILE-", "FILE:N:", serial-console noise in front
+// of the kernel's stamp, and recognises "(...snipped...)" gaps. Stamp
+// parsers live in stamps.cpp; wrapped lines are rejoined by joiner.cpp.
 #pragma once
 #include <cstdint>
 #include <optional>
