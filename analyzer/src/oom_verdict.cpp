@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 
 #include "livelock.hpp"
 #include "state.hpp"
@@ -166,26 +167,38 @@ void oom_findings(State& st, std::vector<Finding>& out) {
   watchdog_kills(st, out);
   auto& events = st.report.oom_events;
   const double thr = st.opt.victim_threshold_s;
+  std::vector<bool> consumed(events.size(), false);
+  kill_loop_findings(st, out, consumed);
+  reselected_findings(st, out);
+  dying_victim_findings(st, out);
+  std::set<int> judged;   // one finding per victim, however often it was killed
   for (std::size_t i = 0; i < events.size(); ++i) {
-    OomEvent& e = events[i];
-    if (!e.victim || !e.killed) continue;
-    const Where kill = *e.killed;
-    // Evidence counts until the next kill of another victim.
-    std::uint64_t until = UINT64_MAX;
+    if (consumed[i]) continue;
+    if (!events[i].victim || !events[i].killed || judged.count(events[i].victim->pid)) continue;
+    const int pid = events[i].victim->pid;
+    judged.insert(pid);
+    // A victim killed again later did not die: its first kill is the one that
+    // failed, its last one is what a "resolved" verdict would be about.
+    std::size_t last_kill = i;
     for (std::size_t j = i + 1; j < events.size(); ++j)
-      if (events[j].killed && events[j].victim && events[j].victim->pid != e.victim->pid) {
+      if (events[j].victim && events[j].killed && events[j].victim->pid == pid) last_kill = j;
+    OomEvent& e = events[last_kill];
+    const OomEvent& first_kill = events[i];
+    const Where kill = *first_kill.killed;
+    // Anonymous evidence (MemAlloc-Info counting a victim) counts until the
+    // next kill of another victim; evidence naming the pid counts anywhere.
+    std::uint64_t until = UINT64_MAX;
+    for (std::size_t j = last_kill + 1; j < events.size(); ++j)
+      if (events[j].killed && events[j].victim && events[j].victim->pid != pid) {
         until = events[j].killed->line;
         break;
       }
     std::optional<Where> alive;
-    const Task* vt = st.task_by_pid(e.victim->pid);
-    if (vt && vt->at.line < until && after(vt->at, kill, thr)) alive = vt->at;
-    for (const RawReport& r : st.reports)
-      if (r.klass == VerdictClass::hung_task && r.task.pid == e.victim->pid && r.first.line < until && after(r.first, kill, 0))
-        if (!alive || r.first.line > alive->line) alive = r.first;
+    if (auto seen = seen_alive_after(st, pid, kill); seen && after(*seen, kill, thr)) alive = seen;
+    const Task* vt = st.task_by_pid(pid);
     std::optional<Where> memalloc_alive, progress;
     for (const MemAllocSample& m : st.report.memalloc.series) {
-      if (m.at.line <= kill.line || m.at.line >= until) continue;
+      if (m.at.line <= e.killed->line || m.at.line >= until) continue;
       if (m.victim > 0 || m.dying > 0) {
         if (after(m.at, kill, thr)) memalloc_alive = m.at;
       } else if (!progress) {
@@ -194,12 +207,17 @@ void oom_findings(State& st, std::vector<Finding>& out) {
     }
     if (!alive && memalloc_alive && !e.reaped) alive = memalloc_alive;
     auto t0 = start_ts(e);
+    const int kills = kills_of(st, pid);
     if (alive) {
-      out.push_back(livelock_finding(st, e, vt && vt->at.line > kill.line ? vt : nullptr, *alive));
+      out.push_back(livelock_finding(st, first_kill, vt && vt->at.line > kill.line ? vt : nullptr, *alive));
       if (memalloc_alive) add_evidence(out.back(), memalloc_alive->line, st.opt.limits.evidence);
+      if (kills > 1) {
+        out.back().details.emplace_back("kills", static_cast<std::int64_t>(kills));
+        add_evidence(out.back(), e.killed->line, st.opt.limits.evidence);
+      }
       continue;
     }
-    if (e.reap_failed) {
+    if (e.reap_failed || first_kill.reap_failed) {
       Finding f;
       f.klass = VerdictClass::oom_reaper_failed;
       f.title = "oom_reaper: unable to reap " + e.victim->comm + "(" + std::to_string(e.victim->pid) + ")";
@@ -218,7 +236,7 @@ void oom_findings(State& st, std::vector<Finding>& out) {
       freed = progress;
       e.resolved_by = "progress";
     } else {
-      freed = kill;
+      freed = *e.killed;
       e.resolved_by = "kill";
     }
     if (t0 && freed->ts) e.resolved_ms = std::max(0.0, (*freed->ts - *t0) * 1000.0);
@@ -226,8 +244,8 @@ void oom_findings(State& st, std::vector<Finding>& out) {
     f.klass = VerdictClass::oom_resolved;
     f.first = e.first;
     f.last = *freed;
-    f.evidence = {e.first.line, kill.line};
-    if (freed->line != kill.line) f.evidence.push_back(freed->line);
+    f.evidence = {e.first.line, e.killed->line};
+    if (freed->line != e.killed->line) f.evidence.push_back(freed->line);
     f.tasks.push_back({e.victim->pid, e.victim->comm, "victim", '?', "", ""});
     char ms[48] = "";
     if (e.resolved_ms) std::snprintf(ms, sizeof ms, " in %.0f ms", *e.resolved_ms);

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "state.hpp"
+#include "titles.hpp"
 #include "verdict_parts.hpp"
 
 namespace oomlab::analyzer {
@@ -44,6 +45,32 @@ struct Episode {
   std::string ended_by = "end_of_log";
 };
 
+// The tasks the episode's MemAlloc lines name, longest stall first, with
+// where a task dump shows them waiting (kswapd on a filesystem lock...).
+void stalled_tasks(const State& st, std::uint64_t from, std::uint64_t to, std::string_view source, Finding& f) {
+  constexpr std::size_t kMaxTasks = 16;
+  std::vector<const MemAllocTask*> seen;
+  for (const MemAllocTask& t : st.report.memalloc.tasks) {
+    if (t.at.line < from || t.at.line > to || t.source != source) continue;
+    auto it = std::find_if(seen.begin(), seen.end(), [&](const MemAllocTask* o) { return o->task.pid == t.task.pid; });
+    if (it == seen.end()) seen.push_back(&t);
+    else if (t.delay_ms.value_or(0) >= (*it)->delay_ms.value_or(0)) *it = &t;
+  }
+  std::stable_sort(seen.begin(), seen.end(), [](const MemAllocTask* a, const MemAllocTask* b) {
+    return a->delay_ms.value_or(0) > b->delay_ms.value_or(0);
+  });
+  for (const MemAllocTask* t : seen) {
+    if (f.tasks.size() >= kMaxTasks) break;
+    TaskRole r{t->task.pid, t->task.comm, "stalled", t->state.empty() ? '?' : t->state[0], "allocator", ""};
+    if (const Task* dumped = const_cast<State&>(st).task_by_pid(t->task.pid); dumped && dumped->at.line >= from) {
+      r.state = dumped->state;
+      r.where = first_meaningful(dumped->frames);
+      r.wait = "";
+    }
+    f.tasks.push_back(std::move(r));
+  }
+}
+
 Finding to_finding(const State& st, const Episode& ep) {
   const MemAllocSample& first = *ep.samples.front();
   const MemAllocSample& last = *ep.samples.back();
@@ -69,6 +96,7 @@ Finding to_finding(const State& st, const Episode& ep) {
     std::snprintf(buf, sizeof buf, "allocation stall: up to %d task(s) stalling for %.0f s, %s", max_stalling, duration,
                   describe(ep.ended_by));
   f.title = buf;
+  stalled_tasks(st, first.at.line, end.line, first.source, f);
   f.details.emplace_back("source", first.source);
   f.details.emplace_back("stalling_first", static_cast<std::int64_t>(first.stalling));
   f.details.emplace_back("stalling_max", static_cast<std::int64_t>(max_stalling));
@@ -101,7 +129,9 @@ void series_findings(const State& st, std::string_view source, std::vector<Findi
     }
     prev_line = s.at.line;
     const bool stalled = s.stalling > 0;
-    const bool quiet = s.dying == 0 && s.victim == 0;
+    // No OOM victim pending: the OOM killer is not acting. (A dying task
+    // that is no OOM victim - killed by someone else - changes nothing.)
+    const bool quiet = s.victim == 0;
     if (ep && !stalled) close(s.at, "recovered");
     else if (ep && !quiet) close(s.at, "oom_victim");
     else if (ep) ep->samples.push_back(&s);
@@ -131,6 +161,12 @@ void stall_findings(State& st, std::vector<Finding>& out) {
       if (f.evidence.size() < st.opt.limits.evidence) f.evidence.push_back(a.at.line);
     }
     f.title = "page allocation stalls for up to " + std::to_string(max_ms) + " ms";
+    for (const AllocStall& a : stalls) {
+      const bool listed = std::any_of(f.tasks.begin(), f.tasks.end(), [&](const TaskRole& t) {
+        return t.pid == a.task.pid && t.comm == a.task.comm;
+      });
+      if (!listed && f.tasks.size() < 16) f.tasks.push_back({a.task.pid, a.task.comm, "stalled", '?', "allocator", ""});
+    }
     f.details.emplace_back("reports", static_cast<std::int64_t>(stalls.size() + st.report.memalloc.alloc_stalls_dropped));
     f.details.emplace_back("max_ms", static_cast<std::int64_t>(max_ms));
     out.push_back(std::move(f));

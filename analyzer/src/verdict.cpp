@@ -10,7 +10,7 @@
 namespace oomlab::analyzer {
 
 namespace {
-constexpr const char* kClassNames[] = {"oom_livelock", "oom_reaper_failed", "silent_hang",      "hung_task",
+constexpr const char* kClassNames[] = {"oom_livelock", "oom_reaper_failed", "silent_hang", "oom_ineffective", "hung_task",
                                        "soft_lockup",  "rcu_stall",         "crash",            "warning",
                                        "allocation_stall", "oom_resolved",  "clean"};
 }

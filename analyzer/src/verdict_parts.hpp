@@ -1,5 +1,6 @@
 // The verdict engine's parts, one per family of findings.
 #pragma once
+#include <optional>
 #include <vector>
 
 #include "oomlab/analyzer/model.hpp"
@@ -8,4 +9,16 @@ namespace oomlab::analyzer {
 class State;
 void oom_findings(State& st, std::vector<Finding>& out);     // oom_verdict.cpp
 void stall_findings(State& st, std::vector<Finding>& out);   // stall_verdict.cpp
+
+// victim_alive.cpp: the last line after `kill` that shows task `pid` still
+// there; how many times it was killed; the same task chosen again and again
+// with no kill (oom_livelock findings).
+std::optional<Where> seen_alive_after(State& st, int pid, const Where& kill);
+int kills_of(const State& st, int pid);
+void reselected_findings(State& st, std::vector<Finding>& out);
+void dying_victim_findings(State& st, std::vector<Finding>& out);
+
+// kill_loop.cpp: runs of memcg OOM kills that free nothing (oom_ineffective);
+// the events of a run are marked in `consumed` (no oom_resolved of their own).
+void kill_loop_findings(State& st, std::vector<Finding>& out, std::vector<bool>& consumed);
 }  // namespace oomlab::analyzer

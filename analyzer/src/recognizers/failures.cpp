@@ -297,6 +297,10 @@ bool cpu_line(State& st, const Line& l) {
   }
   if (OomEvent* e = st.open_oom(); e && e->invoker && e->invoker->pid == 0 && e->invoker->comm == comm && !e->killed)
     e->invoker->pid = static_cast<int>(*pid);
+  // warn_alloc names the task only by comm; its dump_stack() line has the pid.
+  if (auto& stalls = st.report.memalloc.alloc_stalls;
+      !stalls.empty() && stalls.back().task.pid == 0 && stalls.back().task.comm == comm && l.no - stalls.back().at.line < 8)
+    stalls.back().task.pid = static_cast<int>(*pid);
   return true;
 }
 

@@ -142,25 +142,63 @@ bool task_in_memcg(State& st, const Line& l) {
 
 bool reaper(State& st, const Line& l) {
   std::string_view m = l.msg.substr(12);   // "oom_reaper: "
-  int pid = 0;
+  ProcRef p;
   bool failed = false;
   if (starts_with(m, "reaped process ")) {
-    ProcRef p;
     if (!pid_and_comm(m.substr(15), p)) return false;
-    pid = p.pid;
-  } else if (starts_with(m, "unable to reap pid:")) {
-    auto v = text::leading_uint(m.substr(19));
-    if (!v) return false;
-    pid = static_cast<int>(*v);
+  } else if (starts_with(m, "unable to reap pid:")) {   // "unable to reap pid:3418 (a.out)"
+    if (!pid_and_comm(m.substr(19), p)) {
+      auto v = text::leading_uint(m.substr(19));
+      if (!v || *v > 0x7fffffff) return false;
+      p.pid = static_cast<int>(*v);
+    }
     failed = true;
   } else {
     return false;
   }
-  if (OomEvent* e = st.oom_with_victim(pid)) {
-    if (failed) e->reap_failed = true;
-    else e->reaped = Where{l.no, l.ts};
-    e->last = Where{l.no, l.ts};
+  OomEvent* e = st.oom_with_victim(p.pid);
+  if (!e) {
+    // An excerpt that starts at the reaper's line: the kill came before it.
+    e = st.oom_for(l, OomPhase::killed);
+    if (!e) return true;
+    e->victim = p;
+    e->killed = Where{l.no, l.ts};
   }
+  if (failed) e->reap_failed = true;
+  else e->reaped = Where{l.no, l.ts};
+  e->last = Where{l.no, l.ts};
+  return true;
+}
+
+// mem_cgroup_print_oom_meminfo(): "memory: usage 65536kB, limit 65536kB, failcnt 98"
+// (also "memory+swap:", "kmem:", "swap:" lines, which are not the group's charge).
+bool memcg_usage(State& st, const Line& l) {
+  OomEvent* e = st.open_oom();
+  if (!e || e->killed) return true;
+  std::string_view m = l.msg.substr(8);   // after "memory: "
+  e->memcg_oom = true;
+  e->memcg_usage_kb = kb_after(m, "usage ");
+  e->memcg_limit_kb = kb_after(m, "limit ");
+  return true;
+}
+
+// The group's shmem in the stats that follow: "shmem 60399616" (bytes; v2
+// memory.stat, v1 on 5.x+ with "total_shmem" for the hierarchy) or, on 4.x
+// v1, "Memory cgroup stats for /G: cache:0KB rss:2048KB ... shmem:512KB ...".
+bool memcg_shmem(State& st, const Line& l) {
+  OomEvent* e = st.open_oom();
+  if (!e || e->killed || !e->memcg_oom) return true;
+  std::string_view m = l.msg;
+  if (text::starts_with(m, "Memory cgroup stats for ")) {
+    if (auto kb = kb_after(m, "shmem:")) e->memcg_shmem_kb = kb;
+    return true;
+  }
+  const bool total = text::starts_with(m, "total_shmem ");
+  if (!total && e->memcg_shmem_kb && e->memcg_shmem_kb_total) return true;
+  auto bytes = text::parse_uint(text::trim(m.substr(total ? 12 : 6)));
+  if (!bytes) return false;
+  e->memcg_shmem_kb = *bytes / 1024;
+  e->memcg_shmem_kb_total = total;
   return true;
 }
 
@@ -178,6 +216,10 @@ constexpr Pattern kPatterns[] = {
     {"killed-process", "Killed process ", Pattern::Anchor::start, bare_killed},
     {"memcg-task-in", "Task in ", Pattern::Anchor::start, task_in_memcg},
     {"oom-reaper", "oom_reaper: ", Pattern::Anchor::start, reaper},
+    {"memcg-usage", "memory: usage ", Pattern::Anchor::start, memcg_usage},
+    {"memcg-stats", "Memory cgroup stats for ", Pattern::Anchor::start, memcg_shmem},
+    {"memcg-shmem", "shmem ", Pattern::Anchor::start, memcg_shmem},
+    {"memcg-total-shmem", "total_shmem ", Pattern::Anchor::start, memcg_shmem},
     {"sysrq", "sysrq: ", Pattern::Anchor::start, sysrq},
     {"sysrq-old", "SysRq : ", Pattern::Anchor::start, sysrq},
 };

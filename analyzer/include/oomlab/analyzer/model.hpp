@@ -68,6 +68,10 @@ struct OomEvent {
   std::string nodemask, cpuset;
   bool memcg_oom = false;
   bool sysrq = false;        // order=-1: forced by sysrq-f
+  // memcg reports: "memory: usage 65536kB, limit 65536kB, failcnt 98" and
+  // the shmem the group's stats show (v1 "shmem:NKB"/"total_shmem N", v2 "shmem N").
+  std::optional<std::uint64_t> memcg_usage_kb, memcg_limit_kb, memcg_shmem_kb;
+  bool memcg_shmem_kb_total = false;   // memcg_shmem_kb is the hierarchy's (total_shmem)
   std::optional<ProcRef> selected;   // "Kill process N (comm) score S"
   std::optional<int> selected_score;
   std::optional<ProcRef> victim;     // "Killed process N (comm)"
@@ -171,10 +175,13 @@ struct LockInfo {
 
 using DetailValue = std::variant<std::int64_t, double, std::string>;
 
+// Most severe first (DESIGN.md's order; oom_ineffective after silent_hang:
+// see analyzer/README.md).
 enum class VerdictClass {
   oom_livelock,
   oom_reaper_failed,
   silent_hang,
+  oom_ineffective,
   hung_task,
   soft_lockup,
   rcu_stall,
