@@ -119,14 +119,15 @@ TEST_F(VmBoot, ScenarioRunsInTheGuestAndTheVerdictComesBack) {
 
 TEST_F(VmBoot, HangingGuestGetsSysrqDumpsAndIsKilledAtTheTimeout) {
   std::string token = unique_token("hang");
-  auto start = std::chrono::steady_clock::now();
   auto r = run_vm({"run", "--guest-cmd", "sleep 600", "--timeout", "45s", "--reports", tmp_.path.string(), "--append",
                    token});
-  auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.out.find("outcome: timed_out"), std::string::npos) << r.out;
-  EXPECT_LT(took, std::chrono::seconds(60)) << "the hard timeout must hold";
   json rep = read_report(only_run_dir(tmp_.path));
+  // On the session's own clock (from qemu's start): the harness's set-up
+  // before it (kernel, initramfs, the KVM probe) is no part of the timeout
+  // and takes longer on a loaded machine.
+  EXPECT_LT(rep["timing"]["elapsed_ms"].get<long long>(), 60'000) << "the hard timeout must hold: " << rep["timing"];
   EXPECT_EQ(rep["outcome"], "timed_out");
   EXPECT_EQ(rep["end"]["sysrq_sent"], json::array({"t", "w", "m"}));
   EXPECT_TRUE(rep["guest"]["exit_code"].is_null());

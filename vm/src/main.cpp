@@ -239,7 +239,8 @@ int run(RunOptions o) {
   if (debian) qc.append += " " + debian_kernel_append();
   if (!o.append.empty()) qc.append += " " + o.append;
 
-  AccelChoice accel = choose_accel(qemu, o.accel == Accel::kvm, o.accel == Accel::tcg);
+  AccelChoice accel = choose_accel(qemu, o.accel == Accel::kvm, o.accel == Accel::tcg, qc.kernel,
+                                   (fs::path(o.cache_dir) / "accel-probe").string());
   qc.kvm = accel.kvm;
   log("accel " + accel.reason);
 

@@ -5,8 +5,10 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <optional>
 #include <unistd.h>
 
+#include "fs_util.hpp"
 #include "oomlab/common/subprocess.hpp"
 
 namespace oomlab::vm {
@@ -46,7 +48,43 @@ std::string find_qemu() {
   return {};
 }
 
-AccelChoice choose_accel(const std::string& qemu, bool want_kvm, bool want_tcg) {
+namespace {
+
+// What the boot probe answered, as "KEY\n1|0\nREASON", keyed by this boot
+// of the host, the qemu binary and the kernel.
+std::string probe_key(const std::string& qemu, const std::string& kernel) {
+  std::string boot_id = read_file("/proc/sys/kernel/random/boot_id").value_or("");
+  while (!boot_id.empty() && boot_id.back() == '\n') boot_id.pop_back();
+  return boot_id + " " + qemu + " " + kernel;
+}
+
+std::optional<AccelChoice> cached_probe(const std::string& cache_file, const std::string& key) {
+  if (cache_file.empty()) return std::nullopt;
+  auto text = read_file(cache_file);
+  if (!text) return std::nullopt;
+  const std::size_t a = text->find('\n'), b = a == std::string::npos ? a : text->find('\n', a + 1);
+  if (b == std::string::npos || text->substr(0, a) != key) return std::nullopt;
+  AccelChoice c;
+  c.kvm = text->substr(a + 1, b - a - 1) == "1";
+  c.reason = text->substr(b + 1) + " (cached for this boot)";
+  return c;
+}
+
+AccelChoice remember_probe(const std::string& cache_file, const std::string& key, AccelChoice c) {
+  if (!cache_file.empty()) {
+    try {
+      write_file_atomic(cache_file, key + "\n" + (c.kvm ? "1" : "0") + "\n" + c.reason);
+    } catch (const std::exception&) {
+      // Not cached: the next run probes again.
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+AccelChoice choose_accel(const std::string& qemu, bool want_kvm, bool want_tcg, const std::string& kernel,
+                         const std::string& cache_file) {
   if (want_tcg) return {false, "tcg (--accel tcg)"};
   int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
   if (fd < 0) {
@@ -60,9 +98,26 @@ AccelChoice choose_accel(const std::string& qemu, bool want_kvm, bool want_tcg) 
   probe.stdin_data = "quit\n";
   probe.timeout = std::chrono::seconds(20);
   ProcessResult r = run_process(probe);
-  if (r.exit_code == 0 && r.err.find("rror") == std::string::npos && r.err.find("failed") == std::string::npos)
-    return {true, "kvm"};
-  std::string why = r.timed_out ? "probe timed out" : r.err.substr(0, r.err.find('\n'));
+  std::string why;
+  if (r.exit_code == 0 && r.err.find("rror") == std::string::npos && r.err.find("failed") == std::string::npos) {
+    if (kernel.empty()) return {true, "kvm"};
+    const std::string key = probe_key(qemu, kernel);
+    if (auto cached = cached_probe(cache_file, key); cached && (cached->kvm || !want_kvm)) return *cached;
+    // The kernel itself, no initrd: under a working KVM it prints its banner
+    // at once (earlyprintk), then panics without a root and qemu exits
+    // (-no-reboot). Only the banner counts; a loaded host may be slow to
+    // reach the panic, so the timeout is not a failure by itself.
+    ProcessSpec boot({qemu, "-accel", "kvm", "-cpu", "host", "-m", "128M", "-kernel", kernel, "-append",
+                      "console=ttyS0 earlyprintk=ttyS0 panic=-1", "-display", "none", "-nodefaults", "-no-reboot",
+                      "-serial", "stdio"});
+    boot.timeout = std::chrono::seconds(15);
+    ProcessResult b = run_process(boot);
+    if (b.out.find("Linux version") != std::string::npos) return remember_probe(cache_file, key, {true, "kvm"});
+    why = "the kernel printed nothing under KVM in 15 s";
+    if (!want_kvm) return remember_probe(cache_file, key, {false, "tcg (KVM probe failed: " + why + ")"});
+  } else {
+    why = r.timed_out ? "probe timed out" : r.err.substr(0, r.err.find('\n'));
+  }
   if (want_kvm) return {true, "kvm (--accel kvm; the probe failed: " + why + ")"};
   return {false, "tcg (KVM probe failed: " + why + ")"};
 }

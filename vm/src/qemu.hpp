@@ -33,9 +33,16 @@ struct AccelChoice {
   std::string reason;  // "kvm" / "tcg: /dev/kvm: No such file or directory" ...
 };
 
-// KVM when /dev/kvm opens and a paused KVM machine can be created (nested
-// virtualisation can expose a /dev/kvm that fails: PLATFORM.md), TCG otherwise.
-AccelChoice choose_accel(const std::string& qemu, bool want_kvm, bool want_tcg);
+// KVM when /dev/kvm opens, a paused KVM machine can be created and - given
+// `kernel` - that kernel gets as far as its first console line under KVM;
+// TCG otherwise. Nested virtualisation can expose a /dev/kvm that fails
+// (PLATFORM.md): on one such host a paused machine starts fine but the
+// kernel hangs right after the real-mode setup ("Probing EDD"), so only a
+// real boot tells. With `cache_file`, the boot probe's answer is kept there
+// for this boot of the host, qemu and kernel (a KVM that fails stays failed
+// until the host reboots): the probe costs up to 15 s on such a host.
+AccelChoice choose_accel(const std::string& qemu, bool want_kvm, bool want_tcg, const std::string& kernel = "",
+                         const std::string& cache_file = "");
 
 // Finds the qemu binary in PATH ($OOMLAB_QEMU overrides). Empty when missing.
 std::string find_qemu();
