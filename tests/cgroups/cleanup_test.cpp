@@ -113,11 +113,11 @@ TEST(Cleanup, GuardianRemovesGroupsWhenTheOwnerIsKilled) {
   kill(o.pid, SIGKILL);
   waitpid(o.pid, nullptr, 0);
   bool gone = false;
-  for (int i = 0; i < 200 && !gone; ++i) {
+  for (int i = 0; i < 600 && !gone; ++i) {  // up to 30 s: the guardian may run late on a loaded machine
     gone = !dir_exists(o.group);
     if (!gone) std::this_thread::sleep_for(50ms);
   }
-  EXPECT_TRUE(gone) << o.group << " still exists 10 s after its owner was killed";
+  EXPECT_TRUE(gone) << o.group << " still exists 30 s after its owner was killed";
   // The grandchild was reparented (not our child): it must be dead or a zombie.
   std::string stat;
   if (FILE* f = std::fopen(("/proc/" + std::to_string(o.grandchild) + "/stat").c_str(), "r")) {

@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <cstring>
+#include <filesystem>
 #include <pthread.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -102,13 +103,25 @@ TEST(MemoryCgroup, MovesEveryThreadAndKillsThemAll) {
   MemoryCgroup g = MemoryCgroup::create(options(128 << 20));
   Child c = spawn_child(1 << 20, 4);
   ASSERT_GT(c.pid, 0);
-  std::this_thread::sleep_for(50ms);  // let the threads start
+  // Every thread exists before the move (the move must take them all):
+  // waited for, not slept - a loaded machine can take long to start them.
+  const std::string task_dir = "/proc/" + std::to_string(c.pid) + "/task";
+  auto thread_count = [&] {
+    std::size_t n = 0;
+    std::error_code ec;
+    for (auto it = std::filesystem::directory_iterator(task_dir, ec); !ec && it != std::filesystem::directory_iterator();
+         it.increment(ec))
+      ++n;
+    return n;
+  };
+  for (int i = 0; i < 3000 && thread_count() < 5; ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_EQ(thread_count(), 5u) << "the child's threads did not start";
   g.move_process(c.pid);
   EXPECT_EQ(g.pids(), std::vector<pid_t>{c.pid});
   EXPECT_EQ(g.threads().size(), 5u);  // leader + 4 threads, each moved
   command(c, 'g');
   std::uint64_t usage = 0;
-  for (int i = 0; i < 100 && usage < (1u << 20); ++i, std::this_thread::sleep_for(10ms)) usage = g.usage_bytes();
+  for (int i = 0; i < 3000 && usage < (1u << 20); ++i, std::this_thread::sleep_for(10ms)) usage = g.usage_bytes();
   EXPECT_GE(usage, 1u << 20);
 
   EXPECT_TRUE(g.kill_all_and_wait(5s));
