@@ -2,6 +2,9 @@
 // watched cgroupfs directory to its cgroup path.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "oomlab/watchdog/cgroup_view.hpp"
 #include "oomlab/watchdog/options.hpp"
 #include "oomlab/watchdog/pressure.hpp"
@@ -61,36 +64,115 @@ TEST(Psi, ProfilesAndFlag) {
   EXPECT_THROW(parse_args(3, bad), UsageError);
 }
 
-TEST(PressureTracker, AboveOnlyWhileAvg10AndTheRecentShareAgree) {
-  PressureThreshold t{-1, 40};
-  PressureTracker p;
-  // 50% full stall: 500 ms of stall per 1000 ms.
-  std::uint64_t total = 0;
-  EXPECT_TRUE(p.update(reading(60, 50, total, total), 0, t));  // avg10 alone until 2 s of history
-  for (std::int64_t ms = 1000; ms <= 5000; ms += 1000) {
-    total += 500000;
-    EXPECT_TRUE(p.update(reading(60, 50, total, total), ms, t)) << ms;
+namespace {
+
+// Synthetic PSI: the "some" line stalls `share` (0..1) of every
+// millisecond from onset_ms on; total= is the cumulative stall in us. avg10
+// is given as the kernel's lagging average would be: 0 throughout, so only
+// the recent share can start the clock.
+struct SyntheticPsi {
+  std::int64_t onset_ms;
+  double share;
+  std::int64_t stop_ms = 1 << 30;
+  PsiReading at(std::int64_t ms) const {
+    std::int64_t stalled = std::max<std::int64_t>(0, std::min(ms, stop_ms) - onset_ms);
+    auto total = static_cast<std::uint64_t>(static_cast<double>(stalled) * 1000.0 * share);
+    return reading(0, 0, total, total / 2);
   }
-  EXPECT_EQ(p.above_for(5000), 5000);
-  EXPECT_NEAR(p.recent_full(), 50.0, 0.01);
-  // The stall stops; avg10 lags (still 45) but the last 2 s hold only
-  // 500 ms of stall (25%), then none: not above.
-  EXPECT_FALSE(p.update(reading(55, 45, total, total), 6000, t));
-  EXPECT_NEAR(p.recent_full(), 25.0, 0.01);
-  EXPECT_FALSE(p.update(reading(50, 45, total, total), 7000, t));
-  EXPECT_EQ(p.above_for(7000), 0);
-  // avg10 below the threshold: not above even with a high recent share.
-  total += 900000;
-  EXPECT_FALSE(p.update(reading(30, 30, total, total), 8000, t));
+};
+
+// Feeds readings at the given times; returns the first time at which the
+// clock has run for kill_after (the engine's kill condition), or -1.
+std::int64_t first_kill_time(PressureTracker& p, const SyntheticPsi& psi, const std::vector<std::int64_t>& times,
+                             const PressureThreshold& t, std::int64_t kill_after) {
+  for (std::int64_t ms : times) {
+    p.update(psi.at(ms), ms, t);
+    if (p.above_for(ms) >= kill_after) return ms;
+  }
+  return -1;
 }
 
-TEST(PressureTracker, SomeLineAndRestart) {
-  PressureThreshold t{60, -1};
+std::vector<std::int64_t> every(std::int64_t from, std::int64_t to, std::int64_t step) {
+  std::vector<std::int64_t> v;
+  for (std::int64_t ms = from; ms <= to; ms += step) v.push_back(ms);
+  return v;
+}
+
+}  // namespace
+
+TEST(PressureTracker, TheClockStartsAtTheOnsetNotWhenAvg10Rises) {
+  const PressureThreshold t{25, -1};
+  // Full thrash, a reading every 500 ms: kill condition at most
+  // kill_after + 1 s after the onset, never before the onset + kill_after.
+  for (std::int64_t onset : {10000, 10100, 10250, 10499}) {
+    PressureTracker p;
+    SyntheticPsi psi{onset, 1.0};
+    std::int64_t kill = first_kill_time(p, psi, every(0, 40000, 500), t, 5000);
+    ASSERT_GE(kill, 0) << onset;
+    EXPECT_LE(kill, onset + 5000 + 1000) << onset;
+    EXPECT_GE(kill, onset + 5000) << onset;
+  }
+  // Half the time stalled (two tasks taking turns): still within the bound.
   PressureTracker p;
-  EXPECT_FALSE(p.update(reading(59, 90, 0, 0), 0, t));
-  EXPECT_TRUE(p.update(reading(61, 0, 0, 0), 1000, t));
-  EXPECT_TRUE(p.update(reading(61, 0, 0, 0), 1500, t));
-  EXPECT_EQ(p.above_for(1500), 500);
+  SyntheticPsi half{10000, 0.5};
+  std::int64_t kill = first_kill_time(p, half, every(0, 40000, 500), t, 5000);
+  ASSERT_GE(kill, 0);
+  EXPECT_LE(kill, 10000 + 5000 + 1000);
+}
+
+TEST(PressureTracker, SparseReadingsBeforeTheOnsetDoNotDiluteTheShare) {
+  // Idle: one reading at 0, the next when the PSI trigger wakes the loop
+  // 200 ms after the onset, then one per period.
+  const PressureThreshold t{25, -1};
+  PressureTracker p;
+  SyntheticPsi psi{30000, 1.0};
+  std::vector<std::int64_t> times{0};
+  for (std::int64_t ms : every(30200, 60000, 500)) times.push_back(ms);
+  std::int64_t kill = first_kill_time(p, psi, times, t, 5000);
+  ASSERT_GE(kill, 0);
+  EXPECT_LE(kill, 30000 + 5000 + 1000);
+  EXPECT_GE(kill, 30000 + 5000);
+}
+
+TEST(PressureTracker, BelowTheThresholdOrAfterTheStallNotAbove) {
+  const PressureThreshold t{25, -1};
+  // 20% stalled: never above, whatever avg10 says.
+  PressureTracker low;
+  SyntheticPsi psi{0, 0.2};
+  for (std::int64_t ms : every(0, 20000, 500)) {
+    PsiReading r = psi.at(ms);
+    r.some_avg10 = 90;
+    EXPECT_FALSE(low.update(r, ms, t)) << ms;
+  }
+  EXPECT_NEAR(low.recent_some(), 20.0, 0.01);
+  // The stall stops at 10 s: the share falls below 25% within 2 s (avg10
+  // would stay high for many seconds) and the clock resets.
+  PressureTracker p;
+  SyntheticPsi stops{0, 1.0, 10000};
+  std::int64_t below_at = -1;
+  for (std::int64_t ms : every(0, 20000, 500)) {
+    bool above = p.update(stops.at(ms), ms, t);
+    if (ms == 9500) {
+      EXPECT_TRUE(above);
+    }
+    if (ms > 10000 && !above && below_at < 0) below_at = ms;
+  }
+  ASSERT_GE(below_at, 0);
+  EXPECT_LE(below_at, 10000 + 2000);
+  EXPECT_EQ(p.above_for(20000), 0);
+}
+
+TEST(PressureTracker, NoShareInTheFirstSecondAndTheFullLine) {
+  PressureThreshold t{-1, 40};
+  PressureTracker p;
+  // No history: no share, not above (avg10 is not a witness any more).
+  EXPECT_FALSE(p.update(reading(90, 90, 0, 0), 0, t));
+  EXPECT_LT(p.recent_full(), 0);
+  EXPECT_FALSE(p.update(reading(90, 90, 500000, 500000), 500, t));
+  // 50% full stall over a second: above, clock back-dated by the 500 ms stalled.
+  EXPECT_TRUE(p.update(reading(0, 0, 500000, 500000), 1000, t));
+  EXPECT_NEAR(p.recent_full(), 50.0, 0.01);
+  EXPECT_EQ(p.above_for(1000), 500);
   p.restart(1500);
   EXPECT_EQ(p.above_for(2000), 500);
 }

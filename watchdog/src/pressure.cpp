@@ -1,5 +1,6 @@
 #include "oomlab/watchdog/pressure.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstdio>
 
@@ -39,7 +40,12 @@ bool to_u64(std::string_view s, std::uint64_t& out) {
   return true;
 }
 
-constexpr std::int64_t kRecentWindowMs = 2000;  // the shortest PSI trigger window here
+// The recent share's window: 2 s, the shortest PSI trigger window here and
+// oomlab-repro's stall window. A reference reading older than kStaleWindowMs
+// is not recent; one younger than kShortestWindowMs is too noisy.
+constexpr std::int64_t kRecentWindowMs = 2000;
+constexpr std::int64_t kStaleWindowMs = 4000;
+constexpr std::int64_t kShortestWindowMs = 1000;
 
 }  // namespace
 
@@ -102,27 +108,60 @@ std::string format_pressure_threshold(const PressureThreshold& t) {
 
 bool PressureTracker::update(const PsiReading& r, std::int64_t now_ms, const PressureThreshold& t) {
   last_ = r;
-  // Recent share against the newest reading at least kRecentWindowMs old.
-  recent_some_ = recent_full_ = -1;
+  // The reference reading: the newest one at least kRecentWindowMs old. When
+  // that one is much older (the loop slept while idle, so readings are
+  // sparse), a share over it would dilute a fresh stall into a long quiet
+  // stretch: use the oldest reading of the last kRecentWindowMs instead, as
+  // long as it spans kShortestWindowMs.
+  const Point* ref = nullptr;
+  const Point* young = nullptr;
   for (std::size_t i = 0; i < count_; ++i) {
     const Point& p = ring_[(head_ + ring_.size() - 1 - i) % ring_.size()];
-    std::int64_t dt_ms = now_ms - p.ms;
-    if (dt_ms < kRecentWindowMs) continue;
-    if (r.some_total_us >= p.some_us) recent_some_ = 100.0 * static_cast<double>(r.some_total_us - p.some_us) / (dt_ms * 1000.0);
-    if (r.full_total_us >= p.full_us) recent_full_ = 100.0 * static_cast<double>(r.full_total_us - p.full_us) / (dt_ms * 1000.0);
-    break;
+    std::int64_t age = now_ms - p.ms;
+    if (age >= kRecentWindowMs) {
+      if (age <= kStaleWindowMs) ref = &p;
+      break;
+    }
+    if (age >= kShortestWindowMs) young = &p;
+  }
+  if (!ref) ref = young;
+  recent_some_ = recent_full_ = -1;
+  std::int64_t window_ms = 0;
+  std::uint64_t some_stall_us = 0, full_stall_us = 0;
+  if (ref) {
+    window_ms = now_ms - ref->ms;
+    const double window_us = static_cast<double>(window_ms) * 1000.0;
+    if (r.some_total_us >= ref->some_us) {
+      some_stall_us = r.some_total_us - ref->some_us;
+      recent_some_ = 100.0 * static_cast<double>(some_stall_us) / window_us;
+    }
+    if (r.has_full && r.full_total_us >= ref->full_us) {
+      full_stall_us = r.full_total_us - ref->full_us;
+      recent_full_ = 100.0 * static_cast<double>(full_stall_us) / window_us;
+    }
   }
   ring_[head_] = {now_ms, r.some_total_us, r.full_total_us};
   head_ = (head_ + 1) % ring_.size();
   if (count_ < ring_.size()) ++count_;
 
-  // A line counts when avg10 says so and the recent share (once known) agrees.
-  auto over = [](double threshold, double avg10, double recent) {
-    return threshold >= 0 && avg10 >= threshold && (recent < 0 || recent >= threshold);
-  };
-  bool now_above = over(t.some, r.some_avg10, recent_some_) || (r.has_full && over(t.full, r.full_avg10, recent_full_));
-  if (!now_above) above_since_ms_ = -1;
-  else if (above_since_ms_ < 0) above_since_ms_ = now_ms;
+  // The clock follows the recent share alone: avg10 is a 10 s average that
+  // needs several seconds of thrashing to cross the threshold, which would
+  // delay every pressure kill by that much. No share yet (the first second
+  // of history): not above.
+  auto over = [](double threshold, double recent) { return threshold >= 0 && recent >= 0 && recent >= threshold; };
+  const bool some_over = over(t.some, recent_some_), full_over = over(t.full, recent_full_);
+  const bool now_above = some_over || full_over;
+  if (!now_above) {
+    above_since_ms_ = -1;
+  } else if (above_since_ms_ < 0) {
+    // The pressure began at least as long ago as the stall the window
+    // holds (a task cannot stall longer than the time that passed): start
+    // the clock there, so that --kill-after counts from the onset and not
+    // from the moment the share had risen to the threshold.
+    std::uint64_t stall_us = std::max(some_over ? some_stall_us : 0, full_over ? full_stall_us : 0);
+    std::int64_t back_ms = std::min<std::int64_t>(window_ms, static_cast<std::int64_t>(stall_us / 1000));
+    above_since_ms_ = now_ms - back_ms;
+  }
   return now_above;
 }
 

@@ -5,10 +5,12 @@
 // thrashing: every task waits a little on every refault, the kernel never
 // calls the OOM killer).
 //
-// "Above" needs two witnesses: avg10 (the kernel's 10 s average; confirms the
-// pressure is sustained) and the share computed from the cumulative total=
-// over the last >= 2 s (avg10 decays with a 10 s time constant, so after a
-// kill that helped it stays high for seconds; the recent share does not).
+// "Above" is the share of stall time over the last ~2 s, computed from the
+// cumulative total= (the window oomlab-repro uses). Not avg10: that 10 s
+// average needs seconds of thrashing to rise past the threshold and seconds
+// to fall after a kill that helped. The clock starts at the onset (back-dated
+// by the stall the window holds), so the action comes at most --kill-after
+// plus one reading period after sustained pressure begins.
 // Pure and allocation-free: the engine feeds it readings, the tests too.
 #pragma once
 #include <array>
@@ -49,7 +51,8 @@ class PressureTracker {
     if (above()) above_since_ms_ = now_ms;
   }
   const PsiReading& last() const { return last_; }
-  // Share of time stalled over the last >= 2 s, in percent; -1 = not known yet.
+  // Share of time stalled over the last ~2 s (1-4 s when readings are
+  // sparse), in percent; -1 = not known yet.
   double recent_some() const { return recent_some_; }
   double recent_full() const { return recent_full_; }
 
