@@ -54,6 +54,15 @@ json payload_json(const WdPayload& p) {
     }
     json operator()(const WdEscalate& e) const { return {{"cgroup", e.cgroup}, {"reason", e.reason}}; }
     json operator()(const WdKmsgSummary& s) const { return {{"withheld", s.withheld}, {"period_ms", s.period_ms}}; }
+    json operator()(const WdHolder& h) const {
+      return {{"cgroup", h.cgroup}, {"held_bytes", h.held_bytes}, {"files", h.files},        {"pipes", h.pipes},
+              {"largest", h.largest}, {"holders", h.holders},   {"oom_kills", h.oom_kills}};
+    }
+    json operator()(const WdUnheld& u) const {
+      json files = json::array();
+      for (const auto& [path, bytes] : u.files) files.push_back({{"path", path}, {"bytes", bytes}});
+      return {{"cgroup", u.cgroup}, {"oom_kills", u.oom_kills}, {"files", files}};
+    }
   };
   return std::visit(V{}, p);
 }
@@ -93,6 +102,24 @@ WdPayload payload_of(const std::string& type, const json& j) {
   if (type == "escalate") return WdEscalate{get<std::string>(j, "cgroup", ""), get<std::string>(j, "reason", "")};
   if (type == "kmsg_summary")
     return WdKmsgSummary{get<std::uint64_t>(j, "withheld", 0), get<std::int64_t>(j, "period_ms", 0)};
+  if (type == "holder") {
+    WdHolder h;
+    h.cgroup = get<std::string>(j, "cgroup", ""), h.held_bytes = get<std::uint64_t>(j, "held_bytes", 0);
+    h.files = get<std::uint64_t>(j, "files", 0), h.pipes = get<std::uint64_t>(j, "pipes", 0);
+    h.largest = get<std::string>(j, "largest", ""), h.oom_kills = get<std::uint64_t>(j, "oom_kills", 0);
+    if (auto it = j.find("holders"); it != j.end() && it->is_array())
+      for (const auto& v : *it)
+        if (v.is_number_integer()) h.holders.push_back(v.get<pid_t>());
+    return h;
+  }
+  if (type == "unheld") {
+    WdUnheld u;
+    u.cgroup = get<std::string>(j, "cgroup", ""), u.oom_kills = get<std::uint64_t>(j, "oom_kills", 0);
+    if (auto it = j.find("files"); it != j.end() && it->is_array())
+      for (const auto& f : *it)
+        if (f.is_object()) u.files.emplace_back(get<std::string>(f, "path", ""), get<std::uint64_t>(f, "bytes", 0));
+    return u;
+  }
   return std::monostate{};
 }
 
@@ -108,6 +135,8 @@ const char* payload_type(const WdPayload& p) {
     const char* operator()(const WdKilled&) const { return "killed"; }
     const char* operator()(const WdEscalate&) const { return "escalate"; }
     const char* operator()(const WdKmsgSummary&) const { return "kmsg_summary"; }
+    const char* operator()(const WdHolder&) const { return "holder"; }
+    const char* operator()(const WdUnheld&) const { return "unheld"; }
   };
   return std::visit(V{}, p);
 }

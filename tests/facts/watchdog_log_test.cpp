@@ -20,7 +20,9 @@ TEST(WatchdogLog, EveryPayloadRoundTrips) {
                                 WdKill{5, "ballast", "/g", 113664, 0, "stall_timeout", false},
                                 killed,
                                 WdEscalate{"/g", "cgroup_kill"},
-                                WdKmsgSummary{37, 5000}};
+                                WdKmsgSummary{37, 5000},
+                                WdHolder{"/g", 60397977, 1, 1, "/memfd:x (deleted)", {12, 13}, 3},
+                                WdUnheld{"/g", 4, {{"/dev/shm/big", 209715200}}}};
   for (const WdPayload& p : payloads) {
     WatchdogRecord r;
     r.type = payload_type(p);
@@ -52,6 +54,21 @@ TEST(WatchdogLog, EveryPayloadRoundTrips) {
   ASSERT_TRUE(kb);
   EXPECT_EQ(std::get<WdKilled>(kb->payload).freed_by, "process_mrelease");
   EXPECT_EQ(std::get<WdKilled>(kb->payload).kill_to_freed_ms, 12);
+  WatchdogRecord h{"holder", "", 1, 3, "", WdHolder{"/g", 60397977, 1, 2, "/memfd:x (deleted)", {12, 13}, 3}};
+  auto hb = decode_watchdog_record(encode_watchdog_record(h));
+  ASSERT_TRUE(hb);
+  const auto& holder = std::get<WdHolder>(hb->payload);
+  EXPECT_EQ(holder.held_bytes, 60397977u);
+  EXPECT_EQ(holder.pipes, 2u);
+  EXPECT_EQ(holder.largest, "/memfd:x (deleted)");
+  EXPECT_EQ(holder.holders, (std::vector<pid_t>{12, 13}));
+  WatchdogRecord u{"unheld", "", 1, 3, "", WdUnheld{"/g", 4, {{"/dev/shm/big", 209715200}}}};
+  auto ub = decode_watchdog_record(encode_watchdog_record(u));
+  ASSERT_TRUE(ub);
+  const auto& unheld = std::get<WdUnheld>(ub->payload);
+  ASSERT_EQ(unheld.files.size(), 1u);
+  EXPECT_EQ(unheld.files[0].first, "/dev/shm/big");
+  EXPECT_EQ(unheld.files[0].second, 209715200u);
 }
 
 TEST(WatchdogLog, BadLinesAreRefusedWithAReason) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "child.hpp"
+#include "repro_run.hpp"
 #include "oomlab/cgroups/run_groups.hpp"
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/common/subprocess.hpp"
@@ -34,45 +35,12 @@ using wdtest::Child;
 namespace {
 
 // One oomlab-repro page-cache-thrash run and the group it made.
-struct ThrashRun {
-  std::string dir, group, psi_dir, skip;
-  std::unique_ptr<Child> repro;
-  explicit ThrashRun(const char* duration = "45s", std::vector<std::string> extra = {}) {
-    const oomlab::cgroups::RunGroupDirs l = oomlab::cgroups::run_group_dirs();
-    if (!fs::exists(l.pressure_parent.substr(0, l.pressure_parent.rfind('/')) + "/cgroup.procs")) {
-      skip = "no cgroup2 mount where oomlab-repro's groups get a memory.pressure";
-      return;
-    }
-    char tmpl[] = "/var/tmp/oomlab-wd-thrash-XXXXXX";  // page cache needs a disk, not tmpfs
-    if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
-    dir = tmpl;
-    const auto before = oomlab::cgroups::run_group_names(l.memory_parent);
-    std::vector<std::string> argv{bin("oomlab-repro"), "run",       "page-cache-thrash", "--limit", "64M", "--duration",
-                                  duration,           "--stall-threshold", "3s", "--out", dir + "/reports"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    repro = std::make_unique<Child>(argv);
-    for (int i = 0; i < 100 && group.empty(); ++i) {
-      std::this_thread::sleep_for(100ms);
-      group = oomlab::cgroups::new_run_group_of(l.memory_parent, before, repro->pid());
-    }
-    psi_dir = l.pressure_parent + "/" + group;
-  }
-  ~ThrashRun() {
-    if (repro) repro->stop(15s);
-    if (!dir.empty()) fs::remove_all(dir);
-  }
+struct ThrashRun : wdtest::ReproRun {
+  explicit ThrashRun(const char* duration = "45s", std::vector<std::string> extra = {})
+      : ReproRun("page-cache-thrash", "64M", duration, std::move(extra)) {}
 };
 
-// The first JSON line of `type` in the log for which pred holds.
-template <typename Pred>
-json first_event(const std::string& path, const std::string& type, Pred pred) {
-  std::istringstream in(wdtest::slurp(path));
-  for (std::string line; std::getline(in, line);) {
-    json j = json::parse(line, nullptr, false);
-    if (j.is_object() && j["type"] == type && pred(j)) return j;
-  }
-  return json();
-}
+using wdtest::first_event;
 
 }  // namespace
 

@@ -53,16 +53,27 @@ std::string memory_cgroup_from(std::string_view text) {
   return v1 ? *v1 : v2;
 }
 
-std::string cgroup_path_of_dir(std::string_view dir, std::string_view mounts) {
-  while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
-  std::string_view best;
+bool in_cgroup(const std::string& task_cgroup, const std::string& cgroup) {
+  return cgroup == "/" || task_cgroup == cgroup ||
+         (task_cgroup.size() > cgroup.size() && task_cgroup.compare(0, cgroup.size(), cgroup) == 0 &&
+          task_cgroup[cgroup.size()] == '/');
+}
+
+void for_each_mount(std::string_view mounts, const std::function<void(std::string_view, std::string_view)>& f) {
   for_each_line(mounts, [&](std::string_view line) {
     // "device mountpoint fstype options 0 0"
     std::size_t a = line.find(' ');
     std::size_t b = a == std::string_view::npos ? a : line.find(' ', a + 1);
     std::size_t c = b == std::string_view::npos ? b : line.find(' ', b + 1);
     if (c == std::string_view::npos) return;
-    std::string_view mnt = line.substr(a + 1, b - a - 1), fstype = line.substr(b + 1, c - b - 1);
+    f(line.substr(a + 1, b - a - 1), line.substr(b + 1, c - b - 1));
+  });
+}
+
+std::string cgroup_path_of_dir(std::string_view dir, std::string_view mounts) {
+  while (dir.size() > 1 && dir.back() == '/') dir.remove_suffix(1);
+  std::string_view best;
+  for_each_mount(mounts, [&](std::string_view mnt, std::string_view fstype) {
     if (fstype != "cgroup2" && fstype != "cgroup") return;
     bool holds = dir == mnt || (dir.size() > mnt.size() && dir.compare(0, mnt.size(), mnt) == 0 && dir[mnt.size()] == '/');
     if (holds && mnt.size() > best.size()) best = mnt;

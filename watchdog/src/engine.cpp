@@ -9,6 +9,7 @@
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/facts/kernel_lines.hpp"
+#include "oomlab/watchdog/holders.hpp"
 #include "oomlab/watchdog/system.hpp"
 
 namespace oomlab::watchdog {
@@ -57,6 +58,7 @@ int Engine::run() {
   if (opt_.self_protect) protection_ = protect_self();
   open_psi(opt_.psi_path, true);
   const std::string mounts = read_proc_file("/proc/self/mounts", 1 << 20).value_or("");
+  tmpfs_ = tmpfs_mounts(mounts);
   watched_.reserve(opt_.watch_cgroups.size());
   for (const auto& dir : opt_.watch_cgroups) {
     WatchedGroup& w = watched_.emplace_back();
@@ -162,6 +164,7 @@ bool Engine::idle() const {
   }
   for (const auto& k : kills_)
     if (!k.closed) return false;
+  if (holders_pending_check(now)) return false;
   return true;
 }
 
@@ -334,8 +337,14 @@ void Engine::arm_kmsg() {
 
 void Engine::on_kmsg_line(const std::string& m) {
   pid_t pid = 0;
-  if (auto k = facts::parse_killed_process(m); k && !k->selection_only) pid = k->pid;
-  else if (auto s = facts::parse_oom_kill_summary(m)) pid = s->pid;
+  if (auto k = facts::parse_killed_process(m); k && !k->selection_only) {
+    pid = k->pid;
+  } else if (auto s = facts::parse_oom_kill_summary(m)) {
+    pid = s->pid;
+    // Count the kill against the group whose limit was hit (a global OOM:
+    // the victim's own group).
+    note_oom_kill(s->oom_memcg.empty() ? s->task_memcg : s->oom_memcg, monotonic_ms());
+  }
   if (pid > 0 && !model_.is_victim(pid)) {
     model_.mark_victim(pid, monotonic_ms());
     reporter_.note(kNotice, "kernel OOM victim pid " + std::to_string(pid) + " (from the kernel log)");

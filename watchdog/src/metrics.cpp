@@ -1,5 +1,7 @@
 #include "oomlab/watchdog/metrics.hpp"
 
+#include "oomlab/facts/vocabulary.hpp"
+
 #include <sstream>
 
 namespace oomlab::watchdog {
@@ -39,7 +41,7 @@ std::string Metrics::prometheus() const {
   metric("oomlab_watchdog_delayacct", "gauge", "1 when the last scan read taskstats delay accounting.", delayacct ? 1 : 0);
   metric("oomlab_watchdog_delay_queries_total", "counter", "Taskstats delay-accounting queries answered.", delay_queries);
   s << "# HELP oomlab_watchdog_kills_total Processes killed, by reason.\n# TYPE oomlab_watchdog_kills_total counter\n";
-  for (const char* reason : {"stall_timeout", "victim_timeout", "escalation", "cgroup_kill", "pressure"}) {
+  for (const char* reason : facts::kKillReasons) {
     auto it = kills.find(reason);
     s << "oomlab_watchdog_kills_total{reason=\"" << reason << "\"} " << (it == kills.end() ? 0 : it->second) << '\n';
   }

@@ -12,12 +12,6 @@
 namespace oomlab::watchdog {
 namespace {
 
-bool in_cgroup(const std::string& task_cgroup, const std::string& cgroup) {
-  return cgroup == "/" || task_cgroup == cgroup ||
-         (task_cgroup.size() > cgroup.size() && task_cgroup.compare(0, cgroup.size(), cgroup) == 0 &&
-          task_cgroup[cgroup.size()] == '/');
-}
-
 std::string pct(double v) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "%.2f", v);
@@ -141,6 +135,7 @@ void Engine::respond(std::int64_t now) {
                                 "ms and " + std::to_string(it->second.kills) + " kill(s)");
     it = incidents_.erase(it);
   }
+  check_holders(now);
   track_kills(now);
 }
 

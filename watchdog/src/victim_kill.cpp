@@ -88,32 +88,40 @@ bool Engine::kill_chosen(Incident& inc, const std::string& reason, const VictimF
     victim = rules_.choose(facts.candidates, facts.total_kb, inc.killed);
   }
   if (!victim) return false;
-  const std::int64_t now = monotonic_ms();
   inc.killed.insert(victim->pid);
   ++inc.kills;
+  start_kill(*victim, inc.cgroup, reason);
+  return true;
+}
+
+bool Engine::start_kill(const Candidate& victim, const std::string& cgroup, const std::string& reason) {
+  const std::int64_t now = monotonic_ms();
   KillRecord k;
-  k.pid = victim->pid;
-  k.comm = victim->comm;
-  k.cgroup = inc.cgroup;
+  k.pid = victim.pid;
+  k.comm = victim.comm;
+  k.cgroup = cgroup;
   k.reason = reason;
-  k.rss_kb = victim->rss_kb;
-  k.shmem_kb = std::min(victim->shmem_kb, victim->rss_kb);
-  k.oom_score_adj = victim->oom_score_adj;
+  k.rss_kb = victim.rss_kb;
+  k.shmem_kb = std::min(victim.shmem_kb, victim.rss_kb);
+  k.oom_score_adj = victim.oom_score_adj;
   k.dry_run = opt_.dry_run;
   k.kill_ms = now;
   reporter_.emit(kErr, format_kill(k.pid, k.comm, k.cgroup, k.rss_kb, k.oom_score_adj, reason, k.dry_run),
                  facts::WdKill{k.pid, k.comm, k.cgroup, k.rss_kb, k.oom_score_adj, reason, k.dry_run});
+  bool done = k.dry_run;
   if (!k.dry_run) {
-    KillOutcome out = kill_process(k.pid, victim->starttime);
+    KillOutcome out = kill_process(k.pid, victim.starttime);
     if (out.reused || out.pidfd < 0) {
       reporter_.note(kWarning, "kill of pid " + std::to_string(k.pid) + " not done: " +
                                    (out.reused ? std::string("pid reused by another process") : std::strerror(out.error)));
       k.closed = true;
     } else {
+      done = true;
       k.kill_ms = out.signalled_us / 1000;
       k.pidfd = out.pidfd;
       ++metrics_.kills[reason];
       model_.mark_victim(k.pid, now);
+      note_oom_kill(cgroup, now);
       // Exit time from the pidfd itself (readable when the process is gone).
       int watch = ::dup(k.pidfd);
       if (watch >= 0) {
@@ -146,7 +154,7 @@ bool Engine::kill_chosen(Incident& inc, const std::string& reason, const VictimF
   }
   kills_.push_back(std::move(k));
   while (kills_.size() > 64 && kills_.front().closed) kills_.pop_front();
-  return true;
+  return done;
 }
 
 void Engine::kill_cgroup(Incident& inc) {

@@ -43,7 +43,9 @@ int exit_code_for(Outcome o);
 //   victim_timeout  an OOM victim (the kernel's) did not exit within --kill-after
 //   escalation      the previous kill did not end the stall within --escalate-after
 //   cgroup_kill     every unprotected process of the group (escalate: lines)
-inline constexpr const char* kKillReasons[] = {"stall_timeout", "pressure", "victim_timeout", "escalation", "cgroup_kill"};
+//   holder          it keeps open shmem files or pipes that repeated OOM kills did not free
+inline constexpr const char* kKillReasons[] = {"stall_timeout", "pressure", "victim_timeout", "escalation", "cgroup_kill",
+                                               "holder"};
 bool is_kill_reason(std::string_view reason);
 
 // A kill as every tool records it: who, when, by whom.

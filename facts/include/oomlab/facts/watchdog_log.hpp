@@ -74,10 +74,30 @@ struct WdKmsgSummary {
   std::int64_t period_ms = 0;
 };
 
-using WdPayload = std::variant<std::monostate, WdInfo, WdTask, WdWarn, WdKill, WdKilled, WdEscalate, WdKmsgSummary>;
+// "holder": repeated OOM kills in a group freed nothing; these processes
+// keep the shmem files / pipes open that hold the memory (kills follow).
+struct WdHolder {
+  std::string cgroup;
+  std::uint64_t held_bytes = 0;
+  std::uint64_t files = 0, pipes = 0;
+  std::string largest;        // the largest shmem file's fd link name, else a pipe's
+  std::vector<pid_t> holders;
+  std::uint64_t oom_kills = 0;  // in the window that triggered the search
+};
+// "unheld": the same, but no process of the group holds enough; tmpfs
+// files no process holds (path, bytes) that no kill can free.
+struct WdUnheld {
+  std::string cgroup;
+  std::uint64_t oom_kills = 0;
+  std::vector<std::pair<std::string, std::uint64_t>> files;
+};
+
+using WdPayload = std::variant<std::monostate, WdInfo, WdTask, WdWarn, WdKill, WdKilled, WdEscalate, WdKmsgSummary,
+                               WdHolder, WdUnheld>;
 
 struct WatchdogRecord {
-  std::string type;        // "note", "memalloc_info", "memalloc", "warn", "kill", "killed", "escalate", "kmsg_summary"
+  std::string type;        // "note", "memalloc_info", "memalloc", "warn", "kill", "killed", "escalate", "kmsg_summary",
+                           // "holder", "unheld"
   std::string time;        // UTC ISO 8601
   std::int64_t mono_ms = 0;  // CLOCK_MONOTONIC: the kernel log's clock
   int priority = 6;        // syslog priority

@@ -3,6 +3,7 @@
 // Plain cgroupfs/procfs reads (no libcgroup): they run on the hot path.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,13 @@ namespace oomlab::watchdog {
 // The memory cgroup path in a /proc/PID/cgroup text: the v1 line whose
 // controller list has "memory", else the v2 "0::" line. "" when neither.
 std::string memory_cgroup_from(std::string_view proc_cgroup_text);
+
+// task_cgroup is cgroup or below it ("/" holds everything).
+bool in_cgroup(const std::string& task_cgroup, const std::string& cgroup);
+
+// Calls f(mountpoint, fstype) for each line of a /proc/self/mounts text
+// (mount points as the kernel escapes them: a space is \040).
+void for_each_mount(std::string_view mounts_text, const std::function<void(std::string_view, std::string_view)>& f);
 
 // The cgroup path of a cgroupfs directory ("/sys/fs/cgroup/unified/oomlab/x"
 // -> "/oomlab/x"), given the text of /proc/self/mounts: the part below the

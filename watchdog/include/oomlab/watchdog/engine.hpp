@@ -78,6 +78,16 @@ struct VictimFacts {
   std::uint64_t total_kb = 0;  // the group's limit, or RAM
 };
 
+// OOM kills in one cgroup (the kernel's, from the kernel log, and ours):
+// kills that repeat free nothing, and the holder rule looks for what does.
+struct OomHistory {
+  std::deque<std::int64_t> kills_ms;  // within kHolderWindowMs
+  std::int64_t checked_ms = -1;       // last holder search
+  bool pending = false;               // a search is on the facts worker
+  bool told_unheld = false;           // "nothing can free it" was said
+  std::set<pid_t> killed;             // holders killed already
+};
+
 // A --watch-cgroup directory: its PSI trigger wakes the loop, its readings
 // (taken on the scan worker) drive pressure incidents.
 struct WatchedGroup {
@@ -128,6 +138,13 @@ class Engine {
   void track_kills(std::int64_t now_ms);
   void close_kill(KillRecord& k, std::int64_t now_ms);
   std::uint64_t total_kb(const std::string& cgroup) const;
+  // Signals victim, reaps it and records the kill; false when not done.
+  bool start_kill(const Candidate& victim, const std::string& cgroup, const std::string& reason);
+
+  // holder_rule.cpp: memory that OOM kills do not free
+  void note_oom_kill(const std::string& cgroup, std::int64_t now_ms);
+  void check_holders(std::int64_t now_ms);
+  bool holders_pending_check(std::int64_t now_ms) const;
 
   // engine.cpp: taskstats delay accounting (--delayacct)
   std::string open_delayacct();  // what it found, for the start line
@@ -179,6 +196,8 @@ class Engine {
   int delayacct_restore_ = -1;                  // kernel.task_delayacct to put back at exit, -1: none
   std::unique_ptr<asio::posix::stream_descriptor> tracer_sd_;
   std::map<std::string, Incident> incidents_;
+  std::map<std::string, OomHistory> oom_history_;  // by cgroup
+  std::vector<std::string> tmpfs_;                 // tmpfs mount points (holder rule)
   std::deque<KillRecord> kills_;  // the last 64
   std::string protection_;
   bool stopping_ = false;
