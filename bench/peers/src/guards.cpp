@@ -76,7 +76,12 @@ std::vector<std::string> guard_command(GuardKind g, const Target& t, const std::
     }
     case GuardKind::earlyoom:
       // Defaults (-m 10 -s 10); -r 0: no periodic memory report lines.
-      return {"earlyoom", "-r", "0"};
+      // --dryrun on this host: earlyoom sees only the host's MemAvailable
+      // (never low for a 256M group, so it would never act on the scenario)
+      // and on a shared host a real kill could hit another user's process.
+      // It runs for its cost (CPU, RSS) beside the others, with its usual
+      // poll loop; a "would kill" line is not counted as a kill.
+      return {"earlyoom", "-r", "0", "--dryrun"};
     case GuardKind::nohang: {
       std::string path = t.scratch_dir + "/nohang.conf";
       std::ofstream(path) << nohang_config(t);
@@ -93,7 +98,8 @@ std::string guard_settings(GuardKind g) {
       return "--period 500ms --warn-after 2s --kill-after 5s --escalate-after 5s --scope <group> "
              "--watch-cgroup <group PSI dir> --pressure-above some=25 --no-kmsg-write (defaults otherwise)";
     case GuardKind::earlyoom:
-      return "earlyoom -r 0 (defaults: SIGTERM at MemAvailable <= 10% and SwapFree <= 10%, SIGKILL at half)";
+      return "earlyoom -r 0 (defaults: SIGTERM at MemAvailable <= 10% and SwapFree <= 10%, SIGKILL at half); "
+             "on the host with --dryrun (it sees only the host's MemAvailable): measured for its cost";
     case GuardKind::nohang:
       return "nohang 0.2 defaults plus: psi_checking_enabled, psi_path = <group memory.pressure>, psi_metrics "
              "some_avg10, soft/hard_threshold_max_psi 25/50, psi_excess_duration 5, max_sleep 1, "
