@@ -134,6 +134,7 @@ void Analyzer::process(const Line& l) {
       return;
     }
   }
+  if (s.nmi_report_until >= line_no_ && !l.caller.empty() && l.caller[0] == 'C') s.adopt_nmi_backtrace(l);
   if (try_frame(s, l)) return;
   const Dispatch& d = dispatch();
   for (const Pattern* p : d.by_first[static_cast<unsigned char>(l.msg[0])])

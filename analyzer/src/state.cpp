@@ -79,6 +79,7 @@ Task* State::begin_task(const Line& l, Task t) {
 }
 
 RawReport* State::begin_report(const Line& l, RawReport r) {
+  nmi_report_until = 0;   // a new report: earlier NMI backtraces are no longer its
   r.first = r.last = Where{l.no, l.ts};
   r.evidence.push_back(l.no);
   TraceCtx& c = ctx(l.caller);

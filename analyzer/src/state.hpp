@@ -86,6 +86,18 @@ class State {
   std::uint64_t reports_dropped = 0;
   std::uint64_t misc_dropped = 0;        // lock waits, watchdog actions over the cap
   std::vector<Where> sysrq_oom;          // "SysRq : Manual OOM execution"
+  // "Sending NMI from CPU 0 to CPUs 1:" inside a report (RCU stalls, hard
+  // lockups): the other CPUs' backtraces, printed from their own printk
+  // contexts ("[C1]"), belong to that report until this line number.
+  std::size_t nmi_report = 0;
+  std::uint64_t nmi_report_until = 0;
+  void adopt_nmi_backtrace(const Line& l) {
+    TraceCtx& c = ctx(l.caller);
+    if (c.sink == TraceCtx::Sink::none && nmi_report < reports.size()) {
+      c.sink = TraceCtx::Sink::report;
+      c.idx = nmi_report;
+    }
+  }
 
   // OOM events --------------------------------------------------------------
   // The event a line of phase `p` belongs to: the open one when it is still

@@ -54,6 +54,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"syzbot_soft_lockup_smp.txt", VerdictClass::soft_lockup, "BUG: soft lockup in smp_call_function"},
         Case{"syzbot_soft_lockup_ioctl.txt", VerdictClass::soft_lockup, "BUG: soft lockup in snd_seq_ioctl"},
         Case{"syzbot_rcu_nmi.txt", VerdictClass::rcu_stall, "INFO: rcu detected stall in tc_ctl_action"},
+        // Another CPU stalled: its NMI backtrace comes from its own printk context.
+        Case{"syzbot_rcu_other_cpu.txt", VerdictClass::rcu_stall, "INFO: rcu detected stall in ip_set_destroy"},
         // lockdep: the held lock's "at:" (symbolised inline lines do not count).
         Case{"syzbot_lockdep_shmem.txt", VerdictClass::warning, "possible deadlock in shmem_file_write_iter"},
         Case{"syzbot_memleak.txt", VerdictClass::crash, "memory leak in ip6_route_info_create"},

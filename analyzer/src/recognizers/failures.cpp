@@ -314,6 +314,16 @@ bool rip_line(State& st, const Line& l) {   // "RIP: 0010:func+0x1/0x2", "IP: [<
   return true;
 }
 
+// "Sending NMI from CPU 0 to CPUs 1:": the stalled CPUs answer from their own contexts.
+bool nmi_send(State& st, const Line& l) {
+  TraceCtx& c = st.ctx(l.caller);
+  if (c.sink != TraceCtx::Sink::report) return true;
+  st.nmi_report = c.idx;
+  st.nmi_report_until = l.no + 400;   // an NMI backtrace per CPU, each a few dozen lines
+  st.reports[c.idx].evidence.push_back(l.no);
+  return true;
+}
+
 bool kasan_access(State& st, const Line& l) {   // "Read of size 8 at addr ffff... by task a.out/123"
   RawReport* r = st.current_report(l);
   if (r && r->access.empty()) {
@@ -359,6 +369,7 @@ constexpr Pattern kPatterns[] = {
     {"ip", "IP: ", Pattern::Anchor::start, rip_line},
     {"pc", "pc : ", Pattern::Anchor::start, rip_line},
     {"pc-old-arm", "PC is at ", Pattern::Anchor::start, rip_line},
+    {"nmi-send", "Sending NMI from CPU ", Pattern::Anchor::start, nmi_send},
     {"kasan-read", "Read of size ", Pattern::Anchor::start, kasan_access},
     {"kasan-write", "Write of size ", Pattern::Anchor::start, kasan_access},
     {"kasan-read-hw", "Read at addr ", Pattern::Anchor::start, kasan_access},
