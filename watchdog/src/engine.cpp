@@ -147,10 +147,16 @@ bool Engine::idle() const {
   // Idle = PSI would tell us about pressure, none came lately, and nothing
   // is being tracked. Without a system PSI trigger we can never be idle.
   if (!psi_system_) return false;
-  // A trigger fires at most once per 2 s window while the pressure lasts:
-  // follow it every period only that long after the last event (a burst of
-  // pressure from another job costs one or two scans, not ten).
-  if (monotonic_ms() - last_psi_event_ms_ < kPsiFollowMs) return false;
+  // A system PSI event costs one scan (started by the event itself): if that
+  // scan finds a stalled task, a victim or pressure, the state below keeps
+  // the loop following; if not, the loop sleeps until the next event (the
+  // trigger fires again within its 2 s window while the pressure lasts). A
+  // burst of pressure from another job costs one scan, not three.
+  if (last_scan_done_ms_ < last_psi_event_ms_) return false;
+  // A watched group's event: its pressure share needs readings one period
+  // apart from the onset on (the --pressure-above clock), so follow every
+  // period for a trigger window.
+  if (monotonic_ms() - last_watched_psi_event_ms_ < kPsiFollowMs) return false;
   if (!model_.victims().empty() || !incidents_.empty()) return false;
   for (const WatchedGroup& w : watched_)
     if (w.tracker.above()) return false;
@@ -284,21 +290,22 @@ void Engine::open_psi(const std::string& path, bool system) {
   if (system) psi_system_ = true;
   auto sd = std::make_shared<asio::posix::stream_descriptor>(io_, fd);
   psi_.push_back(sd);
-  arm_psi(sd);
+  arm_psi(sd, system);
 }
 
-void Engine::arm_psi(std::shared_ptr<asio::posix::stream_descriptor> sd) {
-  sd->async_wait(asio::posix::stream_descriptor::wait_error, [this, sd](const boost::system::error_code& ec) {
+void Engine::arm_psi(std::shared_ptr<asio::posix::stream_descriptor> sd, bool system) {
+  sd->async_wait(asio::posix::stream_descriptor::wait_error, [this, sd, system](const boost::system::error_code& ec) {
     if (ec || stopping_) return;
     ++metrics_.psi_events;
     last_psi_event_ms_ = monotonic_ms();
+    if (!system) last_watched_psi_event_ms_ = last_psi_event_ms_;
     wake_ticks();
     // Pressure now: look now rather than at the next period.
     if (monotonic_ms() - scan_started_ms_ >= 100) start_scan();
     // POLLPRI stays asserted until the window passes; do not spin on it.
     auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(200));
-    t->async_wait([this, sd, t](const boost::system::error_code& e) {
-      if (!e && !stopping_) arm_psi(sd);
+    t->async_wait([this, sd, t, system](const boost::system::error_code& e) {
+      if (!e && !stopping_) arm_psi(sd, system);
     });
   });
 }

@@ -114,7 +114,7 @@ class Engine {
                     std::shared_ptr<std::map<pid_t, std::string>> cgroups);
   void report(std::int64_t now_ms, bool from_stale_scan);
   void open_psi(const std::string& path, bool system);
-  void arm_psi(std::shared_ptr<asio::posix::stream_descriptor> sd);
+  void arm_psi(std::shared_ptr<asio::posix::stream_descriptor> sd, bool system);
   void open_kmsg();
   void arm_kmsg();
   void on_kmsg_line(const std::string& message);
@@ -179,7 +179,7 @@ class Engine {
   std::vector<TaskSample> front_, back_;
   std::int64_t started_ms_ = 0, last_scan_done_ms_ = 0, scan_started_ms_ = 0, last_report_ms_ = 0;
   bool scan_pending_ = false;
-  std::int64_t last_psi_event_ms_ = -1000000;
+  std::int64_t last_psi_event_ms_ = -1000000, last_watched_psi_event_ms_ = -1000000;
   bool idle() const;
   void wake_ticks();
   bool tick_idle_ = false;  // the pending tick is the far idle deadline
