@@ -194,7 +194,7 @@ void oom_findings(State& st, std::vector<Finding>& out) {
         break;
       }
     std::optional<Where> alive;
-    if (auto seen = seen_alive_after(st, pid, kill); seen && after(*seen, kill, thr)) alive = seen;
+    if (auto seen = seen_alive_after(st, *first_kill.victim, kill); seen && after(*seen, kill, thr)) alive = seen;
     const Task* vt = st.task_by_pid(pid);
     std::optional<Where> memalloc_alive, progress;
     for (const MemAllocSample& m : st.report.memalloc.series) {

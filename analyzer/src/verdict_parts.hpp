@@ -11,9 +11,9 @@ void oom_findings(State& st, std::vector<Finding>& out);     // oom_verdict.cpp
 void stall_findings(State& st, std::vector<Finding>& out);   // stall_verdict.cpp
 
 // victim_alive.cpp: the last line after `kill` that shows task `pid` still
-// there; how many times it was killed; the same task chosen again and again
+// there (same pid and comm); how many times it was killed; the same task chosen again and again
 // with no kill (oom_livelock findings).
-std::optional<Where> seen_alive_after(State& st, int pid, const Where& kill);
+std::optional<Where> seen_alive_after(State& st, const ProcRef& victim, const Where& kill);
 int kills_of(const State& st, int pid);
 void reselected_findings(State& st, std::vector<Finding>& out);
 void dying_victim_findings(State& st, std::vector<Finding>& out);

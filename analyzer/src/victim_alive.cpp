@@ -22,21 +22,25 @@ void later(std::optional<Where>& seen, const Where& w, const Where& kill) {
 }
 }  // namespace
 
-std::optional<Where> seen_alive_after(State& st, int pid, const Where& kill) {
+std::optional<Where> seen_alive_after(State& st, const ProcRef& victim, const Where& kill) {
+  // The same pid under another name is a later process that reused it.
+  auto same = [&](int pid, std::string_view comm) {
+    return pid == victim.pid && (comm.empty() || victim.comm.empty() || comm == victim.comm);
+  };
   std::optional<Where> seen;
-  if (const Task* t = st.task_by_pid(pid)) later(seen, t->at, kill);
+  if (const Task* t = st.task_by_pid(victim.pid); t && same(t->pid, t->comm)) later(seen, t->at, kill);
   for (const RawReport& r : st.reports)
-    if (r.klass == VerdictClass::hung_task && r.task.pid == pid) later(seen, r.first, kill);
+    if (r.klass == VerdictClass::hung_task && same(r.task.pid, r.task.comm)) later(seen, r.first, kill);
   for (const OomEvent& e : st.report.oom_events) {
     if (e.first.line <= kill.line && (!e.killed || e.killed->line <= kill.line)) continue;
     // dump_tasks() lists tasks that still have their mm: a victim that exited is not there.
     for (const TaskTableRow& row : e.table)
-      if (row.pid == pid) later(seen, e.first, kill);
-    if (e.victim && e.victim->pid == pid && e.killed) later(seen, *e.killed, kill);
-    if (e.selected && e.selected->pid == pid && !e.victim) later(seen, e.first, kill);
+      if (same(row.pid, row.name)) later(seen, e.first, kill);
+    if (e.victim && same(e.victim->pid, e.victim->comm) && e.killed) later(seen, *e.killed, kill);
+    if (e.selected && same(e.selected->pid, e.selected->comm) && !e.victim) later(seen, e.first, kill);
   }
   for (const MemAllocTask& t : st.report.memalloc.tasks)
-    if (t.task.pid == pid) later(seen, t.at, kill);
+    if (same(t.task.pid, t.task.comm)) later(seen, t.at, kill);
   return seen;
 }
 

@@ -78,6 +78,17 @@ TEST(Evidence, VictimKilledAgainDidNotDie) {
   for (const Finding* f : findings_of(r, VerdictClass::oom_resolved)) EXPECT_NE(f->tasks.at(0).pid, 9551);
 }
 
+TEST(Evidence, ReusedPidIsAnotherProcess) {
+  // The victim's pid shows up later under another name: a new process, not the victim.
+  Report r = analyze_text(
+      "[  100.000000] Killed process 4242 (chrome) total-vm:900000kB, anon-rss:500000kB, file-rss:0kB, shmem-rss:0kB\n"
+      "[ 3700.000000] [ pid ]   uid  tgid total_vm      rss nr_ptes nr_pmds swapents oom_score_adj name\n"
+      "[ 3700.000100] [ 4242]  1000  4242    12000     3000      30       3        0             0 bash\n"
+      "[ 3700.000200] Out of memory: Killed process 5151 (java) total-vm:900000kB, anon-rss:500000kB, file-rss:0kB, shmem-rss:0kB\n");
+  EXPECT_EQ(r.verdict, VerdictClass::oom_resolved);
+  EXPECT_TRUE(findings_of(r, VerdictClass::oom_livelock).empty());
+}
+
 TEST(Evidence, ReapedVictimStillInATaskDump) {
   // The reaper reaped the victim's memory, yet a sysrq-t dump 40 s later shows it in D.
   Report r = analyze_text(
