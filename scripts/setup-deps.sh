@@ -15,6 +15,8 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-jsonschema procps psmisc time strace util-linux binutils libc-bin
   # BPF stall tracer
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+  # fuzz targets (fuzz/): clang's libFuzzer and sanitizer runtimes
+  libclang-rt-14-dev
   # test VM
   qemu-system-x86 busybox-static cpio kmod e2fsprogs xz-utils gzip
   # the Debian guest with systemd (oomlab-vm run --rootfs debian)

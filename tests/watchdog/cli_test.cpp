@@ -59,7 +59,8 @@ TEST(WatchdogCli, CheckConfigAcceptsTheExampleConfig) {
 }
 
 TEST(WatchdogCli, CheckConfigRejectsBadConfigs) {
-  for (const char* bad : {"{\"kill-after\": \"never\"}", "{\"no-such-option\": 1}", "{oops", "{\"warn-after\": \"90s\"}"}) {
+  for (const char* bad : {"{\"kill-after\": \"never\"}", "{\"no-such-option\": 1}", "{oops", "{\"warn-after\": \"90s\"}",
+                          "{\"period\": 1e400}"}) {
     std::string path = temp_file(bad);
     auto r = run({"--check-config", "--config", path});
     ::unlink(path.c_str());

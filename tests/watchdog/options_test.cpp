@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "oomlab/watchdog/options.hpp"
 
 using namespace oomlab::watchdog;
@@ -133,4 +137,24 @@ TEST(Options, ReloadAppliesWhatItCanAndNamesWhatNeedsARestart) {
   EXPECT_EQ(running.json_log, "/tmp/a.jsonl") << "a sink stays until the restart";
   Options same = running;
   EXPECT_TRUE(apply_reload(same, running).empty());
+}
+
+// Inputs found by fuzz/fuzz_watchdog_config (docs/RELIABILITY.md): each must
+// end as a UsageError (one line, exit 2), never another exception (which
+// escaped main and aborted the daemon). The first: a number no double
+// holds made nlohmann throw out_of_range, not parse_error.
+TEST(Options, FuzzRegressionConfigsAreUsageErrors) {
+  int n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(OOMLAB_SOURCE_DIR "/tests/watchdog/fuzz_regressions")) {
+    if (e.path().filename().string().rfind("config-", 0) != 0) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    Options o;
+    EXPECT_THROW(apply_config_json(o, text.str()), UsageError) << e.path();
+    ++n;
+  }
+  EXPECT_GE(n, 1);
+  Options o;
+  EXPECT_THROW(apply_config_json(o, R"({"period": 1e400})"), UsageError);
 }

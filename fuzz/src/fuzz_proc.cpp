@@ -1,0 +1,33 @@
+// /proc/PID/stat and the wait-site files the watchdog and the runner read:
+// the watchdog's parse_stat (comm may hold spaces and parentheses), the
+// runner's state and wait-symbol parsers, and the watchdog's wchan / stack
+// classifiers. Pieces of the input separated by NUL play stat, wchan and
+// stack.
+#include <cstring>
+#include <string>
+
+#include "fuzz_input.hpp"
+#include "oomlab/repro/sampler.hpp"
+#include "oomlab/watchdog/stall_patterns.hpp"
+#include "oomlab/watchdog/task_sample.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view piece[3];
+  oomlab::fuzz::split_nul(std::string_view(reinterpret_cast<const char*>(data), size), piece);
+  const std::string_view stat = piece[0], wchan = piece[1], stack = piece[2];
+
+  oomlab::watchdog::TaskSample t;
+  if (oomlab::watchdog::parse_stat(stat, t)) {
+    // The sampler copies comm into a fixed array: it must stay terminated.
+    if (t.comm[sizeof t.comm - 1] != '\0' || std::strlen(t.comm) > 16) __builtin_trap();
+    (void)t.kernel_thread();
+    (void)t.dying();
+  }
+  (void)oomlab::repro::parse_stat_state(stat);
+  const std::string sym = oomlab::repro::wait_symbol(wchan, stack);
+  if (sym.size() > wchan.size() + stack.size()) __builtin_trap();
+  (void)oomlab::watchdog::kind_name(oomlab::watchdog::classify_symbol(wchan));
+  (void)oomlab::watchdog::kind_name(oomlab::watchdog::classify_stack(stack));
+  (void)oomlab::watchdog::classify_stack(stat);
+  return 0;
+}

@@ -1,0 +1,44 @@
+// PSI files (/proc/pressure/memory, a cgroup's memory.pressure): the
+// watchdog's parse_psi and the pressure rule it feeds, the cgroups library's
+// parse_pressure, and --pressure-above values. The input holds several
+// readings separated by NUL bytes; the tracker is fed them in order, as the
+// engine does once per period.
+#include <string>
+
+#include "fuzz_input.hpp"
+#include "oomlab/cgroups/stats.hpp"
+#include "oomlab/watchdog/options.hpp"
+#include "oomlab/watchdog/pressure.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  oomlab::fuzz::Input in(data, size);
+  const unsigned step_ms = 50u + in.byte() * 20u;
+  std::string_view readings[8];
+  oomlab::fuzz::split_nul(in.rest(), readings);
+
+  // The threshold comes from the last piece, as a user would type it.
+  oomlab::watchdog::PressureThreshold t;
+  try {
+    t = oomlab::watchdog::parse_pressure_threshold("pressure-above", std::string(readings[7]));
+    (void)oomlab::watchdog::format_pressure_threshold(t);
+  } catch (const oomlab::watchdog::UsageError&) {
+    t.some = 25;
+    t.full = 10;
+  }
+
+  oomlab::watchdog::PressureTracker tracker;
+  std::int64_t now = 0;
+  for (std::string_view text : readings) {
+    (void)oomlab::cgroups::parse_pressure(text);
+    auto r = oomlab::watchdog::parse_psi(text);
+    if (!r) continue;
+    now += step_ms;
+    const bool above = tracker.update(*r, now, t);
+    if (above != tracker.above() || tracker.above_for(now) < 0) __builtin_trap();
+    const double s = tracker.recent_some(), f = tracker.recent_full();
+    (void)s;
+    (void)f;
+    if (above && (now & 1)) tracker.restart(now);
+  }
+  return 0;
+}
