@@ -84,3 +84,14 @@ TEST(CgroupView, MemoryLineOfV1AndV2Texts) {
   EXPECT_EQ(memory_cgroup_from("3:memoryx:/nope\n"), "");
   EXPECT_EQ(memory_cgroup_from("garbage"), "");
 }
+
+// A process with SIGKILL pending (killed by an earlier instance of the
+// daemon that was itself killed mid-kill) is not chosen again: the next
+// victim is someone else, and with nobody else, nobody.
+TEST(Policy, DyingProcessIsNotChosenAgain) {
+  VictimRules r(opts(), kSelf);
+  Candidate dying = cand(10, "big", 900);
+  dying.dying = true;
+  EXPECT_EQ(chosen(r, {dying, cand(11, "small", 100)}), 11);
+  EXPECT_EQ(chosen(r, {dying}), -1);
+}

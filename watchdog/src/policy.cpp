@@ -2,6 +2,8 @@
 
 #include <libproc2/pids.h>
 
+#include <cstdlib>
+
 #include "oomlab/watchdog/cgroup_view.hpp"
 #include "oomlab/watchdog/task_sample.hpp"
 
@@ -56,7 +58,7 @@ std::optional<Candidate> VictimRules::choose(const std::vector<Candidate>& cands
   int best_tier = 3;
   std::int64_t best_score = 0;
   for (const auto& c : cands) {
-    if (never_kill(c) || exclude.count(c.pid)) continue;
+    if (never_kill(c) || c.dying || exclude.count(c.pid)) continue;
     int t = tier(c);
     std::int64_t score = badness(c, total_kb);
     if (!best || t < best_tier || (t == best_tier && (score > best_score || (score == best_score && c.pid > best->pid)))) {
@@ -71,8 +73,9 @@ std::optional<Candidate> VictimRules::choose(const std::vector<Candidate>& cands
 std::vector<Candidate> collect_candidates(const std::vector<pid_t>& pids, const std::string& proc_root) {
   std::vector<Candidate> out;
   if (pids.empty()) return out;
-  enum pids_item items[] = {PIDS_ID_PID, PIDS_CMD, PIDS_VM_RSS, PIDS_OOM_ADJ, PIDS_FLAGS, PIDS_TICS_BEGAN, PIDS_VM_RSS_SHARED};
-  enum rel { rel_pid, rel_cmd, rel_rss, rel_adj, rel_flags, rel_began, rel_shmem };
+  enum pids_item items[] = {PIDS_ID_PID, PIDS_CMD, PIDS_VM_RSS, PIDS_OOM_ADJ, PIDS_FLAGS, PIDS_TICS_BEGAN,
+                            PIDS_VM_RSS_SHARED, PIDS_SIGPENDING, PIDS_SIGNALS};
+  enum rel { rel_pid, rel_cmd, rel_rss, rel_adj, rel_flags, rel_began, rel_shmem, rel_sigpnd, rel_shdpnd };
   struct pids_info* info = nullptr;
   if (procps_pids_new(&info, items, sizeof items / sizeof items[0]) < 0) return out;
   std::vector<unsigned> these(pids.begin(), pids.end());
@@ -91,7 +94,13 @@ std::vector<Candidate> collect_candidates(const std::vector<pid_t>& pids, const 
       c.comm = cmd ? cmd : "?";
       c.rss_kb = PIDS_VAL(rel_rss, ul_int, s, info);
       c.oom_score_adj = PIDS_VAL(rel_adj, s_int, s, info);
-      c.kernel_thread = PIDS_VAL(rel_flags, ul_int, s, info) & kPfKthread;
+      const unsigned long flags = PIDS_VAL(rel_flags, ul_int, s, info);
+      c.kernel_thread = flags & kPfKthread;
+      // SigPnd (the main thread's) and ShdPnd (the process's), hex: a
+      // SIGKILL from kill(2) or a pidfd shows in both until it is taken.
+      auto has_sigkill = [](const char* hex) { return hex && (std::strtoull(hex, nullptr, 16) & kSigkillBit); };
+      c.dying = (flags & kPfExiting) || has_sigkill(PIDS_VAL(rel_sigpnd, str, s, info)) ||
+                has_sigkill(PIDS_VAL(rel_shdpnd, str, s, info));
       c.starttime = PIDS_VAL(rel_began, ull_int, s, info);
       c.shmem_kb = PIDS_VAL(rel_shmem, ul_int, s, info);
       c.cgroup = view.cgroup_of(c.pid);

@@ -15,7 +15,10 @@
 // /proc/self/mem, the "writer" thread calling mmap(). Prints "ready PID" once
 // the writer is in D state. Ends after --seconds or on SIGTERM/SIGINT by
 // killing the server, which aborts the FUSE connection and frees everyone.
-// Optional: --rss SIZE touches that much anonymous memory first (victim tests).
+// Optional: --rss SIZE touches that much anonymous memory first (victim tests);
+// --writers N puts N threads in D behind the lock instead of one, --sleepers M
+// adds M threads asleep on a pipe (S state) (the load test: thousands of
+// tasks, a thousand of them blocked).
 #include <linux/fuse.h>
 
 #include <atomic>
@@ -32,7 +35,9 @@
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <pthread.h>
 #include <thread>
+#include <vector>
 #include <unistd.h>
 
 namespace {
@@ -154,6 +159,23 @@ char task_state(pid_t tid) {
 }
 
 std::atomic<pid_t> holder_tid{0}, writer_tid{0};
+std::atomic<int> writers_started{0}, sleepers_started{0};
+int sleep_pipe[2] = {-1, -1};
+
+// Small stacks: thousands of threads, none of which needs more.
+pthread_t spawn(void* (*fn)(void*), void* arg) {
+  pthread_attr_t a;
+  pthread_attr_init(&a);
+  pthread_attr_setstacksize(&a, 64 << 10);
+  pthread_t t;
+  int e = pthread_create(&t, &a, fn, arg);
+  pthread_attr_destroy(&a);
+  if (e != 0) {
+    std::fprintf(stderr, "oomlab-test-mmap-lock-stall: pthread_create: %s\n", strerror(e));
+    std::exit(2);
+  }
+  return t;
+}
 volatile sig_atomic_t stop = 0;
 void on_signal(int) { stop = 1; }
 
@@ -167,14 +189,21 @@ int usage(const char* msg) {
 int main(int argc, char** argv) {
   int seconds = 30;
   std::size_t rss = 0;
+  int writers = 1, sleepers = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help") {
-      std::puts("usage: oomlab-test-mmap-lock-stall [--seconds N] [--rss MiB]\n"
+      std::puts("usage: oomlab-test-mmap-lock-stall [--seconds N] [--rss MiB] [--writers N] [--sleepers M]\n"
                 "Holds its own mmap lock (FUSE page + /proc/self/mem read) with a writer in D state.");
       return 0;
     } else if (a == "--seconds" && i + 1 < argc) {
       seconds = std::atoi(argv[++i]);
+    } else if (a == "--writers" && i + 1 < argc) {
+      writers = std::atoi(argv[++i]);
+      if (writers < 1 || writers > 100000) return usage("--writers: 1..100000");
+    } else if (a == "--sleepers" && i + 1 < argc) {
+      sleepers = std::atoi(argv[++i]);
+      if (sleepers < 0 || sleepers > 100000) return usage("--sleepers: 0..100000");
     } else if (a == "--rss" && i + 1 < argc) {
       rss = std::strtoull(argv[++i], nullptr, 10) << 20;
     } else {
@@ -235,33 +264,64 @@ int main(int argc, char** argv) {
     }
     ::close(mem);
   });
-  std::thread writer([&phase] {
-    writer_tid = gettid();
-    while (phase.load() < 2) usleep(1000);
-    mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  });
-  while (!holder_tid || !writer_tid) usleep(1000);
+  static std::atomic<int>* phase_ptr = &phase;
+  static std::vector<std::atomic<pid_t>> writer_tids(static_cast<std::size_t>(writers));
+  std::vector<pthread_t> threads;
+  for (int i = 0; i < writers; ++i) {
+    threads.push_back(spawn(
+        [](void* arg) -> void* {
+          auto& slot = writer_tids[reinterpret_cast<std::size_t>(arg)];
+          slot = gettid();
+          if (&slot == &writer_tids[0]) writer_tid = slot.load();
+          ++writers_started;
+          while (phase_ptr->load() < 2) usleep(1000);
+          mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+          return nullptr;
+        },
+        reinterpret_cast<void*>(static_cast<std::size_t>(i))));
+  }
+  if (sleepers > 0 && pipe2(sleep_pipe, O_CLOEXEC) != 0) return usage("pipe failed");
+  for (int i = 0; i < sleepers; ++i) {
+    threads.push_back(spawn(
+        [](void*) -> void* {
+          ++sleepers_started;
+          char c;
+          while (::read(sleep_pipe[0], &c, 1) < 0 && errno == EINTR) {
+          }
+          return nullptr;   // EOF: the main thread closed the write end
+        },
+        nullptr));
+  }
+  while (!holder_tid || writers_started.load() < writers || sleepers_started.load() < sleepers) usleep(1000);
   phase = 1;
   // The holder sleeps in the FUSE request wait (S state) holding the lock
   // once the server has its READ (waited for, not slept: a loaded machine
   // can take long to get there); then the writer must end up in D behind it.
   pollfd seen{read_seen[0], POLLIN, 0};
   char r;
+  auto join_all = [&] {
+    if (sleep_pipe[1] >= 0) ::close(sleep_pipe[1]);
+    holder.join();
+    for (pthread_t t : threads) pthread_join(t, nullptr);
+  };
   if (poll(&seen, 1, 60000) != 1 || ::read(read_seen[0], &r, 1) != 1) {
     kill(server, SIGKILL);
-    holder.join();
     phase = 2;
-    writer.join();
+    join_all();
     return usage("the holder's read never reached the FUSE server");
   }
   ::close(read_seen[0]);
   phase = 2;
-  for (int i = 0; task_state(writer_tid) != 'D'; ++i) {
-    if (i > 3000 || stop) {  // 30 s
-      kill(server, SIGKILL);  // aborts the connection: both threads return
-      holder.join();
-      writer.join();
-      return usage("the writer never blocked behind the mmap lock");
+  auto blocked = [] {
+    for (const auto& t : writer_tids)
+      if (task_state(t.load()) != 'D') return false;
+    return true;
+  };
+  for (int i = 0; !blocked(); ++i) {
+    if (i > 3000 + writers || stop) {  // 30 s and more for many writers
+      kill(server, SIGKILL);  // aborts the connection: every thread returns
+      join_all();
+      return usage("the writers never blocked behind the mmap lock");
     }
     usleep(10000);
   }
@@ -272,8 +332,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < seconds * 10 && !stop; ++i) usleep(100000);
   kill(server, SIGKILL);
   waitpid(server, nullptr, 0);
-  holder.join();
-  writer.join();
+  join_all();
   umount2(dir, MNT_DETACH);
   rmdir(dir);
   return 0;

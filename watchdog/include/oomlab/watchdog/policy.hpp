@@ -4,7 +4,7 @@
 //
 // The rules, in order: never pid 1, kernel threads, the watchdog itself,
 // oom_score_adj -1000, --protect matches, or a process already killed in this
-// incident. Among the rest, --prefer matches first, --avoid matches last;
+// incident. Processes already dying are not chosen again. Among the rest, --prefer matches first, --avoid matches last;
 // within a tier the highest badness wins, computed like the kernel's
 // oom_badness: rss + oom_score_adj * total / 1000 (total = the group's limit,
 // or RAM for a system-wide stall).
@@ -30,6 +30,10 @@ struct Candidate {
   int oom_score_adj = 0;
   bool kernel_thread = false;
   std::uint64_t starttime = 0;  // stat start_time: checked again through the pidfd
+  // SIGKILL pending or already exiting: killed before (by us, an earlier
+  // instance of us that was itself killed mid-kill, or anyone). Choosing it
+  // again frees nothing new and spends a victim: choose() passes it over.
+  bool dying = false;
 };
 
 class VictimRules {
