@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""SIGKILL oomlab-repro at random moments and count what it leaves behind.
+
+Each run starts `oomlab-repro run SCENARIO --limit 64M --duration 4s` (every
+second run with --watchdog), waits a random 0-4.5 s (from before its cgroup
+exists to its teardown), sends SIGKILL to the runner only, and then gives
+the guardian (cgroups/src/guardian.cpp) up to 10 s to clean up. Left over
+after that, per run:
+  cgroups    groups named repro-<runner pid>-* in any hierarchy
+  processes  the runner's descendants seen just before the kill (pid and
+             start time, so a reused pid is not counted) still alive, and
+             any task still in the run's groups
+  mounts     /proc/self/mountinfo lines naming oomlab that were not there
+             before the run (scenario mounts live in private namespaces)
+Other jobs may run on the machine: only what descends from or belongs to
+each run is counted.
+
+usage: repro_sigkill.py [--runs N] [--bin DIR] [--seed S]   (root)
+Exit 0 when nothing was left behind, 1 otherwise, 2 on a usage error, 77
+(ctest's skip) when the machine cannot run it (not root, no memory cgroup).
+"""
+import argparse
+import glob
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+SCENARIOS = ["mmap-lock-hold", "mmap-sem", "shmem-fill", "pipe-fill", "page-cache-thrash", "dying-competition"]
+
+
+def stat_of(pid):
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            s = f.read().decode("latin-1")
+    except OSError:
+        return None
+    rest = s[s.rfind(")") + 2:].split()
+    return {"state": rest[0], "ppid": int(rest[1]), "start": int(rest[19])}
+
+
+def descendants(root):
+    """(pid, starttime) of every live descendant of root, root included."""
+    children = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            st = stat_of(int(d))
+            if st:
+                children.setdefault(st["ppid"], []).append((int(d), st["start"]))
+    out, todo = [], [root]
+    seen = set()
+    while todo:
+        p = todo.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        st = stat_of(p)
+        if st:
+            out.append((p, st["start"]))
+        todo.extend(c for c, _ in children.get(p, []))
+    return out
+
+
+def group_dirs(runner):
+    pats = []
+    for root in glob.glob("/sys/fs/cgroup/*/oomlab") + glob.glob("/sys/fs/cgroup/oomlab"):
+        pats += glob.glob(f"{root}/repro-{runner}-*")
+    return sorted(set(pats))
+
+
+def tasks_in(dirs):
+    tasks = set()
+    for d in dirs:
+        for name in ("cgroup.procs", "tasks"):
+            try:
+                with open(os.path.join(d, name)) as f:
+                    tasks.update(int(x) for x in f.read().split())
+            except OSError:
+                pass
+    return tasks
+
+
+def oomlab_mounts():
+    with open("/proc/self/mountinfo") as f:
+        return {line.split(" - ")[0].split(" ", 4)[4] for line in f if "oomlab" in line}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=100)
+    ap.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "../../build/ci/bin"))
+    ap.add_argument("--seed", type=int, default=int(time.time()))
+    a = ap.parse_args()
+    repro = os.path.join(a.bin, "oomlab-repro")
+    if os.geteuid() != 0:
+        print("repro_sigkill: skipped: needs root (memory cgroups)")
+        return 77
+    if not (glob.glob("/sys/fs/cgroup/memory") or os.path.exists("/sys/fs/cgroup/cgroup.controllers")):
+        print("repro_sigkill: skipped: no memory cgroup hierarchy")
+        return 77
+    if not os.access(repro, os.X_OK):
+        print(f"repro_sigkill: {repro}: not found (build first)", file=sys.stderr)
+        return 2
+    rng = random.Random(a.seed)
+    print(f"seed {a.seed}, {a.runs} runs, {repro}")
+    out = tempfile.mkdtemp(prefix="oomlab-sigkill-")
+    totals = {"cgroups": 0, "processes": 0, "mounts": 0, "live_group": 0, "had_children": 0}
+    try:
+        for run in range(a.runs):
+            sc = SCENARIOS[rng.randrange(len(SCENARIOS))]
+            watchdog = run % 2 == 1
+            delay = rng.uniform(0, 4.5)
+            before_mounts = oomlab_mounts()
+            cmd = [repro, "run", sc, "--limit", "64M", "--duration", "4s", "--out", out]
+            if watchdog:
+                cmd.append("--watchdog")
+            p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(delay)
+            tree = descendants(p.pid)
+            groups_at_kill = group_dirs(p.pid)
+            os.kill(p.pid, signal.SIGKILL)
+            p.wait()
+            left_groups, left_procs, left_mounts = [], [], set()
+            deadline = time.monotonic() + 10
+            while True:
+                left_groups = group_dirs(p.pid)
+                alive = [pid for pid, start in tree
+                         if pid != p.pid and (st := stat_of(pid)) and st["start"] == start and st["state"] not in "ZX"]
+                left_procs = sorted(set(alive) | tasks_in(left_groups))
+                left_mounts = oomlab_mounts() - before_mounts
+                if (not left_groups and not left_procs and not left_mounts) or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            totals["cgroups"] += len(left_groups)
+            totals["processes"] += len(left_procs)
+            totals["mounts"] += len(left_mounts)
+            totals["live_group"] += bool(groups_at_kill)
+            totals["had_children"] += len(tree) > 1
+            status = "clean" if not (left_groups or left_procs or left_mounts) else \
+                f"LEFT cgroups={left_groups} processes={left_procs} mounts={sorted(left_mounts)}"
+            print(f"run {run + 1:3d} {sc:18s} watchdog={'y' if watchdog else 'n'} kill at {delay:4.2f}s "
+                  f"tree={len(tree)} groups={len(groups_at_kill)}: {status}", flush=True)
+    finally:
+        subprocess.run(["rm", "-rf", out])
+    print(f"summary: {a.runs} runs, {totals['live_group']} killed with a live group, "
+          f"{totals['had_children']} with children; left behind: {totals['cgroups']} cgroups, "
+          f"{totals['processes']} processes, {totals['mounts']} mounts")
+    return 0 if totals["cgroups"] == totals["processes"] == totals["mounts"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
