@@ -50,7 +50,7 @@ def main() -> int:
         write("analyzer", os.path.basename(p), b"\0\0" + cut(read(p)))
     # A few with a wrapper and tight limits, so both branches start covered.
     for i, p in enumerate(logs[:10]):
-        write("analyzer", f"wrap{i + 1}-{os.path.basename(p)}", bytes([i + 1, 1]) + cut(read(p), 2048))
+        write("analyzer", f"wrap{i + 1}-{os.path.basename(p)}", bytes([i + 1, 1 | (4 if i % 2 else 0)]) + cut(read(p), 2048))
 
     # kmsg: single records and single lines in every stamp form.
     kmsg = [
@@ -130,6 +130,21 @@ def main() -> int:
     write("watchdog_config", "minimal", b"\0" + b'{"warn-after": 5, "kill-after": "1.5m", "max-victims": 3}')
     write("watchdog_config", "bad-type", b"\0" + b'{"prefer": [1, true, 2.5], "period": null}')
     write("watchdog_config", "sizes", b"\0" + b"1.5G")
+
+    # watchdog_log: the watchdog's JSON lines, one file per record type and one whole log.
+    wd = [
+        b'{"type":"memalloc_info","time":"2026-12-06T16:00:01.000Z","mono_ms":1000,"priority":4,"line":"oomlab-watchdog[7]: MemAlloc-Info: stalling=1 dying=0 exiting=0 victim=0 oom_count=0","stalling":1,"dying":0,"exiting":0,"victim":0,"oom_count":0}',
+        b'{"type":"memalloc","time":"2026-12-06T16:00:01.000Z","mono_ms":1000,"priority":4,"line":"x","comm":"a b (c)","tid":42,"tgid":42,"state":"D","kind":"mmap_lock","delay_ms":1500,"wchan":"vm_mmap_pgoff","cgroup":"/oomlab/x","rss_kb":100,"dying":false,"exiting":false,"victim":false,"reclaim_delay_ms":12}',
+        b'{"type":"warn","time":"2026-12-06T16:00:01.500Z","mono_ms":1500,"priority":4,"line":"w","tid":42,"comm":"a","delay_ms":502,"cgroup":"/oomlab/x"}',
+        b'{"type":"kill","time":"2026-12-06T16:00:02.000Z","mono_ms":2000,"priority":3,"line":"k","pid":42,"comm":"hog","cgroup":"/oomlab/x","rss_kb":204800,"oom_score_adj":0,"reason":"stall_timeout","dry_run":false}',
+        b'{"type":"killed","time":"2026-12-06T16:00:02.100Z","mono_ms":2100,"priority":5,"line":"k","pid":42,"comm":"hog","kill_to_exit_ms":36,"kill_to_freed_ms":263,"freed_kb":61636,"reap_error":0,"closed_after_ms":300,"freed_by":"exit"}',
+        b'{"type":"escalate","time":"2026-12-06T16:00:03.000Z","mono_ms":3000,"priority":3,"line":"e","cgroup":"/oomlab/x","reason":"cgroup_kill"}',
+        b'{"type":"kmsg_summary","time":"t","mono_ms":4000,"priority":5,"line":"s","withheld":12,"period_ms":1000}',
+        b'{"type":"note","time":"t","mono_ms":5000,"priority":5,"line":"oomlab-watchdog[7]: stall in cgroup /oomlab/x resolved after 267ms and 1 kill(s)"}',
+    ]
+    for i, line in enumerate(wd):
+        write("watchdog_log", f"record{i}", line + b"\n")
+    write("watchdog_log", "log", b"\n".join(wd) + b"\n")
 
     # serial: the VM fixtures (cut) and a synthetic stream with every marker.
     for p in files(os.path.join(ROOT, "tests/fixtures/vm")):

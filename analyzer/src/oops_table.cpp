@@ -39,7 +39,6 @@ constexpr FramePlan kSpin{{P::call_trace, P::stack}, {}, kSpinSkip};
 constexpr FramePlan kStallRip{{P::rip, P::call_trace, P::stack}, {}, {}, Extract::stall};
 constexpr FramePlan kPcFrame{{P::pc_frame}};
 constexpr FramePlan kPcTrace{{P::pc_frame, P::call_trace, P::stack}};
-constexpr FramePlan kAt{{P::at}};
 constexpr FramePlan kAtRaw{{P::at_raw}};
 constexpr std::string_view kSchedSkip[] = {"schedule"};
 constexpr FramePlan kSchedAtomic{{P::call_trace, P::stack}, {}, kSchedSkip};

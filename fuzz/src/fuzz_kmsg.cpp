@@ -1,7 +1,8 @@
 // Kernel log records and timestamps: raw /dev/kmsg records
 // ("pri,seq,usec,flags;message\n KEY=v"), their dmesg rendering, the
 // analyzer's normaliser (every stamp form: dmesg, dmesg -T, journal, ISO,
-// kmsg, caller ids, priorities, quoting) and the runner's OOM kill lines.
+// kmsg, caller ids, priorities, quoting) and the OOM / reaper / ratelimit
+// line parsers of the facts library every component uses.
 // Checks one round trip: a record the parser accepts, printed as dmesg,
 // reads back with the same timestamp.
 #include <cmath>
@@ -11,7 +12,7 @@
 #include "oomlab/analyzer/normalizer.hpp"
 #include "oomlab/common/kmsg.hpp"
 #include "oomlab/common/text.hpp"
-#include "oomlab/repro/kernel_log.hpp"
+#include "oomlab/facts/kernel_lines.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -37,9 +38,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (!line.msg.empty() && (line.msg.data() < raw.data() || line.msg.data() + line.msg.size() > raw.data() + raw.size()))
       __builtin_trap();
     (void)oomlab::analyzer::to_string(line.stamp);
-    (void)oomlab::repro::parse_killed_process(line.msg);
-    (void)oomlab::repro::parse_oom_kill_in_group(line.msg, "oomlab/repro-1");
-    (void)oomlab::repro::parse_oom_kill_in_group(raw, "");
+    namespace facts = oomlab::facts;
+    if (auto k = facts::parse_killed_process(line.msg)) {
+      if (k->comm.size() > line.msg.size()) __builtin_trap();
+    }
+    (void)facts::parse_oom_kill_summary(line.msg);
+    (void)facts::parse_oom_kill_in_group(line.msg, "oomlab/repro-1");
+    (void)facts::parse_oom_kill_in_group(raw, "");
+    (void)facts::parse_oom_reaped(line.msg);
+    (void)facts::parse_ratelimit_suppressed(line.msg);
   });
   return 0;
 }

@@ -1,14 +1,14 @@
 // /proc/PID/stat and the wait-site files the watchdog and the runner read:
 // the watchdog's parse_stat (comm may hold spaces and parentheses), the
-// runner's state and wait-symbol parsers, and the watchdog's wchan / stack
-// classifiers. Pieces of the input separated by NUL play stat, wchan and
+// runner's state and wait-symbol parsers, and the facts library's wchan /
+// stack classifier (the one wait-symbol table). Pieces of the input separated by NUL play stat, wchan and
 // stack.
 #include <cstring>
 #include <string>
 
 #include "fuzz_input.hpp"
 #include "oomlab/repro/sampler.hpp"
-#include "oomlab/watchdog/stall_patterns.hpp"
+#include "oomlab/facts/wait_kind.hpp"
 #include "oomlab/watchdog/task_sample.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -26,8 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)oomlab::repro::parse_stat_state(stat);
   const std::string sym = oomlab::repro::wait_symbol(wchan, stack);
   if (sym.size() > wchan.size() + stack.size()) __builtin_trap();
-  (void)oomlab::watchdog::kind_name(oomlab::watchdog::classify_symbol(wchan));
-  (void)oomlab::watchdog::kind_name(oomlab::watchdog::classify_stack(stack));
-  (void)oomlab::watchdog::classify_stack(stat);
+  (void)oomlab::facts::wait_kind_name(oomlab::facts::classify_symbol(wchan));
+  (void)oomlab::facts::wait_kind_name(oomlab::facts::classify_stack(stack));
+  (void)oomlab::facts::classify_stack(stat);
   return 0;
 }
