@@ -59,15 +59,19 @@ StallCause ProgressModel::fold(const ProgressSample& s) {
     cause = StallCause::limit_pressed;
 
   if (cause != StallCause::none) {
-    const bool continues = !episodes_.empty() && (previous_stalled_ || t - episodes_.back().end_ms <= rules_.gap_ms);
+    // The episode started somewhere in the interval before this sample,
+    // or, for tasks blocked in a wait, when they were first seen blocked.
+    std::int64_t start = previous_t_ >= 0 ? previous_t_ : t;
+    if (held != WaitKind::None) start = std::min(start, held_since_[idx(held)]);
+    // One episode across short relief: a sample or two without blocked
+    // tasks between two holds of the same lock is the same stall.
+    const bool continues = !episodes_.empty() && (previous_stalled_ || t - episodes_.back().end_ms <= rules_.gap_ms ||
+                                                  start - episodes_.back().end_ms <= rules_.gap_ms);
     if (continues) {
       episodes_.back().end_ms = t;
     } else {
       StallEpisode e;
-      // The episode started somewhere in the interval before this sample,
-      // or, for tasks blocked in a wait, when they were first seen blocked.
-      e.start_ms = previous_t_ >= 0 ? previous_t_ : t;
-      if (held != WaitKind::None) e.start_ms = std::min(e.start_ms, held_since_[idx(held)]);
+      e.start_ms = start;
       e.end_ms = t;
       episodes_.push_back(e);
       votes_.emplace_back();

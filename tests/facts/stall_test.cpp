@@ -36,6 +36,26 @@ TEST(StallModel, LockWaitersWithoutMemoryPressureAreAStall) {
   EXPECT_EQ(describe_cause(eps[0]), "up to 3 task(s) blocked on mmap_lock");
 }
 
+TEST(StallModel, OneSampleWithoutWaitersDoesNotSplitALockStall) {
+  // Seen in the demo: the readers unblock for one 100 ms sample, then block
+  // again behind the same held lock. One stall, not two.
+  std::vector<ProgressSample> v;
+  for (std::int64_t t = 0; t <= 14000; t += 100) {
+    ProgressSample s = at(t, 0);
+    if (t >= 300 && t <= 11600 && t != 10300) s.add_blocked(WaitKind::MmapLock, 3);
+    v.push_back(s);
+  }
+  auto eps = find_stall_episodes(v);
+  ASSERT_EQ(eps.size(), 1u);
+  EXPECT_EQ(eps[0].start_ms, 300);
+  EXPECT_EQ(eps[0].end_ms, 11600);
+  // The kill at +11.6 s ended it; one 1.4 s after a stall's end did not.
+  EXPECT_TRUE(kill_that_ended(eps[0], {{11600, 5, "slow-fuse", Killer::watchdog, "escalation"}}));
+  StallEpisode earlier = eps[0];
+  earlier.end_ms = 10200;
+  EXPECT_FALSE(kill_that_ended(earlier, {{11600, 5, "slow-fuse", Killer::watchdog, "escalation"}}));
+}
+
 TEST(StallModel, ShortBlockingIsProgress) {
   // Page-ins and short lock waits come and go in under blocked_min_ms.
   std::vector<ProgressSample> v;

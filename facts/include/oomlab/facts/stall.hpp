@@ -89,9 +89,10 @@ std::vector<StallEpisode> find_stall_episodes(const std::vector<ProgressSample>&
 std::string describe_cause(const StallEpisode& e, const StallRules& rules = {});
 
 // The kill that ended an episode: the last kill between its start and
-// slack_ms after its last stalled sample (nullopt: it ended by itself, or
-// is ongoing).
+// slack_ms after its last stalled sample - a sampling period or two: a kill
+// later than that came after the stall was over (nullopt: it ended by
+// itself, or is ongoing).
 std::optional<KillEvent> kill_that_ended(const StallEpisode& e, const std::vector<KillEvent>& kills,
-                                         std::int64_t slack_ms = 1500);
+                                         std::int64_t slack_ms = 500);
 
 }  // namespace oomlab::facts
