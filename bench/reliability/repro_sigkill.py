@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """SIGKILL oomlab-repro at random moments and count what it leaves behind.
 
-Each run starts `oomlab-repro run SCENARIO --limit 64M --duration 4s` (every
+Each run starts `oomlab-repro run SCENARIO --limit 64M --duration 4s
+--stall-threshold 1s` (every
 second run with --watchdog), waits a random 0-4.5 s (from before its cgroup
 exists to its teardown), sends SIGKILL to the runner only, and then gives
 the guardian (cgroups/src/guardian.cpp) up to 10 s to clean up. Left over
@@ -114,7 +115,7 @@ def main():
             watchdog = run % 2 == 1
             delay = rng.uniform(0, 4.5)
             before_mounts = oomlab_mounts()
-            cmd = [repro, "run", sc, "--limit", "64M", "--duration", "4s", "--out", out]
+            cmd = [repro, "run", sc, "--limit", "64M", "--duration", "4s", "--stall-threshold", "1s", "--out", out]
             if watchdog:
                 cmd.append("--watchdog")
             p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -148,6 +149,11 @@ def main():
     print(f"summary: {a.runs} runs, {totals['live_group']} killed with a live group, "
           f"{totals['had_children']} with children; left behind: {totals['cgroups']} cgroups, "
           f"{totals['processes']} processes, {totals['mounts']} mounts")
+    # A run killed before it made its group tests nothing: most must have one
+    # (a usage error in the command line made every run vacuous once).
+    if totals["live_group"] < a.runs // 2:
+        print(f"repro_sigkill: only {totals['live_group']} of {a.runs} runs had a group when killed: not a test")
+        return 1
     return 0 if totals["cgroups"] == totals["processes"] == totals["mounts"] == 0 else 1
 
 
