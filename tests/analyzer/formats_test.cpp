@@ -46,7 +46,9 @@ TEST(Formats, DmesgHumanAndIsoTimeFormats) {
   EXPECT_TRUE(d.indented);
   EXPECT_EQ(d.msg, "[<ffffffff8162d8eb>] rwsem_down_write_failed+0x1fb/0x350");
   // dmesg --time-format iso: a comma before the fraction and no host after it.
-  Line iso = normalize(std::string("2026-01-12T10:11:12,123456+01:00 ") + kKilled, 1);
+  // A Line views its input: the text must outlive it.
+  const std::string iso_text = std::string("2026-01-12T10:11:12,123456+01:00 ") + kKilled;
+  Line iso = normalize(iso_text, 1);
   EXPECT_EQ(iso.stamp, Stamp::journal_iso);
   EXPECT_NEAR(*iso.ts - *normalize("2026-01-12T10:11:12.000000+01:00 h kernel: x", 1).ts, 0.123456, 1e-6);
   EXPECT_EQ(iso.msg, kKilled);
@@ -73,11 +75,13 @@ TEST(Formats, SyslogJournalAndRsyslog) {
 
 TEST(Formats, NetconsoleRelayedBySyslog) {
   // netconsole packets logged by a remote syslogd: host, then the kernel's own stamp.
-  Line l = normalize(std::string("Jan 12 10:11:12 192.168.1.5 [ 2283.487696] ") + kKilled, 1);
+  const std::string relayed = std::string("Jan 12 10:11:12 192.168.1.5 [ 2283.487696] ") + kKilled;
+  Line l = normalize(relayed, 1);
   EXPECT_DOUBLE_EQ(*l.ts, 2283.487696);
   EXPECT_EQ(l.msg, kKilled);
   // Extended netconsole format (the /dev/kmsg record header).
-  Line x = normalize(std::string("6,1234,2283487696,-;") + kKilled, 1);
+  const std::string record = std::string("6,1234,2283487696,-;") + kKilled;
+  Line x = normalize(record, 1);
   EXPECT_EQ(x.stamp, Stamp::kmsg);
   EXPECT_EQ(x.msg, kKilled);
 }
@@ -119,7 +123,8 @@ TEST(Formats, GrepPrefixes) {
   const std::string tail = " vicky kernel: [ 2283.487696] Mem-Info:";
   for (std::string pre : {"./log/syslog:May 30 07:44:38", "./log/syslog-May 30 07:44:38", "kern.log:1234:May 30 07:44:38",
                           "var/log/kern.log.1-17-May 30 07:44:38"}) {
-    Line l = normalize(pre + tail, 1);
+    const std::string text = pre + tail;  // a Line views its input
+    Line l = normalize(text, 1);
     EXPECT_DOUBLE_EQ(*l.ts, 2283.487696) << pre;
     EXPECT_EQ(l.msg, "Mem-Info:") << pre;
   }
