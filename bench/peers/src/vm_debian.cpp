@@ -5,12 +5,12 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
-#include <sstream>
 
 #include "host_run.hpp"
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/subprocess.hpp"
 #include "summary.hpp"
+#include "vm_run.hpp"
 
 namespace fs = std::filesystem;
 
@@ -19,16 +19,6 @@ namespace oomlab::peers {
 using oomlab::realtime_ms;
 using oomlab::utc_iso8601;
 
-namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return buf.str();
-}
-
-}  // namespace
 
 const std::vector<std::string>& debian_guards() {
   static const std::vector<std::string> kGuards = {"none", "oomlab-watchdog", "systemd-oomd", "earlyoom", "nohang"};
@@ -77,21 +67,15 @@ RunResult run_in_debian_vm(const DebianRunConfig& c, std::string& log) {
   spec.argv.insert(spec.argv.end(), {"--", "--limit", c.limit, "--duration", std::to_string(c.duration.count()) + "s",
                                      "--period", "100ms", "--stall-threshold", std::to_string(kActAfterSeconds) + "s"});
   spec.timeout = std::chrono::minutes(14);
-  ProcessResult p = run_process(spec);
-  log = p.err.size() > 2000 ? p.err.substr(p.err.size() - 2000) : p.err;
-  std::smatch m;
-  static const std::regex report_re(R"(report: (\S+)/report\.json)");
-  if (!std::regex_search(p.out, m, report_re)) {
-    failed.error = "oomlab-vm gave no report (exit " + std::to_string(p.exit_code) + ")";
-    return failed;
-  }
-  const fs::path dir = m[1].str();
-  auto vm = nlohmann::json::parse(slurp(dir / "report.json"), nullptr, false);
+  const std::optional<fs::path> found = run_oomlab_vm(spec, log, failed.error);
+  if (!found) return failed;
+  const fs::path& dir = *found;
+  auto vm = nlohmann::json::parse(read_text(dir / "report.json"), nullptr, false);
   // The runner's full report came back as guest-<name>.json.
   nlohmann::json report;
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().filename().string().rfind("guest-", 0) == 0 && e.path().extension() == ".json")
-      report = nlohmann::json::parse(slurp(e.path()), nullptr, false);
+      report = nlohmann::json::parse(read_text(e.path()), nullptr, false);
   if (vm.is_discarded() || report.is_discarded() || !report.is_object()) {
     failed.error = "no runner report from the guest (outcome " +
                    (vm.is_object() ? vm.value("outcome", "?") : std::string("?")) + ", " + dir.string() + ")";
@@ -102,7 +86,7 @@ RunResult run_in_debian_vm(const DebianRunConfig& c, std::string& log) {
     failed.error = c.guard + " did not start as a service (" + dir.string() + ")";
     return failed;
   }
-  std::vector<TimedLine> lines = parse_short_unix_journal(slurp(dir / "guard-journal.txt"));
+  std::vector<TimedLine> lines = parse_short_unix_journal(read_text(dir / "guard-journal.txt"));
   std::vector<GuardKill> kills;
   GuardKind kind = GuardKind::none;
   if (c.guard == "systemd-oomd") kills = parse_oomd_kills(lines);

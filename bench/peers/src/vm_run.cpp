@@ -80,19 +80,10 @@ RunResult run_in_vm(const VmRunConfig& c, std::string& log) {
   if (c.guard == GuardKind::earlyoom) extra += ":/usr/bin/earlyoom";
   spec.env = {{"OOMLAB_VM_EXTRA_BINARIES", extra}};
   spec.timeout = std::chrono::seconds(300);
-  ProcessResult p = run_process(spec);
-  log = p.err.size() > 2000 ? p.err.substr(p.err.size() - 2000) : p.err;
-  std::smatch m;
-  static const std::regex report_re(R"(report: (\S+)/report\.json)");
-  if (!std::regex_search(p.out, m, report_re)) {
-    failed.error = "oomlab-vm gave no report (exit " + std::to_string(p.exit_code) + ")";
-    return failed;
-  }
-  const fs::path dir = m[1].str();
-  std::ifstream in(dir / "serial.log");
-  std::stringstream buf;
-  buf << in.rdbuf();
-  const std::string serial = buf.str();
+  const std::optional<fs::path> found = run_oomlab_vm(spec, log, failed.error);
+  if (!found) return failed;
+  const fs::path& dir = *found;
+  const std::string serial = read_text(dir / "serial.log");
   auto report = nlohmann::json::parse(between_markers(serial, "PEERS-REPORT-BEGIN", "PEERS-REPORT-END"), nullptr, false);
   if (report.is_discarded() || !report.is_object()) {
     // The group's limit is the whole guest, so a fill the group limit never
@@ -120,6 +111,25 @@ RunResult run_in_vm(const VmRunConfig& c, std::string& log) {
   std::error_code ec;
   fs::remove_all(dir, ec);  // serial logs of every run would be large; the figures are kept
   return r;
+}
+
+std::optional<fs::path> run_oomlab_vm(const ProcessSpec& spec, std::string& log, std::string& error) {
+  ProcessResult p = run_process(spec);
+  log = p.err.size() > 2000 ? p.err.substr(p.err.size() - 2000) : p.err;
+  std::smatch m;
+  static const std::regex report_re(R"(report: (\S+)/report\.json)");
+  if (!std::regex_search(p.out, m, report_re)) {
+    error = "oomlab-vm gave no report (exit " + std::to_string(p.exit_code) + ")";
+    return std::nullopt;
+  }
+  return fs::path(m[1].str());
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
 }
 
 }  // namespace oomlab::peers

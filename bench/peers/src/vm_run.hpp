@@ -7,10 +7,13 @@
 // PEERS-* marker lines, read back here from serial.log.
 #pragma once
 #include <chrono>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "guards.hpp"
+#include "oomlab/common/subprocess.hpp"
 #include "run_metrics.hpp"
 
 namespace oomlab::peers {
@@ -31,5 +34,12 @@ std::string guest_script(const VmRunConfig& c);
 std::string between_markers(const std::string& serial, const std::string& begin, const std::string& end);
 
 RunResult run_in_vm(const VmRunConfig& c, std::string& log);
+
+// Runs oomlab-vm (busybox or Debian guest) and returns the report directory
+// its "report: DIR/report.json" line names; log gets the tail of its stderr.
+// Without that line: nullopt, and error says so with the exit code.
+std::optional<std::filesystem::path> run_oomlab_vm(const ProcessSpec& spec, std::string& log, std::string& error);
+// A whole file as text (empty when it cannot be read).
+std::string read_text(const std::filesystem::path& p);
 
 }  // namespace oomlab::peers
