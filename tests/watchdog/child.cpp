@@ -1,5 +1,7 @@
 #include "child.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <csignal>
 #include <fcntl.h>
 #include <filesystem>
@@ -120,6 +122,14 @@ std::string slurp(const std::string& path) {
   std::ostringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+std::vector<nlohmann::json> json_lines(const std::string& path) {
+  std::vector<nlohmann::json> out;
+  std::istringstream in(slurp(path));
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  return out;
 }
 
 }  // namespace wdtest

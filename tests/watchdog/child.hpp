@@ -3,6 +3,7 @@
 // line awaited, and always killed and reaped by the destructor.
 #pragma once
 #include <chrono>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -38,6 +39,8 @@ class Child {
 
 std::string bin(const std::string& name);  // OOMLAB_BIN_DIR/name
 std::string slurp(const std::string& path);
+// The JSON objects of a JSON-lines file (the watchdog's --json-log), blank lines skipped.
+std::vector<nlohmann::json> json_lines(const std::string& path);
 
 void poll_pause();  // sleeps 100 ms
 

@@ -22,13 +22,7 @@ using wdtest::Child;
 
 namespace {
 
-std::vector<json> json_lines(const std::string& path) {
-  std::vector<json> out;
-  std::istringstream in(wdtest::slurp(path));
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(json::parse(line));
-  return out;
-}
+using wdtest::json_lines;
 
 bool have(const char* path) {
   struct stat st;

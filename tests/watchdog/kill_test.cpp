@@ -47,13 +47,7 @@ std::unique_ptr<Child> hog(oomlab::cgroups::MemoryCgroup* cg, std::vector<std::s
   return c;
 }
 
-std::vector<json> json_lines(const std::string& path) {
-  std::vector<json> out;
-  std::istringstream in(wdtest::slurp(path));
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(json::parse(line));
-  return out;
-}
+using wdtest::json_lines;
 
 class KillPolicy : public ::testing::Test {
  protected:

@@ -30,13 +30,7 @@ constexpr int kTasks = 5000;
 // main + FUSE holder + writers + sleepers = kTasks in the stalled process.
 constexpr int kSleepers = kTasks - kBlocked - 2;
 
-std::vector<json> json_lines(const std::string& path) {
-  std::vector<json> out;
-  std::istringstream in(wdtest::slurp(path));
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(json::parse(line));
-  return out;
-}
+using wdtest::json_lines;
 
 json status(const std::string& socket) {
   std::string cmd = bin("oomlab-watchdog") + " status --socket " + socket + " 2>/dev/null";

@@ -204,13 +204,7 @@ TEST(NoWrongKill, RealFactsNeverKillable) {
 
 namespace {
 
-std::vector<json> json_lines(const std::string& path) {
-  std::vector<json> out;
-  std::istringstream in(wdtest::slurp(path));
-  for (std::string line; std::getline(in, line);)
-    if (!line.empty()) out.push_back(json::parse(line));
-  return out;
-}
+using wdtest::json_lines;
 
 std::unique_ptr<oomlab::cgroups::MemoryCgroup> group(const std::string& prefix) {
   oomlab::cgroups::CreateOptions o;
