@@ -74,10 +74,43 @@ void fill_attr(fuse_attr& a, std::uint64_t node) {
 // its fault, holding the mmap lock.
 int g_read_seen_fd = -1;
 
+// True once the process that forked us has started to exit (PF_EXITING in
+// its main thread's /proc stat flags) or is gone.
+bool parent_exiting(pid_t parent) {
+  if (::getppid() != parent) return true;
+  char path[64], buf[512];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", parent);
+  int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return true;
+  ssize_t n = ::read(fd, buf, sizeof buf - 1);
+  ::close(fd);
+  if (n <= 0) return true;
+  buf[n] = 0;
+  const char* p = std::strrchr(buf, ')');
+  unsigned long flags = 0;
+  // ") state ppid pgrp session tty_nr tpgid flags"
+  if (!p || std::sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1) return true;
+  constexpr unsigned long kPfExiting = 0x4;
+  return (flags & kPfExiting) != 0;
+}
+
 // Answers everything a mount + open + mmap needs; never answers READ.
-[[noreturn]] void serve_fuse(int fd) {
+// Ends (aborting the connection, which fails the READ and frees the holder)
+// as soon as the parent starts to exit. PR_SET_PDEATHSIG alone is too late:
+// it fires in exit_notify(), after exit_mm() has taken the mmap lock for
+// read, and with thousands of threads that wait can last forever - killed
+// writers leave the lock's queue, but the rwsem wakes at most 256 queued
+// readers per event while the holder keeps the lock read-held, so the rest
+// (the main thread among them) never get it (6.18: the killed load-test
+// process sat 9 minutes with 4,487 threads in do_exit).
+[[noreturn]] void serve_fuse(int fd, pid_t parent) {
   static char buf[1 << 20 | 4096];
   for (;;) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 100) == 0) {
+      if (parent_exiting(parent)) _exit(0);
+      continue;
+    }
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR || errno == ENOENT) continue;
@@ -232,12 +265,13 @@ int main(int argc, char** argv) {
   }
   int read_seen[2];
   if (pipe2(read_seen, O_CLOEXEC) != 0) return usage("pipe failed");
+  const pid_t parent = getpid();
   pid_t server = fork();
   if (server == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::close(read_seen[0]);
     g_read_seen_fd = read_seen[1];
-    serve_fuse(fuse);
+    serve_fuse(fuse, parent);
   }
   ::close(fuse);
   ::close(read_seen[1]);
@@ -253,11 +287,21 @@ int main(int argc, char** argv) {
   // Every thread exists before the lock is taken: from then on nothing in
   // this process may map memory (thread stacks, malloc growth) or it joins the
   // queue behind the writer.
+  // The threads wait for their phase on a futex (atomic wait), never by
+  // polling: a thousand threads each waking every millisecond kept two CPUs
+  // busy and made starting the load test's 5,000 threads take 87 s.
   std::atomic<int> phase{0};
-  std::thread holder([page, &phase] {
+  auto await_phase = [](std::atomic<int>& ph, int want) {
+    for (int v = ph.load(); v < want; v = ph.load()) ph.wait(v);
+  };
+  auto set_phase = [&phase](int v) {
+    phase = v;
+    phase.notify_all();
+  };
+  std::thread holder([page, &phase, await_phase] {
     holder_tid = gettid();
     int mem = ::open("/proc/self/mem", O_RDONLY);
-    while (phase.load() < 1) usleep(1000);
+    await_phase(phase, 1);
     char c;
     if (pread(mem, &c, 1, reinterpret_cast<off_t>(page)) < 0) {
       // EIO once the server is gone: the lock is released, which is the end.
@@ -274,7 +318,7 @@ int main(int argc, char** argv) {
           slot = gettid();
           if (&slot == &writer_tids[0]) writer_tid = slot.load();
           ++writers_started;
-          while (phase_ptr->load() < 2) usleep(1000);
+          for (int v = phase_ptr->load(); v < 2; v = phase_ptr->load()) phase_ptr->wait(v);
           mmap(nullptr, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
           return nullptr;
         },
@@ -293,7 +337,7 @@ int main(int argc, char** argv) {
         nullptr));
   }
   while (!holder_tid || writers_started.load() < writers || sleepers_started.load() < sleepers) usleep(1000);
-  phase = 1;
+  set_phase(1);
   // The holder sleeps in the FUSE request wait (S state) holding the lock
   // once the server has its READ (waited for, not slept: a loaded machine
   // can take long to get there); then the writer must end up in D behind it.
@@ -306,12 +350,12 @@ int main(int argc, char** argv) {
   };
   if (poll(&seen, 1, 60000) != 1 || ::read(read_seen[0], &r, 1) != 1) {
     kill(server, SIGKILL);
-    phase = 2;
+    set_phase(2);
     join_all();
     return usage("the holder's read never reached the FUSE server");
   }
   ::close(read_seen[0]);
-  phase = 2;
+  set_phase(2);
   auto blocked = [] {
     for (const auto& t : writer_tids)
       if (task_state(t.load()) != 'D') return false;
