@@ -33,6 +33,7 @@ json payload_json(const WdPayload& p) {
              {"rss_kb", t.rss_kb},     {"dying", t.dying},   {"exiting", t.exiting}, {"victim", t.victim}};
       if (!t.delays_ms.empty())
         for (const auto& [k, v] : t.delays_ms) j["delays_ms"][k] = v;
+      if (!t.evidence.empty()) j["evidence"] = t.evidence;
       return j;
     }
     json operator()(const WdWarn& w) const {
@@ -81,6 +82,7 @@ WdPayload payload_of(const std::string& type, const json& j) {
     if (auto it = j.find("delays_ms"); it != j.end() && it->is_object())
       for (const auto& [k, v] : it->items())
         if (v.is_number_unsigned() || v.is_number_integer()) t.delays_ms.emplace_back(k, v.get<std::uint64_t>());
+    t.evidence = get<std::string>(j, "evidence", "");
     return t;
   }
   if (type == "warn")

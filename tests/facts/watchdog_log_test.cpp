@@ -10,6 +10,7 @@ TEST(WatchdogLog, EveryPayloadRoundTrips) {
   task.delay_ms = 7750, task.wchan = "__access_remote_vm", task.cgroup = "/oomlab/repro-1", task.rss_kb = 3;
   task.victim = true;
   task.delays_ms = {{"reclaim", 1200}, {"thrashing", 5}};
+  task.evidence = "delays";
   WdKilled killed;
   killed.pid = 5, killed.comm = "ballast", killed.kill_to_exit_ms = 40, killed.kill_to_freed_ms = 12;
   killed.freed_kb = 113664, killed.reap_error = 0, killed.closed_after_ms = 41, killed.freed_by = "process_mrelease";
@@ -49,6 +50,11 @@ TEST(WatchdogLog, EveryPayloadRoundTrips) {
   EXPECT_EQ(back.delay_ms, 7750);
   EXPECT_TRUE(back.victim);
   ASSERT_EQ(back.delays_ms.size(), 2u);
+  EXPECT_EQ(back.evidence, "delays");
+  // A line from a watchdog older than the field decodes with no evidence.
+  auto old = decode_watchdog_record(R"({"type":"memalloc","mono_ms":5,"comm":"x","state":"D"})");
+  ASSERT_TRUE(old);
+  EXPECT_EQ(std::get<WdTask>(old->payload).evidence, "");
   WatchdogRecord k{"killed", "", 1, 5, "", killed};
   auto kb = decode_watchdog_record(encode_watchdog_record(k));
   ASSERT_TRUE(kb);

@@ -106,6 +106,7 @@ TEST(StallModelDelays, RunnableTaskLosingMostOfEachIntervalToReclaimIsStalled) {
   EXPECT_EQ(s.kind, StallKind::Reclaim);
   EXPECT_EQ(s.since_ms, 1000) << "the stall began with the interval that showed it";
   EXPECT_STREQ(s.wchan, "?");
+  EXPECT_EQ(s.evidence, StallEvidence::Delays);
   m.update({running(10, 1500)}, 3000);
   EXPECT_EQ(m.stalls().at(10).delay_ms(3000), 2000);
   EXPECT_EQ(m.counts(3000).stalling, 1);
@@ -160,6 +161,44 @@ TEST(StallModelDelays, WchanStallGetsDelayTotalsAndKeepsItsKind) {
   m.update({t}, 2000);
   const TaskStall& s = m.stalls().at(10);
   EXPECT_EQ(s.kind, StallKind::MmapLock) << "wchan's mmap-lock wait is the better name";
+  EXPECT_EQ(s.evidence, StallEvidence::Wait) << "its wait showed it; the delays only measure it";
   EXPECT_EQ(s.since_ms, 1000);
   EXPECT_EQ(s.delays_now.reclaim_ns - s.delays_base.reclaim_ns, 900u * 1000000);
+}
+
+// The CI failure that asked for the evidence field: a reader in D on
+// reclaim_throttle is a reclaim stall by its wait, whatever its delays say
+// (there, 94% blkio); a test of the delay rule must tell the two apart.
+TEST(StallModelDelays, DStateReclaimWaitIsWaitEvidenceEvenWithDelays) {
+  StallModel m(1000, 0.4);
+  TaskSample t = task(10, 'D', StallKind::Reclaim);
+  std::strcpy(t.wchan, "reclaim_throttle");
+  t.has_delays = true;
+  t.delays.blkio_ns = 0;
+  m.update({t}, 1000);
+  t.delays.blkio_ns = 900000000;
+  t.delays.reclaim_ns = 60000000;
+  m.update({t}, 2000);
+  ASSERT_EQ(m.stalls().count(10), 1u);
+  EXPECT_EQ(m.stalls().at(10).kind, StallKind::Reclaim);
+  EXPECT_EQ(m.stalls().at(10).evidence, StallEvidence::Wait);
+  // The same task runnable, still losing most of each interval to reclaim:
+  // now only its delays show the stall.
+  TaskSample r = running(10, 1000);
+  r.delays.blkio_ns = t.delays.blkio_ns;
+  m.update({r}, 3000);
+  r.delays.reclaim_ns = 1800000000;
+  m.update({r}, 4000);
+  ASSERT_EQ(m.stalls().count(10), 1u);
+  EXPECT_EQ(m.stalls().at(10).evidence, StallEvidence::Delays);
+}
+
+TEST(StallModel, TracerReclaimIsTracerEvidence) {
+  StallModel m(1000);
+  m.note_reclaim(10, 10, "worker", 500, 1000, "0xcc0(GFP_KERNEL)", 0);
+  ASSERT_EQ(m.stalls().count(10), 1u);
+  EXPECT_EQ(m.stalls().at(10).evidence, StallEvidence::Tracer);
+  EXPECT_STREQ(evidence_name(StallEvidence::Tracer), "tracer");
+  EXPECT_STREQ(evidence_name(StallEvidence::Delays), "delays");
+  EXPECT_STREQ(evidence_name(StallEvidence::Wait), "wait");
 }

@@ -123,7 +123,8 @@ std::string Engine::status_json() const {
   nlohmann::json stalls = nlohmann::json::array();
   for (const auto& [tid, s] : const_cast<StallModel&>(model_).stalls())
     stalls.push_back({{"tid", s.tid}, {"tgid", s.tgid}, {"comm", s.comm}, {"state", std::string(1, s.state)},
-                      {"kind", kind_name(s.kind)}, {"delay_ms", s.delay_ms(now)}, {"wchan", s.wchan},
+                      {"kind", kind_name(s.kind)}, {"evidence", evidence_name(s.evidence)},
+                      {"delay_ms", s.delay_ms(now)}, {"wchan", s.wchan},
                       {"cgroup", s.cgroup}});
   j["stalls"] = stalls;
   nlohmann::json incidents = nlohmann::json::array();

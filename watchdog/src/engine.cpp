@@ -266,6 +266,7 @@ void Engine::report(std::int64_t now, bool from_stale_scan) {
     t.comm = s->comm, t.tid = s->tid, t.tgid = s->tgid, t.state = std::string(1, s->state);
     t.kind = kind_name(s->kind), t.delay_ms = s->delay_ms(now), t.wchan = s->wchan, t.cgroup = s->cgroup;
     t.rss_kb = s->rss_kb, t.dying = s->dying, t.exiting = s->exiting, t.victim = s->victim;
+    t.evidence = evidence_name(s->evidence);
     if (s->has_delays)
       for (const DelayField& f : kDelayFields) t.delays_ms.emplace_back(f.name, grown_ms(s->delays_base, s->delays_now, f));
     reporter_.emit(kWarning, format_task(*s, now), std::move(t), first);

@@ -20,6 +20,15 @@ StallKind kind_of_growth(const DelayTotals& from, const DelayTotals& to) {
 
 }  // namespace
 
+const char* evidence_name(StallEvidence e) {
+  switch (e) {
+    case StallEvidence::Wait: return "wait";
+    case StallEvidence::Delays: return "delays";
+    case StallEvidence::Tracer: return "tracer";
+  }
+  return "wait";
+}
+
 StallKind StallModel::fold_delays(const TaskSample& t, std::int64_t now_ms, std::int64_t& since_ms,
                                   DelayTotals& base) {
   auto [it, inserted] = delays_.try_emplace(t.tid);
@@ -65,13 +74,17 @@ void StallModel::update(const std::vector<TaskSample>& samples, std::int64_t now
   for (const TaskSample& t : samples) {
     if (victims_.count(t.tgid)) live_tgids.insert(t.tgid);
     StallKind kind = t.kind;
+    StallEvidence evidence = StallEvidence::Wait;
     std::int64_t delay_since = now_ms;
     DelayTotals delay_base = t.delays;
     if (t.has_delays) {
       StallKind by_delay = fold_delays(t, now_ms, delay_since, delay_base);
       // Delays say more than a page-in wchan (Io): that wait is where a
       // reclaiming task sleeps between reclaim passes.
-      if (kind == StallKind::None || (kind == StallKind::Io && by_delay != StallKind::None)) kind = by_delay;
+      if (kind == StallKind::None || (kind == StallKind::Io && by_delay != StallKind::None)) {
+        kind = by_delay;
+        evidence = StallEvidence::Delays;
+      }
     }
     if (kind == StallKind::None) continue;
     auto [it, inserted] = stalls_.try_emplace(t.tid);
@@ -96,6 +109,7 @@ void StallModel::update(const std::vector<TaskSample>& samples, std::int64_t now
     else std::snprintf(s.wchan, sizeof s.wchan, "?");  // runnable: found by its delays, wchan not read
     s.state = t.state;
     s.kind = kind;
+    s.evidence = evidence;
     s.seen_ms = now_ms;
     s.rss_kb = t.rss_pages * static_cast<std::uint64_t>(page_kb);
     s.dying = t.dying();
@@ -129,11 +143,15 @@ void StallModel::note_reclaim(pid_t tid, pid_t tgid, const std::string& comm, st
     s.state = 'R';
     std::snprintf(s.wchan, sizeof s.wchan, "?");
     s.kind = StallKind::Reclaim;
+    s.evidence = StallEvidence::Tracer;
     s.since_ms = since_ms;
     s.victim = victims_.count(tgid) != 0;
   } else {
     s.since_ms = std::min(s.since_ms, since_ms);
-    if (s.kind == StallKind::Io || s.kind == StallKind::None) s.kind = StallKind::Reclaim;
+    if (s.kind == StallKind::Io || s.kind == StallKind::None) {
+      s.kind = StallKind::Reclaim;
+      s.evidence = StallEvidence::Tracer;
+    }
   }
   s.seen_ms = now_ms;
   s.gfp = std::move(gfp);

@@ -32,6 +32,10 @@ struct WdTask {
   std::uint64_t rss_kb = 0;
   bool dying = false, exiting = false, victim = false;
   std::vector<std::pair<std::string, std::uint64_t>> delays_ms;  // delay accounting growth, by field
+  // What showed the stall: "wait" (wchan/state), "delays" (delay-accounting
+  // growth of a task with no memory wait to see), "tracer" (BPF reclaim
+  // events); "" from a watchdog older than the field.
+  std::string evidence;
 };
 // "warn": a stall passed --warn-after.
 struct WdWarn {

@@ -19,6 +19,13 @@
 
 namespace oomlab::watchdog {
 
+// What showed the stall at the last sample: the task's wait (its wchan or
+// state: blocked in a memory wait, dying), its delay-accounting growth (a
+// runnable task that loses --delay-share of each interval to reclaim), or
+// the BPF tracer's direct-reclaim events.
+enum class StallEvidence : std::uint8_t { Wait, Delays, Tracer };
+const char* evidence_name(StallEvidence e);
+
 struct TaskStall {
   pid_t tid = 0, tgid = 0;
   std::uint64_t starttime = 0;
@@ -26,6 +33,7 @@ struct TaskStall {
   char state = '?';
   char wchan[48] = {};
   StallKind kind = StallKind::None;
+  StallEvidence evidence = StallEvidence::Wait;
   std::int64_t since_ms = 0;      // first sample of this continuous stall
   std::int64_t seen_ms = 0;       // last sample
   std::uint64_t rss_kb = 0;
