@@ -18,3 +18,67 @@ TEST(Sampler, WaitSymbolPrefersWchanThenTheFirstNonSchedulerFrame) {
             "rwsem_down_write_slowpath");
   EXPECT_EQ(wait_symbol("", ""), "");
 }
+
+// Which kernel OOM kills belong to a run. Records as /dev/kmsg gives them;
+// the lines are this host's (6.18) from shmem-fill and pipe-fill runs.
+#include "oomlab/common/kmsg.hpp"
+#include "oomlab/repro/kernel_log.hpp"
+
+namespace {
+oomlab::KmsgRecord rec(std::uint64_t usec, std::string msg) {
+  oomlab::KmsgRecord r;
+  r.level = 3, r.seq = usec, r.usec = usec, r.message = std::move(msg);
+  return r;
+}
+const char* kOurs = "oomlab/repro-20076-842407-1";
+}  // namespace
+
+TEST(KernelLogWatch, KillsNamedForOurGroupCount) {
+  KernelLogWatch w(0, kOurs);
+  w.feed(rec(1000000, "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+                      "oom_memcg=/oomlab/repro-20076-842407-1,task_memcg=/oomlab/repro-20076-842407-1,"
+                      "task=shmem-filler,pid=20078,uid=0"),
+         {});
+  w.feed(rec(1000100, "Memory cgroup out of memory: Killed process 20078 (shmem-filler) total-vm:42708kB, "
+                      "anon-rss:1024kB, file-rss:1432kB, shmem-rss:57344kB, UID:0 pgtables:124kB oom_score_adj:0"),
+         {});
+  ASSERT_EQ(w.kills().size(), 1u);
+  EXPECT_EQ(w.kills()[0].pid, 20078);
+  EXPECT_EQ(w.kills()[0].comm, "shmem-filler");
+  EXPECT_EQ(w.kills()[0].t_ms, 1000);
+  EXPECT_EQ(w.lines().size(), 2u);
+}
+
+// The report header (with its oom-kill: line) is ratelimited: right after
+// another group's burst of kills, ours come as a bare "Killed process" line.
+// A victim we sampled in our group is ours; one the header gave to another
+// group is not, even with a pid we once saw (reused).
+TEST(KernelLogWatch, KillWithoutItsRatelimitedHeaderIsOursWhenWeSampledThePid) {
+  KernelLogWatch w(0, kOurs);
+  const std::set<pid_t> sampled{20077, 20078, 20079};
+  w.feed(rec(500000, "oom_kill_process: 14 callbacks suppressed"), sampled);
+  w.feed(rec(1000000, "Memory cgroup out of memory: Killed process 20078 (shmem-filler) total-vm:42708kB, "
+                      "anon-rss:1024kB, file-rss:1432kB, shmem-rss:57344kB, UID:0 pgtables:124kB oom_score_adj:0"),
+         sampled);
+  w.feed(rec(1100000, "Memory cgroup out of memory: Killed process 31000 (pipe-victim) total-vm:36372kB, "
+                      "anon-rss:9584kB, file-rss:988kB, shmem-rss:0kB, UID:0 pgtables:80kB oom_score_adj:0"),
+         sampled);
+  w.feed(rec(1200000, "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,"
+                      "oom_memcg=/oomlab/repro-999-1-1,task_memcg=/oomlab/repro-999-1-1,task=pipe-victim,pid=20079,uid=0"),
+         sampled);
+  w.feed(rec(1200100, "Memory cgroup out of memory: Killed process 20079 (pipe-victim) total-vm:36372kB, "
+                      "anon-rss:9584kB, file-rss:988kB, shmem-rss:0kB, UID:0 pgtables:80kB oom_score_adj:0"),
+         sampled);
+  ASSERT_EQ(w.kills().size(), 1u) << "ours: 20078 only (31000 never ours, 20079 given to another group)";
+  EXPECT_EQ(w.kills()[0].pid, 20078);
+}
+
+TEST(KernelLogWatch, OldKernelSummaryWithoutMemcgsDoesNotDisownOurVictim) {
+  KernelLogWatch w(0, kOurs);
+  w.feed(rec(1000000, "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,task=hog,pid=42,uid=0"),
+         {42});
+  w.feed(rec(1000100, "Memory cgroup out of memory: Killed process 42 (hog) total-vm:1kB, anon-rss:1kB, "
+                      "file-rss:0kB, shmem-rss:0kB"),
+         {42});
+  EXPECT_EQ(w.kills().size(), 1u);
+}

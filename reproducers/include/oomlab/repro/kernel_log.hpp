@@ -13,6 +13,7 @@
 
 namespace oomlab {
 class KmsgReader;
+struct KmsgRecord;
 }
 
 namespace oomlab::repro {
@@ -27,9 +28,16 @@ class KernelLogWatch {
   std::string status() const;  // "ok" or why not
   int fd() const;              // pollable (POLLIN) when records are pending; -1 if !ok()
 
-  // Reads every pending record. A kill counts as ours when the kernel names
-  // the group, or (no group) when the victim is one of `our_pids`.
+  // Reads every pending record and feeds it.
   void poll(const std::set<pid_t>& our_pids);
+  // One record. A kill counts as ours when the kernel's oom-kill: line names
+  // the group, or when the victim is one of `our_pids` (every task sampled in
+  // the group) and no oom-kill: line gave it to another group. The second
+  // rule is not only for runs without a group: the oom-kill: line is part of
+  // the OOM report header, which the kernel ratelimits (10 per 5 s), while
+  // the "Killed process" line always comes - a run that starts right after
+  // another run's burst of OOM kills gets its first kills without a header.
+  void feed(const KmsgRecord& r, const std::set<pid_t>& our_pids);
 
   const std::vector<KernelLine>& lines() const { return lines_; }
   std::vector<OomKill>& kills() { return kills_; }
@@ -41,6 +49,7 @@ class KernelLogWatch {
   std::int64_t t0_us_;
   std::string group_;
   std::set<pid_t> group_victims_;  // pids named by an oom-kill: line for our group
+  std::set<pid_t> other_victims_;  // ... for another group
   std::vector<KernelLine> lines_;
   std::vector<OomKill> kills_;
   std::uint64_t dropped_ = 0;
