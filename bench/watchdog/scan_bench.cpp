@@ -50,6 +50,7 @@
 #include "oomlab/common/subprocess.hpp"
 #include "oomlab/cgroups/cleanup.hpp"
 #include "oomlab/cgroups/memory_cgroup.hpp"
+#include "oomlab/facts/psi.hpp"
 #include "oomlab/watchdog/pressure.hpp"
 #include "oomlab/watchdog/sampler.hpp"
 #include "oomlab/watchdog/taskstats.hpp"
@@ -345,8 +346,8 @@ pid_t spawn_burst(int go, int go_write, std::size_t anon, double seconds) {
 // /proc/pressure/memory's some total (us): stall time the kernel counted; -1
 // when unreadable. Parsed by the watchdog's own PSI parser.
 long long psi_some_total_us() {
-  auto s = oomlab::read_proc_file("/proc/pressure/memory", 512);
-  auto r = s ? oomlab::watchdog::parse_psi(*s) : std::nullopt;
+  auto s = oomlab::read_proc_file(oomlab::facts::kSystemMemoryPsi, 512);
+  auto r = s ? oomlab::facts::parse_psi(*s) : std::nullopt;
   return r ? static_cast<long long>(r->some_total_us) : -1;
 }
 
@@ -538,7 +539,7 @@ int main(int argc, char** argv) {
               window, e_us, w_us, e_us > 0 ? w_us / e_us : 0.0);
   std::printf("  during the window the watchdog ran %.0f full scans after %.0f PSI memory-pressure events\n"
               "  (other load on the machine); /proc/pressure/memory now: %s",
-              scans1 - scans0, psi1 - psi0, oomlab::read_proc_file("/proc/pressure/memory", 512).value_or("?\n").c_str());
+              scans1 - scans0, psi1 - psi0, oomlab::read_proc_file(oomlab::facts::kSystemMemoryPsi, 512).value_or("?\n").c_str());
   std::fflush(stdout);
 
   // 4. one burst of memory pressure in a second window of the same length

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "oomlab/common/procfs.hpp"
+#include "oomlab/facts/psi.hpp"
 #include "registry.hpp"
 
 namespace oomlab::cgroups {
@@ -201,11 +202,11 @@ MemoryCgroup MemoryCgroup::create(const CreateOptions& options) {
         throw CgroupError("the kernel did not apply the memory limit to " + g.path_);
     }
     if (!g.twin_unified_.empty()) {
-      if (make_dirs(h.unified_root, g.name_)) g.pressure_path_ = g.twin_unified_ + "/memory.pressure";
+      if (make_dirs(h.unified_root, g.name_)) g.pressure_path_ = g.twin_unified_ + "/" + facts::kCgroupMemoryPsi;
       else g.twin_unified_.clear();
     }
     if (!g.twin_freezer_.empty() && !make_dirs(h.freezer_root, g.name_)) g.twin_freezer_.clear();
-    if (g.version_ == 2) g.pressure_path_ = g.path_ + "/memory.pressure";
+    if (g.version_ == 2) g.pressure_path_ = g.path_ + "/" + facts::kCgroupMemoryPsi;
     if (!g.pressure_path_.empty() && access(g.pressure_path_.c_str(), R_OK) != 0) g.pressure_path_.clear();
   } catch (...) {
     g.remove();
@@ -292,10 +293,10 @@ MemoryEvents MemoryCgroup::events() const {
   return e.value_or(MemoryEvents{});
 }
 
-std::optional<Pressure> MemoryCgroup::pressure() const {
+std::optional<facts::PsiReading> MemoryCgroup::pressure() const {
   if (pressure_path_.empty()) return std::nullopt;
   auto text = read_proc_file(pressure_path_);
-  return text ? parse_pressure(*text) : std::nullopt;
+  return text ? facts::parse_psi(*text) : std::nullopt;
 }
 
 bool MemoryCgroup::kill_all_and_wait(std::chrono::milliseconds timeout) {

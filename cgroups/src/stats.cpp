@@ -1,7 +1,6 @@
 #include "oomlab/cgroups/stats.hpp"
 
 #include <charconv>
-#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -66,33 +65,6 @@ std::optional<MemoryEvents> parse_memory_events_v1(std::string_view oom_control,
   if (!ok || !saw_under_oom || !fc) return std::nullopt;
   e.max = *fc;
   return e;
-}
-
-std::optional<Pressure> parse_pressure(std::string_view text) {
-  Pressure p;
-  bool saw_some = false;
-  while (!text.empty()) {
-    std::size_t nl = text.find('\n');
-    std::string_view line = trim(text.substr(0, nl));
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    if (line.empty()) continue;
-    bool some = line.substr(0, 5) == "some ";
-    bool full = line.substr(0, 5) == "full ";
-    if (!some && !full) return std::nullopt;
-    std::string s(line.substr(5));
-    double a10 = 0, a60 = 0, a300 = 0;
-    unsigned long long total = 0;
-    if (std::sscanf(s.c_str(), "avg10=%lf avg60=%lf avg300=%lf total=%llu", &a10, &a60, &a300, &total) != 4)
-      return std::nullopt;
-    if (some) {
-      p.some_avg10 = a10, p.some_avg60 = a60, p.some_avg300 = a300, p.some_total_us = total;
-      saw_some = true;
-    } else {
-      p.full_avg10 = a10, p.full_avg60 = a60, p.full_avg300 = a300, p.full_total_us = total;
-    }
-  }
-  if (!saw_some) return std::nullopt;
-  return p;
 }
 
 std::optional<std::uint64_t> parse_limit(std::string_view text) {

@@ -1,12 +1,14 @@
-// PSI files (/proc/pressure/memory, a cgroup's memory.pressure): the
-// watchdog's parse_psi and the pressure rule it feeds, the cgroups library's
-// parse_pressure, and --pressure-above values. The input holds several
+// PSI files (/proc/pressure/memory, a cgroup's memory.pressure): the one
+// parser (facts::parse_psi), the shares over a window computed from its
+// readings, the watchdog's pressure rule they feed, and --pressure-above
+// values. The input holds several
 // readings separated by NUL bytes; the tracker is fed them in order, as the
 // engine does once per period.
 #include <string>
+#include <vector>
 
 #include "fuzz_input.hpp"
-#include "oomlab/cgroups/stats.hpp"
+#include "oomlab/facts/psi.hpp"
 #include "oomlab/watchdog/options.hpp"
 #include "oomlab/watchdog/pressure.hpp"
 
@@ -27,12 +29,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
 
   oomlab::watchdog::PressureTracker tracker;
+  std::vector<oomlab::facts::PsiPoint> history;
   std::int64_t now = 0;
   for (std::string_view text : readings) {
-    (void)oomlab::cgroups::parse_pressure(text);
-    auto r = oomlab::watchdog::parse_psi(text);
+    auto r = oomlab::facts::parse_psi(text);
     if (!r) continue;
     now += step_ms;
+    const oomlab::facts::PsiPoint p = oomlab::facts::psi_point(now, *r);
+    const oomlab::facts::PsiShare share = oomlab::facts::psi_window_share(history, p, oomlab::facts::kStallPsiWindow);
+    if (share.some > 1 || share.full > 1 || (share.some < 0 && share.some != -1)) __builtin_trap();
+    if (!history.empty()) {
+      const double d = oomlab::facts::psi_share(history.back().some_us, p.some_us, step_ms * 1000);
+      if (d > 1 || (d < 0 && d != -1)) __builtin_trap();
+    }
+    history.push_back(p);
     const bool above = tracker.update(*r, now, t);
     if (above != tracker.above() || tracker.above_for(now) < 0) __builtin_trap();
     const double s = tracker.recent_some(), f = tracker.recent_full();

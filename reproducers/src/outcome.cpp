@@ -8,13 +8,11 @@
 namespace oomlab::repro {
 
 double psi_window_share(const std::vector<Sample>& samples, std::size_t i) {
-  const Sample& s = samples[i];
-  if (!s.psi) return -1;
-  std::size_t j = i;
-  while (j > 0 && s.t_ms - samples[j].t_ms < kStallWindowMs) --j;
-  if (j == i || !samples[j].psi || s.t_ms <= samples[j].t_ms) return -1;
-  const double stalled_us = static_cast<double>(s.psi->some_total_us - samples[j].psi->some_total_us);
-  return std::min(1.0, stalled_us / (static_cast<double>(s.t_ms - samples[j].t_ms) * 1000));
+  auto point_at = [&](std::size_t k) -> std::optional<facts::PsiPoint> {
+    if (!samples[k].psi) return std::nullopt;
+    return facts::psi_point(samples[k].t_ms, *samples[k].psi);
+  };
+  return facts::psi_series_share(i, point_at, facts::kStallPsiWindow).some;
 }
 
 facts::StallRules stall_rules(double psi_share) {

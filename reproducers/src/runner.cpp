@@ -232,11 +232,12 @@ struct Observer {
     seen_pids.insert(tids.begin(), tids.end());
     s.tasks = sample_tasks(tids);
     if (!psi_path.empty())
-      if (auto text = read_proc_file(psi_path)) s.psi = cgroups::parse_pressure(*text);
-    if (s.psi && previous && previous->psi && s.t_ms > previous->t_ms) {
-      const double dt_us = static_cast<double>(s.t_ms - previous->t_ms) * 1000;
-      s.psi_some_ratio = std::min(1.0, static_cast<double>(s.psi->some_total_us - previous->psi->some_total_us) / dt_us);
-      s.psi_full_ratio = std::min(1.0, static_cast<double>(s.psi->full_total_us - previous->psi->full_total_us) / dt_us);
+      if (auto text = read_proc_file(psi_path)) s.psi = facts::parse_psi(*text);
+    if (s.psi && previous && previous->psi) {
+      const std::int64_t dt_us = (s.t_ms - previous->t_ms) * 1000;
+      s.psi_some_ratio = facts::psi_share(previous->psi->some_total_us, s.psi->some_total_us, dt_us);
+      if (s.psi->has_full && previous->psi->has_full)
+        s.psi_full_ratio = facts::psi_share(previous->psi->full_total_us, s.psi->full_total_us, dt_us);
     }
     s.oom_kills = kills_so_far;
     if (trace) s.trace = trace->sample();
@@ -376,7 +377,7 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
       std::fprintf(stderr, "oomlab-repro: --trace: BPF stall tracer unavailable (%s); sampling /proc only\n", why.c_str());
     }
   }
-  obs.psi_path = group && !group->pressure_path().empty() ? group->pressure_path() : "/proc/pressure/memory";
+  obs.psi_path = group && !group->pressure_path().empty() ? group->pressure_path() : facts::kSystemMemoryPsi;
   if (access(obs.psi_path.c_str(), R_OK) != 0) obs.psi_path.clear();
   rec.psi_source = obs.psi_path;
   obs.t0_us = monotonic_us();

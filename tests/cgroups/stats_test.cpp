@@ -30,23 +30,6 @@ TEST(Stats, MemoryEventsV1FromOomControlAndFailcnt) {
   EXPECT_FALSE(parse_memory_events_v1("under_oom 0\n", "lots"));
 }
 
-TEST(Stats, Pressure) {
-  auto p = parse_pressure(
-      "some avg10=12.50 avg60=3.00 avg300=0.61 total=1234567\n"
-      "full avg10=10.00 avg60=2.00 avg300=0.50 total=7654321\n");
-  ASSERT_TRUE(p);
-  EXPECT_DOUBLE_EQ(p->some_avg10, 12.5);
-  EXPECT_DOUBLE_EQ(p->full_avg60, 2.0);
-  EXPECT_EQ(p->some_total_us, 1234567u);
-  EXPECT_EQ(p->full_total_us, 7654321u);
-  // cpu.pressure on older kernels has only "some".
-  auto some_only = parse_pressure("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n");
-  ASSERT_TRUE(some_only);
-  EXPECT_EQ(some_only->full_total_us, 0u);
-  EXPECT_FALSE(parse_pressure("bogus avg10=1\n"));
-  EXPECT_FALSE(parse_pressure("some avg10=x\n"));
-  EXPECT_FALSE(parse_pressure(""));
-}
 
 TEST(Stats, Limit) {
   EXPECT_EQ(parse_limit("268435456\n"), 268435456u);

@@ -17,11 +17,29 @@ json sample(std::int64_t t, std::uint64_t usage_mib, double some, int d = 0) {
           {"tasks", {{"R", 1}, {"S", 1}, {"D", d}}}};
 }
 
+// The runner writes the PSI totals beside each interval's ratio; the bench
+// reads the totals (a share over the window, facts::psi_series_share).
+// Sample k's ratio covers the interval since sample k-1: the first one has
+// no interval, as in a real run.
+json with_totals(json timeline) {
+  std::uint64_t total = 0;
+  for (std::size_t k = 0; k < timeline.size(); ++k) {
+    json& psi = timeline[k]["psi"];
+    if (!psi.is_object()) continue;
+    if (k > 0) {
+      const auto dt_us = (timeline[k]["t_ms"].get<std::int64_t>() - timeline[k - 1]["t_ms"].get<std::int64_t>()) * 1000;
+      total += static_cast<std::uint64_t>(psi["some_ratio"].get<double>() * static_cast<double>(dt_us));
+    }
+    psi["some_total_us"] = total;
+  }
+  return timeline;
+}
+
 json report(const std::string& scenario, json timeline, json kills = json::array()) {
   return {{"scenario", scenario},
           {"started_at", "2026-11-23T10:00:00.000Z"},
           {"outcome", {{"class", "livelock"}}},
-          {"timeline", timeline},
+          {"timeline", with_totals(timeline)},
           {"oom_kills", kills}};
 }
 
@@ -33,7 +51,7 @@ TEST(RunMetrics, Iso8601) {
 TEST(RunMetrics, PsiShareOverTheTrailingSecond) {
   json tl = json::array();
   for (int i = 0; i < 30; ++i) tl.push_back(sample(i * 100, 100, i >= 10 && i < 20 ? 0.5 : 0.0, i >= 25 ? 3 : 0));
-  auto st = stalled_samples(tl);
+  auto st = stalled_samples(with_totals(tl));
   EXPECT_FALSE(st[10]) << "10 samples of 1 s: one at 50% is 5%";
   EXPECT_FALSE(st[13]);
   EXPECT_TRUE(st[14]) << "5 of the last 10 at 50% = 25%";
@@ -48,7 +66,7 @@ TEST(RunMetrics, DStatePairsWithoutPsi) {
     tl.push_back(sample(i * 100, 100, 0, i == 1 || i == 3 || i == 4 ? 1 : 0));
     tl.back()["psi"] = nullptr;
   }
-  auto st = stalled_samples(tl);
+  auto st = stalled_samples(with_totals(tl));
   EXPECT_FALSE(st[1]) << "a lone D sample is not a stall";
   EXPECT_FALSE(st[3]);
   EXPECT_TRUE(st[4]) << "two in a row are";

@@ -29,7 +29,7 @@ std::vector<Sample> timeline(int ms, F stalled, std::uint64_t usage = 200u << 20
     s.usage_bytes = usage;
     s.limit_bytes = 256u << 20;
     if (stalled(t)) total += 80'000;
-    s.psi = oomlab::cgroups::Pressure{};
+    s.psi = oomlab::facts::PsiReading{};
     s.psi->some_total_us = total;
     out.push_back(s);
   }

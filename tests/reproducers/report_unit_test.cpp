@@ -19,7 +19,7 @@ RunRecord record() {
   for (int t = 100; t <= 2000; t += 100) {
     Sample s;
     if (t > 1000) stalled_us += 70'000;
-    s.psi = oomlab::cgroups::Pressure{};
+    s.psi = oomlab::facts::PsiReading{};
     s.psi->some_total_us = stalled_us;
     s.t_ms = t;
     s.usage_bytes = static_cast<std::uint64_t>(t) << 14;

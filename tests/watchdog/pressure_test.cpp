@@ -1,4 +1,4 @@
-// PSI parsing, --pressure-above, the pressure clock, and the mapping of a
+// --pressure-above (PSI parsing: tests/facts/psi_test.cpp), the pressure clock, and the mapping of a
 // watched cgroupfs directory to its cgroup path.
 #include <gtest/gtest.h>
 
@@ -13,8 +13,8 @@ using namespace oomlab::watchdog;
 
 namespace {
 
-PsiReading reading(double some, double full, std::uint64_t some_total, std::uint64_t full_total) {
-  PsiReading r;
+oomlab::facts::PsiReading reading(double some, double full, std::uint64_t some_total, std::uint64_t full_total) {
+  oomlab::facts::PsiReading r;
   r.some_avg10 = some;
   r.full_avg10 = full;
   r.some_total_us = some_total;
@@ -24,23 +24,6 @@ PsiReading reading(double some, double full, std::uint64_t some_total, std::uint
 }
 
 }  // namespace
-
-TEST(Psi, ParsesSomeAndFull) {
-  auto r = parse_psi("some avg10=61.50 avg60=20.00 avg300=3.00 total=123456\nfull avg10=42.25 avg60=1.00 avg300=0.00 total=789\n");
-  ASSERT_TRUE(r);
-  EXPECT_DOUBLE_EQ(r->some_avg10, 61.5);
-  EXPECT_DOUBLE_EQ(r->full_avg10, 42.25);
-  EXPECT_EQ(r->some_total_us, 123456u);
-  EXPECT_EQ(r->full_total_us, 789u);
-  EXPECT_TRUE(r->has_full);
-  // cpu.pressure on old kernels: no full line.
-  auto s = parse_psi("some avg10=1.00 avg60=0.00 avg300=0.00 total=5\n");
-  ASSERT_TRUE(s);
-  EXPECT_FALSE(s->has_full);
-  EXPECT_FALSE(parse_psi(""));
-  EXPECT_FALSE(parse_psi("some avg10=x avg60=0 avg300=0 total=1\n"));
-  EXPECT_FALSE(parse_psi("some avg10=1.0 avg60=0 avg300=0\n"));
-}
 
 TEST(Psi, ThresholdSpec) {
   auto t = parse_pressure_threshold("pressure-above", "full=40,some=60");
@@ -74,7 +57,7 @@ struct SyntheticPsi {
   std::int64_t onset_ms;
   double share;
   std::int64_t stop_ms = 1 << 30;
-  PsiReading at(std::int64_t ms) const {
+  oomlab::facts::PsiReading at(std::int64_t ms) const {
     std::int64_t stalled = std::max<std::int64_t>(0, std::min(ms, stop_ms) - onset_ms);
     auto total = static_cast<std::uint64_t>(static_cast<double>(stalled) * 1000.0 * share);
     return reading(0, 0, total, total / 2);
@@ -140,7 +123,7 @@ TEST(PressureTracker, BelowTheThresholdOrAfterTheStallNotAbove) {
   PressureTracker low;
   SyntheticPsi psi{0, 0.2};
   for (std::int64_t ms : every(0, 20000, 500)) {
-    PsiReading r = psi.at(ms);
+    oomlab::facts::PsiReading r = psi.at(ms);
     r.some_avg10 = 90;
     EXPECT_FALSE(low.update(r, ms, t)) << ms;
   }

@@ -63,7 +63,7 @@ int Engine::run() {
   for (const auto& dir : opt_.watch_cgroups) {
     WatchedGroup& w = watched_.emplace_back();
     w.dir = dir;
-    w.pressure_path = dir + "/memory.pressure";
+    w.pressure_path = dir + "/" + facts::kCgroupMemoryPsi;
     w.cgroup = cgroup_path_of_dir(dir, mounts);
     if (w.cgroup.empty())
       reporter_.note(kWarning, dir + " is not under a cgroup mount: its PSI only wakes the watchdog, no pressure action");
@@ -211,7 +211,7 @@ void Engine::start_scan() {
     char buf[512];
     for (WatchedGroup& w : watched_) {
       long n = read_proc_file_into(w.pressure_path.c_str(), buf, sizeof buf - 1);
-      w.reading = n > 0 ? parse_psi(std::string_view(buf, static_cast<std::size_t>(n))) : std::nullopt;
+      w.reading = n > 0 ? facts::parse_psi(std::string_view(buf, static_cast<std::size_t>(n))) : std::nullopt;
     }
   }, [this, stats, snap, cgroups] { asio::post(io_, [this, stats, snap, cgroups] { on_scan_done(*stats, *snap, cgroups); }); });
   scan_pending_ = ok;

@@ -9,17 +9,6 @@
 namespace oomlab::watchdog {
 namespace {
 
-// The value after "key=" in line, if present.
-std::optional<std::string_view> field(std::string_view line, std::string_view key) {
-  for (std::size_t pos = 0; (pos = line.find(key, pos)) != std::string_view::npos; pos += key.size()) {
-    if ((pos == 0 || line[pos - 1] == ' ') && pos + key.size() < line.size() && line[pos + key.size()] == '=') {
-      std::string_view v = line.substr(pos + key.size() + 1);
-      return v.substr(0, v.find(' '));
-    }
-  }
-  return std::nullopt;
-}
-
 bool to_double(std::string_view s, double& out) {
   char buf[32];
   if (s.empty() || s.size() >= sizeof buf) return false;
@@ -30,50 +19,14 @@ bool to_double(std::string_view s, double& out) {
   return end == buf + s.size();
 }
 
-bool to_u64(std::string_view s, std::uint64_t& out) {
-  if (s.empty()) return false;
-  out = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    out = out * 10 + static_cast<std::uint64_t>(c - '0');
-  }
-  return true;
-}
-
 // The recent share's window: 2 s, the shortest PSI trigger window here and
-// oomlab-repro's stall window. A reference reading older than kStaleWindowMs
-// is not recent; one younger than kShortestWindowMs is too noisy.
-constexpr std::int64_t kRecentWindowMs = 2000;
-constexpr std::int64_t kStaleWindowMs = 4000;
-constexpr std::int64_t kShortestWindowMs = 1000;
+// oomlab-repro's stall window. A reference reading older than 4 s is not
+// recent (the loop slept while idle, so readings are sparse, and a share
+// over it would dilute a fresh stall into a long quiet stretch); one younger
+// than 1 s is too noisy.
+constexpr facts::PsiWindowRule kRecentWindow{2000, 4000, 1000};
 
 }  // namespace
-
-std::optional<PsiReading> parse_psi(std::string_view text) {
-  PsiReading r;
-  bool some = false;
-  while (!text.empty()) {
-    std::size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
-    bool is_some = line.rfind("some ", 0) == 0, is_full = line.rfind("full ", 0) == 0;
-    if (!is_some && !is_full) continue;
-    auto avg = field(line, "avg10"), total = field(line, "total");
-    double a = 0;
-    std::uint64_t t = 0;
-    if (!avg || !total || !to_double(*avg, a) || !to_u64(*total, t)) return std::nullopt;
-    if (is_some) {
-      r.some_avg10 = a;
-      r.some_total_us = t;
-      some = true;
-    } else {
-      r.full_avg10 = a;
-      r.full_total_us = t;
-      r.has_full = true;
-    }
-  }
-  return some ? std::optional(r) : std::nullopt;
-}
 
 PressureThreshold parse_pressure_threshold(const std::string& name, const std::string& value) {
   PressureThreshold t;
@@ -106,43 +59,17 @@ std::string format_pressure_threshold(const PressureThreshold& t) {
   return buf;
 }
 
-bool PressureTracker::update(const PsiReading& r, std::int64_t now_ms, const PressureThreshold& t) {
+bool PressureTracker::update(const facts::PsiReading& r, std::int64_t now_ms, const PressureThreshold& t) {
   last_ = r;
-  // The reference reading: the newest one at least kRecentWindowMs old. When
-  // that one is much older (the loop slept while idle, so readings are
-  // sparse), a share over it would dilute a fresh stall into a long quiet
-  // stretch: use the oldest reading of the last kRecentWindowMs instead, as
-  // long as it spans kShortestWindowMs.
-  const Point* ref = nullptr;
-  const Point* young = nullptr;
-  for (std::size_t i = 0; i < count_; ++i) {
-    const Point& p = ring_[(head_ + ring_.size() - 1 - i) % ring_.size()];
-    std::int64_t age = now_ms - p.ms;
-    if (age >= kRecentWindowMs) {
-      if (age <= kStaleWindowMs) ref = &p;
-      break;
-    }
-    if (age >= kShortestWindowMs) young = &p;
-  }
-  if (!ref) ref = young;
-  recent_some_ = recent_full_ = -1;
-  std::int64_t window_ms = 0;
-  std::uint64_t some_stall_us = 0, full_stall_us = 0;
-  if (ref) {
-    window_ms = now_ms - ref->ms;
-    const double window_us = static_cast<double>(window_ms) * 1000.0;
-    if (r.some_total_us >= ref->some_us) {
-      some_stall_us = r.some_total_us - ref->some_us;
-      recent_some_ = 100.0 * static_cast<double>(some_stall_us) / window_us;
-    }
-    if (r.has_full && r.full_total_us >= ref->full_us) {
-      full_stall_us = r.full_total_us - ref->full_us;
-      recent_full_ = 100.0 * static_cast<double>(full_stall_us) / window_us;
-    }
-  }
-  ring_[head_] = {now_ms, r.some_total_us, r.full_total_us};
-  head_ = (head_ + 1) % ring_.size();
-  if (count_ < ring_.size()) ++count_;
+  const facts::PsiPoint now = facts::psi_point(now_ms, r);
+  const facts::PsiShare share =
+      facts::psi_window_share(std::span<const facts::PsiPoint>(history_.data(), count_), now, kRecentWindow);
+  recent_some_ = share.some < 0 ? -1 : 100.0 * share.some;
+  recent_full_ = share.full < 0 ? -1 : 100.0 * share.full;
+  const std::int64_t window_ms = share.window_ms;
+  const std::uint64_t some_stall_us = share.some_stall_us, full_stall_us = share.full_stall_us;
+  if (count_ == history_.size()) std::move(history_.begin() + 1, history_.end(), history_.begin()), --count_;
+  history_[count_++] = now;
 
   // The clock follows the recent share alone: avg10 is a 10 s average that
   // needs several seconds of thrashing to cross the threshold, which would

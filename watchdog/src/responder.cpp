@@ -43,7 +43,7 @@ void Engine::collect_pressure(std::int64_t now, std::map<std::string, const Task
     if (w.tracker.above_for(now) < opt_.kill_after.count() && !incidents_.count(w.cgroup)) continue;
     if (!w.noted) {
       w.noted = true;
-      const PsiReading& r = w.tracker.last();
+      const facts::PsiReading& r = w.tracker.last();
       reporter_.note(kWarning, "memory pressure in cgroup " + w.cgroup + " above " +
                                    format_pressure_threshold(opt_.pressure_above) + " for " +
                                    std::to_string(w.tracker.above_for(now)) + "ms: some avg10=" + pct(r.some_avg10) +

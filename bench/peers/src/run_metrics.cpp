@@ -4,6 +4,7 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "oomlab/facts/psi.hpp"
 #include "oomlab/facts/stall.hpp"
 
 namespace oomlab::peers {
@@ -45,11 +46,18 @@ int d_tasks(const nlohmann::json& sample) {
   return t == sample.end() ? 0 : t->value("D", 0);
 }
 
-double some_ratio(const nlohmann::json& sample) {
+// The sample's PSI totals as the runner wrote them (report.json timeline
+// psi.some_total_us/full_total_us); nullopt when the run had no PSI.
+std::optional<facts::PsiPoint> psi_point(const nlohmann::json& sample) {
   auto p = sample.find("psi");
-  if (p == sample.end() || !p->is_object()) return -1;
-  auto r = p->find("some_ratio");
-  return r == p->end() || !r->is_number() ? -1 : r->get<double>();
+  if (p == sample.end() || !p->is_object()) return std::nullopt;
+  auto some = opt_num<std::uint64_t>(*p, "some_total_us");
+  if (!some) return std::nullopt;
+  facts::PsiPoint pt;
+  pt.t_ms = sample.value("t_ms", std::int64_t{0});
+  pt.some_us = *some;
+  if (auto full = opt_num<std::uint64_t>(*p, "full_total_us")) pt.full_us = *full, pt.has_full = true;
+  return pt;
 }
 
 }  // namespace
@@ -66,23 +74,19 @@ std::vector<bool> stalled_samples(const nlohmann::json& timeline) {
   facts::ProgressModel model(rules);
   std::vector<bool> out(timeline.size(), false);
   for (std::size_t i = 0; i < timeline.size(); ++i) {
-    const std::int64_t t = timeline[i].value("t_ms", std::int64_t{0});
-    double sum = 0;
-    int n = 0;
-    for (std::size_t k = i + 1; k-- > 0;) {
-      if (timeline[k].value("t_ms", std::int64_t{0}) <= t - kStallWindowMs) break;
-      if (double r = some_ratio(timeline[k]); r >= 0) sum += r, ++n;
-    }
     facts::ProgressSample p;
-    p.t_ms = t;
-    p.psi_share = n > 0 ? sum / n : -1;
+    p.t_ms = timeline[i].value("t_ms", std::int64_t{0});
+    // The share over the trailing second from the PSI totals, as the
+    // runner's outcome computes it.
+    p.psi_share = facts::psi_series_share(i, [&](std::size_t k) { return psi_point(timeline[k]); },
+                                          facts::kStallPsiWindow).some;
     if (auto tasks = timeline[i].find("tasks"); tasks != timeline[i].end() && tasks->is_object())
       if (auto b = tasks->find("blocked"); b != tasks->end() && b->is_object())
         for (const auto& [name, count] : b->items())
           if (count.is_number_integer()) p.add_blocked(facts::wait_kind_from_name(name), count.get<int>());
     p.victim_alive = timeline[i].value("victim_alive", false);
     p.victim_killed_ms = opt_num<std::int64_t>(timeline[i], "victim_killed_ms").value_or(-1);
-    p.limit_pressed = n == 0 && i > 0 && d_tasks(timeline[i]) > 0 && d_tasks(timeline[i - 1]) > 0;
+    p.limit_pressed = p.psi_share < 0 && i > 0 && d_tasks(timeline[i]) > 0 && d_tasks(timeline[i - 1]) > 0;
     out[i] = model.fold(p) != facts::StallCause::none;
   }
   return out;

@@ -53,7 +53,6 @@ struct RunResult {
 
 inline constexpr std::int64_t kBlockedMs = 1000;
 inline constexpr double kStallShare = 0.25;  // PSI "some" share over 1 s, as oomlab-repro
-inline constexpr std::int64_t kStallWindowMs = 1000;
 
 // "2026-11-23T10:15:00.123Z" -> ms since the epoch.
 std::optional<std::int64_t> parse_iso8601_ms(std::string_view text);

@@ -22,6 +22,7 @@
 
 #include "oomlab/cgroups/hierarchy.hpp"
 #include "oomlab/cgroups/stats.hpp"
+#include "oomlab/facts/psi.hpp"
 
 namespace oomlab::cgroups {
 
@@ -78,7 +79,7 @@ class MemoryCgroup {
   std::uint64_t usage_bytes() const;                 // memory.current / usage_in_bytes
   std::optional<std::uint64_t> limit_bytes() const;  // nullopt: unlimited
   MemoryEvents events() const;                       // zeros when unreadable
-  std::optional<Pressure> pressure() const;          // group PSI (own file or the twin's)
+  std::optional<facts::PsiReading> pressure() const;  // group PSI (own file or the twin's)
 
   // cgroup.kill on v2 (>= 5.14); otherwise freeze (if a freezer is there),
   // SIGKILL everything listed, thaw, repeat. Reaps the tasks that are this

@@ -20,17 +20,9 @@ struct MemoryEvents {
   bool under_oom = false;  // v1 only: the group is in OOM right now
 };
 
-// PSI ("some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull ...").
-struct Pressure {
-  double some_avg10 = 0, some_avg60 = 0, some_avg300 = 0;
-  double full_avg10 = 0, full_avg60 = 0, full_avg300 = 0;
-  std::uint64_t some_total_us = 0, full_total_us = 0;
-};
-
 std::optional<MemoryEvents> parse_memory_events_v2(std::string_view text);
 // memory.oom_control + memory.failcnt of a v1 group.
 std::optional<MemoryEvents> parse_memory_events_v1(std::string_view oom_control, std::string_view failcnt);
-std::optional<Pressure> parse_pressure(std::string_view text);
 // "max" -> nullopt (no limit), digits -> value; v1 reports "no limit" as a
 // huge page-rounded number, which is mapped to nullopt as well.
 std::optional<std::uint64_t> parse_limit(std::string_view text);

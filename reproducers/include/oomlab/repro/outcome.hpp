@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "oomlab/facts/psi.hpp"
 #include "oomlab/facts/stall.hpp"
 #include "oomlab/facts/vocabulary.hpp"
 #include "oomlab/repro/timeline.hpp"
@@ -31,9 +32,10 @@ using Stall = facts::StallEpisode;
 // (mmap_lock, reclaim, ...) in every sample for a second, a kernel OOM
 // victim still alive a second after its kill; without PSI, D-state tasks in
 // a group at >= 90% of a limit that is being hit.
-inline constexpr std::int64_t kStallWindowMs = 1000;
+inline constexpr std::int64_t kStallWindowMs = facts::kStallPsiWindow.window_ms;
 inline constexpr double kDefaultStallShare = 0.25;
-// Share of the window ending at samples[i] (-1 without PSI totals).
+// Share of the window ending at samples[i] (-1 without PSI totals), by
+// facts::psi_series_share over the samples that have PSI.
 double psi_window_share(const std::vector<Sample>& samples, std::size_t i);
 facts::ProgressSample progress_sample(const std::vector<Sample>& samples, std::size_t i);
 facts::StallRules stall_rules(double psi_share = kDefaultStallShare);

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "oomlab/cgroups/stats.hpp"
+#include "oomlab/facts/psi.hpp"
 
 namespace oomlab::repro {
 
@@ -46,7 +47,7 @@ struct Sample {
   std::uint64_t usage_bytes = 0;
   std::optional<std::uint64_t> limit_bytes;  // nullopt: unlimited
   cgroups::MemoryEvents events;              // cumulative counters of the group
-  std::optional<cgroups::Pressure> psi;      // group PSI, else system-wide
+  std::optional<facts::PsiReading> psi;      // group PSI, else system-wide
   // Share of the last interval some/all tasks were stalled on memory, from
   // the PSI totals (exact over the interval, unlike the avg10 smoothing);
   // -1 when unknown.

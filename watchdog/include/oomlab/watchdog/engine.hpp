@@ -94,7 +94,7 @@ struct WatchedGroup {
   std::string dir, pressure_path;
   std::string cgroup;  // its path in the cgroup hierarchy ("" = not under a cgroup mount: wake-up only)
   PressureTracker tracker;
-  std::optional<PsiReading> reading;  // written by the scan job, folded in on the loop
+  std::optional<facts::PsiReading> reading;  // written by the scan job, folded in on the loop
   bool noted = false;  // the "pressure above" note was written for this episode
 };
 

@@ -46,7 +46,7 @@ struct Options {
   std::vector<Matcher> prefer, avoid, protect;
   std::string scope = "/";          // act only on stalls in this cgroup subtree
   std::vector<std::string> watch_cgroups;  // cgroup dirs whose memory.pressure gets a trigger
-  std::string psi_path = "/proc/pressure/memory";
+  std::string psi_path = facts::kSystemMemoryPsi;
   std::string proc_root = "/proc";
   std::string cgroup_root;          // "" = detect (/sys/fs/cgroup/memory on v1)
   std::string kmsg_path = "/dev/kmsg";

@@ -6,7 +6,7 @@
 // calls the OOM killer).
 //
 // "Above" is the share of stall time over the last ~2 s, computed from the
-// cumulative total= (the window oomlab-repro uses). Not avg10: that 10 s
+// cumulative total= (facts::psi_window_share). Not avg10: that 10 s
 // average needs seconds of thrashing to rise past the threshold and seconds
 // to fall after a kill that helped. The clock starts at the onset (back-dated
 // by the stall the window holds), so the action comes at most --kill-after
@@ -19,15 +19,10 @@
 #include <string>
 #include <string_view>
 
+#include "oomlab/facts/psi.hpp"
+
 namespace oomlab::watchdog {
 
-// One reading of a PSI file ("some avg10=1.00 avg60=... total=N\nfull ...").
-struct PsiReading {
-  double some_avg10 = 0, full_avg10 = 0;
-  std::uint64_t some_total_us = 0, full_total_us = 0;
-  bool has_full = false;
-};
-std::optional<PsiReading> parse_psi(std::string_view text);
 
 // --pressure-above: percentages, negative = that line is not used.
 struct PressureThreshold {
@@ -41,7 +36,7 @@ std::string format_pressure_threshold(const PressureThreshold& t);  // "full=40,
 class PressureTracker {
  public:
   // Folds in a reading taken at now_ms; returns above().
-  bool update(const PsiReading& r, std::int64_t now_ms, const PressureThreshold& t);
+  bool update(const facts::PsiReading& r, std::int64_t now_ms, const PressureThreshold& t);
   bool above() const { return above_since_ms_ >= 0; }
   // How long the pressure has been above the threshold without a break (0 = not above).
   std::int64_t above_for(std::int64_t now_ms) const { return above() ? now_ms - above_since_ms_ : 0; }
@@ -50,20 +45,17 @@ class PressureTracker {
   void restart(std::int64_t now_ms) {
     if (above()) above_since_ms_ = now_ms;
   }
-  const PsiReading& last() const { return last_; }
+  const facts::PsiReading& last() const { return last_; }
   // Share of time stalled over the last ~2 s (1-4 s when readings are
   // sparse), in percent; -1 = not known yet.
   double recent_some() const { return recent_some_; }
   double recent_full() const { return recent_full_; }
 
  private:
-  struct Point {
-    std::int64_t ms;
-    std::uint64_t some_us, full_us;
-  };
-  std::array<Point, 64> ring_{};  // recent readings (periods >= 50 ms: 64 cover >= 3 s)
-  std::size_t head_ = 0, count_ = 0;
-  PsiReading last_;
+  // Recent readings, oldest first (periods >= 50 ms: 64 cover >= 3 s).
+  std::array<facts::PsiPoint, 64> history_{};
+  std::size_t count_ = 0;
+  facts::PsiReading last_;
   double recent_some_ = -1, recent_full_ = -1;
   std::int64_t above_since_ms_ = -1;
 };
