@@ -2,8 +2,9 @@
 // would kill the wrong process, and fails if it does.
 //
 // - PidReuse: the chosen victim exits and its pid is given to a new process
-//   (clone3 set_tid makes the reuse deterministic) before the kill: the
-//   pidfd + start-time check must leave the new process alone.
+//   (clone3 set_tid makes the reuse deterministic) before the pin, or after
+//   it and before the signal: the start-time check, then the held pidfd,
+//   must leave the new process alone.
 // - RealFactsNeverKillable: pid 1, a kernel thread, the watchdog itself and
 //   an oom_score_adj -1000 process, with their real /proc facts read the way
 //   the daemon reads them: never chosen, while an ordinary child is.
@@ -121,16 +122,60 @@ TEST(NoWrongKill, PidReuseBetweenChoiceAndKill) {
   EXPECT_EQ(out.pidfd, -1);
   EXPECT_TRUE(alive_unreaped(reuser)) << "the process that reused the victim's pid was killed";
 
-  // Control: with the reuser's own start time the same call does kill.
-  KillOutcome ok = kill_process(reuser, reuser_start);
+  // The window after the choice: the reuser is chosen now (its own start
+  // time) and pinned; then it dies and its pid is taken once more before the
+  // signal. The held pidfd still names the chosen process: the signal finds
+  // nobody (ESRCH) and the third process lives.
+  KillOutcome pinned = pin_victim(reuser, reuser_start);
+  ASSERT_GE(pinned.pidfd, 0) << "error=" << pinned.error << " reused=" << pinned.reused;
+  EXPECT_FALSE(pinned.reused);
+  EXPECT_EQ(pinned.signalled_us, 0) << "pinning signalled";
+  EXPECT_TRUE(alive_unreaped(reuser)) << "pinning killed the process";
+  std::this_thread::sleep_for(50ms);   // the third process starts in a later tick, like a real reuse
+  ::kill(reuser, SIGKILL);
+  ::waitpid(reuser, nullptr, 0);
+  pid_t third = fork_with_pid(reuser);
+  if (third < 0) {
+    int e = errno;
+    ::close(pinned.pidfd);
+    GTEST_SKIP() << "the pid could not be taken a second time: " << std::strerror(e);
+  }
+  ASSERT_EQ(third, reuser);
+  KillOutcome late = signal_victim(pinned);
+  EXPECT_EQ(late.error, ESRCH);
+  EXPECT_EQ(late.pidfd, -1);
+  EXPECT_EQ(late.signalled_us, 0);
+  EXPECT_TRUE(alive_unreaped(third)) << "the signal through the held pidfd hit the process that took the pid";
+
+  // Control: the third process chosen with its own start time is killed.
+  const std::uint64_t third_start = starttime_of(third);
+  KillOutcome ok = kill_process(third, third_start);
   EXPECT_FALSE(ok.reused);
   EXPECT_EQ(ok.error, 0);
   EXPECT_GE(ok.pidfd, 0);
+  EXPECT_GT(ok.signalled_us, 0);
   if (ok.pidfd >= 0) ::close(ok.pidfd);
-  if (ok.pidfd < 0) ::kill(reuser, SIGKILL);
+  if (ok.pidfd < 0) ::kill(third, SIGKILL);
   int st = 0;
-  ASSERT_EQ(::waitpid(reuser, &st, 0), reuser);
+  ASSERT_EQ(::waitpid(third, &st, 0), third);
   EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+}
+
+TEST(NoWrongKill, PinWithoutAMatchingStartTimeHoldsNothing) {
+  pid_t child = idle_child();
+  ASSERT_GT(child, 0);
+  const std::uint64_t start = starttime_of(child);
+  ASSERT_NE(start, 0u);
+  // Another start time (the facts of an earlier process with this pid): no pin, no signal.
+  KillOutcome other = pin_victim(child, start + 1);
+  EXPECT_TRUE(other.reused);
+  EXPECT_EQ(other.pidfd, -1);
+  EXPECT_EQ(signal_victim(other).signalled_us, 0);
+  // Unknown start time (0): not proven, so not pinned either.
+  EXPECT_EQ(pin_victim(child, 0).pidfd, -1);
+  EXPECT_TRUE(alive_unreaped(child));
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
 }
 
 TEST(NoWrongKill, KillOfAGoneProcessSignalsNobody) {

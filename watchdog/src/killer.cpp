@@ -23,34 +23,51 @@
 
 namespace oomlab::watchdog {
 
-KillOutcome kill_process(pid_t pid, std::uint64_t expected_starttime) {
+KillOutcome pin_victim(pid_t pid, std::uint64_t expected_starttime) {
   KillOutcome out;
   int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   if (fd < 0) {
     out.error = errno;
     return out;
   }
-  if (expected_starttime) {
-    // The pidfd pins this pid: if its stat still shows the chosen start
-    // time, the pidfd names the chosen process.
-    char path[64], buf[1024];
-    std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    long n = read_proc_file_into(path, buf, sizeof buf - 1);
-    TaskSample t;
-    if (n > 0 && parse_stat(std::string_view(buf, static_cast<std::size_t>(n)), t) && t.starttime != expected_starttime) {
-      out.reused = true;
-      ::close(fd);
-      return out;
-    }
-  }
-  if (::syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0) != 0) {
-    out.error = errno;
+  // The pidfd pins the process that had this pid when it was opened. Its
+  // start time, read now (after the pidfd exists), says whether that is the
+  // chosen process: a match means the pid was not reused between the facts
+  // and the pidfd. No readable start time means no proof: nothing is pinned.
+  char path[64], buf[1024];
+  std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  long n = read_proc_file_into(path, buf, sizeof buf - 1);
+  TaskSample t;
+  if (n <= 0 || !parse_stat(std::string_view(buf, static_cast<std::size_t>(n)), t)) {
+    out.error = ESRCH;  // gone (or unreadable) after pidfd_open: not proven to be the chosen one
     ::close(fd);
     return out;
   }
-  out.signalled_us = monotonic_us();
+  if (t.starttime != expected_starttime) {
+    out.reused = true;
+    ::close(fd);
+    return out;
+  }
   out.pidfd = fd;
   return out;
+}
+
+KillOutcome signal_victim(KillOutcome pinned) {
+  if (pinned.pidfd < 0) return pinned;
+  // Through the pidfd: the pinned process or nobody (ESRCH once it has
+  // exited, even when its pid number belongs to another process by now).
+  if (::syscall(SYS_pidfd_send_signal, pinned.pidfd, SIGKILL, nullptr, 0) != 0) {
+    pinned.error = errno;
+    ::close(pinned.pidfd);
+    pinned.pidfd = -1;
+    return pinned;
+  }
+  pinned.signalled_us = monotonic_us();
+  return pinned;
+}
+
+KillOutcome kill_process(pid_t pid, std::uint64_t expected_starttime) {
+  return signal_victim(pin_victim(pid, expected_starttime));
 }
 
 int release_memory(int pidfd) {

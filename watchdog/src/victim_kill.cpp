@@ -106,14 +106,25 @@ bool Engine::start_kill(const Candidate& victim, const std::string& cgroup, cons
   k.oom_score_adj = victim.oom_score_adj;
   k.dry_run = opt_.dry_run;
   k.kill_ms = now;
+  // Pinned at the choice: from here to the signal the pidfd names the process
+  // whose facts were read, so neither the kill line nor the signal can go to
+  // a process that took its pid since. A pid that no longer names it: no kill.
+  KillOutcome pinned;
+  if (!k.dry_run) {
+    pinned = pin_victim(k.pid, victim.starttime);
+    if (pinned.pidfd < 0) {
+      reporter_.note(kWarning, "kill of pid " + std::to_string(k.pid) + " not done: " +
+                                   (pinned.reused ? std::string("pid reused by another process") : std::strerror(pinned.error)));
+      return false;
+    }
+  }
   reporter_.emit(kErr, format_kill(k.pid, k.comm, k.cgroup, k.rss_kb, k.oom_score_adj, reason, k.dry_run),
                  facts::WdKill{k.pid, k.comm, k.cgroup, k.rss_kb, k.oom_score_adj, reason, k.dry_run});
   bool done = k.dry_run;
   if (!k.dry_run) {
-    KillOutcome out = kill_process(k.pid, victim.starttime);
-    if (out.reused || out.pidfd < 0) {
-      reporter_.note(kWarning, "kill of pid " + std::to_string(k.pid) + " not done: " +
-                                   (out.reused ? std::string("pid reused by another process") : std::strerror(out.error)));
+    KillOutcome out = signal_victim(pinned);
+    if (out.pidfd < 0) {
+      reporter_.note(kWarning, "kill of pid " + std::to_string(k.pid) + " not done: " + std::strerror(out.error));
       k.closed = true;
     } else {
       done = true;
