@@ -9,7 +9,12 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <cstdio>
+#include <map>
+#include <sstream>
+
 #include "fs_util.hpp"
+#include "oomlab/facts/watchdog_log.hpp"
 #include "qemu.hpp"
 #include "vm_test_util.hpp"
 
@@ -111,6 +116,93 @@ TEST_F(VmDebian, WatchdogRunsAsItsPackagedServiceUnderSystemdAndTheScenarioRuns)
   EXPECT_EQ(rep["guest"]["exit_code"], guest["exit_code"]);
   EXPECT_EQ(rep["outcome"], guest["outcome"]);  // one outcome: the guest runner's
   EXPECT_TRUE(rep["verdict"].contains("verdict")) << rep["verdict"].dump();
+}
+
+// The watchdog SIGKILLed in the middle of a kill, as its installed unit under
+// systemd (Restart=always): tests/vm/restart_mid_kill_guest.sh runs in the
+// guest (a memory.high stall, a first choice held dying in a v1 freezer, the
+// SIGKILL of MainPID once the victim has SIGKILL pending) and sends back the
+// watchdog's JSON log of both instances and systemctl show before/after.
+// Checked here: systemd restarted it (NRestarts + 1, a new MainPID, active),
+// the dying victim got exactly one kill line (the new instance passed over
+// it), every pid at most one, every kill inside the test's group, and the
+// new instance did act on the stall that went on.
+TEST_F(VmDebian, WatchdogSigkilledMidKillRestartsAndKillsNothingTwice) {
+  auto script = oomlab::vm::read_file(std::string(OOMLAB_SOURCE_DIR) + "/tests/vm/restart_mid_kill_guest.sh");
+  ASSERT_TRUE(script);
+  std::string token = unique_token("wdrestart");
+  auto r = run_vm({"run", "--guest-cmd", *script, "--rootfs", "debian", "--guard", "oomlab-watchdog", "--rootfs-cache",
+                   cache_dir(), "--timeout", "15m", "--stall-timeout", "90s", "--accel", "tcg", "--reports",
+                   tmp_.path.string(), "--append", token},
+                  {}, std::chrono::seconds(1800));
+  EXPECT_FALSE(qemu_running_with(token));
+  if (r.exit_code == 3 && r.err.find("needs root") != std::string::npos)
+    GTEST_SKIP() << "the Debian root is not cached and building it needs root: " << r.err;
+  fs::path run_dir = only_run_dir(tmp_.path);
+  ASSERT_FALSE(run_dir.empty()) << r.err;
+  auto text = oomlab::vm::read_file((run_dir / "report.json").string());
+  ASSERT_TRUE(text) << r.err;
+  json rep = json::parse(*text, nullptr, false);
+  ASSERT_TRUE(rep.is_object());
+  ASSERT_EQ(rep["session"], "completed") << r.out << r.err;
+  auto facts_txt = oomlab::vm::read_file((run_dir / "cmd-facts.txt").string());
+  ASSERT_TRUE(facts_txt) << "the guest script sent no facts";
+  if (facts_txt->find("error=no v1 freezer") != std::string::npos)
+    GTEST_SKIP() << "the guest kernel has no v1 freezer to hold a killed process: " << *facts_txt;
+  const json& res = rep["guest"]["report"]["result"];
+  ASSERT_TRUE(res.is_object()) << *facts_txt << rep["guest"].dump();
+  EXPECT_EQ(rep["guest"]["report"]["guest_cmd_exit_code"], 0) << *facts_txt;
+
+  // systemd restarted the unit: one more restart, a new main process, active.
+  EXPECT_EQ(res["restarted"], "yes") << *facts_txt;
+  EXPECT_EQ(res["nrestarts_after"].get<int>(), res["nrestarts_before"].get<int>() + 1) << *facts_txt;
+  const int first = res["mainpid_before"], second = res["mainpid_after"];
+  EXPECT_GT(first, 0);
+  EXPECT_GT(second, 0);
+  EXPECT_NE(first, second);
+  auto after = oomlab::vm::read_file((run_dir / "cmd-show-after.txt").string());
+  ASSERT_TRUE(after);
+  EXPECT_NE(after->find("\nActiveState=active\n"), std::string::npos) << *after;
+  // The precondition that makes the check mean something: the first choice
+  // was still dying (SIGKILL pending, not exited) when the new instance ran.
+  EXPECT_EQ(res["v_dying_when_restarted"], "yes") << *facts_txt;
+  EXPECT_NE(facts_txt->find("v_sigkill_pending_at_watchdog_sigkill=yes"), std::string::npos) << *facts_txt;
+
+  // Kill lines of both instances, by the instance that wrote them.
+  auto events = oomlab::vm::read_file((run_dir / "cmd-events.jsonl").string());
+  ASSERT_TRUE(events);
+  std::map<long, int> kills;  // victim pid -> kill lines over both instances
+  std::map<int, int> by_instance;
+  std::istringstream in(*events);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();  // the serial console's line ends
+    if (line.empty()) continue;                                  // the file's end (sent with a newline after it)
+    std::string why;
+    auto rec = oomlab::facts::decode_watchdog_record(line, &why);
+    ASSERT_TRUE(rec) << why << ": " << line;
+    const auto* k = std::get_if<oomlab::facts::WdKill>(&rec->payload);
+    if (!k) continue;
+    int wpid = 0;
+    std::sscanf(rec->line.c_str(), "oomlab-watchdog[%d]", &wpid);
+    ++kills[k->pid];
+    ++by_instance[wpid];
+    EXPECT_EQ(k->cgroup, "/oomlab.slice/wdrestart") << "a kill outside the test's group: " << line;
+    EXPECT_FALSE(k->dry_run);
+  }
+  const long v = res["victim_v"], n = res["victim_n"], s = res["stall_s"];
+  EXPECT_EQ(kills[v], 1) << "the dying victim was chosen again after the restart\n" << *events;
+  for (const auto& [pid, count] : kills) {
+    EXPECT_EQ(count, 1) << "pid " << pid << " has " << count << " kill lines";
+    EXPECT_TRUE(pid == v || pid == n || pid == s) << "pid " << pid << " is not one of the test's processes";
+  }
+  EXPECT_EQ(by_instance[first], 1) << "the first instance was SIGKILLed after its first kill line";
+  EXPECT_GE(by_instance[second], 1) << "the restarted instance did not act on the stall that went on";
+  std::printf("guest facts:\n%sboot %s ms, session %s ms\n", facts_txt->c_str(), rep["timing"]["boot_ms"].dump().c_str(),
+              rep["timing"]["elapsed_ms"].dump().c_str());
+  std::printf("restart mid-kill: restart_to_active=%dms mainpid %d -> %d, NRestarts %d -> %d; kill lines v=%d n=%d s=%d "
+              "(first instance %d, second %d)\n",
+              res["restart_to_active_ms"].get<int>(), first, second, res["nrestarts_before"].get<int>(),
+              res["nrestarts_after"].get<int>(), kills[v], kills[n], kills[s], by_instance[first], by_instance[second]);
 }
 
 }  // namespace

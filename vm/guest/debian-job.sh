@@ -61,9 +61,16 @@ case "$OOMLAB_MODE" in
     say "running guest command in a scope of $OOMLAB_SLICE"
     limit=()
     [ -n "$OOMLAB_CMD_LIMIT" ] && limit=(-p "MemoryMax=$OOMLAB_CMD_LIMIT" -p MemorySwapMax=0)
-    systemd-run --quiet --scope --slice="$OOMLAB_SLICE" --unit="oomlab-cmd-$$" "${limit[@]}" -- /bin/sh -c "$OOMLAB_CMD"
+    # The command may leave files for the host in $OOMLAB_OUT: cmd-* are sent
+    # back beside report.json, cmd-result.json (a JSON value) goes into it.
+    OOMLAB_OUT="$out" systemd-run --quiet --scope --slice="$OOMLAB_SLICE" --unit="oomlab-cmd-$$" "${limit[@]}" -- \
+      /bin/sh -c "$OOMLAB_CMD"
     rc=$?
-    printf '{"guest_cmd_exit_code": %d}\n' "$rc" > "$out/report.json"
+    if [ -s "$out/cmd-result.json" ]; then
+      printf '{"guest_cmd_exit_code": %d, "result": %s}\n' "$rc" "$(cat "$out/cmd-result.json")" > "$out/report.json"
+    else
+      printf '{"guest_cmd_exit_code": %d}\n' "$rc" > "$out/report.json"
+    fi
     ;;
   *) say "unknown job mode '$OOMLAB_MODE'"; rc=2 ;;
 esac
@@ -131,6 +138,9 @@ send() {  # NAME FILE
 }
 for f in systemd.json guard-status.txt guard-journal.txt guard-enable.txt oomctl.txt security-oomlab-watchdog.txt journal.txt; do
   send "$f" "$out/$f"
+done
+for f in "$out"/cmd-*; do
+  [ "$f" = "$out/cmd-result.json" ] || send "${f##*/}" "$f"
 done
 if [ "$OOMLAB_MODE" = scenario ]; then
   guest_json=$(sed -n 's/.*"report_json": *"\([^"]*\)".*/\1/p' "$out/report.json")
