@@ -42,7 +42,7 @@ Engine::Engine(Options options, std::vector<std::string> argv)
       sampler_(opt_.proc_root, opt_.max_tasks, opt_.stack),
       model_(opt_.warn_after.count(), opt_.delay_share_pct / 100.0),
       cgroups_(opt_.proc_root, opt_.cgroup_root),
-      rules_(opt_, ::getpid()) {
+      policy_(opt_, ::getpid()) {
   front_.reserve(opt_.max_tasks);
   back_.reserve(opt_.max_tasks);
 }
@@ -383,7 +383,7 @@ void Engine::reload() {
       next_tick_ = asio::steady_timer::clock_type::now();
       schedule_tick();
     }
-    rules_ = VictimRules(opt_, ::getpid());
+    policy_ = KillPolicy(opt_, ::getpid());
     model_.set_warn_after(opt_.warn_after.count());
     model_.set_delay_share(opt_.delay_share_pct / 100.0);
     std::string pending;

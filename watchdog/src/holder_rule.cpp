@@ -60,7 +60,7 @@ void Engine::check_holders(std::int64_t now) {
     }
     const std::string cg = it->first;
     ++it;
-    if (h.pending || h.kills_ms.size() < kRepeatedKills || !in_cgroup(cg, opt_.scope)) continue;
+    if (h.pending || h.kills_ms.size() < kRepeatedKills || !policy_.in_scope(cg)) continue;
     if (h.checked_ms >= 0 && now - h.checked_ms < kHolderRecheckMs) continue;
     auto found = std::make_shared<HolderFindings>();
     const std::size_t kills = h.kills_ms.size();
@@ -96,7 +96,7 @@ void Engine::check_holders(std::int64_t now) {
                              std::move(rec));
               for (const Candidate& c : found->holders) {
                 if (hist.killed.count(c.pid)) continue;
-                if (rules_.never_kill(c)) {
+                if (policy_.rules().never_kill(c)) {
                   reporter_.note(kWarning, "holder " + c.comm + "(" + std::to_string(c.pid) +
                                                ") may not be killed (protected): that memory stays");
                   continue;

@@ -2,7 +2,8 @@
 // "Watchdog"). Runs on the event loop after each scan. An incident opens for
 // a cgroup when a task in it has been stalled for --kill-after, when an OOM
 // victim in it outlives --kill-after, or when a watched cgroup's memory
-// pressure stays above --pressure-above for --kill-after. The actions
+// pressure stays above --pressure-above for --kill-after. What step is due
+// and whom it kills is KillPolicy's decision (kill_policy.hpp); the actions
 // themselves (and the facts they need) are in victim_kill.cpp.
 #include <cstdio>
 
@@ -38,9 +39,9 @@ void Engine::collect_pressure(std::int64_t now, std::map<std::string, const Task
                               std::set<std::string>& pressured) {
   if (!opt_.pressure_above.enabled()) return;
   for (WatchedGroup& w : watched_) {
-    if (w.cgroup.empty() || !w.tracker.above() || !in_cgroup(w.cgroup, opt_.scope)) continue;
+    if (w.cgroup.empty() || !w.tracker.above() || !policy_.in_scope(w.cgroup)) continue;
     // Once open, an incident follows the pressure until it drops (escalation).
-    if (w.tracker.above_for(now) < opt_.kill_after.count() && !incidents_.count(w.cgroup)) continue;
+    if (!policy_.over_threshold(w.tracker.above_for(now)) && !incidents_.count(w.cgroup)) continue;
     if (!w.noted) {
       w.noted = true;
       const facts::PsiReading& r = w.tracker.last();
@@ -63,7 +64,6 @@ void Engine::collect_pressure(std::int64_t now, std::map<std::string, const Task
 }
 
 void Engine::respond(std::int64_t now) {
-  const std::int64_t kill_after = opt_.kill_after.count();
   // Stalls past --warn-after: one warn: line per stall.
   std::map<std::string, const TaskStall*> over;  // cgroup -> longest stall past --kill-after
   for (auto& [tid, s] : model_.stalls()) {
@@ -72,9 +72,9 @@ void Engine::respond(std::int64_t now) {
       s.warned = true;
       reporter_.emit(kWarning, format_warn(s, now), facts::WdWarn{s.tid, s.comm, d, s.cgroup});
     }
-    if (d >= kill_after) {
+    if (policy_.over_threshold(d)) {
       std::string cg = s.cgroup.empty() || s.cgroup == "?" ? "/" : s.cgroup;
-      if (!in_cgroup(cg, opt_.scope)) continue;
+      if (!policy_.in_scope(cg)) continue;
       auto& best = over[cg];
       if (!best || d > best->delay_ms(now)) best = &s;
     }
@@ -83,9 +83,9 @@ void Engine::respond(std::int64_t now) {
   // cgroups were read by the last scan (never on this thread).
   std::map<std::string, pid_t> stuck_victims;
   for (const auto& [pid, marked] : model_.victims()) {
-    if (now - marked < kill_after) continue;
+    if (!policy_.over_threshold(now - marked)) continue;
     auto cgit = victim_cgroups_.find(pid);
-    if (cgit == victim_cgroups_.end() || cgit->second.empty() || !in_cgroup(cgit->second, opt_.scope)) continue;
+    if (cgit == victim_cgroups_.end() || cgit->second.empty() || !policy_.in_scope(cgit->second)) continue;
     over.try_emplace(cgit->second, nullptr);
     stuck_victims[cgit->second] = pid;
   }
@@ -100,22 +100,21 @@ void Engine::respond(std::int64_t now) {
     }
     if (longest) inc.first_reason = "stall_timeout";  // a stalled task outranks the pressure
     if (inc.facts_pending) continue;  // a decision is being prepared
-    if (!inc.started) {
-      if (auto v = stuck_victims.find(cg); v != stuck_victims.end() && !inc.killed.count(v->second)) {
-        // The kernel already chose: help its victim die (signal + reap)
-        // before choosing anyone else.
-        inc.killed.insert(v->second);
-        inc.last_action_ms = now;
-        fetch_candidates(inc, v->second, [this](Incident& i, VictimFacts& f) {
-          if (kill_chosen(i, "victim_timeout", f, true)) i.started = true;
-          else act_on(i, monotonic_ms(), true);
-        });
-        continue;
-      }
-      act_on(inc, now, true);
-    } else if (now - inc.last_action_ms >= opt_.escalate_after.count()) {
-      act_on(inc, now, false);
+    auto v = stuck_victims.find(cg);
+    inc.stuck_victim = v == stuck_victims.end() ? 0 : v->second;
+    const Step step = policy_.next_step(inc, now);
+    if (step == Step::help_victim) {
+      // The kernel already chose: help its victim die (signal + reap)
+      // before choosing anyone else.
+      inc.killed.insert(inc.stuck_victim);
+      inc.last_action_ms = now;
+      fetch_candidates(inc, inc.stuck_victim, [this](Incident& i, VictimFacts& f) {
+        if (carry_out(i, policy_.decide(Step::help_victim, i, f.candidates, f.total_kb))) i.started = true;
+        else act_on(i, monotonic_ms(), Step::first_kill);
+      });
+      continue;
     }
+    act_on(inc, now, step);
   }
   // Incidents whose group has no stall and no pressure left: resolved.
   for (auto it = incidents_.begin(); it != incidents_.end();) {
@@ -139,14 +138,14 @@ void Engine::respond(std::int64_t now) {
   track_kills(now);
 }
 
-void Engine::act_on(Incident& inc, std::int64_t now, bool first) {
-  if (inc.gave_up) return;
+void Engine::act_on(Incident& inc, std::int64_t now, Step step) {
+  if (step == Step::wait) return;
   inc.last_action_ms = now;
-  if (first) {
+  if (step == Step::first_kill) {
     fetch_candidates(inc, 0, [this](Incident& i, VictimFacts& f) {
       i.started = true;
       i.last_action_ms = monotonic_ms();
-      if (!kill_chosen(i, i.first_reason, f, false) && !i.nothing_to_kill) {
+      if (!carry_out(i, policy_.decide(Step::first_kill, i, f.candidates, f.total_kb)) && !i.nothing_to_kill) {
         i.nothing_to_kill = true;
         reporter_.note(kWarning, "incident in cgroup " + i.cgroup + ": no process may be killed (all protected)");
       }
@@ -156,26 +155,29 @@ void Engine::act_on(Incident& inc, std::int64_t now, bool first) {
   // The previous action did not end the stall by --escalate-after.
   for (auto& k : kills_)
     if (!k.closed && k.cgroup == inc.cgroup) close_kill(k, now);
-  if (inc.kills < opt_.max_victims) {
-    reporter_.emit(kErr, format_escalate(inc.cgroup, "escalation"), facts::WdEscalate{inc.cgroup, "escalation"});
-    fetch_candidates(inc, 0, [this](Incident& i, VictimFacts& f) {
-      i.last_action_ms = monotonic_ms();
-      if (kill_chosen(i, "escalation", f, false)) return;
-      // Nobody left to kill one by one: straight to the group.
-      if (!i.cgroup_killed) {
+  switch (step) {
+    case Step::escalate:
+      reporter_.emit(kErr, format_escalate(inc.cgroup, "escalation"), facts::WdEscalate{inc.cgroup, "escalation"});
+      fetch_candidates(inc, 0, [this](Incident& i, VictimFacts& f) {
+        i.last_action_ms = monotonic_ms();
+        const Decision d = policy_.decide(Step::escalate, i, f.candidates, f.total_kb);
+        if (carry_out(i, d) || d.action == Decision::Action::nothing) return;
+        // Nobody left to kill one by one: straight to the group.
         reporter_.emit(kErr, format_escalate(i.cgroup, "cgroup_kill"), facts::WdEscalate{i.cgroup, "cgroup_kill"});
         kill_cgroup(i);
-      }
-    });
-    return;
+      });
+      return;
+    case Step::cgroup_kill:
+      reporter_.emit(kErr, format_escalate(inc.cgroup, "cgroup_kill"), facts::WdEscalate{inc.cgroup, "cgroup_kill"});
+      kill_cgroup(inc);
+      return;
+    case Step::give_up:
+      inc.gave_up = true;
+      reporter_.note(kErr, "incident in cgroup " + inc.cgroup + " survives every action; reporting only");
+      return;
+    default:
+      return;
   }
-  if (!inc.cgroup_killed) {
-    reporter_.emit(kErr, format_escalate(inc.cgroup, "cgroup_kill"), facts::WdEscalate{inc.cgroup, "cgroup_kill"});
-    kill_cgroup(inc);
-    return;
-  }
-  inc.gave_up = true;
-  reporter_.note(kErr, "incident in cgroup " + inc.cgroup + " survives every action; reporting only");
 }
 
 }  // namespace oomlab::watchdog

@@ -80,17 +80,11 @@ void Engine::fetch_candidates(Incident& inc, pid_t only_pid, FactsThen then) {
   });
 }
 
-bool Engine::kill_chosen(Incident& inc, const std::string& reason, const VictimFacts& facts, bool only_pid) {
-  std::optional<Candidate> victim;
-  if (only_pid) {
-    if (!facts.candidates.empty() && !rules_.never_kill(facts.candidates[0])) victim = facts.candidates[0];
-  } else {
-    victim = rules_.choose(facts.candidates, facts.total_kb, inc.killed);
-  }
-  if (!victim) return false;
-  inc.killed.insert(victim->pid);
+bool Engine::carry_out(Incident& inc, const Decision& d) {
+  if (d.action != Decision::Action::kill) return false;
+  inc.killed.insert(d.victim.pid);
   ++inc.kills;
-  start_kill(*victim, inc.cgroup, reason);
+  start_kill(d.victim, inc.cgroup, d.reason);
   return true;
 }
 
@@ -171,18 +165,20 @@ bool Engine::start_kill(const Candidate& victim, const std::string& cgroup, cons
 void Engine::kill_cgroup(Incident& inc) {
   inc.cgroup_killed = true;
   inc.last_action_ms = monotonic_ms();
-  if (inc.cgroup == "/") {
-    if (opt_.sysrq && !opt_.dry_run) {
-      bool ok = sysrq('w') && sysrq('f');
-      reporter_.note(kErr, ok ? "system-wide stall: sysrq-w dump and sysrq-f (kernel OOM kill) requested"
-                              : "system-wide stall: /proc/sysrq-trigger unavailable");
-    } else {
-      reporter_.note(kErr, "system-wide stall: the root cgroup is never killed" +
-                               std::string(opt_.sysrq ? " (dry-run)" : "; --sysrq would ask the kernel for an OOM kill"));
-    }
+  // What the group step means here, before any process facts are read.
+  const Decision d = policy_.group_kill(inc, {});
+  if (d.action == Decision::Action::ask_kernel) {
+    bool ok = sysrq('w') && sysrq('f');
+    reporter_.note(kErr, ok ? "system-wide stall: sysrq-w dump and sysrq-f (kernel OOM kill) requested"
+                            : "system-wide stall: /proc/sysrq-trigger unavailable");
     return;
   }
-  if (opt_.dry_run) {
+  if (d.action == Decision::Action::refuse_root) {
+    reporter_.note(kErr, "system-wide stall: the root cgroup is never killed" +
+                             std::string(opt_.sysrq ? " (dry-run)" : "; --sysrq would ask the kernel for an OOM kill"));
+    return;
+  }
+  if (d.dry_run) {
     reporter_.note(kErr, "dry-run: would kill every unprotected process in cgroup " + inc.cgroup);
     return;
   }
@@ -194,8 +190,7 @@ void Engine::kill_cgroup(Incident& inc) {
   // v1: one pidfd kill per unprotected process (protected ones stay).
   fetch_candidates(inc, 0, [this](Incident& i, VictimFacts& f) {
     int n = 0;
-    for (const auto& c : f.candidates) {
-      if (rules_.never_kill(c)) continue;
+    for (const auto& c : policy_.group_kill(i, f.candidates).members) {
       KillOutcome out = kill_process(c.pid, c.starttime);
       if (out.pidfd >= 0) {
         ++n;

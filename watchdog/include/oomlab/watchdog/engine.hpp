@@ -7,8 +7,9 @@
 //   - signals (TERM/INT stop, HUP reloads the config),
 //   - the control socket (status JSON, Prometheus metrics),
 //   - systemd notify/watchdog pings.
-// engine.cpp has the loop, responder.cpp the kill/escalation state machine,
-// control.cpp the socket.
+// engine.cpp has the loop; responder.cpp gathers each incident's facts and
+// carries out what the kill policy (kill_policy.hpp: pure, unit-tested)
+// decides; victim_kill.cpp the actions; control.cpp the socket.
 #pragma once
 #include <utility>  // Boost 1.74 Asio uses std::exchange without it
 
@@ -26,6 +27,7 @@
 #include "oomlab/common/kmsg.hpp"
 #include "oomlab/tracer/tracer.hpp"
 #include "oomlab/watchdog/cgroup_view.hpp"
+#include "oomlab/watchdog/kill_policy.hpp"
 #include "oomlab/watchdog/metrics.hpp"
 #include "oomlab/watchdog/options.hpp"
 #include "oomlab/watchdog/policy.hpp"
@@ -59,17 +61,13 @@ struct KillRecord {
 };
 
 // A cgroup (or "/" = the whole system) whose stall, or memory pressure,
-// passed --kill-after.
-struct Incident {
-  std::string cgroup;
-  std::string first_reason = "stall_timeout";  // or "pressure"
+// passed --kill-after: what the kill policy decides from (IncidentFacts)
+// and the engine's own bookkeeping.
+struct Incident : IncidentFacts {
   std::string procs_file;  // where to list members when the memory hierarchy has no such group
-  int kills = 0;
-  std::int64_t opened_ms = 0, last_action_ms = 0;
-  bool started = false;  // the first action was taken
-  bool cgroup_killed = false, gave_up = false, nothing_to_kill = false, busy_noted = false;
+  std::int64_t opened_ms = 0;
+  bool nothing_to_kill = false, busy_noted = false;
   std::uint64_t facts_pending = 0;  // id of the victim-facts read in flight, 0 = none
-  std::set<pid_t> killed;
 };
 
 // Facts about the processes of an incident's group, read on the facts worker.
@@ -129,11 +127,13 @@ class Engine {
   void collect_pressure(std::int64_t now_ms, std::map<std::string, const TaskStall*>& over,
                         std::set<std::string>& pressured);
   void fold_pressure(std::int64_t now_ms);
-  void act_on(Incident& inc, std::int64_t now_ms, bool first);
+  // Carries out the step the kill policy says the incident is due for.
+  void act_on(Incident& inc, std::int64_t now_ms, Step step);
   // victim_kill.cpp: the actions
   using FactsThen = std::function<void(Incident&, VictimFacts&)>;
   void fetch_candidates(Incident& inc, pid_t only_pid, FactsThen then);
-  bool kill_chosen(Incident& inc, const std::string& reason, const VictimFacts& facts, bool only_pid);
+  // A kill decision: signals its victim and counts it; false for any other.
+  bool carry_out(Incident& inc, const Decision& d);
   void kill_cgroup(Incident& inc);
   void track_kills(std::int64_t now_ms);
   void close_kill(KillRecord& k, std::int64_t now_ms);
@@ -174,7 +174,7 @@ class Engine {
   Sampler sampler_;
   StallModel model_;
   CgroupView cgroups_;
-  VictimRules rules_;
+  KillPolicy policy_;
   Metrics metrics_;
   std::vector<TaskSample> front_, back_;
   std::int64_t started_ms_ = 0, last_scan_done_ms_ = 0, scan_started_ms_ = 0, last_report_ms_ = 0;
