@@ -42,3 +42,32 @@ if(OOMLAB_BENCH)
     message(FATAL_ERROR "Google Benchmark not found: apt-get install libbenchmark-dev (or run scripts/setup-deps.sh)")
   endif()
 endif()
+
+# oomlab_static_archives(OUT FALLBACK lib...): sets OUT to a target that links
+# lib<name>.a for every name (in that order, with FALLBACK's include
+# directories) when all are installed (the -dev packages above ship them), else
+# to FALLBACK (the pkg-config target of the shared libraries). Why static: the
+# watchdog mlocks itself, so every page it touches stays resident, and a shared
+# library costs its relocations and the kernel's 64 kB fault-around reads even
+# when three of its functions are used; from an archive only the objects used
+# are linked (bench/watchdog/RESULTS.md, RSS steps).
+function(oomlab_static_archives out fallback)
+  set(paths)
+  foreach(name IN LISTS ARGN)
+    find_library(OOMLAB_STATIC_LIB_${name} NAMES lib${name}.a)
+    if(NOT OOMLAB_STATIC_LIB_${name})
+      message(STATUS "oomlab: lib${name}.a not found, linking ${fallback} (shared)")
+      set(${out} ${fallback} PARENT_SCOPE)
+      return()
+    endif()
+    list(APPEND paths ${OOMLAB_STATIC_LIB_${name}})
+  endforeach()
+  set(target oomlab_static_${out})
+  add_library(${target} INTERFACE)
+  target_link_libraries(${target} INTERFACE ${paths})
+  get_target_property(includes ${fallback} INTERFACE_INCLUDE_DIRECTORIES)
+  if(includes)
+    target_include_directories(${target} INTERFACE ${includes})
+  endif()
+  set(${out} ${target} PARENT_SCOPE)
+endfunction()

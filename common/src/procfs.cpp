@@ -1,5 +1,6 @@
 #include "oomlab/common/procfs.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -64,10 +65,27 @@ long read_proc_file_into(const char* path, char* buf, std::size_t cap) {
 }
 
 std::optional<std::string> read_proc_file(const std::string& path, std::size_t max_bytes) {
-  std::string out(max_bytes, '\0');
-  long n = read_proc_file_into(path.c_str(), out.data(), out.size());
-  if (n < 0) return std::nullopt;
-  out.resize(static_cast<std::size_t>(n));
+  if (is_mmap_lock_proc_path(path))
+    throw std::logic_error("refusing to read " + path + ": it blocks behind the mmap lock");
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  // The string grows with what the file holds, never to max_bytes up front: a
+  // 1 MiB cap would otherwise touch 1 MiB that the mlocked watchdog keeps
+  // resident (malloc keeps a freed block that size in its arena) for a
+  // /proc/self/mounts of a few kB.
+  std::string out;
+  char chunk[4096];
+  while (out.size() < max_bytes) {
+    ssize_t n = ::read(fd, chunk, std::min(sizeof chunk, max_bytes - out.size()));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    out.append(chunk, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
   return out;
 }
 

@@ -37,3 +37,31 @@ TEST(ReadProcFile, TruncatesAtCap) {
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(s->size(), 16u);
 }
+
+// Larger than one read chunk: read whole, in order, and cut at a cap that
+// falls inside a chunk.
+TEST(ReadProcFile, ReadsAFileOfSeveralChunksWholeAndCutsAtTheCap) {
+  char path[] = "/tmp/oomlab-procfs-test-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string text;
+  for (int i = 0; text.size() < 10000; ++i) text += std::to_string(i) + ",";
+  ASSERT_EQ(write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  close(fd);
+  auto all = read_proc_file(path);
+  auto cut = read_proc_file(path, 5000);
+  unlink(path);
+  ASSERT_TRUE(all.has_value());
+  EXPECT_EQ(*all, text);
+  ASSERT_TRUE(cut.has_value());
+  EXPECT_EQ(*cut, text.substr(0, 5000));
+}
+
+// The cap bounds the read, it is not allocated up front: the mlocked watchdog
+// would keep a 1 MiB buffer resident for a few-kB /proc/self/status.
+TEST(ReadProcFile, AllocatesForWhatTheFileHoldsNotForTheCap) {
+  auto s = read_proc_file("/proc/self/status", 1 << 20);
+  ASSERT_TRUE(s.has_value());
+  EXPECT_GT(s->size(), 0u);
+  EXPECT_LT(s->capacity(), std::size_t{1} << 18);
+}
