@@ -14,15 +14,22 @@
 //   3. Idle CPU of oomlab-watchdog --period 1s versus earlyoom (default
 //      settings, -r 0), run side by side for the same wall time, from
 //      /proc/PID/schedstat (ns on CPU, every thread). Goal: ratio <= 0.2.
-//   4. The same two daemons over a second window of the same length in
-//      which the bench causes one short burst of memory pressure: a child
-//      in a 32 MiB memory cgroup (oomlab_cgroups: v1, v2 or hybrid) holds
-//      24 MiB of anonymous memory and re-reads a 72 MiB file for ~1 s, so
-//      its page cache thrashes in the 8 MiB left; that should fire the
-//      daemon's system PSI trigger (some 150 ms / 2 s) once. Reports the
-//      PSI events and scans the daemon counted and both CPU costs. A burst
-//      that fires no event is reported as such.
-// --quick: 200 tasks, 7 reps, 5 s windows (the CTest entry, ~30 s).
+//      nohang (when installed) runs beside them from the start of this
+//      measure, with PSI checking on and thresholds it cannot reach, so
+//      that it watches like the other two and never acts on this host.
+//   4. The same daemons over a second window in which the bench causes a
+//      short burst of memory pressure every minute (5 bursts in 300 s; the
+//      quick mode: one burst in 5 s): a child in a 32 MiB memory cgroup
+//      (oomlab_cgroups: v1, v2 or hybrid) holds 24 MiB of anonymous memory
+//      and re-reads a 72 MiB file for ~1 s, so its page cache thrashes in
+//      the 8 MiB left; each should fire the daemon's system PSI trigger
+//      (some 150 ms / 2 s) once. Reports the PSI events and scans the
+//      daemon counted, each daemon's CPU (us/s) and peak RSS (VmHWM at the
+//      end of the window), both as ratios to earlyoom's. Goals (issue 16):
+//      CPU <= 0.2x, peak RSS <= 2x. A window whose bursts fire fewer events
+//      than bursts is reported as such.
+// --quick: 200 tasks, 7 reps, 5 s windows (the CTest entry, ~30 s; prints
+// the ratios, asserts nothing about them).
 // Spawned processes die with the bench (PDEATHSIG) and are reaped on exit;
 // the cgroup is removed by its handle, by the SIGINT/SIGTERM handler
 // (emergency_cleanup) or, if the bench is SIGKILLed, by the cgroups guardian.
@@ -54,6 +61,7 @@
 #include "oomlab/watchdog/pressure.hpp"
 #include "oomlab/watchdog/sampler.hpp"
 #include "oomlab/watchdog/taskstats.hpp"
+#include "guard_probe.hpp"
 
 namespace {
 
@@ -78,6 +86,7 @@ void reap_all() {
 volatile char delayacct_restore = 0;
 char burst_file[128];  // the pressure burst's data file, "" when none
 char sock_file[128];   // the daemon's control socket, "" when none
+char nohang_conf[128]; // nohang's config file, "" when none
 
 void restore_delayacct_raw() {
   char v = delayacct_restore;
@@ -96,6 +105,7 @@ void on_signal(int) {
   oomlab::cgroups::emergency_cleanup();  // kills what is left in the group, removes it
   if (burst_file[0]) unlink(burst_file);
   if (sock_file[0]) unlink(sock_file);
+  if (nohang_conf[0]) unlink(nohang_conf);
   _exit(130);
 }
 
@@ -351,9 +361,67 @@ long long psi_some_total_us() {
   return r ? static_cast<long long>(r->some_total_us) : -1;
 }
 
-// Measure 4: the daemons eo and wd are running and past start-up.
-void psi_burst_window(const std::string& sock, pid_t eo, pid_t wd, int window) {
-  constexpr std::size_t kLimit = 32u << 20, kAnon = 24u << 20, kFile = 72u << 20;
+// A daemon run side by side with the others for measures 3 and 4.
+struct Daemon {
+  const char* name;
+  pid_t pid;
+};
+
+std::uint64_t peak_rss_kb(pid_t pid) {
+  auto s = oomlab::read_proc_file("/proc/" + std::to_string(pid) + "/status", 4096);
+  return s ? oomlab::peers::parse_vm_hwm_kb(*s) : 0;
+}
+
+// One burst in a fresh group (its own, removed before returning); adds the
+// system's PSI stall and the group's events to the totals.
+void one_burst(long long& stall_us, double& burst_s, oomlab::cgroups::MemoryEvents& events, std::string& group_name) {
+  constexpr std::size_t kLimit = 32u << 20, kAnon = 24u << 20;
+  oomlab::cgroups::CreateOptions opt;
+  opt.parent = "";  // <root>/oomlab-bench-psi-<pid>-<starttime>-<seq>
+  opt.prefix = "oomlab-bench-psi";
+  opt.limits.max_bytes = kLimit;
+  opt.pressure_twin = false;  // the daemon watches the system PSI file only
+  opt.freezer_twin = false;   // one process of our own: SIGKILL and waitpid suffice
+  auto group = oomlab::cgroups::MemoryCgroup::create(opt);
+  group_name = group.path();
+  int go[2];
+  if (pipe2(go, O_CLOEXEC) != 0) throw oomlab::cgroups::CgroupError("pipe2 failed");
+  long long psi_before = psi_some_total_us();
+  pid_t child = spawn_burst(go[0], go[1], kAnon, 1.0);
+  children.push_back(child);
+  close(go[0]);
+  try {
+    group.move_process(child);
+  } catch (...) {
+    close(go[1]);
+    throw;
+  }
+  std::int64_t b0 = oomlab::monotonic_us();
+  if (write(go[1], "g", 1) != 1) std::printf("psi-burst: could not start the child\n");
+  close(go[1]);
+  int status = 0;
+  waitpid(child, &status, 0);
+  children.pop_back();
+  burst_s += (oomlab::monotonic_us() - b0) / 1e6;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    std::printf("psi-burst: the child ended with status 0x%x (killed by the group's OOM?)\n", status);
+  auto ev = group.events();
+  events.max += ev.max;
+  events.oom += ev.oom;
+  events.oom_kill += ev.oom_kill;
+  long long psi_after = psi_some_total_us();
+  if (psi_before >= 0 && psi_after >= 0 && stall_us >= 0)
+    stall_us += psi_after - psi_before;
+  else
+    stall_us = -1;
+  if (!group.kill_all_and_wait(std::chrono::seconds(5)) || !group.remove())
+    std::printf("psi-burst: could not remove %s (the handle retries at exit)\n", group_name.c_str());
+}
+
+// Measure 4: the daemons (earlyoom first) are running and past start-up.
+// `bursts` bursts, one every window/bursts seconds, 0.5 s into each slot.
+void psi_burst_window(const std::string& sock, const std::vector<Daemon>& daemons, int window, int bursts) {
+  constexpr std::size_t kFile = 72u << 20;
   std::string why;
   if (!oomlab::cgroups::host_hierarchy().has_memory()) {
     std::printf("psi-burst: skipped: no memory cgroup controller\n");
@@ -369,78 +437,86 @@ void psi_burst_window(const std::string& sock, pid_t eo, pid_t wd, int window) {
     burst_file[0] = 0;
     return;
   }
-  long long stall_us = -1;
+  long long stall_us = 0;
   double burst_s = 0;
   std::string group_name;
-  std::uint64_t e0 = 0, w0 = 0, e1 = 0, w1 = 0;
+  std::vector<std::uint64_t> cpu0(daemons.size()), cpu1(daemons.size());
   double scans0 = 0, psi0 = 0, scans1 = 0, psi1 = 0;
   oomlab::cgroups::MemoryEvents events{};
+  bool done = false;
   try {
-    oomlab::cgroups::CreateOptions opt;
-    opt.parent = "";  // <root>/oomlab-bench-psi-<pid>-<starttime>-<seq>
-    opt.prefix = "oomlab-bench-psi";
-    opt.limits.max_bytes = kLimit;
-    opt.pressure_twin = false;  // the daemon watches the system PSI file only
-    opt.freezer_twin = false;   // one process of our own: SIGKILL and waitpid suffice
-    auto group = oomlab::cgroups::MemoryCgroup::create(opt);
-    group_name = group.path();
-    int go[2];
-    if (pipe2(go, O_CLOEXEC) != 0) throw oomlab::cgroups::CgroupError("pipe2 failed");
     scans0 = metric(sock, "oomlab_watchdog_scans_total");
     psi0 = metric(sock, "oomlab_watchdog_psi_events_total");
-    long long psi_before = psi_some_total_us();
-    e0 = cpu_ns_all_threads(eo);
-    w0 = cpu_ns_all_threads(wd);
+    for (std::size_t i = 0; i < daemons.size(); ++i) cpu0[i] = cpu_ns_all_threads(daemons[i].pid);
     std::int64_t start = oomlab::monotonic_us();
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    pid_t child = spawn_burst(go[0], go[1], kAnon, 1.0);
-    children.push_back(child);
-    close(go[0]);
-    try {
-      group.move_process(child);
-    } catch (...) {
-      close(go[1]);
-      throw;
+    const std::int64_t slot_us = window * 1000000LL / bursts;
+    for (int b = 0; b < bursts; ++b) {
+      std::int64_t at = start + b * slot_us + 500000;
+      std::int64_t wait = at - oomlab::monotonic_us();
+      if (wait > 0) std::this_thread::sleep_for(std::chrono::microseconds(wait));
+      one_burst(stall_us, burst_s, events, group_name);
     }
-    std::int64_t b0 = oomlab::monotonic_us();
-    if (write(go[1], "g", 1) != 1) std::printf("psi-burst: could not start the child\n");
-    close(go[1]);
-    int status = 0;
-    waitpid(child, &status, 0);
-    children.pop_back();
-    burst_s = (oomlab::monotonic_us() - b0) / 1e6;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-      std::printf("psi-burst: the child ended with status 0x%x (killed by the group's OOM?)\n", status);
-    events = group.events();
-    long long psi_after = psi_some_total_us();
-    stall_us = psi_before >= 0 && psi_after >= 0 ? psi_after - psi_before : -1;
-    if (!group.kill_all_and_wait(std::chrono::seconds(5)) || !group.remove())
-      std::printf("psi-burst: could not remove %s (the handle retries at exit)\n", group_name.c_str());
     std::int64_t left = start + window * 1000000LL - oomlab::monotonic_us();
     if (left > 0) std::this_thread::sleep_for(std::chrono::microseconds(left));
-    e1 = cpu_ns_all_threads(eo);
-    w1 = cpu_ns_all_threads(wd);
+    for (std::size_t i = 0; i < daemons.size(); ++i) cpu1[i] = cpu_ns_all_threads(daemons[i].pid);
     scans1 = metric(sock, "oomlab_watchdog_scans_total");
     psi1 = metric(sock, "oomlab_watchdog_psi_events_total");
+    done = true;
   } catch (const std::exception& e) {
     std::printf("psi-burst: skipped: %s\n", e.what());
   }
   unlink(burst_file);
   burst_file[0] = 0;
-  if (e1 == 0) return;
-  double e_us = (e1 - e0) / 1e3 / window, w_us = (w1 - w0) / 1e3 / window;
-  std::printf("psi-burst: %d s window, one %.1f s burst in %s (limit 32 MiB; 24 MiB anon + a 72 MiB file re-read)\n"
-              "  system memory PSI some stall during the burst: %.0f ms; group events: max (v1 failcnt) %llu, oom %llu, oom_kill %llu\n"
-              "  earlyoom %.1f us CPU/s, oomlab-watchdog %.1f us CPU/s; ratio %.2f\n"
-              "  the watchdog counted %.0f PSI memory-pressure events and ran %.0f full scans in the window\n",
-              window, burst_s, group_name.c_str(), stall_us / 1e3,
-              static_cast<unsigned long long>(events.max),
-              static_cast<unsigned long long>(events.oom), static_cast<unsigned long long>(events.oom_kill), e_us,
-              w_us, e_us > 0 ? w_us / e_us : 0.0, psi1 - psi0, scans1 - scans0);
-  if (psi1 - psi0 < 1)
-    std::printf("  the burst produced NO PSI event at the daemon: this window measured no event's cost\n");
-  else if (psi1 - psi0 > 1)
-    std::printf("  more than one event in the window: the burst's and/or other jobs' pressure, not told apart\n");
+  if (!done) return;
+  std::printf("psi-burst: %d s window, %d burst(s) of ~1 s (%.1f s in all), one every %d s, each in a fresh group like %s\n"
+              "  (limit 32 MiB; 24 MiB anon + a 72 MiB file re-read)\n"
+              "  system memory PSI some stall during the bursts: %.0f ms; group events: max (v1 failcnt) %llu, oom %llu, oom_kill %llu\n",
+              window, bursts, burst_s, window / bursts, group_name.c_str(), stall_us / 1e3,
+              static_cast<unsigned long long>(events.max), static_cast<unsigned long long>(events.oom),
+              static_cast<unsigned long long>(events.oom_kill));
+  const double e_us = (cpu1[0] - cpu0[0]) / 1e3 / window;
+  const std::uint64_t e_kb = peak_rss_kb(daemons[0].pid);
+  for (std::size_t i = 0; i < daemons.size(); ++i) {
+    double us = (cpu1[i] - cpu0[i]) / 1e3 / window;
+    std::uint64_t kb = peak_rss_kb(daemons[i].pid);
+    std::printf("  %-16s %9.1f us CPU/s (%.2fx earlyoom)   peak RSS (VmHWM) %6llu kB (%.2fx earlyoom)\n", daemons[i].name,
+                us, e_us > 0 ? us / e_us : 0.0, static_cast<unsigned long long>(kb),
+                e_kb > 0 ? static_cast<double>(kb) / static_cast<double>(e_kb) : 0.0);
+  }
+  std::printf("  the watchdog counted %.0f PSI memory-pressure events for %d burst(s) and ran %.0f full scans in the window\n"
+              "  (goals: oomlab-watchdog CPU <= 0.2x, peak RSS <= 2x earlyoom's, an event for every burst)\n",
+              psi1 - psi0, bursts, scans1 - scans0);
+  if (psi1 - psi0 < bursts)
+    std::printf("  FEWER PSI events than bursts: not every burst was seen as pressure by the daemon\n");
+  else if (psi1 - psi0 > bursts)
+    std::printf("  more events than bursts: the bursts' and/or other jobs' pressure, not told apart\n");
+}
+
+// nohang watching /proc/pressure/memory like the watchdog, with thresholds it
+// cannot reach (PSI 100%, MemAvailable 0.1%; min_badness above any oom_score)
+// so that on this shared host it measures its cost and never acts. The keys
+// are nohang 0.2's full set (it refuses a config that lacks one).
+std::string nohang_config() {
+  std::string s;
+  s += "zram_checking_enabled = False\npsi_checking_enabled = True\npsi_path = /proc/pressure/memory\n";
+  s += "psi_metrics = some_avg10\npsi_excess_duration = 60\npsi_post_action_delay = 10\n";
+  s += "fill_rate_mem = 6000\nfill_rate_swap = 2000\nfill_rate_zram = 4000\nmax_sleep = 1\nmin_sleep = 0.1\n";
+  s += "post_action_gui_notifications = False\nhide_corrective_action_type = False\n";
+  s += "low_memory_warnings_enabled = False\nwarning_exe =\n";
+  s += "warning_threshold_min_mem = 0.1 %\nwarning_threshold_min_swap = 0 %\nwarning_threshold_max_zram = 45 %\n";
+  s += "warning_threshold_max_psi = 100\nmin_post_warning_delay = 60\nenv_cache_time = 300\n";
+  s += "soft_threshold_min_mem = 0.1 %\nsoft_threshold_min_swap = 0 %\nsoft_threshold_max_zram = 55 %\n";
+  s += "soft_threshold_max_psi = 100\n";
+  s += "hard_threshold_min_mem = 0.1 %\nhard_threshold_min_swap = 0 %\nhard_threshold_max_zram = 60 %\n";
+  s += "hard_threshold_max_psi = 100\n";
+  s += "ignore_positive_oom_score_adj = True\nmax_soft_exit_time = 5\npost_kill_exe =\n";
+  s += "min_badness = 5000\npost_soft_action_delay = 3\npost_zombie_delay = 0.1\nvictim_cache_time = 10\n";
+  s += "exe_timeout = 20\nprint_config_at_startup = False\nprint_mem_check_results = False\n";
+  s += "min_mem_report_interval = 60\nprint_proc_table = False\nextra_table_info = None\n";
+  s += "print_victim_status = True\nprint_victim_cmdline = False\nmax_victim_ancestry_depth = 3\n";
+  s += "print_statistics = False\ndebug_psi = False\ndebug_gui_notifications = False\n";
+  s += "debug_sleep = False\ndebug_threading = False\nseparate_log = False\n";
+  return s;
 }
 
 }  // namespace
@@ -448,11 +524,11 @@ void psi_burst_window(const std::string& sock, pid_t eo, pid_t wd, int window) {
 int main(int argc, char** argv) {
   bool quick = false;
   int tasks = 2000;
-  std::string watchdog_bin, earlyoom_bin = "/usr/bin/earlyoom";
+  std::string watchdog_bin, earlyoom_bin = "/usr/bin/earlyoom", nohang_bin = "/usr/sbin/nohang";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--help") {
-      std::puts("usage: oomlab-bench-watchdog [--quick] [--tasks N] [--watchdog PATH] [--earlyoom PATH]");
+      std::puts("usage: oomlab-bench-watchdog [--quick] [--tasks N] [--watchdog PATH] [--earlyoom PATH] [--nohang PATH]");
       return 0;
     } else if (a == "--quick") {
       quick = true;
@@ -463,6 +539,8 @@ int main(int argc, char** argv) {
       watchdog_bin = argv[++i];
     } else if (a == "--earlyoom" && i + 1 < argc) {
       earlyoom_bin = argv[++i];
+    } else if (a == "--nohang" && i + 1 < argc) {
+      nohang_bin = argv[++i];
     } else {
       std::fprintf(stderr, "oomlab-bench-watchdog: unknown argument %s\n", a.c_str());
       return 2;
@@ -524,27 +602,54 @@ int main(int argc, char** argv) {
   pid_t eo = spawn({earlyoom_bin, "-r", "0"});
   std::string sock = "/tmp/oomlab-bench-watchdog-" + std::to_string(getpid()) + ".sock";
   std::snprintf(sock_file, sizeof sock_file, "%s", sock.c_str());
-  pid_t wd = spawn({watchdog_bin, "--period", "1s", "--socket", sock, "--no-self-protect"});
+  // As installed (memory locked, like earlyoom: the peak RSS compares what
+  // each keeps resident), but --dry-run: on this shared host it reports and
+  // never kills.
+  pid_t wd = spawn({watchdog_bin, "--period", "1s", "--socket", sock, "--dry-run"});
   children = {eo, wd};
+  std::vector<Daemon> daemons{{"earlyoom", eo}, {"oomlab-watchdog", wd}};
+  if (::stat(nohang_bin.c_str(), &st) == 0) {
+    std::snprintf(nohang_conf, sizeof nohang_conf, "/tmp/oomlab-bench-watchdog-%d-nohang.conf", static_cast<int>(getpid()));
+    int fd = open(nohang_conf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    std::string conf = nohang_config();
+    bool ok = fd >= 0 && write(fd, conf.data(), conf.size()) == static_cast<ssize_t>(conf.size());
+    if (fd >= 0) close(fd);
+    if (ok) {
+      pid_t nh = spawn({nohang_bin, "--monitor", "--config", nohang_conf});
+      children.push_back(nh);
+      daemons.push_back({"nohang", nh});
+    } else {
+      std::printf("nohang: cannot write %s, not run\n", nohang_conf);
+    }
+  } else {
+    std::printf("nohang: %s not installed, not run\n", nohang_bin.c_str());
+  }
   std::this_thread::sleep_for(std::chrono::seconds(2));  // past start-up work
   // Queries outside the window: answering them costs the daemon CPU too.
   double scans0 = metric(sock, "oomlab_watchdog_scans_total"), psi0 = metric(sock, "oomlab_watchdog_psi_events_total");
   std::uint64_t e0 = cpu_ns_all_threads(eo), w0 = cpu_ns_all_threads(wd);
+  std::uint64_t n0 = daemons.size() > 2 ? cpu_ns_all_threads(daemons[2].pid) : 0;
   int window = quick ? 5 : 30;
   std::this_thread::sleep_for(std::chrono::seconds(window));
   std::uint64_t e1 = cpu_ns_all_threads(eo), w1 = cpu_ns_all_threads(wd);
+  std::uint64_t n1 = daemons.size() > 2 ? cpu_ns_all_threads(daemons[2].pid) : 0;
   double scans1 = metric(sock, "oomlab_watchdog_scans_total"), psi1 = metric(sock, "oomlab_watchdog_psi_events_total");
   double e_us = (e1 - e0) / 1e3 / window, w_us = (w1 - w0) / 1e3 / window;
   std::printf("idle: %d s window; earlyoom %.1f us CPU/s, oomlab-watchdog --period 1s %.1f us CPU/s; ratio %.2f (goal <= 0.2)\n",
               window, e_us, w_us, e_us > 0 ? w_us / e_us : 0.0);
+  if (daemons.size() > 2) std::printf("  nohang (PSI checking on) %.1f us CPU/s in the same window\n", (n1 - n0) / 1e3 / window);
   std::printf("  during the window the watchdog ran %.0f full scans after %.0f PSI memory-pressure events\n"
               "  (other load on the machine); /proc/pressure/memory now: %s",
               scans1 - scans0, psi1 - psi0, oomlab::read_proc_file(oomlab::facts::kSystemMemoryPsi, 512).value_or("?\n").c_str());
   std::fflush(stdout);
 
-  // 4. one burst of memory pressure in a second window of the same length
-  psi_burst_window(sock, eo, wd, window);
+  // 4. a burst of memory pressure every minute over 5 minutes (quick: one in 5 s)
+  if (quick)
+    psi_burst_window(sock, daemons, 5, 1);
+  else
+    psi_burst_window(sock, daemons, 300, 5);
   reap_all();
   ::unlink(sock.c_str());
+  if (nohang_conf[0]) ::unlink(nohang_conf);
   return 0;
 }
