@@ -125,6 +125,7 @@ void Analyzer::process(const Line& l) {
     return;
   }
   if (l.msg.empty()) return;
+  if (l.ts && (!s.last_ts || *l.ts > *s.last_ts)) s.last_ts = l.ts;
   if (l.msg[0] == 'p' && l.msg.substr(0, 8) == "printk: ") {
     if (auto sup = facts::parse_ratelimit_suppressed(l.msg)) {
       auto& list = s.report.input.suppressed;
@@ -148,6 +149,8 @@ void Analyzer::process(const Line& l) {
   TraceCtx& c = s.ctx(l.caller);
   if (c.in_trace && !is_trace_noise(l.msg)) c.in_trace = false;
 }
+
+void Analyzer::note_watchdog_log(std::string name) { st_->report.input.watchdog_log = std::move(name); }
 
 void Analyzer::note_input(std::uint64_t bytes, std::uint64_t truncated, std::uint64_t nuls) {
   auto& in = st_->report.input;

@@ -1,9 +1,11 @@
-// Allocation stalls: silent_hang (tasks stalling in the allocator for longer
-// than the threshold with no OOM kill and no dying task: the kernel neither
-// makes progress nor gives up) and allocation_stall (stalls that ended).
+// Stalls from MemAlloc reports: the episodes of facts' one stall model
+// (progress_evidence.cpp turns the log into its samples). silent_hang: no
+// progress for longer than the threshold while the OOM killer never acted
+// (no victim kept it stalled); allocation_stall: shorter, or ended.
 #include <algorithm>
 #include <cstdio>
 
+#include "progress_evidence.hpp"
 #include "state.hpp"
 #include "titles.hpp"
 #include "verdict_parts.hpp"
@@ -12,38 +14,11 @@ namespace oomlab::analyzer {
 
 namespace {
 
-// Moments the OOM killer (or oomlab-watchdog) acted: they end a silent hang.
-struct Activity {
-  Where at;
-  const char* what;
-};
-
-std::vector<Activity> oom_activity(const State& st, std::string_view source) {
-  std::vector<Activity> w;
-  for (const OomEvent& e : st.report.oom_events) {
-    w.push_back({e.invoked ? *e.invoked : e.first, "oom_kill"});
-    if (e.killed) w.push_back({*e.killed, "oom_kill"});
-  }
-  if (source == "oomlab-watchdog")
-    for (const WatchdogAction& a : st.report.watchdog_actions)
-      if (a.action == "kill") w.push_back({a.at, "watchdog_kill"});
-  std::sort(w.begin(), w.end(), [](const Activity& a, const Activity& b) { return a.at.line < b.at.line; });
-  return w;
+std::string seconds(std::int64_t ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, ms < 10000 ? "%.1f s" : "%.0f s", static_cast<double>(ms) / 1000);
+  return buf;
 }
-
-const char* describe(const std::string& ended_by) {
-  if (ended_by == "oom_kill") return "ended by an OOM kill";
-  if (ended_by == "watchdog_kill") return "ended by an oomlab-watchdog kill";
-  if (ended_by == "oom_victim") return "OOM victim present";
-  if (ended_by == "recovered") return "recovered";
-  return "until the log ends";
-}
-
-struct Episode {
-  std::vector<const MemAllocSample*> samples;
-  std::optional<Where> end;       // what ended it, if anything did
-  std::string ended_by = "end_of_log";
-};
 
 // The tasks the episode's MemAlloc lines name, longest stall first, with
 // where a task dump shows them waiting (kswapd on a filesystem lock...).
@@ -61,7 +36,8 @@ void stalled_tasks(const State& st, std::uint64_t from, std::uint64_t to, std::s
   });
   for (const MemAllocTask* t : seen) {
     if (f.tasks.size() >= kMaxTasks) break;
-    TaskRole r{t->task.pid, t->task.comm, "stalled", t->state.empty() ? '?' : t->state[0], "allocator", ""};
+    TaskRole r{t->task.pid, t->task.comm, "stalled", t->state.empty() ? '?' : t->state[0],
+               t->kind.empty() ? "allocator" : t->kind, ""};
     if (const Task* dumped = const_cast<State&>(st).task_by_pid(t->task.pid); dumped && dumped->at.line >= from) {
       r.state = dumped->state;
       r.where = first_meaningful(dumped->frames);
@@ -71,76 +47,121 @@ void stalled_tasks(const State& st, std::uint64_t from, std::uint64_t to, std::s
   }
 }
 
-Finding to_finding(const State& st, const Episode& ep) {
-  const MemAllocSample& first = *ep.samples.front();
-  const MemAllocSample& last = *ep.samples.back();
+// One episode of facts' stall model as a finding: its start, length, cause
+// and what ended it are the numbers the runner's outcome gives for the same
+// run (docs/FORMATS.md "Stall verdicts").
+Finding to_finding(const State& st, const LogProgress& lp, const facts::StallEpisode& e, std::string_view source) {
+  const facts::StallRules rules = log_stall_rules();
+  std::vector<const MemAllocSample*> reports;   // the reports inside the episode
+  for (std::size_t i = 0; i < lp.samples.size(); ++i)
+    if (lp.reports[i] && lp.samples[i].t_ms >= e.start_ms && lp.samples[i].t_ms <= e.end_ms) reports.push_back(lp.reports[i]);
+  const MemAllocSample& first = *reports.front();
+  const MemAllocSample& last = *reports.back();
   int max_stalling = 0;
-  for (auto* s : ep.samples) max_stalling = std::max(max_stalling, s->stalling);
-  const double span = first.at.ts && last.at.ts ? *last.at.ts - *first.at.ts : 0;
-  const Where end = ep.end ? *ep.end : last.at;
-  const double duration = first.at.ts && end.ts ? *end.ts - *first.at.ts : span;
+  for (auto* r : reports) max_stalling = std::max(max_stalling, r->stalling);
+  // The kill that ended it: within one report period of its last stalled
+  // sample (at least facts' default slack).
+  const std::int64_t slack = std::max<std::int64_t>(500, lp.period_ms);
+  std::optional<facts::KillEvent> ender = facts::kill_that_ended(e, lp.kills, slack);
+  std::optional<Where> ender_at;
+  if (ender)
+    for (std::size_t i = 0; i < lp.kills.size(); ++i)
+      if (lp.kills[i].t_ms == ender->t_ms && lp.kills[i].pid == ender->pid && lp.kills[i].by == ender->by) ender_at = lp.kill_at[i];
+  // Ongoing at the last report of a source whose lines the log lost, while
+  // the log went on: whether it ended is not in the log.
+  const bool unknown_end = e.ongoing && lp.lost && lp.reports_stopped;
+  const std::string ended_by = ender         ? (ender->by == facts::Killer::watchdog ? "watchdog_kill" : "oom_kill")
+                               : unknown_end ? "unknown"
+                               : e.ongoing   ? "end_of_log"
+                                             : "recovered";
+  const std::int64_t length = e.length_ms();
   Finding f;
-  f.first = first.at;
-  f.last = end;
-  const bool silent = span >= st.opt.stall_threshold_s;
+  f.first = Where{first.at.line, static_cast<double>(e.start_ms) / 1000.0};
+  f.last = ender_at ? *ender_at : last.at;
+  // Silent: no progress for the threshold while the kernel's OOM killer did
+  // not act (no OOM kill within it, no victim keeping it stalled).
+  const auto threshold_ms = static_cast<std::int64_t>(st.opt.stall_threshold_s * 1000);
+  bool killed_early = false;   // the kernel's OOM killer acted before the threshold passed
+  for (const facts::KillEvent& k : lp.kills)
+    killed_early = killed_early || (k.by == facts::Killer::kernel && k.t_ms >= e.start_ms && k.t_ms < e.start_ms + threshold_ms);
+  const bool silent = length >= threshold_ms && e.cause != facts::StallCause::victim_not_exiting && !killed_early;
   f.klass = silent ? VerdictClass::silent_hang : VerdictClass::allocation_stall;
-  for (auto* s : ep.samples)
-    if (f.evidence.size() < st.opt.limits.evidence) f.evidence.push_back(s->at.line);
-  if (ep.end && f.evidence.size() < st.opt.limits.evidence) f.evidence.push_back(ep.end->line);
-  char buf[200];
-  if (silent)
-    std::snprintf(buf, sizeof buf, "silent hang: %d -> %d tasks stalling in memory allocation for %.0f s without an OOM kill%s",
-                  first.stalling, max_stalling, duration,
-                  ep.ended_by == "watchdog_kill" ? " (until oomlab-watchdog killed)" : "");
-  else
-    std::snprintf(buf, sizeof buf, "allocation stall: up to %d task(s) stalling for %.0f s, %s", max_stalling, duration,
-                  describe(ep.ended_by));
-  f.title = buf;
-  stalled_tasks(st, first.at.line, end.line, first.source, f);
-  f.details.emplace_back("source", first.source);
+  for (auto* r : reports)
+    if (f.evidence.size() < st.opt.limits.evidence) f.evidence.push_back(r->at.line);
+  if (ender_at && f.evidence.size() < st.opt.limits.evidence) f.evidence.push_back(ender_at->line);
+  std::string end_text = "until the log ends";
+  if (ender)
+    end_text = std::string("ended by ") + facts::killer_name(ender->by) +
+               (ender->by == facts::Killer::watchdog ? "'s kill of " : "'s OOM kill of ") + ender->comm + "(" +
+               std::to_string(ender->pid) + ")";
+  else if (unknown_end)
+    end_text = "end unknown: the log lost lines (printk ratelimit, snipped)";
+  else if (!e.ongoing)
+    end_text = "then progressed";
+  const std::string cause = facts::describe_cause(e, rules);
+  f.title = std::string(silent ? "silent hang" : "allocation stall") + ": no progress for " + seconds(length) + " (" + cause +
+            "), " + end_text;
+  stalled_tasks(st, first.at.line, f.last.line, source, f);
+  f.details.emplace_back("source", std::string(source));
   f.details.emplace_back("stalling_first", static_cast<std::int64_t>(first.stalling));
   f.details.emplace_back("stalling_max", static_cast<std::int64_t>(max_stalling));
-  f.details.emplace_back("samples", static_cast<std::int64_t>(ep.samples.size()));
-  f.details.emplace_back("duration_s", duration);
-  f.details.emplace_back("stalled_span_s", span);
-  f.details.emplace_back("ended_by", ep.ended_by);
+  f.details.emplace_back("samples", static_cast<std::int64_t>(reports.size()));
+  f.details.emplace_back("start_ts", static_cast<double>(e.start_ms) / 1000.0);
+  f.details.emplace_back("end_ts", static_cast<double>(e.end_ms) / 1000.0);
+  f.details.emplace_back("duration_s", static_cast<double>(length) / 1000.0);
+  f.details.emplace_back("cause", std::string(facts::stall_cause_name(e.cause)));
+  if (e.cause == facts::StallCause::blocked_wait) f.details.emplace_back("wait", std::string(facts::wait_kind_name(e.wait)));
+  f.details.emplace_back("max_blocked", static_cast<std::int64_t>(e.max_blocked));
+  f.details.emplace_back("description", cause);
+  f.details.emplace_back("report_period_ms", lp.period_ms);
+  f.details.emplace_back("ended_by", ended_by);
+  if (ender) {
+    f.details.emplace_back("ended_by_pid", static_cast<std::int64_t>(ender->pid));
+    f.details.emplace_back("ended_by_comm", ender->comm);
+    f.details.emplace_back("ended_by_ts", static_cast<double>(ender->t_ms) / 1000.0);
+    if (!ender->reason.empty()) f.details.emplace_back("ended_by_reason", ender->reason);
+  }
   for (const Where& w : st.sysrq_oom)
-    if (w.line > first.at.line && w.line <= end.line && w.ts) f.details.emplace_back("sysrq_oom_ts", *w.ts);
+    if (w.line > first.at.line && w.line <= f.last.line && w.ts) f.details.emplace_back("sysrq_oom_ts", *w.ts);
   return f;
 }
 
-void series_findings(const State& st, std::string_view source, std::vector<Finding>& out) {
-  const std::vector<Activity> activity = oom_activity(st, source);
-  std::optional<Episode> ep;
-  std::uint64_t prev_line = 0;
-  auto close = [&](std::optional<Where> end, std::string by) {
-    if (!ep) return;
-    ep->end = end;
-    ep->ended_by = std::move(by);
-    out.push_back(to_finding(st, *ep));
-    ep.reset();
-  };
+// Reports without timestamps: the model cannot measure them, so the
+// finding says stalls were reported and nothing about their length.
+void untimed_finding(const State& st, std::string_view source, std::vector<Finding>& out) {
+  const MemAllocSample* first = nullptr;
+  const MemAllocSample* last = nullptr;
+  int max_stalling = 0;
   for (const MemAllocSample& s : st.report.memalloc.series) {
-    if (s.source != source) continue;
-    if (ep) {   // OOM activity since the previous sample ends the episode
-      auto it = std::find_if(activity.begin(), activity.end(),
-                             [&](const Activity& a) { return a.at.line > prev_line && a.at.line < s.at.line; });
-      if (it != activity.end()) close(it->at, it->what);
-    }
-    prev_line = s.at.line;
-    const bool stalled = s.stalling > 0;
-    // No OOM victim pending: the OOM killer is not acting. (A dying task
-    // that is no OOM victim - killed by someone else - changes nothing.)
-    const bool quiet = s.victim == 0;
-    if (ep && !stalled) close(s.at, "recovered");
-    else if (ep && !quiet) close(s.at, "oom_victim");
-    else if (ep) ep->samples.push_back(&s);
-    else if (stalled && quiet) ep = Episode{{&s}, std::nullopt, "end_of_log"};
+    if (s.source != source || s.at.ts || s.stalling == 0) continue;
+    if (!first) first = &s;
+    last = &s;
+    max_stalling = std::max(max_stalling, s.stalling);
   }
-  if (ep) {
-    auto it = std::find_if(activity.begin(), activity.end(), [&](const Activity& a) { return a.at.line > prev_line; });
-    if (it != activity.end()) close(it->at, it->what);
-    else close(std::nullopt, "end_of_log");
+  if (!first) return;
+  Finding f;
+  f.klass = VerdictClass::allocation_stall;
+  f.first = first->at;
+  f.last = last->at;
+  f.title = "allocation stall: up to " + std::to_string(max_stalling) +
+            " task(s) stalling (the log has no timestamps: length unknown)";
+  for (const MemAllocSample& s : st.report.memalloc.series)
+    if (s.source == source && !s.at.ts && f.evidence.size() < st.opt.limits.evidence) f.evidence.push_back(s.at.line);
+  stalled_tasks(st, first->at.line, last->at.line, source, f);
+  f.details.emplace_back("source", std::string(source));
+  f.details.emplace_back("stalling_max", static_cast<std::int64_t>(max_stalling));
+  out.push_back(std::move(f));
+}
+
+void series_findings(const State& st, std::string_view source, std::vector<Finding>& out) {
+  untimed_finding(st, source, out);
+  const LogProgress lp = log_progress(st, source);
+  if (lp.samples.empty()) return;
+  for (const facts::StallEpisode& e : facts::find_stall_episodes(lp.samples, log_stall_rules())) {
+    bool has_report = false;
+    for (std::size_t i = 0; i < lp.samples.size(); ++i)
+      has_report = has_report || (lp.reports[i] && lp.samples[i].t_ms >= e.start_ms && lp.samples[i].t_ms <= e.end_ms);
+    if (has_report) out.push_back(to_finding(st, lp, e, source));
   }
 }
 

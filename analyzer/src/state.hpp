@@ -85,6 +85,8 @@ class State {
   std::vector<RawReport> reports;
   std::uint64_t reports_dropped = 0;
   std::uint64_t misc_dropped = 0;        // lock waits, watchdog actions over the cap
+  std::optional<double> last_ts;         // the latest timestamp of the log (the stall model's end of evidence)
+  bool watchdog_withheld = false;        // oomlab-watchdog said it kept lines out of the kernel log ("kmsg: N line(s) kept out")
   std::vector<Where> sysrq_oom;          // "SysRq : Manual OOM execution"
   // "Sending NMI from CPU 0 to CPUs 1:" inside a report (RCU stalls, hard
   // lockups): the other CPUs' backtraces, printed from their own printk

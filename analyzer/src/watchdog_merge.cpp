@@ -57,13 +57,6 @@ Report analyze_with_watchdog_log(const std::string& kernel_log, const std::strin
   const std::string klog = read_all(kernel_log);
   const std::string wlog = read_all(watchdog_log);
 
-  // The watchdog lines the kernel log already carries (not dropped).
-  std::multiset<std::string> in_kernel_log;
-  for_each_line(klog, [&](std::string_view line) {
-    std::string_view msg;
-    if (dmesg_stamp(line, &msg) && msg.substr(0, 16) == "oomlab-watchdog[") in_kernel_log.emplace(msg);
-  });
-
   std::vector<Timed> records;
   std::uint64_t records_total = 0, duplicates = 0;
   for_each_line(wlog, [&](std::string_view line) {
@@ -72,16 +65,16 @@ Report analyze_with_watchdog_log(const std::string& kernel_log, const std::strin
     if (!r) return;
     ++records_total;
     if (r->line.empty() || std::holds_alternative<std::monostate>(r->payload)) return;  // notes never go to kmsg
-    if (auto it = in_kernel_log.find(r->line); it != in_kernel_log.end()) {
-      in_kernel_log.erase(it);
-      ++duplicates;
-      return;
-    }
     records.push_back({static_cast<double>(r->mono_ms) / 1000.0, r->line});
   });
   if (records_total == 0) throw std::runtime_error(watchdog_log + ": no oomlab-watchdog JSON record");
   std::stable_sort(records.begin(), records.end(), [](const Timed& a, const Timed& b) { return a.ts < b.ts; });
-
+  // The watchdog lines the kernel log also carries (not dropped) come from
+  // the JSON log only, at the watchdog's own time: the kernel stamps a
+  // /dev/kmsg write a few ms later, which would put a report's first task
+  // lines (only in the JSON log) before its MemAlloc-Info line.
+  std::multiset<std::string> in_json;
+  for (const Timed& t : records) in_json.insert(t.text);
   Analyzer a(opt);
   std::size_t next = 0;
   char stamp[48];
@@ -94,17 +87,25 @@ Report analyze_with_watchdog_log(const std::string& kernel_log, const std::strin
   for_each_line(klog, [&](std::string_view line) {
     bytes += line.size() + 1;
     std::string_view msg;
-    if (auto ts = dmesg_stamp(line, &msg))
+    if (auto ts = dmesg_stamp(line, &msg)) {
+      if (msg.substr(0, 16) == "oomlab-watchdog[")
+        if (auto it = in_json.find(std::string(msg)); it != in_json.end()) {
+          in_json.erase(it);
+          ++duplicates;
+          return;
+        }
       while (next < records.size() && records[next].ts <= *ts) feed_record(records[next++]);
+    }
     buf.assign(line);
     while (!buf.empty() && buf.back() == '\r') buf.pop_back();
     a.feed(buf);
   });
   while (next < records.size()) feed_record(records[next++]);
   a.note_input(bytes, 0, 0);
+  a.note_watchdog_log(watchdog_log);
   Report rep = a.finish(kernel_log);
   rep.input.watchdog_log = watchdog_log;
-  rep.input.watchdog_lines = records.size();
+  rep.input.watchdog_lines = records.size() - duplicates;  // the records only the JSON log had
   rep.input.watchdog_duplicates = duplicates;
   return rep;
 }

@@ -37,10 +37,12 @@ TEST(MemAlloc, Format2016WithExitingAndOomCount) {
   EXPECT_TRUE(t[4].victim);
   EXPECT_FALSE(t[4].exiting);
   EXPECT_EQ(r.memalloc.max_delay_ms, 30821u);
-  // Two samples 10 s apart, then an OOM kill the reaper finished: the stall
-  // resolved, nothing hung.
+  // Reports 10 s apart whose delay= dates the stall back to 190.1 s, an OOM
+  // kill at 212 s within the threshold (not silent), the victim still
+  // reported at 220.9 s, then stalling=0: one stall the kill ended.
   EXPECT_EQ(r.verdict, VerdictClass::allocation_stall);
-  EXPECT_EQ(r.findings.at(0).title, "allocation stall: up to 3 task(s) stalling for 12 s, ended by an OOM kill");
+  EXPECT_EQ(r.findings.at(0).title,
+            "allocation stall: no progress for 32 s (up to 3 task(s) blocked on alloc), ended by the kernel's OOM kill of a.out(5012)");
   EXPECT_EQ(findings_of(r, VerdictClass::oom_resolved).size(), 1u);
 }
 
@@ -48,7 +50,10 @@ TEST(MemAlloc, KeyValueFormatSilentHang) {
   Report r = fixture("memalloc_2017_kv_silent.dmesg");
   EXPECT_EQ(r.verdict, VerdictClass::silent_hang);
   const Finding& f = r.findings.at(0);
-  EXPECT_EQ(f.title, "silent hang: 3 -> 7 tasks stalling in memory allocation for 40 s without an OOM kill");
+  // From 1040 - 43.184 s (the oldest delay= of the first report) to the last report.
+  EXPECT_EQ(f.title, "silent hang: no progress for 83 s (up to 7 task(s) blocked on alloc), until the log ends");
+  EXPECT_NEAR(*detail<double>(f, "start_ts"), 996.816, 1e-9);
+  EXPECT_NEAR(*detail<double>(f, "end_ts"), 1080.0, 1e-9);
   EXPECT_EQ(*detail<std::string>(f, "ended_by"), "end_of_log");
   EXPECT_EQ(*detail<std::int64_t>(f, "samples"), 5);
   EXPECT_EQ(r.memalloc.series.at(0).format, "kv");
@@ -60,9 +65,9 @@ TEST(MemAlloc, KeyValueFormatSilentHang) {
 
 TEST(MemAlloc, ThresholdDecidesBetweenSilentHangAndStall) {
   Options opt;
-  opt.stall_threshold_s = 41;
+  opt.stall_threshold_s = 83.2;   // the stall lasts 83.184 s
   EXPECT_EQ(fixture("memalloc_2017_kv_silent.dmesg", opt).verdict, VerdictClass::allocation_stall);
-  opt.stall_threshold_s = 40;
+  opt.stall_threshold_s = 83.1;
   EXPECT_EQ(fixture("memalloc_2017_kv_silent.dmesg", opt).verdict, VerdictClass::silent_hang);
 }
 
@@ -164,7 +169,9 @@ TEST(OomlabLines, JournalFormKeepsTheWatchdogTag) {
   EXPECT_EQ(r.memalloc.tasks[0].kind, "io");
   EXPECT_EQ(r.memalloc.tasks[0].cgroup, "/system.slice/postgresql.service");
   EXPECT_EQ(r.verdict, VerdictClass::allocation_stall);
-  EXPECT_EQ(r.findings[0].title, "allocation stall: up to 1 task(s) stalling for 5 s, recovered");
+  // delay=3000ms at 10:20:00, stalling=0 at 10:20:05: blocked from 10:19:57 to the last stalled report.
+  EXPECT_EQ(r.findings[0].title, "allocation stall: no progress for 3.0 s (up to 1 task(s) blocked on io), then progressed");
+  EXPECT_EQ(*detail<std::string>(r.findings[0], "ended_by"), "recovered");
 }
 
 TEST(OomlabLines, WatchdogKillThatFreedNothing) {

@@ -195,10 +195,17 @@ TEST(VmFixtures, AnalyzerSeesTheBlockedCmdlineReadersOfTheLockHold) {
   for (const auto& a : v["watchdog_actions"])
     if (a["action"] == "kill") kills.push_back(a["fields"]["comm"].get<std::string>());
   EXPECT_EQ(kills, std::vector<std::string>{"anon-ballast"});
-  ASSERT_EQ(v["findings"].size(), 2u) << v["findings"].dump(2);
-  EXPECT_EQ(v["findings"][0]["details"]["ended_by"], "watchdog_kill");
-  EXPECT_EQ(v["findings"][1]["details"]["ended_by"], "end_of_log");
-  EXPECT_EQ(v["findings"][1]["details"]["stalling_max"], 3);
+  // One stall (facts' model, as the runner's outcome): the ballast's kill
+  // did not end it. The console lost 134 watchdog lines to the printk
+  // ratelimit after its last report, so where it ended is not in the log.
+  ASSERT_EQ(v["findings"].size(), 1u) << v["findings"].dump(2);
+  const json& d = v["findings"][0]["details"];
+  EXPECT_EQ(d["cause"], "blocked_wait");
+  EXPECT_EQ(d["wait"], "mmap_lock");
+  EXPECT_EQ(d["max_blocked"], 3);
+  EXPECT_EQ(d["stalling_max"], 3);
+  EXPECT_EQ(d["ended_by"], "unknown");
+  EXPECT_GE(d["duration_s"].get<double>(), 18.0);   // at least the probes' longest delay=
 }
 
 }  // namespace

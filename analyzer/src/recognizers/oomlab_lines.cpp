@@ -61,6 +61,7 @@ bool watchdog(State& st, const Line& l) {
   std::size_t colon = body.find(": ");
   if (colon == std::string_view::npos) return true;   // other watchdog chatter
   std::string_view action = body.substr(0, colon);
+  if (action == "kmsg") st.watchdog_withheld = true;   // its summary of lines kept out of /dev/kmsg
   if (action != "warn" && action != "kill" && action != "killed" && action != "escalate") return true;
   WatchdogAction a;
   a.at = Where{l.no, l.ts};

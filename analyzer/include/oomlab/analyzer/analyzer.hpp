@@ -28,6 +28,9 @@ class Analyzer {
   void feed(std::string_view raw_line);
   // Input accounting the line splitter knows about (bytes, truncation, NULs).
   void note_input(std::uint64_t bytes, std::uint64_t truncated_lines, std::uint64_t nul_bytes);
+  // The watchdog's JSON log merged into the fed lines (analyze_with_watchdog_log):
+  // its reports are complete, so a silence between them is progress.
+  void note_watchdog_log(std::string name);
   // Runs the verdict engine. The analyzer is spent afterwards.
   Report finish(std::string input_name);
 
