@@ -202,3 +202,14 @@ TEST(StallModel, TracerReclaimIsTracerEvidence) {
   EXPECT_STREQ(evidence_name(StallEvidence::Delays), "delays");
   EXPECT_STREQ(evidence_name(StallEvidence::Wait), "wait");
 }
+
+// A victim is alive while any of its threads is; a zombie (memory released,
+// parent has not reaped it) is not.
+TEST(StallModel, ZombieVictimIsGoneButAThreadStuckInExitKeepsItAlive) {
+  StallModel m(1000);
+  m.mark_victim(10, 1000);
+  m.update({task(10, 'Z', StallKind::None), task(12, 'D', StallKind::None, 100, 10)}, 2000);
+  EXPECT_TRUE(m.is_victim(10)) << "thread 12 of victim 10 has not exited";
+  m.update({task(10, 'Z', StallKind::None)}, 3000);
+  EXPECT_FALSE(m.is_victim(10)) << "only the zombie leader is left";
+}

@@ -233,14 +233,16 @@ void Engine::on_scan_done(const ScanStats& stats, const tracer::Snapshot& snap,
   model_.update(front_, now);
   fold_tracer(now, snap);
   fold_pressure(now);
+  std::erase_if(victim_homes_, [this](const auto& e) { return !model_.is_victim(e.first); });
   for (auto& [tid, s] : model_.stalls()) {
     auto it = cgroups->find(s.tgid);
-    if (it != cgroups->end() && !it->second.empty()) s.cgroup = it->second;
+    std::string cg = group_of(s.tgid, it != cgroups->end() ? it->second : std::string());
+    if (!cg.empty()) s.cgroup = cg;
     else if (s.cgroup.empty()) s.cgroup = "?";
   }
   victim_cgroups_.clear();
   for (const auto& [pid, marked] : model_.victims())
-    if (auto it = cgroups->find(pid); it != cgroups->end()) victim_cgroups_[pid] = it->second;
+    if (auto it = cgroups->find(pid); it != cgroups->end()) victim_cgroups_[pid] = group_of(pid, it->second);
   report(now, false);
   respond(now);
   wake_ticks();
@@ -343,12 +345,19 @@ void Engine::arm_kmsg() {
   });
 }
 
+std::string Engine::group_of(pid_t tgid, const std::string& read) const {
+  if (!read.empty() && read != "/") return read;
+  auto home = victim_homes_.find(tgid);
+  return home != victim_homes_.end() ? home->second : read;
+}
+
 void Engine::on_kmsg_line(const std::string& m) {
   pid_t pid = 0;
   if (auto k = facts::parse_killed_process(m); k && !k->selection_only) {
     pid = k->pid;
   } else if (auto s = facts::parse_oom_kill_summary(m)) {
     pid = s->pid;
+    if (!s->task_memcg.empty()) victim_homes_.try_emplace(pid, s->task_memcg);
     // Count the kill against the group whose limit was hit (a global OOM:
     // the victim's own group).
     note_oom_kill(s->oom_memcg.empty() ? s->task_memcg : s->oom_memcg, monotonic_ms());

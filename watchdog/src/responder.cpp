@@ -116,9 +116,15 @@ void Engine::respond(std::int64_t now) {
     }
     act_on(inc, now, step);
   }
-  // Incidents whose group has no stall and no pressure left: resolved.
+  // Incidents whose group has no stall and no pressure left, and no victim
+  // of theirs still alive: resolved. A killed process that does not finish
+  // exiting (a thread stuck in exit_mm or in a FUSE wait) is the stall the
+  // seed thread is about, not its end: the incident stays open, and once the
+  // victim outlives --kill-after it escalates like any stall.
   for (auto it = incidents_.begin(); it != incidents_.end();) {
-    if (over.count(it->first)) {
+    bool victim_alive = false;
+    for (pid_t pid : it->second.killed) victim_alive |= model_.is_victim(pid);
+    if (over.count(it->first) || victim_alive) {
       ++it;
       continue;
     }

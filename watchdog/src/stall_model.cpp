@@ -72,7 +72,10 @@ void StallModel::update(const std::vector<TaskSample>& samples, std::int64_t now
   std::unordered_set<pid_t> live_tgids;
   live_tgids.reserve(victims_.size());
   for (const TaskSample& t : samples) {
-    if (victims_.count(t.tgid)) live_tgids.insert(t.tgid);
+    // A zombie has released its memory (exit_mm comes before it): a victim
+    // whose parent does not reap it is gone. A victim whose leader is a
+    // zombie but one of whose threads still runs (stuck in exit) is not.
+    if (t.state != 'Z' && t.state != 'X' && victims_.count(t.tgid)) live_tgids.insert(t.tgid);
     StallKind kind = t.kind;
     StallEvidence evidence = StallEvidence::Wait;
     std::int64_t delay_since = now_ms;

@@ -126,6 +126,7 @@ bool Engine::start_kill(const Candidate& victim, const std::string& cgroup, cons
       k.pidfd = out.pidfd;
       ++metrics_.kills[reason];
       model_.mark_victim(k.pid, now);
+      if (!cgroup.empty() && cgroup != "/") victim_homes_[k.pid] = cgroup;
       note_oom_kill(cgroup, now);
       // Exit time from the pidfd itself (readable when the process is gone).
       int watch = ::dup(k.pidfd);

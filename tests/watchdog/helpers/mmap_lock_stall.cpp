@@ -18,7 +18,11 @@
 // Optional: --rss SIZE touches that much anonymous memory first (victim tests);
 // --writers N puts N threads in D behind the lock instead of one, --sleepers M
 // adds M threads asleep on a pipe (S state) (the load test: thousands of
-// tasks, a thousand of them blocked).
+// tasks, a thousand of them blocked). --server-outlives keeps the FUSE server
+// alive when this process is killed (no PDEATHSIG, no watch): the holder then
+// never finishes its READ, so a SIGKILLed process never finishes exiting - an
+// OOM victim that does not die - until the server (its pid is in the ready
+// line) is killed.
 #include <linux/fuse.h>
 
 #include <atomic>
@@ -103,12 +107,14 @@ bool parent_exiting(pid_t parent) {
 // readers per event while the holder keeps the lock read-held, so the rest
 // (the main thread among them) never get it (6.18: the killed load-test
 // process sat 9 minutes with 4,487 threads in do_exit).
+bool server_outlives = false;
+
 [[noreturn]] void serve_fuse(int fd, pid_t parent) {
   static char buf[1 << 20 | 4096];
   for (;;) {
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, 100) == 0) {
-      if (parent_exiting(parent)) _exit(0);
+      if (!server_outlives && parent_exiting(parent)) _exit(0);
       continue;
     }
     ssize_t n = ::read(fd, buf, sizeof buf);
@@ -227,6 +233,7 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--help") {
       std::puts("usage: oomlab-test-mmap-lock-stall [--seconds N] [--rss MiB] [--writers N] [--sleepers M]\n"
+                "       [--server-outlives]\n"
                 "Holds its own mmap lock (FUSE page + /proc/self/mem read) with a writer in D state.");
       return 0;
     } else if (a == "--seconds" && i + 1 < argc) {
@@ -239,6 +246,8 @@ int main(int argc, char** argv) {
       if (sleepers < 0 || sleepers > 100000) return usage("--sleepers: 0..100000");
     } else if (a == "--rss" && i + 1 < argc) {
       rss = std::strtoull(argv[++i], nullptr, 10) << 20;
+    } else if (a == "--server-outlives") {
+      server_outlives = true;
     } else {
       return usage(("unknown argument " + a).c_str());
     }
@@ -268,7 +277,7 @@ int main(int argc, char** argv) {
   const pid_t parent = getpid();
   pid_t server = fork();
   if (server == 0) {
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (!server_outlives) prctl(PR_SET_PDEATHSIG, SIGKILL);
     ::close(read_seen[0]);
     g_read_seen_fd = read_seen[1];
     serve_fuse(fuse, parent);
@@ -370,8 +379,8 @@ int main(int argc, char** argv) {
     usleep(10000);
   }
   char line[128];
-  int len = std::snprintf(line, sizeof line, "ready %d holder=%d writer=%d\n", getpid(), holder_tid.load(),
-                          writer_tid.load());
+  int len = std::snprintf(line, sizeof line, "ready %d holder=%d writer=%d server=%d\n", getpid(), holder_tid.load(),
+                          writer_tid.load(), server);
   if (::write(1, line, static_cast<std::size_t>(len)) < 0) return 1;
   for (int i = 0; i < seconds * 10 && !stop; ++i) usleep(100000);
   kill(server, SIGKILL);

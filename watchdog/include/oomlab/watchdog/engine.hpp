@@ -186,6 +186,13 @@ class Engine {
   std::vector<std::shared_ptr<asio::posix::stream_descriptor>> psi_;
   std::vector<WatchedGroup> watched_;
   std::map<pid_t, std::string> victim_cgroups_;  // tgid -> memory cgroup, from the last scan
+  // tgid -> the group a victim was killed in (ours: the incident's; the
+  // kernel's: task_memcg of its oom-kill: line). On cgroup v1 an exiting
+  // task's /proc/PID/cgroup says "/" (proc_cgroup_show), so a victim that
+  // does not finish exiting would otherwise leave its group - and the
+  // incident - as soon as it was killed. Dropped when the victim is gone.
+  std::map<pid_t, std::string> victim_homes_;
+  std::string group_of(pid_t tgid, const std::string& read) const;
   std::uint64_t facts_seq_ = 0;
   bool psi_system_ = false;
   std::unique_ptr<KmsgReader> kmsg_;

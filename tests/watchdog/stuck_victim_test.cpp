@@ -1,0 +1,90 @@
+// A victim that does not die: the seed thread's story. The watchdog kills a
+// stalled process, but one of its threads sleeps in a FUSE READ that its
+// server (another process in the group) never answers, so the process never
+// finishes exiting. That is not the end of the stall: the incident must stay
+// open while the victim lives and escalate - here to the FUSE server, whose
+// death aborts the READ and lets the victim go. Before the fix the daemon
+// noted "resolved" half a second after the kill (on cgroup v1 an exiting
+// task's /proc/PID/cgroup says "/", so the victim left its group's view)
+// and never acted again.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <csignal>
+#include <cstdio>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "child.hpp"
+#include "oomlab/cgroups/memory_cgroup.hpp"
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using wdtest::bin;
+using wdtest::Child;
+
+TEST(WatchdogStuckVictim, IncidentStaysOpenUntilTheVictimExitsAndEscalates) {
+  struct stat st;
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (memory cgroups, FUSE mount)";
+  if (::stat("/dev/fuse", &st) != 0) GTEST_SKIP() << "no /dev/fuse: cannot build an mmap-lock stall";
+  std::unique_ptr<oomlab::cgroups::MemoryCgroup> cg;
+  try {
+    oomlab::cgroups::CreateOptions o;
+    o.prefix = "wdstuck";
+    o.limits.max_bytes = 256ull << 20;
+    cg = std::make_unique<oomlab::cgroups::MemoryCgroup>(oomlab::cgroups::MemoryCgroup::create(o));
+  } catch (const oomlab::cgroups::CgroupError& e) {
+    GTEST_SKIP() << "no memory cgroup: " << e.what();
+  }
+  char tmpl[] = "/tmp/oomlab-wd-stuck-XXXXXX";
+  const std::string dir = ::mkdtemp(tmpl);
+  const std::string events = dir + "/events.jsonl", err = dir + "/stderr.log";
+  int server_fd = -1;
+  {
+    Child stall({bin("oomlab-test-mmap-lock-stall"), "--seconds", "120", "--server-outlives"}, cg.get());
+    const std::string ready = stall.wait_line(60s);
+    int pid = 0, holder = 0, writer = 0, server = 0;
+    ASSERT_EQ(std::sscanf(ready.c_str(), "ready %d holder=%d writer=%d server=%d", &pid, &holder, &writer, &server), 4)
+        << "'" << ready << "'";
+    // The server is not our child: hold it by a pidfd so the clean-up can
+    // only ever kill that process.
+    server_fd = static_cast<int>(::syscall(SYS_pidfd_open, server, 0));
+    ASSERT_GE(server_fd, 0);
+    const std::string group = "/" + cg->name();
+    Child wd({bin("oomlab-watchdog"), "--period", "250ms", "--warn-after", "500ms", "--kill-after", "1s",
+              "--escalate-after", "1500ms", "--max-victims", "3", "--socket", "", "--json-log", events, "--scope",
+              group, "--no-self-protect"},
+             nullptr, err);
+    // Until the daemon says the stall is resolved: every time it says so,
+    // the victim must be gone already.
+    bool resolved = false, alive_at_resolution = false;
+    wdtest::wait_for(
+        [&] {
+          for (const json& j : wdtest::json_lines(events))
+            if (j.value("type", "") == "note" && j.value("line", "").find(" resolved after ") != std::string::npos) {
+              resolved = true;
+              alive_at_resolution = stall.running();
+            }
+          return resolved;
+        },
+        90s);
+    EXPECT_TRUE(wd.running()) << wdtest::slurp(err);
+    EXPECT_EQ(wd.stop(), 0);
+    ASSERT_TRUE(resolved) << "no 'resolved' note\n" << wdtest::slurp(err);
+    EXPECT_FALSE(alive_at_resolution) << "resolved while the killed process was still exiting\n" << wdtest::slurp(err);
+    // Who was killed, in order: the stalled process, then (it could not
+    // exit) by escalation the FUSE server that held it.
+    std::vector<std::pair<int, std::string>> kills;
+    for (const json& j : wdtest::json_lines(events))
+      if (j.value("type", "") == "kill") kills.emplace_back(j.value("pid", 0), j.value("reason", ""));
+    ASSERT_GE(kills.size(), 2u) << wdtest::slurp(err);
+    EXPECT_EQ(kills[0], std::make_pair(pid, std::string("stall_timeout")));
+    EXPECT_EQ(kills[1], std::make_pair(server, std::string("escalation"))) << wdtest::slurp(err);
+    for (const auto& [victim, reason] : kills) EXPECT_NE(victim, holder) << "a thread id is not a kill target";
+    ::syscall(SYS_pidfd_send_signal, server_fd, SIGKILL, nullptr, 0);  // if still there
+  }
+  ::close(server_fd);
+  ::unlink(events.c_str());
+  ::unlink(err.c_str());
+  ::rmdir(dir.c_str());
+}
