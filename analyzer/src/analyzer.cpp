@@ -150,7 +150,10 @@ void Analyzer::process(const Line& l) {
   if (c.in_trace && !is_trace_noise(l.msg)) c.in_trace = false;
 }
 
-void Analyzer::note_watchdog_log(std::string name) { st_->report.input.watchdog_log = std::move(name); }
+void Analyzer::note_watchdog_log(std::string name, std::optional<double> last_ts) {
+  st_->report.input.watchdog_log = std::move(name);
+  if (last_ts && (!st_->last_ts || *last_ts > *st_->last_ts)) st_->last_ts = last_ts;
+}
 
 void Analyzer::note_input(std::uint64_t bytes, std::uint64_t truncated, std::uint64_t nuls) {
   auto& in = st_->report.input;

@@ -59,11 +59,13 @@ Report analyze_with_watchdog_log(const std::string& kernel_log, const std::strin
 
   std::vector<Timed> records;
   std::uint64_t records_total = 0, duplicates = 0;
+  std::int64_t last_mono_ms = 0;
   for_each_line(wlog, [&](std::string_view line) {
     if (line.empty()) return;
     auto r = facts::decode_watchdog_record(line);
     if (!r) return;
     ++records_total;
+    last_mono_ms = std::max(last_mono_ms, r->mono_ms);
     if (r->line.empty() || std::holds_alternative<std::monostate>(r->payload)) return;  // notes never go to kmsg
     records.push_back({static_cast<double>(r->mono_ms) / 1000.0, r->line});
   });
@@ -102,7 +104,7 @@ Report analyze_with_watchdog_log(const std::string& kernel_log, const std::strin
   });
   while (next < records.size()) feed_record(records[next++]);
   a.note_input(bytes, 0, 0);
-  a.note_watchdog_log(watchdog_log);
+  a.note_watchdog_log(watchdog_log, static_cast<double>(last_mono_ms) / 1000.0);
   Report rep = a.finish(kernel_log);
   rep.input.watchdog_log = watchdog_log;
   rep.input.watchdog_lines = records.size() - duplicates;  // the records only the JSON log had

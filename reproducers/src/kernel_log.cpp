@@ -2,6 +2,7 @@
 
 #include "oomlab/common/kmsg.hpp"
 #include "oomlab/facts/kernel_lines.hpp"
+#include "oomlab/facts/oom_report.hpp"
 
 namespace oomlab::repro {
 
@@ -25,19 +26,57 @@ void KernelLogWatch::poll(const std::set<pid_t>& our_pids) {
   while (auto r = reader_->next()) feed(*r, our_pids);
 }
 
+void KernelLogWatch::keep(KernelLine l) {
+  if (lines_.size() < kMaxLines) lines_.push_back(std::move(l));
+  else ++dropped_;
+}
+
+void KernelLogWatch::close_report() {
+  if (!in_report_) return;
+  if (owner_ == Owner::theirs) other_groups_lines_ += report_.size();
+  else
+    for (KernelLine& l : report_) keep(std::move(l));
+  report_.clear();
+  in_report_ = false;
+  owner_ = Owner::unknown;
+}
+
+void KernelLogWatch::finish() { close_report(); }
+
 void KernelLogWatch::feed(const KmsgRecord& r, const std::set<pid_t>& our_pids) {
   const std::int64_t t_ms = (static_cast<std::int64_t>(r.usec) - t0_us_) / 1000;
-  if (lines_.size() < kMaxLines) lines_.push_back({t_ms, format_dmesg_line(r)});
-  else ++dropped_;
-  if (auto summary = facts::parse_oom_kill_summary(r.message)) {
-    if (auto victim = facts::parse_oom_kill_in_group(r.message, group_)) group_victims_.insert(*victim);
-    else if (!group_.empty() && !(summary->oom_memcg.empty() && summary->task_memcg.empty()))
-      other_victims_.insert(summary->pid);  // named another group (old kernels name none)
-    return;
+  KernelLine line{t_ms, format_dmesg_line(r)};
+  // Without a group there is nothing to tell reports apart by: keep all.
+  if (!group_.empty() && facts::parse_oom_invocation(r.message)) {
+    close_report();
+    in_report_ = true;
   }
-  auto k = facts::parse_killed_process(r.message);
-  if (!k || k->selection_only) return;  // selection_only: the choice, not the kill
-  bool ours = group_victims_.count(k->pid) || (!other_victims_.count(k->pid) && our_pids.count(k->pid));
+  // Bounded: a report that never reaches its kill line is kept as it is.
+  if (in_report_ && report_.size() >= 4000) close_report();
+  if (in_report_) report_.push_back(std::move(line));
+  auto summary = facts::parse_oom_kill_summary(r.message);
+  if (summary) {
+    const bool names_memcg = !(summary->oom_memcg.empty() && summary->task_memcg.empty());
+    if (auto victim = facts::parse_oom_kill_in_group(r.message, group_)) {
+      group_victims_.insert(*victim);
+      owner_ = Owner::ours;
+    } else if (!group_.empty() && names_memcg) {
+      other_victims_.insert(summary->pid);  // named another group (old kernels name none)
+      if (owner_ == Owner::unknown) owner_ = Owner::theirs;
+    }
+  }
+  auto k = summary ? std::nullopt : facts::parse_killed_process(r.message);
+  const bool kill_line = k && !k->selection_only;  // selection_only: the choice, not the kill
+  const bool ours = kill_line && (group_victims_.count(k->pid) || (!other_victims_.count(k->pid) && our_pids.count(k->pid)));
+  if (!in_report_) {
+    // The reaper's line after another group's report is part of its story.
+    auto reaped = facts::parse_oom_reaped(r.message);
+    if (!group_.empty() && reaped && other_victims_.count(*reaped) && !group_victims_.count(*reaped)) ++other_groups_lines_;
+    else keep(std::move(line));
+  } else if (kill_line) {
+    if (ours) owner_ = Owner::ours;
+    close_report();  // the kill line ends a report
+  }
   if (!ours) return;
   OomKill kill;
   kill.t_ms = t_ms, kill.pid = k->pid, kill.comm = k->comm, kill.anon_rss_kb = k->anon_rss_kb, kill.source = "kmsg";

@@ -152,7 +152,7 @@ nlohmann::json report_to_json(const RunRecord& r) {
           {"tracer", r.trace_status.empty() ? nlohmann::json(nullptr)
                                             : nlohmann::json{{"status", r.trace_status}, {"missing", r.trace_missing}}},
           {"timeline", timeline},
-          {"kernel_log", {{"status", r.kmsg_status}, {"dropped", r.kernel_log_dropped}, {"lines", lines}}},
+          {"kernel_log", {{"status", r.kmsg_status}, {"dropped", r.kernel_log_dropped}, {"other_groups_lines", r.kernel_log_other_groups}, {"lines", lines}}},
           {"verdict", nullptr}};
 }
 

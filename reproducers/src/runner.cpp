@@ -453,8 +453,10 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
   alarm(0);
 
   rec.ended_at = utc_iso8601(realtime_ms());
+  klog.finish();
   rec.kernel_log = klog.lines();
   rec.kernel_log_dropped = klog.dropped();
+  rec.kernel_log_other_groups = klog.other_groups_lines();
   rec.kills = klog.kills();
   if (rec.kills.empty()) rec.kills = kills_from_events(rec.samples);
   std::vector<facts::KillEvent> watchdog_kills;

@@ -82,3 +82,58 @@ TEST(KernelLogWatch, OldKernelSummaryWithoutMemcgsDoesNotDisownOurVictim) {
          {42});
   EXPECT_EQ(w.kills().size(), 1u);
 }
+
+// A concurrent run's OOM reports (another group) come between ours: the
+// slice keeps our reports and every line that belongs to no report, and
+// leaves theirs out (and the reaper's line for their victim).
+TEST(KernelLogWatch, SliceKeepsOnlyOurGroupsOomReports) {
+  KernelLogWatch w(0, kOurs);
+  const char* theirs = "oomlab/repro-30001-900000-1";
+  auto report = [&](std::uint64_t t, const std::string& group, int pid, const char* comm) {
+    w.feed(rec(t, std::string(comm) + " invoked oom-killer: gfp_mask=0xcc0(GFP_KERNEL), order=0, oom_score_adj=0"), {});
+    w.feed(rec(t + 1, "CPU: 1 PID: " + std::to_string(pid) + " Comm: " + comm + " Not tainted 6.18.0 #1"), {});
+    w.feed(rec(t + 2, "memory: usage 131072kB, limit 131072kB, failcnt 77"), {});
+    w.feed(rec(t + 3, "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/" + group +
+                          ",task_memcg=/" + group + ",task=" + comm + ",pid=" + std::to_string(pid) + ",uid=0"),
+           {});
+    w.feed(rec(t + 4, "Memory cgroup out of memory: Killed process " + std::to_string(pid) + " (" + comm +
+                          ") total-vm:42708kB, anon-rss:1024kB, file-rss:1432kB, shmem-rss:0kB, UID:0 pgtables:124kB oom_score_adj:0"),
+           {});
+  };
+  w.feed(rec(1000, "fuse: init (API version 7.38)"), {});
+  report(2000, theirs, 30005, "their-hog");
+  w.feed(rec(2100, "oom_reaper: reaped process 30005 (their-hog), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB"), {});
+  report(3000, kOurs, 20078, "our-hog");
+  w.feed(rec(3100, "oom_reaper: reaped process 20078 (our-hog), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB"), {});
+  report(4000, theirs, 30006, "their-hog");
+  w.feed(rec(5000, "oomlab-watchdog[7]: MemAlloc-Info: stalling=1 dying=0 exiting=0 victim=0 oom_count=1"), {});
+  w.finish();
+
+  std::string slice;
+  for (const auto& l : w.lines()) slice += l.text + "\n";
+  EXPECT_EQ(w.lines().size(), 8u) << slice;  // fuse, our 5-line report, our reaper line, the watchdog line
+  EXPECT_EQ(slice.find("their-hog"), std::string::npos) << slice;
+  EXPECT_EQ(slice.find("30005"), std::string::npos) << slice;
+  EXPECT_NE(slice.find("our-hog invoked oom-killer"), std::string::npos) << slice;
+  EXPECT_NE(slice.find("Killed process 20078 (our-hog)"), std::string::npos) << slice;
+  EXPECT_NE(slice.find("fuse: init"), std::string::npos) << slice;
+  EXPECT_NE(slice.find("MemAlloc-Info"), std::string::npos) << slice;
+  EXPECT_EQ(w.other_groups_lines(), 11u);  // their two 5-line reports and one reaper line
+  ASSERT_EQ(w.kills().size(), 1u);
+  EXPECT_EQ(w.kills()[0].pid, 20078);
+}
+
+// A report whose oom-kill: line names no memcg (4.x kernels) cannot be
+// told apart: it stays, and so does a report cut off at the end of the run.
+TEST(KernelLogWatch, SliceKeepsReportsItCannotAttribute) {
+  KernelLogWatch w(0, kOurs);
+  w.feed(rec(1000, "a.out invoked oom-killer: gfp_mask=0x24280ca, order=0, oom_score_adj=0"), {});
+  w.feed(rec(1001, "Memory cgroup out of memory: Kill process 3418 (a.out) score 999 or sacrifice child"), {});
+  w.feed(rec(1002, "Killed process 3418 (a.out) total-vm:4324kB, anon-rss:96kB, file-rss:0kB"), {});
+  w.feed(rec(2000, "b.out invoked oom-killer: gfp_mask=0x24280ca, order=0, oom_score_adj=0"), {});
+  w.feed(rec(2001, "Mem-Info:"), {});
+  EXPECT_EQ(w.lines().size(), 3u);  // the second report is still held
+  w.finish();
+  EXPECT_EQ(w.lines().size(), 5u);
+  EXPECT_EQ(w.other_groups_lines(), 0u);
+}

@@ -29,8 +29,10 @@ class Analyzer {
   // Input accounting the line splitter knows about (bytes, truncation, NULs).
   void note_input(std::uint64_t bytes, std::uint64_t truncated_lines, std::uint64_t nul_bytes);
   // The watchdog's JSON log merged into the fed lines (analyze_with_watchdog_log):
-  // its reports are complete, so a silence between them is progress.
-  void note_watchdog_log(std::string name);
+  // its reports are complete, so a silence between them is progress, up to
+  // its last record (last_ts, seconds on the kernel log's clock: the
+  // watchdog was watching until then, notes included).
+  void note_watchdog_log(std::string name, std::optional<double> last_ts = std::nullopt);
   // Runs the verdict engine. The analyzer is spent afterwards.
   Report finish(std::string input_name);
 

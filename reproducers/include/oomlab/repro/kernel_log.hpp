@@ -39,7 +39,17 @@ class KernelLogWatch {
   // another run's burst of OOM kills gets its first kills without a header.
   void feed(const KmsgRecord& r, const std::set<pid_t>& our_pids);
 
+  // The run's slice of the kernel log: every line, except the OOM reports
+  // of other groups (a concurrent run, another memcg's OOM) - a report, from
+  // its "invoked oom-killer:" line to its "Killed process" line, is held
+  // until its oom-kill: line names a memcg, then kept (ours, or one that
+  // names none) or left out; lines that belong to no OOM report stay. The
+  // kernel prints one report at a time (oom_lock), so a report is a run of
+  // consecutive records. Call finish() after the last poll: it keeps a
+  // report still held.
+  void finish();
   const std::vector<KernelLine>& lines() const { return lines_; }
+  std::uint64_t other_groups_lines() const { return other_groups_lines_; }  // left out of lines()
   std::vector<OomKill>& kills() { return kills_; }
   const std::vector<OomKill>& kills() const { return kills_; }
   std::uint64_t dropped() const;  // not kept (over the bound) or overwritten before read
@@ -53,6 +63,14 @@ class KernelLogWatch {
   std::vector<KernelLine> lines_;
   std::vector<OomKill> kills_;
   std::uint64_t dropped_ = 0;
+  // An OOM report being held (see finish()): its lines and whose it is.
+  enum class Owner { unknown, ours, theirs };
+  std::vector<KernelLine> report_;
+  bool in_report_ = false;
+  Owner owner_ = Owner::unknown;
+  std::uint64_t other_groups_lines_ = 0;
+  void keep(KernelLine l);
+  void close_report();
 };
 
 }  // namespace oomlab::repro

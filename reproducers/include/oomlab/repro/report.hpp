@@ -54,6 +54,7 @@ struct RunRecord {
   std::vector<OomKill> kills;
   std::vector<KernelLine> kernel_log;
   std::uint64_t kernel_log_dropped = 0;
+  std::uint64_t kernel_log_other_groups = 0;  // lines of other groups' OOM reports, left out
   Outcome outcome;
   int exit_code = 0;
   bool interrupted = false;           // SIGINT/SIGTERM ended the run early
