@@ -1,4 +1,5 @@
 #include "oomlab/cgroups/memory_cgroup.hpp"
+#include "oomlab/facts/proc_stat.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -59,17 +60,9 @@ bool make_dirs(const std::string& root, const std::string& relative) {
 
 std::uint64_t process_start_time(pid_t pid) {
   auto stat = read_proc_file("/proc/" + std::to_string(pid) + "/stat");
-  if (!stat) return 0;
-  std::size_t close_paren = stat->rfind(')');
-  if (close_paren == std::string::npos) return 0;
-  // Fields after "comm)": state is field 3; starttime is field 22.
-  std::size_t pos = close_paren + 2;
-  for (int field = 3; field < 22 && pos != std::string::npos; ++field) {
-    pos = stat->find(' ', pos);
-    if (pos != std::string::npos) ++pos;
-  }
-  if (pos == std::string::npos) return 0;
-  return std::strtoull(stat->c_str() + pos, nullptr, 10);
+  facts::ProcStat s;
+  if (!stat || !facts::parse_proc_stat(*stat, s) || s.fields < 22) return 0;
+  return s.starttime;
 }
 
 namespace {

@@ -6,6 +6,7 @@
 
 #include "oomlab/cgroups/hierarchy.hpp"
 #include "oomlab/common/procfs.hpp"
+#include "oomlab/facts/proc_stat.hpp"
 
 namespace fs = std::filesystem;
 
@@ -14,10 +15,9 @@ namespace {
 
 pid_t parent_of(pid_t pid) {
   auto stat = read_proc_file("/proc/" + std::to_string(pid) + "/stat");
-  auto close = stat ? stat->rfind(')') : std::string::npos;
-  int ppid = 0;
-  if (close == std::string::npos || std::sscanf(stat->c_str() + close + 1, " %*c %d", &ppid) != 1) return 0;
-  return ppid;
+  facts::ProcStat s;
+  if (!stat || !facts::parse_proc_stat(*stat, s) || s.fields < 4) return 0;
+  return s.ppid;
 }
 
 bool holds_child_of(const std::string& group_dir, pid_t parent) {

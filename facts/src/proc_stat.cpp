@@ -47,6 +47,10 @@ bool parse_proc_stat(std::string_view text, ProcStat& t) {
     switch (field) {
       case 4: t.ppid = static_cast<pid_t>(v); break;
       case 9: t.flags = v; break;
+      case 14: t.utime = v; break;
+      case 15: t.stime = v; break;
+      case 16: t.cutime = v; break;
+      case 17: t.cstime = v; break;
       case 20: t.num_threads = static_cast<int>(v); break;
       case 22: t.starttime = v; break;
       case 24: t.rss_pages = v; break;

@@ -34,3 +34,17 @@ TEST(ProcStat, ShortAndBrokenLines) {
   EXPECT_EQ(s.ppid, 7);
   EXPECT_EQ(s.fields, 6) << "ends before rss: the caller decides";
 }
+
+// The CPU fields the peers bench reads (14-17), with a comm that has spaces
+// and parentheses.
+TEST(ProcStat, CpuTimesAfterAHostileComm) {
+  oomlab::facts::ProcStat s;
+  ASSERT_TRUE(oomlab::facts::parse_proc_stat("42 (a (b) c) D 1 42 42 0 -1 4194304 10 0 0 0 7 3 5 6 20 0 1 0 100 1000 50", s));
+  EXPECT_EQ(s.state, 'D');
+  EXPECT_EQ(s.utime, 7u);
+  EXPECT_EQ(s.stime, 3u);
+  EXPECT_EQ(s.cutime, 5u);
+  EXPECT_EQ(s.cstime, 6u);
+  EXPECT_EQ(s.starttime, 100u);
+  EXPECT_GE(s.fields, 17);
+}

@@ -20,6 +20,7 @@
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/tracer/tracer.hpp"
+#include "oomlab/facts/proc_stat.hpp"
 #include "records.hpp"
 #include "stall_tracer.skel.h"
 
@@ -74,10 +75,8 @@ bool blocked_now(pid_t tid) {
   char path[64], buf[512];
   std::snprintf(path, sizeof path, "/proc/%d/stat", tid);
   long n = read_proc_file_into(path, buf, sizeof buf - 1);
-  if (n <= 0) return false;
-  buf[n] = 0;
-  const char* paren = std::strrchr(buf, ')');  // comm may contain ')'
-  return paren && paren[1] == ' ' && paren[2] == 'D';
+  facts::ProcStat s;
+  return n > 0 && facts::parse_proc_stat(std::string_view(buf, static_cast<std::size_t>(n)), s) && s.state == 'D';
 }
 
 std::uint64_t recursion_misses(bpf_object* obj) {

@@ -7,33 +7,15 @@
 #include <vector>
 
 #include "oomlab/common/procfs.hpp"
+#include "oomlab/facts/proc_stat.hpp"
 
 namespace oomlab::peers {
 
 bool parse_stat(const std::string& text, StatFields& out) {
-  // The comm may hold spaces and parentheses: fields start after the last ')'.
-  auto close = text.rfind(')');
-  if (close == std::string::npos || close + 2 >= text.size()) return false;
-  std::string_view rest(text);
-  rest.remove_prefix(close + 2);
-  std::vector<std::string_view> f;
-  while (!rest.empty() && f.size() < 16) {
-    auto sp = rest.find(' ');
-    f.push_back(rest.substr(0, sp));
-    rest = sp == std::string_view::npos ? std::string_view{} : rest.substr(sp + 1);
-  }
-  // f[0] = state (field 3); utime..cstime are fields 14..17 = f[11..14].
-  if (f.size() < 15 || f[0].size() != 1) return false;
-  out.state = f[0][0];
-  std::uint64_t* dst[] = {&out.utime, &out.stime, &out.cutime, &out.cstime};
-  for (int i = 0; i < 4; ++i) {
-    std::uint64_t v = 0;
-    for (char c : f[11 + static_cast<std::size_t>(i)]) {
-      if (c < '0' || c > '9') return false;
-      v = v * 10 + static_cast<std::uint64_t>(c - '0');
-    }
-    *dst[i] = v;
-  }
+  facts::ProcStat s;
+  if (!facts::parse_proc_stat(text, s) || s.fields < 17) return false;
+  out.state = s.state;
+  out.utime = s.utime, out.stime = s.stime, out.cutime = s.cutime, out.cstime = s.cstime;
   return true;
 }
 

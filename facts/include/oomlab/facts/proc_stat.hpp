@@ -1,6 +1,8 @@
 // /proc/PID/stat and /proc/PID/task/TID/stat, parsed once for every tool:
 // the watchdog's per-period scan (allocation-free: this parser never
-// allocates), the runner's samples and its subreaper's child list. A fuzz
+// allocates), the runner's samples and its subreaper's child list, the
+// cgroups library (owner start times, parents), the tracer's state check and
+// the peers bench's CPU probe. A fuzz
 // target may call parse_proc_stat() with any bytes.
 #pragma once
 #include <cstdint>
@@ -15,6 +17,7 @@ struct ProcStat {
   char state = '?';              // field 3: R, S, D, Z, T, t, X, I
   pid_t ppid = 0;                // field 4
   std::uint64_t flags = 0;       // field 9: PF_*
+  std::uint64_t utime = 0, stime = 0, cutime = 0, cstime = 0;  // fields 14-17: CPU in clock ticks
   int num_threads = 1;           // field 20
   std::uint64_t starttime = 0;   // field 22: clock ticks since boot
   std::uint64_t rss_pages = 0;   // field 24
