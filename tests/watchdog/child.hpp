@@ -62,4 +62,19 @@ bool wait_for(Pred pred, std::chrono::milliseconds timeout) {
 // (mode 0755 or more). Returns the copy's path.
 std::string world_exec_copy(const std::string& name, const std::string& dir);
 
+// A private temp directory (mkdtemp under /tmp) removed with everything in
+// it when the test ends, however it ends (a failed ASSERT returns early).
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace wdtest

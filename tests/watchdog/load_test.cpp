@@ -66,9 +66,8 @@ TEST(WatchdogLoad, FiveThousandTasksAThousandBlocked) {
   } catch (const oomlab::cgroups::CgroupError& e) {
     GTEST_SKIP() << "no memory cgroup: " << e.what();
   }
-  char tmpl[] = "/tmp/oomlab-wd-load-XXXXXX";
-  const std::string dir = ::mkdtemp(tmpl);
-  const std::string events = dir + "/events.jsonl", err = dir + "/stderr.log", sock = dir + "/wd.sock";
+  wdtest::TempDir dir("oomlab-wd-load");
+  const std::string events = dir / "events.jsonl", err = dir / "stderr.log", sock = dir / "wd.sock";
   {
     const std::int64_t spawned_at = oomlab::monotonic_ms();
     Child stall({bin("oomlab-test-mmap-lock-stall"), "--seconds", "300", "--writers", std::to_string(kBlocked),
@@ -141,8 +140,4 @@ TEST(WatchdogLoad, FiveThousandTasksAThousandBlocked) {
                 static_cast<long long>(kill_after_ms), static_cast<long long>(resolved_ms - started_at), static_cast<long long>(ready_at - spawned_at),
                 static_cast<long long>(exited_at - resolved_at));
   }
-  ::unlink(events.c_str());
-  ::unlink(err.c_str());
-  ::unlink(sock.c_str());
-  ::rmdir(dir.c_str());
 }

@@ -36,20 +36,26 @@ TEST(WatchdogStuckVictim, IncidentStaysOpenUntilTheVictimExitsAndEscalates) {
   } catch (const oomlab::cgroups::CgroupError& e) {
     GTEST_SKIP() << "no memory cgroup: " << e.what();
   }
-  char tmpl[] = "/tmp/oomlab-wd-stuck-XXXXXX";
-  const std::string dir = ::mkdtemp(tmpl);
-  const std::string events = dir + "/events.jsonl", err = dir + "/stderr.log";
-  int server_fd = -1;
+  wdtest::TempDir dir("oomlab-wd-stuck");
+  const std::string events = dir / "events.jsonl", err = dir / "stderr.log";
   {
     Child stall({bin("oomlab-test-mmap-lock-stall"), "--seconds", "120", "--server-outlives"}, cg.get());
     const std::string ready = stall.wait_line(60s);
     int pid = 0, holder = 0, writer = 0, server = 0;
     ASSERT_EQ(std::sscanf(ready.c_str(), "ready %d holder=%d writer=%d server=%d", &pid, &holder, &writer, &server), 4)
         << "'" << ready << "'";
-    // The server is not our child: hold it by a pidfd so the clean-up can
-    // only ever kill that process.
-    server_fd = static_cast<int>(::syscall(SYS_pidfd_open, server, 0));
-    ASSERT_GE(server_fd, 0);
+    // The server is not our child: held by a pidfd so the clean-up can only
+    // ever kill that process, and killed before `stall` is reaped (declared
+    // after it), whatever ends the test: while it lives the killed stall
+    // process cannot finish exiting and its reaping would wait forever.
+    struct ServerGuard {
+      int fd;
+      ~ServerGuard() {
+        if (fd >= 0) ::syscall(SYS_pidfd_send_signal, fd, SIGKILL, nullptr, 0);
+        if (fd >= 0) ::close(fd);
+      }
+    } server_guard{static_cast<int>(::syscall(SYS_pidfd_open, server, 0))};
+    ASSERT_GE(server_guard.fd, 0);
     const std::string group = "/" + cg->name();
     Child wd({bin("oomlab-watchdog"), "--period", "250ms", "--warn-after", "500ms", "--kill-after", "1s",
               "--escalate-after", "1500ms", "--max-victims", "3", "--socket", "", "--json-log", events, "--scope",
@@ -81,10 +87,5 @@ TEST(WatchdogStuckVictim, IncidentStaysOpenUntilTheVictimExitsAndEscalates) {
     EXPECT_EQ(kills[0], std::make_pair(pid, std::string("stall_timeout")));
     EXPECT_EQ(kills[1], std::make_pair(server, std::string("escalation"))) << wdtest::slurp(err);
     for (const auto& [victim, reason] : kills) EXPECT_NE(victim, holder) << "a thread id is not a kill target";
-    ::syscall(SYS_pidfd_send_signal, server_fd, SIGKILL, nullptr, 0);  // if still there
   }
-  ::close(server_fd);
-  ::unlink(events.c_str());
-  ::unlink(err.c_str());
-  ::rmdir(dir.c_str());
 }
