@@ -199,7 +199,14 @@ bool server_outlives = false;
   }
 }
 
-char task_state(pid_t tid) {
+// Not inlined: its buffer must lie below main's frame, in the stack that
+// prefault_stack_below() made present and writable after the fork. The
+// kernel's copy_to_user() into a page that is absent or still shared
+// copy-on-write with the FUSE server faults in kernel mode, and x86 takes
+// the mmap lock (not the per-VMA lock) for such faults: with this helper's
+// writers queued, main then hung in D forever (caught: wchan
+// lock_mm_and_find_vma under seq_read of a task's stat; 1 run in ~10).
+[[gnu::noinline]] char task_state(pid_t tid) {
   char path[64], buf[512];
   std::snprintf(path, sizeof path, "/proc/self/task/%d/stat", tid);
   int fd = ::open(path, O_RDONLY);
