@@ -281,10 +281,10 @@ TEST(NoWrongKill, ScopeBoundary) {
   {
     Child stall_in({bin("oomlab-test-mmap-lock-stall"), "--seconds", "60"}, in.get());
     Child stall_out({bin("oomlab-test-mmap-lock-stall"), "--seconds", "60"}, out.get());
-    ASSERT_EQ(stall_in.wait_line(10s).rfind("ready", 0), 0u);
-    ASSERT_EQ(stall_out.wait_line(10s).rfind("ready", 0), 0u);
+    ASSERT_EQ(stall_in.wait_line(60s).rfind("ready", 0), 0u);
+    ASSERT_EQ(stall_out.wait_line(60s).rfind("ready", 0), 0u);
     Child hog_out({bin("oomlab-test-hog"), "--name", "hog-outside", "--anon", "100"}, out.get());
-    ASSERT_EQ(hog_out.wait_line(20s).rfind("ready", 0), 0u);
+    ASSERT_EQ(hog_out.wait_line(60s).rfind("ready", 0), 0u);
     // The watchdog lives in the scope: a group kill there must spare it.
     Child wd({bin("oomlab-watchdog"), "--period", "250ms", "--warn-after", "500ms", "--kill-after", "1s",
               "--escalate-after", "1s", "--max-victims", "1", "--socket", "", "--json-log", events, "--scope", scope},
@@ -353,7 +353,7 @@ TEST(NoWrongKill, RestartMidKillKillsNothingTwice) {
   auto thaw = [&] { oomlab::write_control_file(hold + "/freezer.state", "THAWED"); };
   {
     Child stall({bin("oomlab-test-mmap-lock-stall"), "--seconds", "60"}, g.get());
-    ASSERT_EQ(stall.wait_line(10s).rfind("ready", 0), 0u);
+    ASSERT_EQ(stall.wait_line(60s).rfind("ready", 0), 0u);
     // tmpfs memory: process_mrelease cannot free it, so the dying victim
     // stays the biggest process in the group (what a new instance would pick).
     Child big({bin("oomlab-test-hog"), "--name", "hog-frozen", "--shm", shm + ":150"}, g.get());
@@ -363,8 +363,8 @@ TEST(NoWrongKill, RestartMidKillKillsNothingTwice) {
       std::function<void()> f;
       ~ThawFirst() { f(); }
     } thaw_first{thaw};
-    ASSERT_EQ(big.wait_line(20s).rfind("ready", 0), 0u);
-    ASSERT_EQ(small.wait_line(20s).rfind("ready", 0), 0u);
+    ASSERT_EQ(big.wait_line(60s).rfind("ready", 0), 0u);
+    ASSERT_EQ(small.wait_line(60s).rfind("ready", 0), 0u);
     ASSERT_EQ(oomlab::write_control_file(hold + "/cgroup.procs", std::to_string(big.pid())), 0);
     ASSERT_EQ(oomlab::write_control_file(hold + "/freezer.state", "FROZEN"), 0);
 
