@@ -1,5 +1,7 @@
 #include "oomlab/facts/watchdog_log.hpp"
 
+#include <utility>
+
 #include <nlohmann/json.hpp>
 
 namespace oomlab::facts {
@@ -16,7 +18,17 @@ T get(const json& j, const char* key, T fallback) {
   } else if constexpr (std::is_same_v<T, std::string>) {
     return it->is_string() ? it->get<std::string>() : fallback;
   } else {
-    return it->is_number() ? it->get<T>() : fallback;
+    // Only integers that fit: a float or an out-of-range number converted
+    // to T is undefined behaviour (fuzz_watchdog_log found 4.9e65 as an int).
+    if (it->is_number_unsigned()) {
+      auto v = it->get<std::uint64_t>();
+      return std::in_range<T>(v) ? static_cast<T>(v) : fallback;
+    }
+    if (it->is_number_integer()) {
+      auto v = it->get<std::int64_t>();
+      return std::in_range<T>(v) ? static_cast<T>(v) : fallback;
+    }
+    return fallback;
   }
 }
 

@@ -110,3 +110,15 @@ TEST(WatchdogLog, LineBody) {
   r.line = "something else";
   EXPECT_EQ(watchdog_line_body(r), "");
 }
+
+// fuzz_watchdog_log: a number no field's type holds decodes as the field's
+// default, never as a float cast to int (undefined behaviour under UBSan).
+TEST(WatchdogLog, NumbersOutOfRangeOrFractionalGiveTheDefault) {
+  auto r = decode_watchdog_record(R"({"type":"memalloc_info","mono_ms":5,"stalling":4.88889e+65,"dying":1.5,"victim":-3,"oom_count":-1})");
+  ASSERT_TRUE(r);
+  const auto& info = std::get<WdInfo>(r->payload);
+  EXPECT_EQ(info.stalling, 0);
+  EXPECT_EQ(info.dying, 0);
+  EXPECT_EQ(info.victim, -3);
+  EXPECT_EQ(info.oom_count, 0u);
+}
