@@ -275,9 +275,8 @@ TEST(NoWrongKill, ScopeBoundary) {
   const std::string scope = "/" + in->name();
   ASSERT_EQ(("/" + out->name()).rfind(scope, 0), 0u) << out->name();
 
-  char tmpl[] = "/tmp/oomlab-wd-scope-XXXXXX";
-  const std::string dir = ::mkdtemp(tmpl);
-  const std::string events = dir + "/events.jsonl", err = dir + "/stderr.log";
+  wdtest::TempDir dir("oomlab-wd-scope");  // removed however the test ends
+  const std::string events = dir / "events.jsonl", err = dir / "stderr.log";
   {
     Child stall_in({bin("oomlab-test-mmap-lock-stall"), "--seconds", "60"}, in.get());
     Child stall_out({bin("oomlab-test-mmap-lock-stall"), "--seconds", "60"}, out.get());
@@ -321,9 +320,6 @@ TEST(NoWrongKill, ScopeBoundary) {
     // Reports stay system-wide: the outside stall was seen, just not acted on.
     EXPECT_TRUE(warned_outside) << wdtest::slurp(events);
   }
-  ::unlink(events.c_str());
-  ::unlink(err.c_str());
-  ::rmdir(dir.c_str());
 }
 
 // The daemon is SIGKILLed right after it signalled a victim that cannot die
