@@ -18,17 +18,6 @@ std::optional<std::string_view> field(std::string_view line, std::string_view ke
   return std::nullopt;
 }
 
-// A percentage as the kernel prints it ("12.34"): strtod on a bounded copy,
-// no allocation, nothing after the number.
-bool to_double(std::string_view s, double& out) {
-  char buf[32];
-  if (s.empty() || s.size() >= sizeof buf) return false;
-  s.copy(buf, s.size());
-  buf[s.size()] = 0;
-  char* end = nullptr;
-  out = std::strtod(buf, &end);
-  return end == buf + s.size();
-}
 
 bool to_u64(std::string_view s, std::uint64_t& out) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
@@ -38,11 +27,22 @@ bool to_u64(std::string_view s, std::uint64_t& out) {
 // One "some ..." / "full ..." line's four numbers.
 bool parse_line(std::string_view line, double& a10, double& a60, double& a300, std::uint64_t& total) {
   auto f10 = field(line, "avg10"), f60 = field(line, "avg60"), f300 = field(line, "avg300"), ft = field(line, "total");
-  return f10 && f60 && f300 && ft && to_double(*f10, a10) && to_double(*f60, a60) && to_double(*f300, a300) &&
-         to_u64(*ft, total);
+  return f10 && f60 && f300 && ft && parse_psi_percent(*f10, a10) && parse_psi_percent(*f60, a60) &&
+         parse_psi_percent(*f300, a300) && to_u64(*ft, total);
 }
 
 }  // namespace
+
+// strtod on a bounded copy: no allocation, nothing after the number.
+bool parse_psi_percent(std::string_view s, double& out) {
+  char buf[32];
+  if (s.empty() || s.size() >= sizeof buf) return false;
+  s.copy(buf, s.size());
+  buf[s.size()] = 0;
+  char* end = nullptr;
+  out = std::strtod(buf, &end);
+  return end == buf + s.size();
+}
 
 std::optional<PsiReading> parse_psi(std::string_view text) {
   PsiReading r;

@@ -9,16 +9,6 @@
 namespace oomlab::watchdog {
 namespace {
 
-bool to_double(std::string_view s, double& out) {
-  char buf[32];
-  if (s.empty() || s.size() >= sizeof buf) return false;
-  s.copy(buf, s.size());
-  buf[s.size()] = 0;
-  char* end = nullptr;
-  out = std::strtod(buf, &end);
-  return end == buf + s.size();
-}
-
 // The recent share's window: 2 s, the shortest PSI trigger window here and
 // oomlab-repro's stall window. A reference reading older than 4 s is not
 // recent (the loop slept while idle, so readings are sparse, and a share
@@ -39,7 +29,7 @@ PressureThreshold parse_pressure_threshold(const std::string& name, const std::s
     rest.remove_prefix(comma == std::string_view::npos ? rest.size() : comma + 1);
     std::size_t eq = item.find('=');
     double pct = -1;
-    if (eq == std::string_view::npos || !to_double(item.substr(eq + 1), pct) || pct <= 0 || pct > 100)
+    if (eq == std::string_view::npos || !facts::parse_psi_percent(item.substr(eq + 1), pct) || pct <= 0 || pct > 100)
       throw UsageError("--" + name + ": expected full=PCT and/or some=PCT (0 < PCT <= 100) or off: '" + value + "'");
     std::string_view line = item.substr(0, eq);
     if (line == "full") t.full = pct;

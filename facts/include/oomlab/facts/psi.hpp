@@ -38,6 +38,10 @@ struct PsiReading {
 // avg10/avg60/avg300/total or has a malformed number. Other lines are
 // skipped (a later kernel may add some).
 std::optional<PsiReading> parse_psi(std::string_view text);
+// A percentage as the kernel prints it ("12.34") - also the form of the
+// watchdog's --pressure-above values: the whole text must be the number.
+// Never allocates.
+bool parse_psi_percent(std::string_view s, double& out);
 
 // Share of elapsed_us during which tasks stalled, from two total= readings
 // of the same line, in [0, 1]. Capped at 1: the two reads and the clock
