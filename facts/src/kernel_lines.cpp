@@ -74,16 +74,19 @@ std::optional<OomKillSummary> parse_oom_kill_summary(std::string_view m) {
   return s;
 }
 
-std::optional<pid_t> parse_oom_kill_in_group(std::string_view m, std::string_view group) {
-  if (group.empty()) return std::nullopt;
-  auto s = parse_oom_kill_summary(m);
-  if (!s) return std::nullopt;
+bool OomKillSummary::in_group(std::string_view group) const {
+  if (group.empty()) return false;
   const std::string want = "/" + std::string(group);
   auto inside = [&](const std::string& memcg) {
     return memcg.compare(0, want.size(), want) == 0 && (memcg.size() == want.size() || memcg[want.size()] == '/');
   };
-  if (inside(s->oom_memcg) || inside(s->task_memcg)) return s->pid;
-  return std::nullopt;
+  return inside(oom_memcg) || inside(task_memcg);
+}
+
+std::optional<pid_t> parse_oom_kill_in_group(std::string_view m, std::string_view group) {
+  auto s = parse_oom_kill_summary(m);
+  if (!s || !s->in_group(group)) return std::nullopt;
+  return s->pid;
 }
 
 std::optional<pid_t> parse_oom_reaped(std::string_view m) {

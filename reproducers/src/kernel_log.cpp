@@ -57,8 +57,8 @@ void KernelLogWatch::feed(const KmsgRecord& r, const std::set<pid_t>& our_pids) 
   auto summary = facts::parse_oom_kill_summary(r.message);
   if (summary) {
     const bool names_memcg = !(summary->oom_memcg.empty() && summary->task_memcg.empty());
-    if (auto victim = facts::parse_oom_kill_in_group(r.message, group_)) {
-      group_victims_.insert(*victim);
+    if (summary->in_group(group_)) {
+      group_victims_.insert(summary->pid);
       owner_ = Owner::ours;
     } else if (!group_.empty() && names_memcg) {
       other_victims_.insert(summary->pid);  // named another group (old kernels name none)

@@ -35,6 +35,20 @@ TEST(KernelLines, OomKillLineMustNameOurGroup) {
   EXPECT_FALSE(parse_oom_kill_in_group("Killed process 1 (x)", "oomlab/repro-1-2-1"));
 }
 
+TEST(KernelLines, ParsedSummaryAnswersInGroupByEitherMemcg) {
+  // A task in a child group killed by its parent's limit: the parent (oom_memcg)
+  // and the child (task_memcg) both own the kill; their siblings do not.
+  auto s = parse_oom_kill_summary(
+      "oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/job,"
+      "task_memcg=/job/worker,task=w,pid=9,uid=0");
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->in_group("job"));
+  EXPECT_TRUE(s->in_group("job/worker"));
+  EXPECT_FALSE(s->in_group("job/work"));
+  EXPECT_FALSE(s->in_group("jobs"));
+  EXPECT_FALSE(s->in_group(""));
+}
+
 TEST(KernelLines, KilledProcessAllSizesAndTheOldSelectionLine) {
   auto k = parse_killed_process(
       "Out of memory: Killed process 3418 (a.out) total-vm:4324kB, anon-rss:96kB, file-rss:8kB, shmem-rss:12kB, "

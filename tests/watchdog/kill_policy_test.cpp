@@ -10,6 +10,8 @@
 
 #include "oomlab/watchdog/kill_policy.hpp"
 
+#include "candidate_rows.hpp"
+
 using namespace oomlab::watchdog;
 using Action = Decision::Action;
 
@@ -18,15 +20,7 @@ namespace {
 constexpr pid_t kSelf = 500;
 constexpr std::uint64_t kTotalKb = 1 << 20;  // 1 GiB: oom_score_adj 100 = 100 MiB of badness
 
-Candidate cand(pid_t pid, const char* comm, std::uint64_t rss_kb, int adj = 0, const char* cg = "/job") {
-  Candidate c;
-  c.pid = pid;
-  c.comm = comm;
-  c.rss_kb = rss_kb;
-  c.oom_score_adj = adj;
-  c.cgroup = cg;
-  return c;
-}
+using wdtest::cand;
 
 Options opts(int max_victims = 2, bool dry_run = false, bool sysrq = false) {
   Options o;

@@ -4,19 +4,13 @@
 #include "oomlab/watchdog/cgroup_view.hpp"
 #include "oomlab/watchdog/policy.hpp"
 
+#include "candidate_rows.hpp"
+
 using namespace oomlab::watchdog;
 
 namespace {
 constexpr pid_t kSelf = 500;
-Candidate cand(pid_t pid, const char* comm, std::uint64_t rss_kb, int adj = 0, const char* cg = "/job") {
-  Candidate c;
-  c.pid = pid;
-  c.comm = comm;
-  c.rss_kb = rss_kb;
-  c.oom_score_adj = adj;
-  c.cgroup = cg;
-  return c;
-}
+using wdtest::cand;
 Options opts(std::vector<Matcher> protect = {}, std::vector<Matcher> prefer = {}, std::vector<Matcher> avoid = {}) {
   Options o;
   o.protect = std::move(protect);

@@ -30,10 +30,12 @@ std::optional<KilledProcess> parse_killed_process(std::string_view message);
 struct OomKillSummary {
   pid_t pid = 0;
   std::string oom_memcg, task_memcg;  // "" when absent (4.x kernels print fewer keys)
+  // Either memcg is `group` (relative to the hierarchy root, no leading '/')
+  // or below it; a longer sibling name does not match; "" matches nothing.
+  bool in_group(std::string_view group) const;
 };
 std::optional<OomKillSummary> parse_oom_kill_summary(std::string_view message);
-// The victim pid when either memcg is `group` (relative to the hierarchy
-// root, no leading '/') or below it; a longer sibling name does not match.
+// The victim pid when the line parses and names `group` (see in_group).
 std::optional<pid_t> parse_oom_kill_in_group(std::string_view message, std::string_view group);
 
 // "oom_reaper: reaped process 3418 (a.out), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB"
