@@ -69,6 +69,7 @@ int Engine::run() {
       reporter_.note(kWarning, dir + " is not under a cgroup mount: its PSI only wakes the watchdog, no pressure action");
     open_psi(w.pressure_path, false);
   }
+  set_probe_dirs();
   open_kmsg();
   open_tracer();
   const std::string delayacct = open_delayacct();
@@ -105,10 +106,13 @@ void Engine::schedule_tick() {
     next_tick_ += (behind / opt_.period + 1) * opt_.period;
   }
   auto due = next_tick_;
-  tick_idle_ = idle() && opt_.idle_scan.count() > 0;
+  // Idle with watched groups: the tick stays at the period and probes them
+  // (on_tick). A lock stall behind slow I/O shows no memory PSI: nothing
+  // else would wake the loop for it.
+  tick_idle_ = idle() && opt_.idle_scan.count() > 0 && probe_dirs_->empty();
   if (tick_idle_) {
-    // Idle: no wake-up at all until the safety scan is due; PSI, the kernel
-    // log or a client wake the loop, and wake_ticks() restores the period.
+    // Idle, system-wide: no wake-up at all until the safety scan is due; PSI,
+    // the kernel log or a client wake the loop, and wake_ticks() restores the period.
     auto safety = asio::steady_timer::clock_type::now() +
                   std::chrono::milliseconds(std::max<std::int64_t>(0, scan_started_ms_ + opt_.idle_scan.count() - monotonic_ms()));
     if (safety > due) due = safety;
@@ -139,7 +143,43 @@ void Engine::on_tick() {
     respond(now);
     return;
   }
-  if (idle() && opt_.idle_scan.count() > 0 && now - scan_started_ms_ < opt_.idle_scan.count()) return;
+  if (idle() && opt_.idle_scan.count() > 0 && now - scan_started_ms_ < opt_.idle_scan.count()) {
+    if (!probe_dirs_->empty()) start_probe();
+    return;
+  }
+  start_scan();
+}
+
+void Engine::set_probe_dirs() {
+  std::vector<std::string> dirs, cgroups;
+  for (const WatchedGroup& w : watched_) {
+    dirs.push_back(w.dir);
+    cgroups.push_back(w.cgroup);
+  }
+  probe_dirs_ = std::make_shared<const std::vector<std::string>>(probe_dirs(cgroups_.root(), opt_.scope, dirs, cgroups));
+}
+
+void Engine::start_probe() {
+  if (scan_pending_ || probe_pending_) return;
+  auto dirs = probe_dirs_;
+  auto wants = std::make_shared<bool>(false);
+  bool ok = scan_worker_.submit(
+      [this, dirs, wants] {
+        probe_pids_.clear();
+        list_group_pids(*dirs, probe_pids_);
+        sampler_.sample(probe_pids_, probe_samples_);
+        *wants = probe_rule_.wants_scan(probe_samples_);
+      },
+      [this, wants] { asio::post(io_, [this, wants] { on_probe_done(*wants); }); });
+  probe_pending_ = ok;
+}
+
+void Engine::on_probe_done(bool wants_scan) {
+  probe_pending_ = false;
+  ++metrics_.probes;
+  bool asked = scan_after_probe_;
+  scan_after_probe_ = false;
+  if (stopping_ || (!wants_scan && !asked)) return;
   start_scan();
 }
 
@@ -179,6 +219,11 @@ void Engine::start_scan() {
   // idle while on_scan_done still waits in the queue, and back_ is swapped
   // there, so a new scan must not start before it ran.
   if (scan_pending_) return;
+  if (probe_pending_) {
+    // The worker runs one job at a time: scan as soon as the probe is done.
+    scan_after_probe_ = true;
+    return;
+  }
   scan_started_ms_ = monotonic_ms();
   auto cgroups = std::make_shared<std::map<pid_t, std::string>>();
   auto stats = std::make_shared<ScanStats>();
@@ -388,6 +433,7 @@ void Engine::reload() {
     ParsedArgs p = parse_args(static_cast<int>(argv_.size()), args.data());
     const milliseconds old_period = opt_.period;
     const std::vector<std::string> restart = apply_reload(opt_, p.options);
+    set_probe_dirs();  // --scope may have changed
     if (opt_.period != old_period) {
       next_tick_ = asio::steady_timer::clock_type::now();
       schedule_tick();

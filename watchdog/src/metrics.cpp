@@ -19,6 +19,8 @@ std::string Metrics::prometheus() const {
     s << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n' << name << ' ' << value << '\n';
   };
   metric("oomlab_watchdog_scans_total", "counter", "Task scans completed.", scans);
+  metric("oomlab_watchdog_group_probes_total", "counter",
+         "Idle samplings of the watched groups' own tasks (--scope, --watch-cgroup).", probes);
   metric("oomlab_watchdog_scan_overruns_total", "counter", "Periods that found the previous scan still running.", scan_overruns);
   metric("oomlab_watchdog_last_scan_duration_seconds", "gauge", "Duration of the last scan.", last_scan_seconds);
   // A summary without quantiles: rate(_sum) / rate(_count) is the mean scan

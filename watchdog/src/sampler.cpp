@@ -82,6 +82,19 @@ ScanStats Sampler::scan(std::vector<TaskSample>& out) {
   return stats;
 }
 
+ScanStats Sampler::sample(const std::vector<pid_t>& pids, std::vector<TaskSample>& out) {
+  ScanStats stats;
+  std::int64_t t0 = monotonic_us();
+  out.clear();
+  // A probe looks for waits only: a delay stall needs two readings of the
+  // same task, and one that loops in reclaim shows in memory PSI anyway.
+  delayacct_on_ = false;
+  for (pid_t pid : pids) sample_process(pid, out, stats);
+  stats.tasks = out.size();
+  stats.duration_us = monotonic_us() - t0;
+  return stats;
+}
+
 void Sampler::sample_process(pid_t pid, std::vector<TaskSample>& out, ScanStats& stats) {
   char path[96];
   std::snprintf(path, sizeof path, "%s/%d/stat", proc_root_.c_str(), pid);

@@ -27,6 +27,7 @@
 #include "oomlab/common/kmsg.hpp"
 #include "oomlab/tracer/tracer.hpp"
 #include "oomlab/watchdog/cgroup_view.hpp"
+#include "oomlab/watchdog/group_probe.hpp"
 #include "oomlab/watchdog/kill_policy.hpp"
 #include "oomlab/watchdog/metrics.hpp"
 #include "oomlab/watchdog/options.hpp"
@@ -108,6 +109,10 @@ class Engine {
   void schedule_tick();
   void on_tick();
   void start_scan();
+  // group_probe.hpp: while idle, the watched groups' own tasks every period.
+  void set_probe_dirs();
+  void start_probe();
+  void on_probe_done(bool wants_scan);
   void on_scan_done(const ScanStats& stats, const tracer::Snapshot& snap,
                     std::shared_ptr<std::map<pid_t, std::string>> cgroups);
   void report(std::int64_t now_ms, bool from_stale_scan);
@@ -183,6 +188,15 @@ class Engine {
   bool idle() const;
   void wake_ticks();
   bool tick_idle_ = false;  // the pending tick is the far idle deadline
+  // The watched groups' directories (copied by each probe job: a reload may
+  // replace them while a probe runs); empty: system-wide, no probe.
+  std::shared_ptr<const std::vector<std::string>> probe_dirs_ = std::make_shared<std::vector<std::string>>();
+  bool probe_pending_ = false;
+  bool scan_after_probe_ = false;  // a scan was asked for while the probe ran
+  // Used by the probe job on the scan worker only.
+  std::vector<pid_t> probe_pids_;
+  std::vector<TaskSample> probe_samples_;
+  ProbeRule probe_rule_;
   std::vector<std::shared_ptr<asio::posix::stream_descriptor>> psi_;
   std::vector<WatchedGroup> watched_;
   std::map<pid_t, std::string> victim_cgroups_;  // tgid -> memory cgroup, from the last scan

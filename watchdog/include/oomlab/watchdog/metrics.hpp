@@ -13,7 +13,8 @@ namespace oomlab::watchdog {
 
 struct Metrics {
   std::uint64_t scans = 0;
-  std::uint64_t scan_overruns = 0;       // a period passed while a scan was still running
+  std::uint64_t scan_overruns = 0;
+  std::uint64_t probes = 0;              // idle looks at the watched groups' tasks (group_probe.hpp)       // a period passed while a scan was still running
   double last_scan_seconds = 0;
   double scan_seconds_sum = 0;
   std::uint64_t tasks = 0;               // sampled in the last scan

@@ -36,6 +36,11 @@ class Sampler {
   // Replaces out's contents (capacity is reserved once; never grows).
   ScanStats scan(std::vector<TaskSample>& out);
 
+  // Samples only these processes (and their threads) the way scan() samples
+  // each task, without delay accounting: the idle probe of the watched
+  // groups (group_probe.hpp). Replaces out's contents.
+  ScanStats sample(const std::vector<pid_t>& pids, std::vector<TaskSample>& out);
+
   std::size_t capacity() const { return max_tasks_; }
 
   // Delay accounting through c (owned by the caller, used on the scan's

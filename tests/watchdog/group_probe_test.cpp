@@ -1,0 +1,116 @@
+// group_probe.hpp: which pids a watched group holds (a fake cgroupfs tree of
+// plain directories and cgroup.procs files), which directories are probed,
+// and when a probe asks for a full scan.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "oomlab/watchdog/group_probe.hpp"
+
+using namespace oomlab::watchdog;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Tree {
+  fs::path root;
+  Tree() {
+    char tmpl[] = "/tmp/oomlab-probe-test-XXXXXX";
+    root = ::mkdtemp(tmpl);
+  }
+  ~Tree() {
+    std::error_code ignored;
+    fs::remove_all(root, ignored);
+  }
+  void procs(const std::string& dir, const std::string& text) {
+    fs::create_directories(root / dir);
+    std::ofstream(root / dir / "cgroup.procs") << text;
+  }
+};
+
+TaskSample task(pid_t tid, std::uint64_t starttime, StallKind kind) {
+  TaskSample t;
+  t.tid = t.tgid = tid;
+  t.starttime = starttime;
+  t.state = 'D';
+  t.kind = kind;
+  return t;
+}
+
+}  // namespace
+
+TEST(GroupPids, ReadsTheGroupAndItsDescendantsOnceEach) {
+  Tree t;
+  t.procs("g", "30\n10\n");
+  t.procs("g/child", "20\n");
+  t.procs("g/child/grandchild", "40\n10\n");  // 10 twice: listed once
+  t.procs("other", "99\n");                   // not below g
+  fs::create_directories(t.root / "g" / "empty");  // a group without a procs file
+  std::vector<pid_t> pids{5};  // appended to, then sorted
+  list_group_pids({(t.root / "g").string()}, pids);
+  EXPECT_EQ(pids, (std::vector<pid_t>{5, 10, 20, 30, 40}));
+}
+
+TEST(GroupPids, TwoDirectoriesWithTheSameProcessesAndOneMissing) {
+  Tree t;
+  t.procs("memory/g", "7\n8\n");
+  t.procs("unified/g", "8\n7\n");
+  std::vector<pid_t> pids;
+  list_group_pids({(t.root / "memory/g").string(), (t.root / "unified/g").string(), (t.root / "gone").string()}, pids);
+  EXPECT_EQ(pids, (std::vector<pid_t>{7, 8}));
+}
+
+TEST(GroupPids, AProcsFileLongerThanOneRead) {
+  Tree t;
+  std::string text;
+  std::vector<pid_t> want;
+  for (pid_t p = 100000; p < 101000; ++p) {  // ~7 kB: several reads of the 2 kB buffer
+    text += std::to_string(p) + "\n";
+    want.push_back(p);
+  }
+  t.procs("big", text);
+  std::vector<pid_t> pids;
+  list_group_pids({(t.root / "big").string()}, pids);
+  EXPECT_EQ(pids, want);
+}
+
+TEST(ProbeDirs, ScopeAndWatchedGroupsOutsideIt) {
+  // No group named: system-wide, nothing to probe.
+  EXPECT_TRUE(probe_dirs("/sys/fs/cgroup/memory", "/", {}, {}).empty());
+  // The scope in the memory hierarchy; its cgroup2 twin (same path) is not
+  // listed twice, a watched group elsewhere is.
+  EXPECT_EQ(probe_dirs("/sys/fs/cgroup/memory", "/oomlab/r1",
+                       {"/sys/fs/cgroup/unified/oomlab/r1", "/sys/fs/cgroup/unified/other"}, {"/oomlab/r1", "/other"}),
+            (std::vector<std::string>{"/sys/fs/cgroup/memory/oomlab/r1", "/sys/fs/cgroup/unified/other"}));
+  // Unscoped with a watched slice (the test VM's guard): the slice.
+  EXPECT_EQ(probe_dirs("/sys/fs/cgroup", "/", {"/sys/fs/cgroup/oomlab.slice"}, {"/oomlab.slice"}),
+            (std::vector<std::string>{"/sys/fs/cgroup/oomlab.slice"}));
+  // A directory outside any cgroup mount (cgroup path unknown): probed.
+  EXPECT_EQ(probe_dirs("/sys/fs/cgroup", "/", {"/tmp/x"}, {""}), (std::vector<std::string>{"/tmp/x"}));
+}
+
+TEST(ProbeRule, LockAndReclaimWaitsAskAtOnce) {
+  ProbeRule r;
+  EXPECT_FALSE(r.wants_scan({}));
+  EXPECT_FALSE(r.wants_scan({task(5, 1, StallKind::None)}));
+  EXPECT_TRUE(r.wants_scan({task(5, 1, StallKind::MmapLock)}));
+  EXPECT_TRUE(r.wants_scan({task(6, 1, StallKind::Reclaim)}));
+  EXPECT_TRUE(r.wants_scan({task(7, 1, StallKind::Alloc)}));
+}
+
+TEST(ProbeRule, PageInWaitsAndExitsAskOnlyWhenTheyPersist) {
+  ProbeRule r;
+  EXPECT_FALSE(r.wants_scan({task(5, 1, StallKind::Io), task(6, 1, StallKind::Exit)}));
+  // The same task (tid and start time) still in a page-in wait: ask.
+  EXPECT_TRUE(r.wants_scan({task(5, 1, StallKind::Io)}));
+  // Another task with a reused tid (new start time) is a first sight.
+  ProbeRule fresh;
+  EXPECT_FALSE(fresh.wants_scan({task(5, 1, StallKind::Io)}));
+  EXPECT_FALSE(fresh.wants_scan({task(5, 2, StallKind::Io)}));
+  // A gap (a probe without it) starts over.
+  EXPECT_FALSE(fresh.wants_scan({}));
+  EXPECT_FALSE(fresh.wants_scan({task(5, 2, StallKind::Io)}));
+  EXPECT_TRUE(fresh.wants_scan({task(5, 2, StallKind::Exit)}));
+}

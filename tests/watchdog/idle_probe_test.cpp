@@ -1,0 +1,94 @@
+// Issue 14: a lock stall behind slow I/O (mmap_lock here) shows no memory
+// PSI, so no PSI event wakes an idle watchdog for it. A watchdog told to
+// watch a group (--scope) must still find a stall that begins in that group
+// while it is idle: it samples the group's own tasks every period
+// (group_probe.hpp). Here nothing else can wake it - its PSI trigger is a
+// FIFO that never signals, it does not read the kernel log, the safety scan
+// is an hour away - so before the probe only that safety scan would find the
+// stall, and this test fails on such a daemon (the 60 s bound passes).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "child.hpp"
+#include "oomlab/cgroups/memory_cgroup.hpp"
+#include "oomlab/common/subprocess.hpp"
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using wdtest::bin;
+using wdtest::Child;
+
+namespace {
+
+long metric(const std::string& sock, const std::string& name) {
+  oomlab::ProcessSpec q({bin("oomlab-watchdog"), "metrics", "--socket", sock});
+  q.timeout = 10s;
+  const std::string out = oomlab::run_process(q).out;
+  std::smatch m;
+  return std::regex_search(out, m, std::regex("\n" + name + " (\\d+)\n")) ? std::stol(m[1]) : -1;
+}
+
+}  // namespace
+
+TEST(WatchdogIdleProbe, FindsALockStallThatBeginsWhileIdle) {
+  struct stat st;
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (memory cgroups, FUSE mount)";
+  if (::stat("/dev/fuse", &st) != 0) GTEST_SKIP() << "no /dev/fuse: cannot build an mmap-lock stall";
+  std::unique_ptr<oomlab::cgroups::MemoryCgroup> cg;
+  try {
+    oomlab::cgroups::CreateOptions o;
+    o.prefix = "wdprobe";
+    o.limits.max_bytes = 256ull << 20;
+    cg = std::make_unique<oomlab::cgroups::MemoryCgroup>(oomlab::cgroups::MemoryCgroup::create(o));
+  } catch (const oomlab::cgroups::CgroupError& e) {
+    GTEST_SKIP() << "no memory cgroup: " << e.what();
+  }
+  wdtest::TempDir dir("oomlab-wd-probe");  // removed however the test ends
+  const std::string events = dir / "events.jsonl", err = dir / "stderr.log", sock = dir / "ctl.sock";
+  const std::string psi = dir / "psi";
+  // A PSI "file" that takes the trigger and never fires: the daemon is armed
+  // (so it may go idle) and no event can come.
+  ASSERT_EQ(::mkfifo(psi.c_str(), 0600), 0);
+  const std::string scope = "/" + cg->name();
+  Child wd({bin("oomlab-watchdog"), "--period", "250ms", "--warn-after", "500ms", "--kill-after", "10m",
+            "--idle-scan", "1h", "--psi-path", psi, "--kmsg-path", "/nonexistent/kmsg", "--socket", sock,
+            "--json-log", events, "--scope", scope, "--no-self-protect"},
+           nullptr, err);
+  // Its start-up scan is done (the group is empty then): from here on only
+  // the safety scan, an hour away, would look at every task again.
+  ASSERT_TRUE(wdtest::wait_for([&] { return metric(sock, "oomlab_watchdog_scans_total") >= 1 || !wd.running(); }, 60s));
+  ASSERT_TRUE(wd.running()) << wdtest::slurp(err);
+  ASSERT_EQ(wdtest::slurp(err).find("no PSI trigger"), std::string::npos) << "the FIFO trigger was not armed:\n"
+                                                                         << wdtest::slurp(err);
+
+  Child stall({bin("oomlab-test-mmap-lock-stall"), "--seconds", "120"}, cg.get());
+  const std::string ready = stall.wait_line(60s);  // a loaded machine can be slow to get there
+  int pid = 0, holder = 0, writer = 0;
+  ASSERT_EQ(std::sscanf(ready.c_str(), "ready %d holder=%d writer=%d", &pid, &holder, &writer), 3)
+      << "stall helper did not get ready: '" << ready << "'";
+
+  // The writer's MemAlloc line, however long a loaded machine takes (a bound,
+  // not a timing assertion: before the probe it never came within an hour).
+  json line;
+  wdtest::wait_for(
+      [&] {
+        for (const json& j : wdtest::json_lines(events))
+          if (j.value("type", "") == "memalloc" && j.value("tid", 0) == writer) line = j;
+        return !line.is_null() || !wd.running();
+      },
+      60s);
+  const long probes = metric(sock, "oomlab_watchdog_group_probes_total");
+  EXPECT_TRUE(wd.running()) << wdtest::slurp(err);
+  EXPECT_EQ(wd.stop(), 0);
+  ASSERT_FALSE(line.is_null()) << "no MemAlloc line for the stalled writer " << writer << " in " << scope << "\n"
+                               << wdtest::slurp(err);
+  EXPECT_EQ(line["kind"], "mmap_lock") << line.dump();
+  EXPECT_EQ(line["evidence"], "wait") << line.dump();
+  EXPECT_EQ(line["state"], "D") << line.dump();
+  EXPECT_EQ(line["cgroup"], scope) << line.dump();
+  EXPECT_GE(probes, 1) << "found, but not by a probe of the group";
+  EXPECT_EQ(stall.stop(30s), 0) << "the stall helper did not end cleanly";
+}

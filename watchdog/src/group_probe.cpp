@@ -1,0 +1,123 @@
+#include "oomlab/watchdog/group_probe.hpp"
+
+#include <algorithm>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "oomlab/watchdog/cgroup_view.hpp"
+
+namespace oomlab::watchdog {
+namespace {
+
+constexpr int kMaxDepth = 8;
+constexpr std::size_t kMaxDirs = 256;
+
+struct Dirent64 {
+  std::uint64_t d_ino;
+  std::int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+// The pids of dirfd/cgroup.procs, parsed as they are read (a small buffer on
+// the stack whatever the group's size).
+void read_procs(int dirfd, std::vector<pid_t>& out) {
+  int fd = ::openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  char buf[2048];
+  pid_t v = 0;
+  bool any = false;
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n <= 0) break;
+    for (ssize_t i = 0; i < n; ++i) {
+      char c = buf[i];
+      if (c >= '0' && c <= '9') {
+        v = v * 10 + (c - '0');
+        any = true;
+      } else {
+        if (any) out.push_back(v);
+        v = 0;
+        any = false;
+      }
+    }
+  }
+  if (any) out.push_back(v);
+  ::close(fd);
+}
+
+void walk(int dirfd, int depth, std::size_t& dirs, std::vector<pid_t>& out) {
+  read_procs(dirfd, out);
+  if (depth >= kMaxDepth) return;
+  alignas(8) char dents[2048];
+  for (;;) {
+    long n = ::syscall(SYS_getdents64, dirfd, dents, sizeof dents);
+    if (n <= 0) return;
+    for (long off = 0; off < n;) {
+      auto* d = reinterpret_cast<Dirent64*>(dents + off);
+      off += d->d_reclen;
+      if (d->d_type != DT_DIR || d->d_name[0] == '.') continue;
+      if (++dirs > kMaxDirs) return;
+      int sub = ::openat(dirfd, d->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      if (sub < 0) continue;
+      walk(sub, depth + 1, dirs, out);
+      ::close(sub);
+    }
+  }
+}
+
+bool noisy(StallKind k) { return k == StallKind::Io || k == StallKind::Exit; }
+
+}  // namespace
+
+void list_group_pids(const std::vector<std::string>& dirs, std::vector<pid_t>& out) {
+  std::size_t seen = 0;
+  for (const std::string& dir : dirs) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ++seen;
+    walk(fd, 0, seen, out);
+    ::close(fd);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+}
+
+std::vector<std::string> probe_dirs(const std::string& memory_root, const std::string& scope,
+                                    const std::vector<std::string>& watch_dirs,
+                                    const std::vector<std::string>& watched_cgroups) {
+  std::vector<std::string> out;
+  const bool scoped = !scope.empty() && scope != "/";
+  if (scoped) out.push_back(memory_root + scope);
+  for (std::size_t i = 0; i < watch_dirs.size(); ++i) {
+    const std::string cg = i < watched_cgroups.size() ? watched_cgroups[i] : std::string();
+    // Its processes are the scope's (the cgroup2 twin of the v1 memory group,
+    // or the very same directory on a v2 host): listed once is enough.
+    if (scoped && !cg.empty() && in_cgroup(cg, scope)) continue;
+    if (std::find(out.begin(), out.end(), watch_dirs[i]) == out.end()) out.push_back(watch_dirs[i]);
+  }
+  return out;
+}
+
+bool ProbeRule::wants_scan(const std::vector<TaskSample>& samples) {
+  next_.clear();
+  bool want = false;
+  for (const TaskSample& t : samples) {
+    if (t.kind == StallKind::None) continue;
+    if (!noisy(t.kind)) {
+      want = true;
+      continue;
+    }
+    std::pair<pid_t, std::uint64_t> key{t.tid, t.starttime};
+    next_.push_back(key);
+    if (std::binary_search(noisy_.begin(), noisy_.end(), key)) want = true;
+  }
+  std::sort(next_.begin(), next_.end());
+  std::swap(noisy_, next_);
+  return want;
+}
+
+}  // namespace oomlab::watchdog
