@@ -25,6 +25,10 @@ TEST(BenchPeersCli, HelpAndUsageErrors) {
                                                           {"--duration"},
                                                           {"--bogus"},
                                                           {"summarize"},
+                                                          {"--oomlab-deb", "x.deb"},  // Debian guest only
+                                                          {"--scenario-args", "--high 50%"},
+                                                          {"--vm", "--rootfs", "debian", "--oomlab-deb",
+                                                           "/nonexistent/oomlab.deb"},
                                                           {"summarize", "/nonexistent/runs.json"}}) {
     auto r = peers(args);
     EXPECT_EQ(r.exit_code, 2) << args[0];

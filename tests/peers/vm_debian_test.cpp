@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 using namespace oomlab::peers;
 
 TEST(VmDebian, ShortUnixJournalLinesGetEpochTimes) {
@@ -33,4 +35,32 @@ TEST(VmDebian, OomdKillsAreWholeGroupKills) {
   EXPECT_EQ(kills[0].realtime_ms, 1733500550000);
   EXPECT_EQ(debian_guard_label("systemd-oomd", true), "systemd-oomd (tuned)");
   EXPECT_EQ(debian_guard_label("none", true), "none");
+}
+
+// What one run asks oomlab-vm for: the guard, its config, the package when
+// one is given, and after `--` the runner's options then the scenario's own.
+TEST(VmDebian, OomlabVmArgvCarriesThePackageAndTheScenarioArgs) {
+  DebianRunConfig c;
+  c.scenario = "memory-high", c.guard = "systemd-oomd", c.tuned = true, c.limit = "128M";
+  c.duration = std::chrono::seconds(70), c.bin_dir = "/b", c.work_dir = "/w";
+  auto argv = debian_vm_argv(c);
+  auto at = [&](const std::string& a) { return std::find(argv.begin(), argv.end(), a) - argv.begin(); };
+  ASSERT_EQ(argv[0], "/b/oomlab-vm");
+  EXPECT_EQ(argv[at("--guard") + 1], "systemd-oomd");
+  EXPECT_EQ(argv[at("--guard-config") + 1], "tuned");
+  EXPECT_EQ(argv[at("--reports") + 1], "/w/vm-reports");
+  EXPECT_EQ(at("--oomlab-deb"), static_cast<long>(argv.size()));  // the build tree by default
+  ASSERT_LT(at("--"), static_cast<long>(argv.size()));
+  EXPECT_EQ(argv[at("--duration") + 1], "70s");
+  EXPECT_EQ(argv[at("--stall-threshold") + 1], "5s");
+  EXPECT_EQ(argv.back(), "5s");  // no scenario options: the runner's are last
+
+  c.oomlab_deb = "/p/oomlab_0.1.0-1_amd64.deb";
+  c.scenario_args = {"--high", "50%", "--alloc", "90%"};
+  argv = debian_vm_argv(c);
+  ASSERT_LT(at("--oomlab-deb"), at("--"));  // an oomlab-vm option, not the scenario's
+  EXPECT_EQ(argv[at("--oomlab-deb") + 1], "/p/oomlab_0.1.0-1_amd64.deb");
+  ASSERT_GE(argv.size(), 4u);
+  EXPECT_EQ(std::vector<std::string>(argv.end() - 4, argv.end()), c.scenario_args);
+  EXPECT_GT(at("--high"), at("--stall-threshold"));
 }

@@ -43,7 +43,9 @@ const char* kUsage =
     "--vm --rootfs debian: each run boots the Debian guest (oomlab-vm --rootfs debian) with the guard as its\n"
     "packaged systemd service (none,oomlab-watchdog,systemd-oomd,earlyoom,nohang), with the package's config and\n"
     "tuned to act after 5 s (--guard-configs default,tuned); --kernel SERIES, --mem SIZE (guest, default 512M),\n"
-    "--rootfs-cache DIR as for oomlab-vm. Code: src/vm_debian.cpp.\n"
+    "--rootfs-cache DIR as for oomlab-vm; --oomlab-deb FILE installs that package in the guest instead of the build\n"
+    "tree; --scenario-args 'ARGS' appends the scenarios' own options (e.g. '--high 50% --alloc 90%').\n"
+    "Code: src/vm_debian.cpp.\n"
     "summarize: merges raw run files (e.g. host + VM) into DIR/summary.md and DIR/chart.svg.\n"
     "\n"
     "  --quick             1 run, 8 s scenarios, guards none,oomlab-watchdog, scenarios mmap-sem,shmem-fill\n"
@@ -111,7 +113,7 @@ int main(int argc, char** argv) {
   bool summarize_mode = !args.empty() && args[0] == "summarize";
   if (summarize_mode) args.erase(args.begin());
   bool quick = false, vm = false;
-  std::string rootfs, guard_configs = "default,tuned", kernel, mem = "512M", rootfs_cache;
+  std::string rootfs, guard_configs = "default,tuned", kernel, mem = "512M", rootfs_cache, oomlab_deb, scenario_args;
   int runs = 5;
   std::vector<std::string> guards{"none", "oomlab-watchdog", "nohang"};
   std::vector<std::string> scenarios{"mmap-sem", "mmap-lock-hold", "page-cache-thrash", "shmem-fill", "pipe-fill",
@@ -130,11 +132,14 @@ int main(int argc, char** argv) {
       quick = true;
     } else if (a == "--vm") {
       vm = true;
-    } else if (a == "--rootfs" || a == "--guard-configs" || a == "--kernel" || a == "--mem" || a == "--rootfs-cache") {
+    } else if (a == "--rootfs" || a == "--guard-configs" || a == "--kernel" || a == "--mem" || a == "--rootfs-cache" ||
+               a == "--oomlab-deb" || a == "--scenario-args") {
       const std::string* v = value();
       if (!v) return usage_error(a + " needs a value");
       (a == "--rootfs" ? rootfs : a == "--guard-configs" ? guard_configs : a == "--kernel" ? kernel
                                   : a == "--mem"        ? mem
+                                  : a == "--oomlab-deb" ? oomlab_deb
+                                  : a == "--scenario-args" ? scenario_args
                                                         : rootfs_cache) = *v;
     } else if (a == "--runs" || a == "--guards" || a == "--scenarios" || a == "--limit" || a == "--duration" ||
                a == "--out" || a == "--bin-dir") {
@@ -160,6 +165,8 @@ int main(int argc, char** argv) {
   if (summarize_mode) return files.empty() ? usage_error("summarize needs RUNS.json files") : summarize(files, out);
   if (runs < 1 || runs > 100) return usage_error("--runs: expected 1..100");
   if (duration < 2 || duration > 600) return usage_error("--duration: expected 2..600 seconds");
+  if (rootfs.empty() && (!oomlab_deb.empty() || !scenario_args.empty()))
+    return usage_error("--oomlab-deb and --scenario-args go with --vm --rootfs debian");
   if (!rootfs.empty()) {
     if (rootfs != "debian" || !vm) return usage_error("--rootfs: only 'debian', with --vm");
     DebianBench b;
@@ -176,6 +183,12 @@ int main(int argc, char** argv) {
     b.runs = quick ? 1 : runs;
     b.base.mem = mem, b.base.limit = limit_set ? limit : "256M", b.base.kernel = kernel, b.base.rootfs_cache = rootfs_cache;
     b.base.duration = std::chrono::seconds(duration_set ? duration : 30);
+    if (!oomlab_deb.empty()) {
+      if (!fs::is_regular_file(oomlab_deb)) return usage_error("--oomlab-deb " + oomlab_deb + ": no such file");
+      b.base.oomlab_deb = fs::absolute(oomlab_deb).string();
+    }
+    std::istringstream words(scenario_args);
+    for (std::string w; words >> w;) b.base.scenario_args.push_back(w);
     if (geteuid() != 0) {
       std::printf("oomlab-bench-peers: skipped: needs root (the Debian root is built with mmdebstrap)\n");
       return 77;

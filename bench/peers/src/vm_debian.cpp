@@ -51,21 +51,28 @@ std::vector<GuardKill> parse_oomd_kills(const std::vector<TimedLine>& lines) {
   return kills;
 }
 
-RunResult run_in_debian_vm(const DebianRunConfig& c, std::string& log) {
-  RunResult failed;
-  failed.scenario = c.scenario;
-  failed.guard = debian_guard_label(c.guard, c.tuned);
+std::vector<std::string> debian_vm_argv(const DebianRunConfig& c) {
   const std::string reports = c.work_dir + "/vm-reports";
-  ProcessSpec spec;
-  spec.argv = {c.bin_dir + "/oomlab-vm", "run", c.scenario, "--rootfs", "debian", "--guard", c.guard,
+  std::vector<std::string> argv = {c.bin_dir + "/oomlab-vm", "run", c.scenario, "--rootfs", "debian", "--guard", c.guard,
                "--guard-config", c.tuned ? "tuned" : "default", "--mem", c.mem, "--reports", reports,
                "--bin-dir", c.bin_dir, "--timeout", "12m", "--stall-timeout", "120s",
                // The KVM probe can pass where nested KVM hangs the guest (vm/README.md).
                "--accel", "tcg"};
-  if (!c.rootfs_cache.empty()) spec.argv.insert(spec.argv.end(), {"--rootfs-cache", c.rootfs_cache});
-  if (!c.kernel.empty()) spec.argv.insert(spec.argv.end(), {"--kernel", c.kernel});
-  spec.argv.insert(spec.argv.end(), {"--", "--limit", c.limit, "--duration", std::to_string(c.duration.count()) + "s",
-                                     "--period", "100ms", "--stall-threshold", std::to_string(kActAfterSeconds) + "s"});
+  if (!c.rootfs_cache.empty()) argv.insert(argv.end(), {"--rootfs-cache", c.rootfs_cache});
+  if (!c.kernel.empty()) argv.insert(argv.end(), {"--kernel", c.kernel});
+  if (!c.oomlab_deb.empty()) argv.insert(argv.end(), {"--oomlab-deb", c.oomlab_deb});
+  argv.insert(argv.end(), {"--", "--limit", c.limit, "--duration", std::to_string(c.duration.count()) + "s",
+                           "--period", "100ms", "--stall-threshold", std::to_string(kActAfterSeconds) + "s"});
+  argv.insert(argv.end(), c.scenario_args.begin(), c.scenario_args.end());
+  return argv;
+}
+
+RunResult run_in_debian_vm(const DebianRunConfig& c, std::string& log) {
+  RunResult failed;
+  failed.scenario = c.scenario;
+  failed.guard = debian_guard_label(c.guard, c.tuned);
+  ProcessSpec spec;
+  spec.argv = debian_vm_argv(c);
   spec.timeout = std::chrono::minutes(14);
   const std::optional<fs::path> found = run_oomlab_vm(spec, log, failed.error);
   if (!found) return failed;
@@ -115,6 +122,8 @@ int run_debian_bench(const DebianBench& b, const std::string& out) {
   nlohmann::json settings{{"where", "vm-debian"}, {"mem", b.base.mem}, {"limit", b.base.limit},
                           {"duration_s", b.base.duration.count()}, {"runs", b.runs},
                           {"kernel_series", b.base.kernel.empty() ? "default (linux-image-amd64)" : b.base.kernel},
+                          {"scenario_args", b.base.scenario_args},
+                          {"oomlab_from", b.base.oomlab_deb.empty() ? "cmake --install (build tree)" : b.base.oomlab_deb},
                           {"started_at", utc_iso8601(realtime_ms())}, {"guards", nlohmann::json::object()}};
   std::vector<RunResult> results;
   int failed = 0;

@@ -31,6 +31,8 @@ struct DebianRunConfig {
   std::string bin_dir;          // oomlab-vm and the build it installs into the guest
   std::string rootfs_cache;     // --rootfs-cache
   std::string work_dir;         // vm reports go to work_dir/vm-reports
+  std::string oomlab_deb;       // --oomlab-deb: the package installed in the guest, "" = the build tree
+  std::vector<std::string> scenario_args;  // the scenario's own options (--high 50% ...), after the runner's
 };
 
 // "systemd-oomd (tuned)": the name a run carries in runs.json and the tables.
@@ -44,6 +46,11 @@ std::vector<TimedLine> parse_short_unix_journal(const std::string& text);
 // pressure for /oomlab.slice being 61.20% > 60.00% for > 30s with reclaim
 // activity" - a whole-group kill.
 std::vector<GuardKill> parse_oomd_kills(const std::vector<TimedLine>& lines);
+
+// The oomlab-vm command line of one run: the guard and its config, the
+// package or build tree, then after `--` the runner's options (act after 5 s)
+// and the scenario's own.
+std::vector<std::string> debian_vm_argv(const DebianRunConfig& c);
 
 RunResult run_in_debian_vm(const DebianRunConfig& c, std::string& log);
 
