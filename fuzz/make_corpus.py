@@ -146,6 +146,36 @@ def main() -> int:
         write("watchdog_log", f"record{i}", line + b"\n")
     write("watchdog_log", "log", b"\n".join(wd) + b"\n")
 
+    # report: report.json (the formats fixture cut to a few samples and
+    # lines: the structure is what matters), a runs.json, a verdict.
+    import json
+    rep = json.loads(read(os.path.join(ROOT, "tests/formats/fixtures/mmap-sem.report.json")))
+    rep["timeline"] = rep["timeline"][:3]
+    rep["kernel_log"]["lines"] = rep["kernel_log"]["lines"][:4]
+    rep["watchdog"]["events"] = rep["watchdog"]["events"][:3]
+    rep["workload"]["log_tail"] = rep["workload"]["log_tail"][:200]
+    rep["oom_kills"] = rep["oom_kills"][:2]
+    rep["verdict"] = {k: rep["verdict"][k] for k in ("schema", "verdict", "title", "input")}
+    rep["verdict"]["findings"] = [{"class": "oom_resolved", "title": rep["verdict"]["title"]}]
+    rep["outcome"]["stall"] = {"start_ms": 100, "end_ms": 2900, "length_ms": 2800, "ongoing": True,
+                               "cause": "blocked_wait", "wait": "mmap_lock", "max_blocked": 3,
+                               "description": "up to 3 task(s) blocked on mmap_lock"}
+    rep["outcome"]["ended_by"] = {"t_ms": 2950, "pid": 42, "comm": "slow-fuse", "by": "watchdog", "reason": "escalation"}
+    write("report", "report", json.dumps(rep, indent=1, sort_keys=True).encode() + b"\n")
+    write("report", "runs",
+          b'{"schema":"oomlab.bench-peers/1","settings":{"where":"host","limit":"128M","duration_s":20,"runs":1,'
+          b'"quick":true,"period_ms":50,"guards":{"none":"the kernel alone"}},"runs":[{"scenario":"mmap-sem",'
+          b'"guard":"none","run":1,"outcome":"oom_resolved","duration_ms":8000,"guard_ready_ms":null,'
+          b'"first_stall_ms":1200,"first_kill_ms":1500,"stall_to_kill_ms":300,"kill_to_freed_ms":12,'
+          b'"no_progress_ms":900,"stalled_at_end":false,"right_victim":true,"hit":true,"kills":[{"t_ms":1500,'
+          b'"by":"kernel","pid":42,"comm":"zero-hog","right":true,"freed_ms":12}],"guard_cpu_ms":1.5,'
+          b'"guard_peak_rss_kb":4096,"guard_longest_d_ms":0,"guard_d_wchan":"","guard_blocked":false,"error":"",'
+          b'"guard_tail":["a"]}]}\n')
+    write("report", "verdict",
+          b'{"schema":"oomlab.verdict/1","verdict":"allocation_stall","title":"t","input":{"suppressed":'
+          b'[{"who":"oomlab-watchdog","lines":111}],"watchdog_log":{"name":"w","lines":3,"duplicates":0}},'
+          b'"findings":[{"class":"allocation_stall","title":"t"}]}\n')
+
     # serial: the VM fixtures (cut) and a synthetic stream with every marker.
     for p in files(os.path.join(ROOT, "tests/fixtures/vm")):
         write("serial", os.path.basename(p), cut(read(p), 8192))

@@ -31,13 +31,14 @@ std::string first_line(const std::string& s) { return s.substr(0, s.find('\n'));
 
 // Runs oomlab-analyze (a sibling binary) on the kernel log slice, with the
 // watchdog's JSON log merged in when there is one (the reports the kernel's
-// ratelimit kept out of the log). Returns the verdict document, or null with
-// the reason in *why.
-nlohmann::json analyze(const std::string& kernel_log, const std::string& watchdog_log, std::string& why) {
+// ratelimit kept out of the log). Returns its verdict document, or nullopt
+// with the reason in why.
+std::optional<formats::VerdictDoc> analyze(const std::string& kernel_log, const std::string& watchdog_log,
+                                           std::string& why) {
   const std::string exe = self_exe_dir() + "/oomlab-analyze";
   if (access(exe.c_str(), X_OK) != 0) {
     why = "oomlab-analyze not found next to oomlab-repro (" + exe + ")";
-    return nullptr;
+    return std::nullopt;
   }
   std::vector<std::string> argv{exe, kernel_log};
   std::error_code ec;
@@ -49,39 +50,33 @@ nlohmann::json analyze(const std::string& kernel_log, const std::string& watchdo
     ProcessResult r = run_process(spec);
     if (r.timed_out) {
       why = "oomlab-analyze timed out after 30 s";
-      return nullptr;
+      return std::nullopt;
     }
     if (r.exit_code != 0 && r.exit_code != 1) {
       why = "oomlab-analyze failed (" + (r.signal ? "signal " + std::to_string(r.signal) : "exit " + std::to_string(r.exit_code)) +
             "): " + first_line(r.err);
-      return nullptr;
+      return std::nullopt;
     }
-    auto doc = nlohmann::json::parse(r.out, nullptr, false);
-    if (doc.is_discarded()) {
-      why = "oomlab-analyze printed something that is not JSON";
-      return nullptr;
-    }
+    auto doc = formats::decode_verdict(r.out);
+    if (!doc) why = "oomlab-analyze printed something that is not JSON";
     return doc;
   } catch (const std::exception& e) {
     why = std::string("cannot run oomlab-analyze: ") + e.what();
-    return nullptr;
+    return std::nullopt;
   }
 }
 
 // "allocation_stall - allocation stall: ... ended by an oomlab-watchdog kill;
 // the kernel log lost 111 line(s) of oomlab-watchdog to the printk ratelimit
 // (merged back from its JSON log)".
-std::string verdict_line(const nlohmann::json& v, const std::string& why) {
-  if (!v.is_object()) return "none (" + why + ")";
-  std::string line = v.value("verdict", "?");
-  if (v.contains("title") && v["title"].is_string() && line != "clean") line += " - " + v["title"].get<std::string>();
-  const nlohmann::json& in = v.value("input", nlohmann::json::object());
-  if (in.contains("suppressed") && in["suppressed"].is_array())
-    for (const auto& s : in["suppressed"])
-      if (s.is_object())
-        line += "; the kernel log lost " + std::to_string(s.value("lines", 0)) + " line(s) of " + s.value("who", "?") +
-                " to the printk ratelimit" +
-                (s.value("who", "") == "oomlab-watchdog" && in.contains("watchdog_log") ? " (merged back from its JSON log)" : "");
+std::string verdict_line(const std::optional<formats::VerdictDoc>& v, const std::string& why) {
+  if (!v) return "none (" + why + ")";
+  std::string line = v->verdict.empty() ? "?" : v->verdict;
+  if (!v->title.empty() && line != "clean") line += " - " + v->title;
+  for (const formats::VerdictSuppressed& s : v->suppressed)
+    line += "; the kernel log lost " + std::to_string(s.lines) + " line(s) of " + (s.who.empty() ? "?" : s.who) +
+            " to the printk ratelimit" +
+            (s.who == "oomlab-watchdog" && v->watchdog_log_merged ? " (merged back from its JSON log)" : "");
   return line;
 }
 
@@ -121,21 +116,19 @@ bool write_reports(RunRecord& r, const ReportPaths& paths, std::string& error) {
   std::string log;
   for (const KernelLine& l : r.kernel_log) log += l.text + "\n";
   if (!write_file(paths.kernel_log, log, error)) return false;
-  nlohmann::json doc = report_to_json(r);
+  formats::Report doc = report_document(r);
   std::string why;
-  doc["verdict"] = analyze(paths.kernel_log, r.watchdog.enabled ? paths.dir + "/" + r.watchdog.log_file : "", why);
-  if (doc["verdict"].is_null()) doc["verdict_error"] = why;
-  r.verdict_line = verdict_line(doc["verdict"], why);
-  std::string workload_log;
+  doc.verdict = analyze(paths.kernel_log, r.watchdog.enabled ? paths.dir + "/" + r.watchdog.log_file : "", why);
+  if (!doc.verdict) doc.verdict_error = why;
+  r.verdict_line = verdict_line(doc.verdict, why);
   if (std::ifstream f(paths.workload_log); f) {
-    workload_log.assign(std::istreambuf_iterator<char>(f), {});
-    if (workload_log.size() > 8192) workload_log = "..." + workload_log.substr(workload_log.size() - 8192);
+    doc.workload.log_tail.assign(std::istreambuf_iterator<char>(f), {});
+    if (doc.workload.log_tail.size() > 8192)
+      doc.workload.log_tail = "..." + doc.workload.log_tail.substr(doc.workload.log_tail.size() - 8192);
   }
-  doc["workload"]["log_tail"] = workload_log;
-  doc["files"] = {{"kernel_log", "kernel.log"}, {"workload_log", "workload.log"}, {"html", "report.html"}};
-  if (r.watchdog.enabled) doc["files"]["watchdog_log"] = r.watchdog.log_file;
-  if (!write_file(paths.json, doc.dump(1) + "\n", error)) return false;
-  return write_file(paths.html, render_report_html(r, doc["verdict"]), error);
+  doc.files = {"kernel.log", "workload.log", "report.html", r.watchdog.enabled ? r.watchdog.log_file : ""};
+  if (!write_file(paths.json, formats::encode_report(doc), error)) return false;
+  return write_file(paths.html, render_report_html(r, doc.verdict), error);
 }
 
 void print_summary(const RunRecord& r, const ReportPaths& paths, const std::string& write_error) {

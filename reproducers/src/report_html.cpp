@@ -149,7 +149,7 @@ const char* kRenderCheck =
 
 }  // namespace
 
-std::string render_report_html(const RunRecord& r, const nlohmann::json& verdict) {
+std::string render_report_html(const RunRecord& r, const std::optional<formats::VerdictDoc>& verdict) {
   std::ostringstream o;
   const std::string cls(outcome_name(r.outcome.cls));
   o << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>oomlab-repro " << esc(r.config.scenario)
@@ -214,7 +214,13 @@ std::string render_report_html(const RunRecord& r, const nlohmann::json& verdict
     for (const WatchdogEvent& e : r.watchdog.events) o << "+" << e.t_ms << " ms " << esc(e.line) << '\n';
     o << "</pre>";
   }
-  o << "\n<h2>Analyzer verdict</h2><pre>" << esc(verdict.is_null() ? "none" : verdict.dump(2)) << "</pre>\n";
+  // The analyzer's whole document, indented for reading (no field is picked out here).
+  std::string shown = "none";
+  if (verdict) {
+    auto doc = nlohmann::json::parse(verdict->raw, nullptr, false);
+    shown = doc.is_discarded() ? verdict->raw : doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+  o << "\n<h2>Analyzer verdict</h2><pre>" << esc(shown) << "</pre>\n";
   o << "<h2>Kernel log during the run</h2><pre>";
   for (const KernelLine& l : r.kernel_log) o << esc(l.text) << '\n';
   o << "</pre>\n" << kRenderCheck << "\n</body></html>\n";

@@ -1,46 +1,58 @@
 #include "run_metrics.hpp"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 using namespace oomlab::peers;
-using nlohmann::json;
+using oomlab::formats::Report;
+using oomlab::formats::ReportOomKill;
+using oomlab::formats::ReportPsi;
+using oomlab::formats::ReportSample;
+using Timeline = std::vector<ReportSample>;
 
 namespace {
 
 // A synthetic oomlab-repro report: 100 ms samples, usage and PSI per sample.
-json sample(std::int64_t t, std::uint64_t usage_mib, double some, int d = 0) {
-  return {{"t_ms", t},
-          {"usage_bytes", usage_mib << 20},
-          {"limit_bytes", 256ull << 20},
-          {"psi", {{"some_ratio", some}}},
-          {"tasks", {{"R", 1}, {"S", 1}, {"D", d}}}};
+ReportSample sample(std::int64_t t, std::uint64_t usage_mib, double some, int d = 0) {
+  ReportSample s;
+  s.t_ms = t, s.usage_bytes = usage_mib << 20, s.limit_bytes = 256ull << 20;
+  s.psi = ReportPsi{};
+  s.psi->some_ratio = some;
+  s.tasks.running = 1, s.tasks.sleeping = 1, s.tasks.disk = d;
+  return s;
 }
 
 // The runner writes the PSI totals beside each interval's ratio; the bench
 // reads the totals (a share over the window, facts::psi_series_share).
 // Sample k's ratio covers the interval since sample k-1: the first one has
 // no interval, as in a real run.
-json with_totals(json timeline) {
+Timeline with_totals(Timeline timeline) {
   std::uint64_t total = 0;
   for (std::size_t k = 0; k < timeline.size(); ++k) {
-    json& psi = timeline[k]["psi"];
-    if (!psi.is_object()) continue;
+    auto& psi = timeline[k].psi;
+    if (!psi) continue;
     if (k > 0) {
-      const auto dt_us = (timeline[k]["t_ms"].get<std::int64_t>() - timeline[k - 1]["t_ms"].get<std::int64_t>()) * 1000;
-      total += static_cast<std::uint64_t>(psi["some_ratio"].get<double>() * static_cast<double>(dt_us));
+      const auto dt_us = (timeline[k].t_ms - timeline[k - 1].t_ms) * 1000;
+      total += static_cast<std::uint64_t>(psi->some_ratio.value_or(0) * static_cast<double>(dt_us));
     }
-    psi["some_total_us"] = total;
+    psi->some_total_us = total;
   }
   return timeline;
 }
 
-json report(const std::string& scenario, json timeline, json kills = json::array()) {
-  return {{"scenario", scenario},
-          {"started_at", "2026-11-23T10:00:00.000Z"},
-          {"outcome", {{"class", "livelock"}}},
-          {"timeline", with_totals(timeline)},
-          {"oom_kills", kills}};
+ReportOomKill kill(std::int64_t t, int pid, const char* comm, std::optional<std::int64_t> freed_ms) {
+  ReportOomKill k;
+  k.t_ms = t, k.pid = pid, k.comm = comm, k.freed_ms = freed_ms;
+  return k;
+}
+
+Report report(const std::string& scenario, Timeline timeline, std::vector<ReportOomKill> kills = {}) {
+  Report r;
+  r.scenario = scenario;
+  r.started_at = "2026-11-23T10:00:00.000Z";
+  r.outcome.cls = "livelock";
+  r.timeline = with_totals(std::move(timeline));
+  r.oom_kills = std::move(kills);
+  return r;
 }
 
 TEST(RunMetrics, Iso8601) {
@@ -49,7 +61,7 @@ TEST(RunMetrics, Iso8601) {
 }
 
 TEST(RunMetrics, PsiShareOverTheTrailingSecond) {
-  json tl = json::array();
+  Timeline tl;
   for (int i = 0; i < 30; ++i) tl.push_back(sample(i * 100, 100, i >= 10 && i < 20 ? 0.5 : 0.0, i >= 25 ? 3 : 0));
   auto st = stalled_samples(with_totals(tl));
   EXPECT_FALSE(st[10]) << "10 samples of 1 s: one at 50% is 5%";
@@ -61,10 +73,10 @@ TEST(RunMetrics, PsiShareOverTheTrailingSecond) {
 }
 
 TEST(RunMetrics, DStatePairsWithoutPsi) {
-  json tl = json::array();
+  Timeline tl;
   for (int i = 0; i < 6; ++i) {
     tl.push_back(sample(i * 100, 100, 0, i == 1 || i == 3 || i == 4 ? 1 : 0));
-    tl.back()["psi"] = nullptr;
+    tl.back().psi.reset();
   }
   auto st = stalled_samples(with_totals(tl));
   EXPECT_FALSE(st[1]) << "a lone D sample is not a stall";
@@ -74,7 +86,7 @@ TEST(RunMetrics, DStatePairsWithoutPsi) {
 }
 
 TEST(RunMetrics, GuardKillRightVictimFreedFromTheTimeline) {
-  json tl = json::array();
+  Timeline tl;
   // Stalled from 1.0 s; the guard kills at 3.05 s; usage drops at 3.3 s.
   for (int i = 0; i < 60; ++i) {
     bool before_free = i < 33;
@@ -100,9 +112,9 @@ TEST(RunMetrics, GuardKillRightVictimFreedFromTheTimeline) {
 }
 
 TEST(RunMetrics, KernelKillOfTheWrongTaskAndAStallToTheEnd) {
-  json tl = json::array();
+  Timeline tl;
   for (int i = 0; i < 50; ++i) tl.push_back(sample(i * 100, 255, i >= 10 ? 0.9 : 0.0));
-  json kills = json::array({{{"t_ms", 1500}, {"pid", 5}, {"comm", "shmem-victim"}, {"freed_ms", nullptr}}});
+  std::vector<ReportOomKill> kills{kill(1500, 5, "shmem-victim", std::nullopt)};
   auto r = measure_run(report("shmem-fill", tl, kills), GuardKind::none, {}, std::nullopt, {});
   EXPECT_EQ(r.kills.size(), 1u);
   EXPECT_EQ(r.kills[0].by, "kernel");
@@ -114,9 +126,9 @@ TEST(RunMetrics, KernelKillOfTheWrongTaskAndAStallToTheEnd) {
 }
 
 TEST(RunMetrics, KillBeforeAnyStallHasNoReactionTime) {
-  json tl = json::array();
+  Timeline tl;
   for (int i = 0; i < 20; ++i) tl.push_back(sample(i * 100, 100, i >= 15 ? 1.0 : 0.0));
-  json kills = json::array({{{"t_ms", 500}, {"pid", 5}, {"comm", "zero-hog"}, {"freed_ms", 12}}});
+  std::vector<ReportOomKill> kills{kill(500, 5, "zero-hog", 12)};
   auto r = measure_run(report("mmap-sem", tl, kills), GuardKind::none, {}, std::nullopt, {});
   EXPECT_EQ(r.first_kill_ms, 500);
   EXPECT_EQ(r.kill_to_freed_ms, 12);
@@ -125,7 +137,7 @@ TEST(RunMetrics, KillBeforeAnyStallHasNoReactionTime) {
 }
 
 TEST(RunMetrics, NoKillAtAll) {
-  json tl = json::array();
+  Timeline tl;
   for (int i = 0; i < 20; ++i) tl.push_back(sample(i * 100, 200, 0.8, 3));
   auto r = measure_run(report("page-cache-thrash", tl), GuardKind::nohang, {}, std::nullopt, {});
   EXPECT_FALSE(r.first_kill_ms);
@@ -135,18 +147,25 @@ TEST(RunMetrics, NoKillAtAll) {
 }
 
 TEST(RunMetrics, BlockedGuardAndJsonRoundTrip) {
-  json tl = json::array({sample(0, 10, 0), sample(100, 10, 0)});
+  Timeline tl{sample(0, 10, 0), sample(100, 10, 0)};
   auto r = measure_run(report("mmap-lock-hold", tl), GuardKind::nohang, {}, std::nullopt,
                        {300, 20000, 4200, "proc_pid_cmdline_read"});
   EXPECT_TRUE(r.guard_blocked);
   r.run = 3;
-  RunResult back = run_from_json(to_json(r));
+  oomlab::formats::PeersRuns doc;
+  doc.runs.push_back(r);
+  std::string why;
+  auto decoded = oomlab::formats::decode_peers_runs(oomlab::formats::encode_peers_runs(doc), &why);
+  ASSERT_TRUE(decoded) << why;
+  ASSERT_EQ(decoded->runs.size(), 1u);
+  RunResult back = decoded->runs[0];
   EXPECT_EQ(back.run, 3);
   EXPECT_EQ(back.guard, "nohang");
   EXPECT_TRUE(back.guard_blocked);
   EXPECT_EQ(back.cost.d_wchan, "proc_pid_cmdline_read");
   EXPECT_EQ(back.cost.peak_rss_kb, 20000u);
-  EXPECT_EQ(to_json(back), to_json(r));
+  doc.runs[0] = back;
+  EXPECT_EQ(oomlab::formats::encode_peers_runs(doc), oomlab::formats::encode_peers_runs(*decoded));
 }
 
 TEST(RunMetrics, RightVictimsKnownForEveryStallingScenario) {
@@ -161,10 +180,10 @@ TEST(RunMetrics, RightVictimsKnownForEveryStallingScenario) {
 // mmap-lock-hold under any guard: no memory PSI, cmdline readers blocked on
 // the mmap lock for seconds. The shared stall model counts that time.
 TEST(RunMetrics, LockWaitersWithoutPsiCountAsNoProgress) {
-  json tl = json::array();
+  Timeline tl;
   for (int i = 0; i < 50; ++i) {
-    json s = sample(i * 100, 100, 0.0, i >= 10 && i < 40 ? 3 : 0);
-    if (i >= 10 && i < 40) s["tasks"]["blocked"] = {{"mmap_lock", 3}};
+    ReportSample s = sample(i * 100, 100, 0.0, i >= 10 && i < 40 ? 3 : 0);
+    if (i >= 10 && i < 40) s.tasks.blocked = {{"mmap_lock", 3}};
     tl.push_back(s);
   }
   RunResult r = measure_run(report("mmap-lock-hold", tl), GuardKind::none, {}, std::nullopt, {});

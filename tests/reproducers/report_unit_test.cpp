@@ -43,23 +43,29 @@ RunRecord record() {
 
 TEST(Report, JsonHasTheContractFields) {
   RunRecord r = record();
-  nlohmann::json j = report_to_json(r);
-  EXPECT_EQ(j["schema"], "oomlab.report/1");
-  EXPECT_EQ(j["scenario"], "test-hog");
-  EXPECT_EQ(j["params"]["options"]["total"], "64M");
-  EXPECT_EQ(j["timeline"].size(), 20u);
-  EXPECT_EQ(j["timeline"][15]["tasks"]["D"], 2);
-  EXPECT_EQ(j["timeline"][15]["tasks"]["top_wait"][0][0], "rwsem_down_read_slowpath");
-  EXPECT_EQ(j["oom_kills"][0]["freed_ms"], 12);
-  EXPECT_EQ(j["outcome"]["class"], std::string(outcome_name(r.outcome.cls)));
-  EXPECT_EQ(j["cgroup"]["layout"], "hybrid");
-  EXPECT_TRUE(j["verdict"].is_null());
-  EXPECT_EQ(j["kernel_log"]["lines"].size(), 1u);
+  // Through the one codec (formats/report.hpp), as every reader sees it.
+  std::string why;
+  auto j = oomlab::formats::decode_report(oomlab::formats::encode_report(report_document(r)), &why);
+  ASSERT_TRUE(j) << why;
+  EXPECT_EQ(j->schema, "oomlab.report/1");
+  EXPECT_EQ(j->scenario, "test-hog");
+  ASSERT_EQ(j->params.options.size(), 1u);
+  EXPECT_EQ(j->params.options[0], std::make_pair(std::string("total"), std::string("64M")));
+  ASSERT_EQ(j->timeline.size(), 20u);
+  EXPECT_EQ(j->timeline[15].tasks.disk, 2);
+  ASSERT_FALSE(j->timeline[15].tasks.top_wait.empty());
+  EXPECT_EQ(j->timeline[15].tasks.top_wait[0].first, "rwsem_down_read_slowpath");
+  ASSERT_EQ(j->oom_kills.size(), 1u);
+  EXPECT_EQ(j->oom_kills[0].freed_ms, 12);
+  EXPECT_EQ(j->outcome.cls, std::string(outcome_name(r.outcome.cls)));
+  EXPECT_EQ(j->cgroup.layout, "hybrid");
+  EXPECT_FALSE(j->verdict);
+  EXPECT_EQ(j->kernel_log.lines.size(), 1u);
 }
 
 TEST(Report, HtmlIsSelfContainedWithTheChartAndEscapesText) {
   RunRecord r = record();
-  std::string html = render_report_html(r, nullptr);
+  std::string html = render_report_html(r, std::nullopt);
   EXPECT_NE(html.find("<svg id=\"timeline\""), std::string::npos);
   EXPECT_NE(html.find("class=\"usage\""), std::string::npos);
   EXPECT_NE(html.find("class=\"psi-some\""), std::string::npos);

@@ -8,14 +8,13 @@
 #include <string>
 #include <sys/types.h>
 
+#include "oomlab/formats/peers_runs.hpp"
+
 namespace oomlab::peers {
 
-struct GuardCost {
-  double cpu_ms = 0;             // user + system of the guard and its reaped children
-  std::uint64_t peak_rss_kb = 0; // VmHWM
-  std::int64_t longest_d_ms = 0; // longest run of consecutive samples with a thread in D
-  std::string d_wchan;           // wait channel seen during that run
-};
+// cpu_ms, peak_rss_kb (VmHWM), longest_d_ms (longest run of consecutive
+// samples with a thread in D) and d_wchan: a field group of runs.json.
+using GuardCost = formats::PeersGuardCost;
 
 class GuardProbe {
  public:

@@ -107,13 +107,16 @@ RunResult run_on_host(const HostRunConfig& c, std::string& log) {
 
   const std::string path = report_path(repro.lines());
   std::ifstream in(path);
-  nlohmann::json report = path.empty() ? nlohmann::json() : nlohmann::json::parse(in, nullptr, false);
-  if (path.empty() || report.is_discarded()) {
-    failed.error = "oomlab-repro gave no report (exit status " + std::to_string(repro.exit_status()) + ")";
+  std::string why = path.empty() ? "none named" : in.is_open() ? "" : "cannot read " + path;
+  std::optional<formats::Report> report;
+  if (why.empty())
+    report = formats::decode_report(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()), &why);
+  if (!report) {
+    failed.error = "oomlab-repro gave no report (" + why + "; exit status " + std::to_string(repro.exit_status()) + ")";
     return failed;
   }
   std::vector<GuardKill> kills = guard ? parse_guard_kills(c.guard, guard->lines()) : std::vector<GuardKill>{};
-  RunResult r = measure_run(report, c.guard, kills, guard_started, probe ? probe->cost() : GuardCost{});
+  RunResult r = measure_run(*report, c.guard, kills, guard_started, probe ? probe->cost() : GuardCost{});
   if (!guard_error.empty() && kills.empty()) r.error = guard_error;
   if (guard) r.guard_tail = tail_lines(guard->lines(), 15);
   // The report directory is large (timeline at 50 ms); the figures are kept.

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -75,10 +76,9 @@ int usage_error(const std::string& msg) {
   return 2;
 }
 
-void write_outputs(const std::vector<RunResult>& runs, const nlohmann::json& settings, const std::string& out) {
-  nlohmann::json doc{{"schema", "oomlab.bench-peers/1"}, {"settings", settings}, {"runs", nlohmann::json::array()}};
-  for (const auto& r : runs) doc["runs"].push_back(to_json(r));
-  std::ofstream(out + "/runs.json") << doc.dump(1) << "\n";
+void write_outputs(const std::vector<RunResult>& runs, const oomlab::formats::PeersSettings& settings,
+                   const std::string& out) {
+  std::ofstream(out + "/runs.json") << oomlab::formats::encode_peers_runs({.settings = settings, .runs = runs});
 }
 
 void write_summary(const std::vector<RunResult>& runs, const std::string& out, const std::string& title) {
@@ -91,12 +91,14 @@ int summarize(const std::vector<std::string>& files, const std::string& out) {
   std::vector<RunResult> runs;
   for (const auto& f : files) {
     std::ifstream in(f);
-    auto doc = nlohmann::json::parse(in, nullptr, false);
-    if (doc.is_discarded() || !doc.contains("runs")) {
-      std::fprintf(stderr, "oomlab-bench-peers: %s: not a runs.json file\n", f.c_str());
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string why = in.is_open() ? "" : "cannot read it";
+    auto doc = why.empty() ? oomlab::formats::decode_peers_runs(text, &why) : std::nullopt;
+    if (!doc) {
+      std::fprintf(stderr, "oomlab-bench-peers: %s: not a runs.json file (%s)\n", f.c_str(), why.c_str());
       return 2;
     }
-    for (const auto& r : doc["runs"]) runs.push_back(run_from_json(r));
+    runs.insert(runs.end(), doc->runs.begin(), doc->runs.end());
   }
   fs::create_directories(out);
   write_summary(runs, out, "Time without progress per scenario and guard");
@@ -237,15 +239,11 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 
-  nlohmann::json settings{{"where", vm ? "vm" : "host"}, {"limit", limit}, {"duration_s", duration}, {"runs", runs},
-                          {"quick", quick}, {"started_at", oomlab::utc_iso8601(oomlab::realtime_ms())},
-                          {"period_ms", 50}, {"guards", nlohmann::json::object()}};
-  for (GuardKind k : kinds) settings["guards"][std::string(guard_name(k))] = guard_settings(k);
-  if (std::ifstream v("/proc/version"); v) {
-    std::string kernel;
-    std::getline(v, kernel);
-    settings["kernel"] = kernel;
-  }
+  oomlab::formats::PeersSettings settings;
+  settings.where = vm ? "vm" : "host", settings.limit = limit, settings.duration_s = duration, settings.runs = runs;
+  settings.quick = quick, settings.started_at = oomlab::utc_iso8601(oomlab::realtime_ms()), settings.period_ms = 50;
+  for (GuardKind k : kinds) settings.set_guard(std::string(guard_name(k)), guard_settings(k));
+  if (std::ifstream v("/proc/version"); v) std::getline(v, settings.kernel);
 
   std::vector<RunResult> results;
   int failed = 0;

@@ -79,11 +79,11 @@ RunResult run_in_debian_vm(const DebianRunConfig& c, std::string& log) {
   const fs::path& dir = *found;
   auto vm = nlohmann::json::parse(read_text(dir / "report.json"), nullptr, false);
   // The runner's full report came back as guest-<name>.json.
-  nlohmann::json report;
+  std::optional<formats::Report> report;
   for (const auto& e : fs::directory_iterator(dir))
     if (e.path().filename().string().rfind("guest-", 0) == 0 && e.path().extension() == ".json")
-      report = nlohmann::json::parse(read_text(e.path()), nullptr, false);
-  if (vm.is_discarded() || report.is_discarded() || !report.is_object()) {
+      report = formats::decode_report(read_text(e.path()));
+  if (vm.is_discarded() || !report) {
     failed.error = "no runner report from the guest (outcome " +
                    (vm.is_object() ? vm.value("outcome", "?") : std::string("?")) + ", " + dir.string() + ")";
     return failed;
@@ -107,7 +107,7 @@ RunResult run_in_debian_vm(const DebianRunConfig& c, std::string& log) {
     } catch (const std::exception&) {
     }
   }
-  RunResult r = measure_run(report, kind, kills, std::nullopt, cost);
+  RunResult r = measure_run(*report, kind, kills, std::nullopt, cost);
   r.guard = debian_guard_label(c.guard, c.tuned);
   for (auto& k : r.kills)
     if (k.by != "kernel") k.by = c.guard;
@@ -119,18 +119,17 @@ RunResult run_in_debian_vm(const DebianRunConfig& c, std::string& log) {
 }
 
 int run_debian_bench(const DebianBench& b, const std::string& out) {
-  nlohmann::json settings{{"where", "vm-debian"}, {"mem", b.base.mem}, {"limit", b.base.limit},
-                          {"duration_s", b.base.duration.count()}, {"runs", b.runs},
-                          {"kernel_series", b.base.kernel.empty() ? "default (linux-image-amd64)" : b.base.kernel},
-                          {"scenario_args", b.base.scenario_args},
-                          {"oomlab_from", b.base.oomlab_deb.empty() ? "cmake --install (build tree)" : b.base.oomlab_deb},
-                          {"started_at", utc_iso8601(realtime_ms())}, {"guards", nlohmann::json::object()}};
+  formats::PeersSettings settings;
+  settings.where = "vm-debian", settings.mem = b.base.mem, settings.limit = b.base.limit;
+  settings.duration_s = b.base.duration.count(), settings.runs = b.runs;
+  settings.kernel_series = b.base.kernel.empty() ? "default (linux-image-amd64)" : b.base.kernel;
+  settings.scenario_args = b.base.scenario_args;
+  settings.oomlab_from = b.base.oomlab_deb.empty() ? "cmake --install (build tree)" : b.base.oomlab_deb;
+  settings.started_at = utc_iso8601(realtime_ms());
   std::vector<RunResult> results;
   int failed = 0;
   auto save = [&] {
-    nlohmann::json doc{{"schema", "oomlab.bench-peers/1"}, {"settings", settings}, {"runs", nlohmann::json::array()}};
-    for (const auto& r : results) doc["runs"].push_back(to_json(r));
-    std::ofstream(out + "/runs.json") << doc.dump(1) << "\n";
+    std::ofstream(out + "/runs.json") << formats::encode_peers_runs({.settings = settings, .runs = results});
   };
   for (int n = 1; n <= b.runs && !g_interrupted; ++n)
     for (const auto& s : b.scenarios)
@@ -140,9 +139,9 @@ int run_debian_bench(const DebianBench& b, const std::string& out) {
           if (g == "none" && tuned && std::find(b.configs.begin(), b.configs.end(), false) != b.configs.end()) continue;
           DebianRunConfig c = b.base;
           c.scenario = s, c.guard = g, c.tuned = tuned;
-          settings["guards"][debian_guard_label(g, tuned)] = g == "none" ? "the kernel OOM killer alone"
-                                                                           : std::string("the packaged service, ") +
-                                                                                 (tuned ? "tuned to act after 5 s" : "packaged config");
+          settings.set_guard(debian_guard_label(g, tuned), g == "none" ? "the kernel OOM killer alone"
+                                                                       : std::string("the packaged service, ") +
+                                                                             (tuned ? "tuned to act after 5 s" : "packaged config"));
           std::string log;
           RunResult r = run_in_debian_vm(c, log);
           r.run = n;

@@ -84,8 +84,8 @@ RunResult run_in_vm(const VmRunConfig& c, std::string& log) {
   if (!found) return failed;
   const fs::path& dir = *found;
   const std::string serial = read_text(dir / "serial.log");
-  auto report = nlohmann::json::parse(between_markers(serial, "PEERS-REPORT-BEGIN", "PEERS-REPORT-END"), nullptr, false);
-  if (report.is_discarded() || !report.is_object()) {
+  auto report = formats::decode_report(between_markers(serial, "PEERS-REPORT-BEGIN", "PEERS-REPORT-END"));
+  if (!report) {
     // The group's limit is the whole guest, so a fill the group limit never
     // stops (shmem) ends in a global OOM kill, which can pick oomlab-repro.
     const bool killed = serial.find("PEERS-REPRO-EXIT 137") != std::string::npos;
@@ -105,7 +105,7 @@ RunResult run_in_vm(const VmRunConfig& c, std::string& log) {
     w = wrapped_from_json(gj);
     started = w.started_realtime_ms;
   }
-  RunResult r = measure_run(report, c.guard, parse_guard_kills(c.guard, w.lines), started, w.cost);
+  RunResult r = measure_run(*report, c.guard, parse_guard_kills(c.guard, w.lines), started, w.cost);
   for (std::size_t i = w.lines.size() > 15 ? w.lines.size() - 15 : 0; i < w.lines.size(); ++i)
     r.guard_tail.push_back(w.lines[i].text);
   std::error_code ec;

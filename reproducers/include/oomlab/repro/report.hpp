@@ -1,11 +1,11 @@
 // The report of one run: report.json (schema "oomlab.report/1") and a
 // self-contained report.html with an inline SVG timeline.
 #pragma once
-#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "oomlab/formats/report.hpp"
 #include "oomlab/repro/outcome.hpp"
 #include "oomlab/repro/run_config.hpp"
 #include "oomlab/repro/timeline.hpp"
@@ -66,8 +66,10 @@ struct RunRecord {
   std::string verdict_line;           // "allocation_stall - ..." (set when the reports are written)
 };
 
-nlohmann::json report_to_json(const RunRecord& r);
-// The page; `verdict` is the analyzer's document or null.
-std::string render_report_html(const RunRecord& r, const nlohmann::json& verdict);
+// The report.json document of the run (formats/report.hpp), without the
+// analyzer's verdict and the files, which write_reports adds.
+formats::Report report_document(const RunRecord& r);
+// The page; `verdict` is the analyzer's document, when there is one.
+std::string render_report_html(const RunRecord& r, const std::optional<formats::VerdictDoc>& verdict);
 
 }  // namespace oomlab::repro
