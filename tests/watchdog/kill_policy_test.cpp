@@ -153,6 +153,48 @@ TEST(KillDecision, ReasonFollowsWhatOpenedTheIncident) {
   EXPECT_EQ(p.decide(Step::first_kill, f, {cand(10, "a", 100)}, kTotalKb).reason, "pressure");
 }
 
+// Page-cache thrash: the anonymous ballast is the largest process, but the
+// readers that refault are what a pressure incident must kill first (its
+// kill made the thrash worse: bench/peers/RESULTS.md).
+TEST(KillDecision, PressureChoosesAmongTheRefaultingFirst) {
+  KillPolicy p(opts(3), kSelf);
+  const std::vector<Candidate> cands = {cand(10, "anon-ballast", 130 << 10), cand(11, "cache-reader", 30 << 10),
+                                        cand(12, "cache-reader", 60 << 10), cand(13, "sleeper", 1 << 10)};
+  struct Row {
+    const char* what;
+    const char* reason;
+    std::set<pid_t> paging_in, killed;
+    Step step;
+    pid_t want;
+  };
+  const Row rows[] = {
+      {"pressure, readers refaulting: the larger reader", "pressure", {11, 12}, {}, Step::first_kill, 12},
+      {"escalation: the other reader next", "pressure", {11, 12}, {12}, Step::escalate, 11},
+      {"every refaulting one killed: back to the largest", "pressure", {11, 12}, {11, 12}, Step::escalate, 10},
+      {"a refaulting pid that is gone: the largest", "pressure", {99}, {}, Step::first_kill, 10},
+      {"nobody seen paging in: the largest", "pressure", {}, {}, Step::first_kill, 10},
+      {"a stall incident ignores page-ins", "stall_timeout", {11, 12}, {}, Step::first_kill, 10},
+  };
+  for (const Row& r : rows) {
+    IncidentFacts f = incident();
+    f.first_reason = r.reason;
+    f.paging_in = r.paging_in;
+    f.killed = r.killed;
+    f.started = r.step != Step::first_kill;
+    Decision d = p.decide(r.step, f, cands, kTotalKb);
+    ASSERT_EQ(d.action, Action::kill) << r.what;
+    EXPECT_EQ(d.victim.pid, r.want) << r.what;
+  }
+  // A protected reader is never chosen for refaulting: the rules still apply.
+  Options o = opts(3);
+  o.protect = {{"cache-reader", false}};
+  KillPolicy guarded(o, kSelf);
+  IncidentFacts f = incident();
+  f.first_reason = "pressure";
+  f.paging_in = {11, 12};
+  EXPECT_EQ(guarded.decide(Step::first_kill, f, cands, kTotalKb).victim.pid, 10);
+}
+
 TEST(KillDecision, EscalationSkipsWhoWasKilledAndFallsToTheGroup) {
   KillPolicy p(opts(3), kSelf);
   IncidentFacts f = incident();

@@ -67,6 +67,18 @@ Decision KillPolicy::group_kill(const IncidentFacts& inc, const std::vector<Cand
   return d;
 }
 
+std::optional<Candidate> KillPolicy::choose(const IncidentFacts& inc, const std::vector<Candidate>& cands,
+                                            std::uint64_t total_kb) const {
+  if (inc.first_reason == "pressure" && !inc.paging_in.empty()) {
+    // A thrash is ended by the tasks that refault, not by the largest one.
+    std::vector<Candidate> refaulting;
+    for (const Candidate& c : cands)
+      if (inc.paging_in.count(c.pid)) refaulting.push_back(c);
+    if (auto v = rules_.choose(refaulting, total_kb, inc.killed)) return v;
+  }
+  return rules_.choose(cands, total_kb, inc.killed);
+}
+
 Decision KillPolicy::decide(Step step, const IncidentFacts& inc, const std::vector<Candidate>& cands,
                             std::uint64_t total_kb) const {
   Decision d;
@@ -87,10 +99,10 @@ Decision KillPolicy::decide(Step step, const IncidentFacts& inc, const std::vect
         if (c.pid == inc.stuck_victim && !rules_.never_kill(c)) return kill(c, "victim_timeout");
       return d;
     case Step::first_kill:
-      if (auto v = rules_.choose(cands, total_kb, inc.killed)) return kill(*v, inc.first_reason.c_str());
+      if (auto v = choose(inc, cands, total_kb)) return kill(*v, inc.first_reason.c_str());
       return d;
     case Step::escalate:
-      if (auto v = rules_.choose(cands, total_kb, inc.killed)) return kill(*v, "escalation");
+      if (auto v = choose(inc, cands, total_kb)) return kill(*v, "escalation");
       // Nobody left to kill one by one: straight to the group, once.
       if (!inc.cgroup_killed) return group_kill(inc, cands);
       return d;

@@ -31,6 +31,7 @@ void Engine::fold_pressure(std::int64_t now) {
       if (was_above && w.noted) reporter_.note(kNotice, "memory pressure in cgroup " + w.cgroup + " back below " +
                                                             format_pressure_threshold(opt_.pressure_above));
       w.noted = false;
+      w.paging_in.clear();
     }
   }
 }
@@ -40,6 +41,10 @@ void Engine::collect_pressure(std::int64_t now, std::map<std::string, const Task
   if (!opt_.pressure_above.enabled()) return;
   for (WatchedGroup& w : watched_) {
     if (w.cgroup.empty() || !w.tracker.above() || !policy_.in_scope(w.cgroup)) continue;
+    // Readers of a thrashing file set flick between page-in waits and
+    // running: gather whoever was seen waiting since the pressure rose.
+    for (const auto& [tid, s] : model_.stalls())
+      if (s.kind == StallKind::Io && in_cgroup(s.cgroup, w.cgroup)) w.paging_in.insert(s.tgid);
     // Once open, an incident follows the pressure until it drops (escalation).
     if (!policy_.over_threshold(w.tracker.above_for(now)) && !incidents_.count(w.cgroup)) continue;
     if (!w.noted) {
@@ -60,6 +65,7 @@ void Engine::collect_pressure(std::int64_t now, std::map<std::string, const Task
       it->second.first_reason = "pressure";
       it->second.procs_file = w.dir + "/cgroup.procs";
     }
+    it->second.paging_in.insert(w.paging_in.begin(), w.paging_in.end());
   }
 }
 

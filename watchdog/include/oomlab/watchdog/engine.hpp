@@ -95,6 +95,7 @@ struct WatchedGroup {
   PressureTracker tracker;
   std::optional<facts::PsiReading> reading;  // written by the scan job, folded in on the loop
   bool noted = false;  // the "pressure above" note was written for this episode
+  std::set<pid_t> paging_in;  // its processes seen in page-in waits while above (IncidentFacts::paging_in)
 };
 
 class Engine {

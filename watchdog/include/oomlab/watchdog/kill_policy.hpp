@@ -10,7 +10,8 @@
 //      is helped to die (victim_timeout); else the victim VictimRules picks
 //      (policy.hpp: protected never, dying skipped, --prefer/--avoid tiers,
 //      then oom_score_adj-scaled RSS, ties to the higher pid) for the reason
-//      that opened the incident (stall_timeout or pressure);
+//      that opened the incident (stall_timeout or pressure; a pressure
+//      incident chooses among the processes refaulting, `paging_in`, first);
 //   2. each --escalate-after without relief: another victim (escalation),
 //      while fewer than --max-victims were killed;
 //   3. then, or when nobody is left to kill one by one: the whole group
@@ -18,6 +19,7 @@
 //   4. then: reporting only.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <sys/types.h>
@@ -38,6 +40,14 @@ struct IncidentFacts {
   bool cgroup_killed = false, gave_up = false;
   std::set<pid_t> killed;                      // pids this incident signalled already
   pid_t stuck_victim = 0;                      // an OOM victim in the group past --kill-after (0: none)
+  // Pressure incidents: the group's processes seen waiting on page-ins
+  // (StallKind::Io) while its pressure was above --pressure-above, i.e. the
+  // ones refaulting. A file working set larger than the group thrashes
+  // through them; killing the largest anonymous process instead gives the
+  // page cache room that the refaults then fill, and PSI counts them as
+  // memory stalls (bench/peers/RESULTS.md: some 25% -> 85% after such a kill,
+  // 11% after a reader's).
+  std::set<pid_t> paging_in;
 };
 
 // The step an incident is due for now; needs no process facts.
@@ -90,6 +100,10 @@ class KillPolicy {
   const VictimRules& rules() const { return rules_; }
 
  private:
+  // VictimRules' choice, among the refaulting processes first for pressure.
+  std::optional<Candidate> choose(const IncidentFacts& inc, const std::vector<Candidate>& cands,
+                                  std::uint64_t total_kb) const;
+
   VictimRules rules_;
   std::string scope_;
   std::int64_t kill_after_ms_, escalate_after_ms_;
