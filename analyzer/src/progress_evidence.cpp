@@ -33,36 +33,36 @@ facts::WaitKind kind_of(const MemAllocTask& t) {
 
 facts::StallRules log_stall_rules() { return facts::StallRules{}; }
 
-LogProgress log_progress(const State& st, std::string_view source) {
-  LogProgress out;
-  // Kills, time-ordered: the kernel's OOM kills (the moment it acted) and
-  // the watchdog's (not dry runs).
+void log_kills(const State& st, std::vector<facts::KillEvent>& kills, std::vector<Where>& kill_at) {
   for (const OomEvent& e : st.report.oom_events) {
     const Where at = e.invoked ? *e.invoked : e.first;
     if (!at.ts) continue;
     facts::KillEvent k{ms_of(*at.ts), 0, "", facts::Killer::kernel, ""};
     if (e.victim) k.pid = e.victim->pid, k.comm = e.victim->comm;
     else if (e.selected) k.pid = e.selected->pid, k.comm = e.selected->comm;
-    out.kills.push_back(k);
-    out.kill_at.push_back(at);
+    kills.push_back(k);
+    kill_at.push_back(at);
   }
   for (const WatchdogAction& a : st.report.watchdog_actions) {
     if (a.action != "kill" || !a.at.ts || !field(a, "dry_run").empty()) continue;
     facts::KillEvent k{ms_of(*a.at.ts), std::atoi(field(a, "pid").c_str()), field(a, "comm"), facts::Killer::watchdog,
                        field(a, "reason")};
-    out.kills.push_back(k);
-    out.kill_at.push_back(a.at);
+    kills.push_back(k);
+    kill_at.push_back(a.at);
   }
-  {
-    std::vector<std::size_t> order(out.kills.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return out.kills[a].t_ms < out.kills[b].t_ms; });
-    std::vector<facts::KillEvent> k;
-    std::vector<Where> w;
-    for (std::size_t i : order) k.push_back(out.kills[i]), w.push_back(out.kill_at[i]);
-    out.kills = std::move(k);
-    out.kill_at = std::move(w);
-  }
+  std::vector<std::size_t> order(kills.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return kills[a].t_ms < kills[b].t_ms; });
+  std::vector<facts::KillEvent> k;
+  std::vector<Where> w;
+  for (std::size_t i : order) k.push_back(kills[i]), w.push_back(kill_at[i]);
+  kills = std::move(k);
+  kill_at = std::move(w);
+}
+
+LogProgress log_progress(const State& st, std::string_view source) {
+  LogProgress out;
+  log_kills(st, out.kills, out.kill_at);
 
   std::vector<const MemAllocSample*> reports;
   for (const MemAllocSample& s : st.report.memalloc.series)

@@ -38,6 +38,10 @@ LogProgress log_progress(const State& st, std::string_view source);
 
 inline constexpr int kSilencePeriods = 3;
 
+// The kernel's OOM kills (the moment it acted) and the watchdog's kills (not
+// dry runs) the log shows, time-ordered, with where each is.
+void log_kills(const State& st, std::vector<facts::KillEvent>& kills, std::vector<Where>& kill_at);
+
 // The analyzer's stall rules: the runner's (facts' defaults).
 facts::StallRules log_stall_rules();
 

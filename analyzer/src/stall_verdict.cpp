@@ -1,4 +1,5 @@
-// Stalls from MemAlloc reports: the episodes of facts' one stall model
+// Stalls from MemAlloc reports (and, in dump_stall.cpp, from hung-task
+// reports and sysrq dumps): the episodes of facts' one stall model
 // (progress_evidence.cpp turns the log into its samples). silent_hang: no
 // progress for longer than the threshold while the OOM killer never acted
 // (no victim kept it stalled); allocation_stall: shorter, or ended.
@@ -153,7 +154,9 @@ void untimed_finding(const State& st, std::string_view source, std::vector<Findi
   out.push_back(std::move(f));
 }
 
-void series_findings(const State& st, std::string_view source, std::vector<Finding>& out) {
+// `covered`: the episodes' spans, which task dumps need not tell again.
+void series_findings(const State& st, std::string_view source, std::vector<Finding>& out,
+                     std::vector<std::pair<std::int64_t, std::int64_t>>& covered) {
   untimed_finding(st, source, out);
   const LogProgress lp = log_progress(st, source);
   if (lp.samples.empty()) return;
@@ -161,15 +164,22 @@ void series_findings(const State& st, std::string_view source, std::vector<Findi
     bool has_report = false;
     for (std::size_t i = 0; i < lp.samples.size(); ++i)
       has_report = has_report || (lp.reports[i] && lp.samples[i].t_ms >= e.start_ms && lp.samples[i].t_ms <= e.end_ms);
-    if (has_report) out.push_back(to_finding(st, lp, e, source));
+    if (has_report) {
+      out.push_back(to_finding(st, lp, e, source));
+      covered.emplace_back(e.start_ms, e.end_ms);
+    }
   }
 }
 
 }  // namespace
 
 void stall_findings(State& st, std::vector<Finding>& out) {
-  series_findings(st, "kernel", out);
-  series_findings(st, "oomlab-watchdog", out);
+  std::vector<std::pair<std::int64_t, std::int64_t>> covered;
+  series_findings(st, "kernel", out, covered);
+  series_findings(st, "oomlab-watchdog", out, covered);
+  // Hung-task reports and sysrq dumps (dump_stall.cpp): the evidence of
+  // logs without MemAlloc lines, where those did not tell the stall.
+  dump_stall_findings(st, covered, out);
   const auto& stalls = st.report.memalloc.alloc_stalls;
   if (!stalls.empty()) {   // "page allocation stalls for Nms": one finding for all of them
     Finding f;

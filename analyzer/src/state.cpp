@@ -53,6 +53,22 @@ Task* State::task_by_pid(int pid) {
 
 Task* State::begin_task(const Line& l, Task t) {
   t.at = t.last = Where{l.no, l.ts};
+  // The dump as stall evidence: a task the hung-task detector reports (its
+  // report opened this context), or any task of a dump outside a report
+  // (sysrq-w lists the blocked ones, sysrq-t all: a dump without memory
+  // waits is progress). Tasks printed inside other reports are not.
+  std::optional<TaskObservation> obs;
+  if (RawReport* r = current_report(l)) {
+    if (r->klass == VerdictClass::hung_task && r->task.pid == t.pid && t.state == 'D') {
+      obs.emplace();
+      obs->hung = true;
+      for (const auto& [k, v] : r->details)
+        if (k == "blocked_s")
+          if (auto* s = std::get_if<std::int64_t>(&v)) obs->blocked_ms = *s * 1000;
+    }
+  } else {
+    obs.emplace();
+  }
   std::size_t idx;
   if (auto it = task_index_.find(t.pid); it != task_index_.end()) {
     idx = it->second;
@@ -75,6 +91,16 @@ Task* State::begin_task(const Line& l, Task t) {
   c.idx = idx;
   c.in_trace = false;
   c.last_line = l.no;
+  c.obs = SIZE_MAX;
+  if (obs) {
+    const Task& added = report.tasks[idx];
+    obs->at = added.at;
+    obs->pid = added.pid;
+    obs->comm = added.comm;
+    obs->state = added.state;
+    obs->task_idx = idx;
+    if (push_capped(observations, std::move(*obs), opt.limits.series, misc_dropped)) c.obs = observations.size() - 1;
+  }
   return &report.tasks[idx];
 }
 
@@ -118,6 +144,9 @@ void State::end_all_traces() {
 void State::add_frame(TraceCtx& c, const Line& l, Frame f, bool bracketed) {
   if (c.sink == TraceCtx::Sink::task) {
     Task& t = report.tasks[c.idx];
+    // Every reliable frame, past the stored cap too: "? " frames are stale words.
+    if (c.obs < observations.size() && observations[c.obs].task_idx == c.idx && f.reliable)
+      observations[c.obs].stack.add(f.func);
     t.last = Where{l.no, l.ts};
     if (t.frames.capacity() == 0) t.frames.reserve(std::min<std::size_t>(opt.limits.frames_per_task, 16));
     if (t.frames.size() < opt.limits.frames_per_task) t.frames.push_back(std::move(f));

@@ -12,6 +12,7 @@
 
 #include "oomlab/analyzer/model.hpp"
 #include "oomlab/analyzer/normalizer.hpp"
+#include "oomlab/facts/wait_kind.hpp"
 
 namespace oomlab::analyzer {
 
@@ -72,6 +73,23 @@ struct TraceCtx {
   std::size_t idx = 0;
   bool in_trace = false;
   std::uint64_t last_line = 0;
+  std::size_t obs = SIZE_MAX;   // sink task: its TaskObservation (SIZE_MAX: none)
+};
+
+// One task as one dump showed it (a hung-task report, or a sysrq-w/t dump
+// outside any report): the stall model's evidence in logs without MemAlloc
+// lines or PSI (dump_stall.cpp). Kept per dump, while Report::tasks keeps
+// only the latest dump of each task; its stack is classified as it streams
+// by (facts::StackClassifier), so nothing but the verdict is stored.
+struct TaskObservation {
+  Where at;                      // the task's header line
+  int pid = 0;
+  std::string comm;
+  char state = '?';
+  bool hung = false;             // a hung-task report (else a sysrq dump)
+  std::int64_t blocked_ms = -1;  // hung: "blocked for more than N seconds" x 1000
+  std::size_t task_idx = 0;      // its entry in Report::tasks while it is being dumped
+  facts::StackClassifier stack;
 };
 
 enum class OomPhase : int { invoked = 0, meminfo = 1, table = 2, constraint = 3, select = 4, killed = 5 };
@@ -88,6 +106,7 @@ class State {
   std::optional<double> last_ts;         // the latest timestamp of the log (the stall model's end of evidence)
   bool watchdog_withheld = false;        // oomlab-watchdog said it kept lines out of the kernel log ("kmsg: N line(s) kept out")
   std::vector<Where> sysrq_oom;          // "SysRq : Manual OOM execution"
+  std::vector<TaskObservation> observations;   // capped by Limits::series (misc_dropped)
   // "Sending NMI from CPU 0 to CPUs 1:" inside a report (RCU stalls, hard
   // lockups): the other CPUs' backtraces, printed from their own printk
   // contexts ("[C1]"), belong to that report until this line number.

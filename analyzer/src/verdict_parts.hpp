@@ -1,6 +1,8 @@
 // The verdict engine's parts, one per family of findings.
 #pragma once
+#include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "oomlab/analyzer/model.hpp"
@@ -9,6 +11,10 @@ namespace oomlab::analyzer {
 class State;
 void oom_findings(State& st, std::vector<Finding>& out);     // oom_verdict.cpp
 void stall_findings(State& st, std::vector<Finding>& out);   // stall_verdict.cpp
+// dump_stall.cpp: stalls that hung-task reports and sysrq dumps show, except
+// over the spans (log ms) MemAlloc reports already told.
+void dump_stall_findings(const State& st, const std::vector<std::pair<std::int64_t, std::int64_t>>& covered,
+                         std::vector<Finding>& out);
 
 // victim_alive.cpp: the last line after `kill` that shows task `pid` still
 // there (same pid and comm); how many times it was killed; the same task chosen again and again

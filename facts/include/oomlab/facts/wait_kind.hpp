@@ -25,8 +25,35 @@ WaitKind wait_kind_from_name(std::string_view name);
 // offsets allowed), None when it says nothing about memory.
 WaitKind classify_symbol(std::string_view symbol);
 
-// The kind for a /proc/PID/stack text: the first frame (innermost) that
-// classifies wins, so a reclaim under an mmap read lock counts as reclaim.
+// A whole stack, fed one frame at a time from the innermost out (a
+// /proc/PID/stack text, a kernel log's "Call Trace:" as it streams by). The
+// first frame that classifies wins, so a reclaim under an mmap read lock
+// counts as reclaim; except for the generic rwsem slow path
+// (rwsem_down_read_slowpath, down_write, call_rwsem_down_read_failed ...):
+// which lock it waits for is said by the frame that took it. When that frame
+// is an mmap-lock taker (a fault, vm_munmap, __access_remote_vm...) the wait
+// is mmap_lock; otherwise the rwsem is another lock (an inode's, a
+// superblock's) and mmap-lock frames further out hold the mmap lock rather
+// than wait for it (kswapd on xfs_ilock under shrink_page_list: reclaim).
+// A stack that ends inside the rwsem slow path (nothing took it, a cut
+// stack) counts as mmap_lock, as classify_symbol() says of such a wchan.
+class StackClassifier {
+ public:
+  // One frame's symbol ("down_read+0x12/0x20", offsets allowed). Callers
+  // leave out the "? " frames of a kernel log: they are stale stack words.
+  void add(std::string_view symbol);
+  WaitKind result() const;
+  bool decided() const { return decided_; }
+
+ private:
+  WaitKind kind_ = WaitKind::None;
+  bool decided_ = false;
+  bool in_rwsem_ = false;     // the frames so far are the rwsem slow path
+  bool other_lock_ = false;   // an rwsem taken by a frame that is not an mmap-lock taker
+};
+
+// The kind for a /proc/PID/stack text ("[<0>] func+0x1/0x2" lines), as
+// StackClassifier reads it.
 WaitKind classify_stack(std::string_view stack_text);
 
 }  // namespace oomlab::facts
