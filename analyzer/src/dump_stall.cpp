@@ -215,7 +215,7 @@ Finding to_finding(const State& st, const std::vector<Snapshot>& snaps, const fa
     if (f.tasks.size() >= 16) break;
     const TaskObservation& o = st.observations[seen.obs];
     TaskRole r{o.pid, o.comm, "blocked", o.state, facts::wait_kind_name(seen.kind), ""};
-    if (const Task* dumped = const_cast<State&>(st).task_by_pid(o.pid); dumped && dumped->at.line == o.at.line)
+    if (const Task* dumped = const_cast<State&>(st).task_by_pid(o.pid); dumped && dumped->at.line == o.header_line)
       r.where = first_meaningful(dumped->frames);
     f.tasks.push_back(std::move(r));
   }

@@ -62,6 +62,7 @@ Task* State::begin_task(const Line& l, Task t) {
     if (r->klass == VerdictClass::hung_task && r->task.pid == t.pid && t.state == 'D') {
       obs.emplace();
       obs->hung = true;
+      obs->at = r->first;
       for (const auto& [k, v] : r->details)
         if (k == "blocked_s")
           if (auto* s = std::get_if<std::int64_t>(&v)) obs->blocked_ms = *s * 1000;
@@ -94,7 +95,8 @@ Task* State::begin_task(const Line& l, Task t) {
   c.obs = SIZE_MAX;
   if (obs) {
     const Task& added = report.tasks[idx];
-    obs->at = added.at;
+    if (!obs->hung || !obs->at.ts) obs->at = added.at;
+    obs->header_line = added.at.line;
     obs->pid = added.pid;
     obs->comm = added.comm;
     obs->state = added.state;

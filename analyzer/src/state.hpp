@@ -82,7 +82,8 @@ struct TraceCtx {
 // only the latest dump of each task; its stack is classified as it streams
 // by (facts::StackClassifier), so nothing but the verdict is stored.
 struct TaskObservation {
-  Where at;                      // the task's header line
+  Where at;                      // the hung report's "INFO: task" line, else the task's header line
+  std::uint64_t header_line = 0; // the task's header line (its entry in Report::tasks)
   int pid = 0;
   std::string comm;
   char state = '?';

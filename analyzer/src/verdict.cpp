@@ -42,6 +42,12 @@ void build_verdict(State& st) {
         t.state = dumped.state;
         t.where = first_meaningful(dumped.frames);
         t.role = "blocked";
+        // What it waits for, in facts' words (mmap_lock, reclaim, io...),
+        // when its stack says (the stall model reads the same stack).
+        facts::StackClassifier wait;
+        for (const Frame& fr : dumped.frames)
+          if (fr.reliable) wait.add(fr.func);
+        if (dumped.state == 'D' && wait.result() != facts::WaitKind::None) t.wait = facts::wait_kind_name(wait.result());
         if (dumped.last.line > f.last.line) f.last = dumped.last;
       }
       f.tasks.push_back(std::move(t));

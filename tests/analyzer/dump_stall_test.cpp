@@ -78,8 +78,12 @@ TEST(DumpStall, HungTasksOnTheMmapLockAreAStallNamingWaitStartAndTasks) {
   EXPECT_EQ(role_of(*f, 3418)->wait, "mmap_lock");
   EXPECT_EQ(role_of(*f, 3418)->where, "vm_munmap");
   EXPECT_NE(f->title.find("mmap_lock"), std::string::npos) << f->title;
-  // The hung_task findings stay beside it.
-  EXPECT_EQ(findings_of(r, VerdictClass::hung_task).size(), 2u);
+  EXPECT_EQ(f->first.line, 1u);   // the first "INFO: task" line
+  // The hung_task findings stay beside it, and name the wait too.
+  const auto hung = findings_of(r, VerdictClass::hung_task);
+  ASSERT_EQ(hung.size(), 2u);
+  ASSERT_FALSE(hung[0]->tasks.empty());
+  EXPECT_EQ(hung[0]->tasks[0].wait, "mmap_lock");
 }
 
 TEST(DumpStall, ModernLayoutWithCallerIds) {
@@ -159,9 +163,11 @@ TEST(DumpStall, AHungTaskOnIoOrAMutexWithoutMemoryWaitsIsNoStall) {
   Report io = fixture("hung_task_6.1_caller_crlf.dmesg");
   EXPECT_EQ(dump_stall(io), nullptr);
   EXPECT_EQ(io.verdict, VerdictClass::hung_task);
+  EXPECT_EQ(io.findings.at(0).tasks.at(0).wait, "io");
   Report mutex = fixture("hung_task_4.3.dmesg");   // losetup on a mutex
   EXPECT_EQ(dump_stall(mutex), nullptr);
   EXPECT_EQ(mutex.verdict, VerdictClass::hung_task);
+  EXPECT_EQ(mutex.findings.at(0).tasks.at(0).wait, "");   // a mutex says nothing about memory
   Report jbd2 = fixture("syzbot_hung_4.x_old.txt");   // jbd2 in wait_on_page_bit
   EXPECT_EQ(dump_stall(jbd2), nullptr);
 }
