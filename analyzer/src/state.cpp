@@ -146,9 +146,12 @@ void State::end_all_traces() {
 void State::add_frame(TraceCtx& c, const Line& l, Frame f, bool bracketed) {
   if (c.sink == TraceCtx::Sink::task) {
     Task& t = report.tasks[c.idx];
-    // Every reliable frame, past the stored cap too: "? " frames are stale words.
-    if (c.obs < observations.size() && observations[c.obs].task_idx == c.idx && f.reliable)
-      observations[c.obs].stack.add(f.func);
+    // Every reliable frame of a blocked task, past the stored cap too ("? "
+    // frames are stale words; a running or sleeping task's wait is no stall).
+    if (c.obs < observations.size() && f.reliable) {
+      TaskObservation& o = observations[c.obs];
+      if (o.task_idx == c.idx && o.state == 'D' && !o.stack.decided()) o.stack.add(f.func);
+    }
     t.last = Where{l.no, l.ts};
     if (t.frames.capacity() == 0) t.frames.reserve(std::min<std::size_t>(opt.limits.frames_per_task, 16));
     if (t.frames.size() < opt.limits.frames_per_task) t.frames.push_back(std::move(f));
