@@ -124,7 +124,23 @@ std::vector<Snapshot> snapshots(const State& st) {
   return merged;
 }
 
-std::vector<facts::ProgressSample> to_samples(const std::vector<Snapshot>& snaps, const std::vector<facts::KillEvent>& kills) {
+// The kernel's OOM kill of a task this dump shows blocked (same pid and
+// comm, killed before the dump): a victim that does not exit, facts'
+// victim_not_exiting - the OOM killer acted, so no silent hang.
+const facts::KillEvent* killed_victim(const State& st, const Snapshot& s, const std::vector<facts::KillEvent>& kills) {
+  const facts::KillEvent* found = nullptr;
+  for (const Seen& seen : s.tasks) {
+    const TaskObservation& o = st.observations[seen.obs];
+    if (o.state != 'D') continue;
+    for (const facts::KillEvent& k : kills)
+      if (k.by == facts::Killer::kernel && k.pid == o.pid && k.comm == o.comm && k.t_ms <= s.t && (!found || k.t_ms < found->t_ms))
+        found = &k;
+  }
+  return found;
+}
+
+std::vector<facts::ProgressSample> to_samples(const State& st, const std::vector<Snapshot>& snaps,
+                                              const std::vector<facts::KillEvent>& kills) {
   std::vector<facts::ProgressSample> out;
   for (std::size_t i = 0; i < snaps.size(); ++i) {
     const Snapshot& s = snaps[i];
@@ -141,6 +157,10 @@ std::vector<facts::ProgressSample> to_samples(const std::vector<Snapshot>& snaps
     for (int b : p.blocked) blocked += b;
     // No PSI in a log: "D tasks while memory is short" is facts' fallback.
     p.limit_pressed = short_of_memory && blocked > 0;
+    if (const facts::KillEvent* v = killed_victim(st, s, kills)) {
+      p.victim_alive = true;
+      p.victim_killed_ms = v->t_ms;
+    }
     out.push_back(p);
   }
   return out;
@@ -187,7 +207,7 @@ Finding to_finding(const State& st, const std::vector<Snapshot>& snaps, const fa
   bool killed_early = false;   // the kernel's OOM killer acted before the threshold passed
   for (const facts::KillEvent& k : kills)
     killed_early = killed_early || (k.by == facts::Killer::kernel && k.t_ms >= e.start_ms && k.t_ms < e.start_ms + threshold_ms);
-  const bool silent = length >= threshold_ms && !killed_early;
+  const bool silent = length >= threshold_ms && !killed_early && e.cause != facts::StallCause::victim_not_exiting;
   f.klass = silent ? VerdictClass::silent_hang : VerdictClass::allocation_stall;
   f.first = Where{first ? first->at.line : 0, static_cast<double>(e.start_ms) / 1000.0};
   f.last = ender_at ? *ender_at : (last ? last->at : f.first);
@@ -254,7 +274,7 @@ void dump_stall_findings(const State& st, const std::vector<std::pair<std::int64
   std::vector<Where> kill_at;
   log_kills(st, kills, kill_at);
   const facts::StallRules rules = log_stall_rules();
-  for (const facts::StallEpisode& e : facts::find_stall_episodes(to_samples(snaps, kills), rules)) {
+  for (const facts::StallEpisode& e : facts::find_stall_episodes(to_samples(st, snaps, kills), rules)) {
     // One dump is a moment, not a stall: it takes two observations (or a
     // hung report's "for more than") the model's blocked time apart.
     if (e.length_ms() < rules.blocked_min_ms) continue;

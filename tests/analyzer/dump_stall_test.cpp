@@ -127,6 +127,20 @@ TEST(DumpStall, AnOomKillInTimeMakesItAnAllocationStall) {
   EXPECT_EQ(f->klass, VerdictClass::allocation_stall);
 }
 
+TEST(DumpStall, AKilledVictimStillBlockedIsAVictimThatDoesNotExit) {
+  // The seed's own kill (380 s) of the a.out(3418) its dump shows in
+  // vm_munmap at 601 s: the OOM killer acted, its victim does not exit.
+  const std::string log = "[  380.128535] Out of memory: Kill process 3417 (a.out) score 890 or sacrifice child\n"
+                          "[  380.130392] Killed process 3418 (a.out) total-vm:4324kB, anon-rss:96kB, file-rss:0kB\n" +
+                          hung("601.160000", "a.out:3418", kSeedVictim);
+  Report r = analyze_text(log);
+  const Finding* f = dump_stall(r);
+  ASSERT_NE(f, nullptr) << r.title;
+  EXPECT_EQ(f->klass, VerdictClass::allocation_stall);
+  EXPECT_EQ(*detail<std::string>(*f, "cause"), "victim_not_exiting");
+  EXPECT_TRUE(findings_of(r, VerdictClass::silent_hang).empty());
+}
+
 TEST(DumpStall, TwoSysrqDumpsCountBlockedTasksByWait) {
   // The seed's dump printed twice 10 s apart, then a dump with the writer
   // gone: blocked from the first to the second dump, progress at the third.
