@@ -26,6 +26,18 @@ std::optional<Outcome> outcome_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+std::string_view verdict_class_for(Outcome o, bool victim_stuck) {
+  switch (o) {
+    case Outcome::livelock: return victim_stuck ? "oom_livelock" : "silent_hang";
+    case Outcome::stalled_then_resolved:
+    case Outcome::rescued: return "allocation_stall";
+    case Outcome::oom_resolved: return "oom_resolved";
+    case Outcome::oom_ineffective: return "oom_ineffective";
+    case Outcome::no_oom: break;
+  }
+  return "clean";
+}
+
 int exit_code_for(Outcome o) {
   switch (o) {
     case Outcome::livelock: return exit_code::livelock;

@@ -62,7 +62,7 @@ TEST_F(VmBoot, MemoryHogInALimitedGroupIsOomKilledAndReported) {
   EXPECT_NE(run_dir.filename().string().find("-vm-cmd"), std::string::npos);
   json rep = read_report(run_dir);
   ASSERT_TRUE(rep.is_object());
-  EXPECT_EQ(rep["schema"], "oomlab.vm-report/1");
+  EXPECT_EQ(rep["schema"], "oomlab.vm-report/2");
   EXPECT_EQ(rep["outcome"], "completed");
   EXPECT_EQ(rep["end"]["how"], "exited");
   EXPECT_TRUE(rep["end"]["sysrq_sent"].empty());
@@ -77,10 +77,13 @@ TEST_F(VmBoot, MemoryHogInALimitedGroupIsOomKilledAndReported) {
   EXPECT_GT(rep["timing"]["boot_ms"].get<long long>(), 0);
   EXPECT_TRUE(fs::is_regular_file(run_dir / "report.html"));
   if (fs::is_regular_file(std::string(OOMLAB_BIN_DIR) + "/oomlab-analyze")) {
-    ASSERT_TRUE(rep["verdict"].contains("verdict")) << rep["verdict"].dump();
-    EXPECT_NE(rep["verdict"]["verdict"], "clean") << rep["verdict"].dump();
+    ASSERT_TRUE(rep["console_verdict"].contains("verdict")) << rep["console_verdict"].dump();
+    EXPECT_NE(rep["console_verdict"]["verdict"], "clean") << rep["console_verdict"].dump();
+    // No guest outcome (a guest command): the one verdict is the console's.
+    EXPECT_EQ(rep["verdict"]["class"], rep["console_verdict"]["verdict"]);
+    EXPECT_EQ(rep["verdict"]["from"], "serial console");
   } else {
-    EXPECT_TRUE(rep["verdict"].contains("error"));
+    EXPECT_TRUE(rep["console_verdict"].contains("error"));
   }
   EXPECT_FALSE(qemu_running_with(token));
 }
@@ -110,10 +113,12 @@ TEST_F(VmBoot, ScenarioRunsInTheGuestAndTheVerdictComesBack) {
   EXPECT_EQ(rep["outcome_reason"], guest["reason"]);
   EXPECT_GE(guest["oom_kills"].get<int>(), 1) << guest.dump();
   EXPECT_EQ(rep["guest"]["exit_code"], guest["exit_code"]);
-  // The analyzer on the guest's console sees the same kill.
-  EXPECT_EQ(rep["verdict"]["verdict"], "oom_resolved") << rep["verdict"].dump();
-  ASSERT_TRUE(rep["verdict"]["oom_events"].is_array());
-  EXPECT_FALSE(rep["verdict"]["oom_events"].empty());
+  // The analyzer on the guest's console sees the same kill: one verdict, the console's.
+  EXPECT_EQ(rep["console_verdict"]["verdict"], "oom_resolved") << rep["console_verdict"].dump();
+  ASSERT_TRUE(rep["console_verdict"]["oom_events"].is_array());
+  EXPECT_FALSE(rep["console_verdict"]["oom_events"].empty());
+  EXPECT_EQ(rep["verdict"]["class"], "oom_resolved") << rep["verdict"].dump();
+  EXPECT_EQ(rep["verdict"]["from"], "serial console");
   EXPECT_FALSE(qemu_running_with(token));
 }
 

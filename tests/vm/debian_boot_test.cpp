@@ -115,7 +115,8 @@ TEST_F(VmDebian, WatchdogRunsAsItsPackagedServiceUnderSystemdAndTheScenarioRuns)
   EXPECT_TRUE(guest.contains("outcome")) << guest.dump();
   EXPECT_EQ(rep["guest"]["exit_code"], guest["exit_code"]);
   EXPECT_EQ(rep["outcome"], guest["outcome"]);  // one outcome: the guest runner's
-  EXPECT_TRUE(rep["verdict"].contains("verdict")) << rep["verdict"].dump();
+  EXPECT_TRUE(rep["console_verdict"].contains("verdict")) << rep["console_verdict"].dump();
+  EXPECT_TRUE(rep["verdict"]["class"].is_string()) << rep["verdict"].dump();  // one verdict, agreeing with the outcome
 }
 
 // The watchdog SIGKILLed in the middle of a kill, as its installed unit under

@@ -210,30 +210,69 @@ TEST(VmFixtures, AnalyzerSeesTheBlockedCmdlineReadersOfTheLockHold) {
 
 }  // namespace
 
-// One story per VM run: the guest runner's outcome is the run's outcome;
-// the serial console's verdict, which only sees what the kernel printed,
-// says so when it cannot see the stall (memory.high prints nothing).
+// One story per VM run: the guest runner's outcome is the run's outcome,
+// and the one verdict agrees with it. The serial console's verdict only sees
+// what the kernel printed: memory.high prints nothing, so the verdict then
+// comes from the guest runner's samples and a note says what the console
+// showed (Debian 6.1, memory-high, 128M, 20 s: outcome livelock, console
+// clean).
 TEST(VmStory, TheGuestRunnersOutcomeIsTheRunsOutcome) {
+  using oomlab::formats::VerdictDoc;
   const json memory_high = {{"scenario", "memory-high"},
                             {"outcome", "livelock"},
                             {"reason", "no progress from +0.6s for 19.3 s (memory PSI some >= 25% (peak 72%))"},
                             {"exit_code", 1}};
-  const json clean = {{"verdict", "clean"}, {"title", "clean"}};
-  RunStory s = run_story("completed", memory_high, clean);
+  VerdictDoc clean;
+  clean.verdict = "clean", clean.title = "clean";
+  RunStory s = run_story("completed", memory_high, clean, std::nullopt);
   EXPECT_EQ(s.outcome, "livelock");
   EXPECT_EQ(s.reason, memory_high["reason"]);
-  EXPECT_NE(s.verdict_note.find("shows no sign of this stall"), std::string::npos);
-  // A verdict that saw it needs no note.
-  EXPECT_TRUE(run_story("completed", memory_high, {{"verdict", "allocation_stall"}}).verdict_note.empty());
+  EXPECT_EQ(s.verdict, "silent_hang");
+  EXPECT_EQ(s.verdict_from, "guest runner's samples");
+  EXPECT_NE(s.verdict_note.find("shows no sign of this livelock (its verdict: clean"), std::string::npos) << s.verdict_note;
+  // A console verdict that saw it is the verdict, with no note.
+  VerdictDoc hang;
+  hang.verdict = "silent_hang", hang.title = "silent hang: 2 tasks stalled";
+  RunStory seen = run_story("completed", memory_high, hang, std::nullopt);
+  EXPECT_EQ(seen.verdict_title, hang.title);
+  EXPECT_EQ(seen.verdict_from, "serial console");
+  EXPECT_TRUE(seen.verdict_note.empty());
+  // The guest's full report wins over its summary, and its own verdict (the
+  // run's kernel log with the watchdog's lines) when that one agrees.
+  oomlab::formats::Report full;
+  full.outcome.cls = "rescued", full.outcome.reason = "no progress ... ended by oomlab-watchdog's kill";
+  full.verdict = VerdictDoc{};
+  full.verdict->verdict = "allocation_stall", full.verdict->title = "allocation stall ... ended by an oomlab-watchdog kill";
+  RunStory rescued = run_story("completed", memory_high, clean, full);
+  EXPECT_EQ(rescued.outcome, "rescued");
+  EXPECT_EQ(rescued.reason, full.outcome.reason);
+  EXPECT_EQ(rescued.verdict, "allocation_stall");
+  EXPECT_EQ(rescued.verdict_from, "guest run's kernel log");
+  EXPECT_TRUE(rescued.verdict_note.empty());
+  // A victim that does not exit: oom_livelock.
+  full.outcome.cls = "livelock", full.verdict.reset();
+  full.outcome.stall = oomlab::formats::ReportStall{};
+  full.outcome.stall->cause = "victim_stuck";
+  EXPECT_EQ(run_story("completed", nullptr, std::nullopt, full).verdict, "oom_livelock");
   // The lock-hold capture's guest (a runner from before the shared stall
-  // model) reported no_oom: that is the outcome, nothing to reconcile.
+  // model) reported no_oom: that is the outcome, and the console's verdict stays.
   GuestOutput g = split_serial_log(*read_file(fixture(kLockHold61.file)));
   json report = json::parse(g.report, nullptr, false);
-  RunStory old = run_story("completed", report, clean);
+  RunStory old = run_story("completed", report, clean, std::nullopt);
   EXPECT_EQ(old.outcome, "no_oom");
+  EXPECT_EQ(old.verdict, "clean");
   EXPECT_TRUE(old.verdict_note.empty());
-  // No guest summary (a guest command, a boot failure): the session's end.
-  EXPECT_EQ(run_story("timed_out", nullptr, clean).outcome, "timed_out");
-  EXPECT_EQ(run_story("completed", {{"guest_cmd_exit_code", 0}}, clean).outcome, "completed");
-  EXPECT_EQ(run_story("completed", {{"outcome", "bogus"}}, clean).outcome, "completed");
+  // No guest summary (a guest command, a boot failure): the session's end and the console's verdict.
+  RunStory timed_out = run_story("timed_out", nullptr, clean, std::nullopt);
+  EXPECT_EQ(timed_out.outcome, "timed_out");
+  EXPECT_EQ(timed_out.verdict, "clean");
+  EXPECT_TRUE(timed_out.reason.empty());
+  EXPECT_EQ(run_story("completed", {{"guest_cmd_exit_code", 0}}, clean, std::nullopt).outcome, "completed");
+  EXPECT_EQ(run_story("completed", {{"outcome", "bogus"}, {"reason", "x"}}, clean, std::nullopt).reason, "");
+  // No console verdict at all (the analyzer failed): the outcome's words.
+  VerdictDoc failed;
+  failed.error = "oomlab-analyze failed";
+  RunStory none = run_story("completed", memory_high, failed, std::nullopt);
+  EXPECT_EQ(none.verdict, "silent_hang");
+  EXPECT_NE(none.verdict_note.find("none (oomlab-analyze failed)"), std::string::npos);
 }

@@ -19,6 +19,7 @@
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/subprocess.hpp"
 #include "oomlab/common/units.hpp"
+#include "oomlab/formats/verdict_summary.hpp"
 #include "options.hpp"
 #include "qemu.hpp"
 #include "report.hpp"
@@ -269,10 +270,12 @@ int run(RunOptions o) {
     guest_files.push_back(file);
   }
   json verdict = analyze_console(bin_dir, g.console, "serial.log");
-  const RunStory story = run_story(session, guest_report, verdict);
+  const RunStory story =
+      run_story(session, guest_report, formats::decode_verdict(verdict.dump(-1, ' ', false, json::error_handler_t::replace)),
+                guest_runner_report(g.files));
   const std::string& outcome = story.outcome;
   json report = {
-      {"schema", "oomlab.vm-report/1"},
+      {"schema", "oomlab.vm-report/2"},
       {"name", name},
       {"scenario", o.scenario.empty() ? json(nullptr) : json(o.scenario)},
       {"scenario_args", o.scenario_args},
@@ -296,8 +299,13 @@ int run(RunOptions o) {
                  {"files", guest_files}}},
       {"initramfs", {{"image", base.path}, {"from_cache", base.from_cache}, {"bytes", base.bytes},
                      {"binaries", packed}, {"libraries", base.libraries}}},
-      {"verdict", verdict},
-      {"verdict_note", story.verdict_note.empty() ? json(nullptr) : json(story.verdict_note)},
+      // One verdict, agreeing with the outcome (run_story); the serial
+      // console's own analysis is kept whole beside it.
+      {"verdict", {{"class", story.verdict.empty() ? json(nullptr) : json(story.verdict)},
+                   {"title", story.verdict_title},
+                   {"from", story.verdict_from},
+                   {"note", story.verdict_note.empty() ? json(nullptr) : json(story.verdict_note)}}},
+      {"console_verdict", verdict},
   };
   if (debian) {
     report["rootfs"] = {{"kind", "debian"}, {"image", rootfs.image}, {"from_cache", rootfs.from_cache},
@@ -319,10 +327,12 @@ int run(RunOptions o) {
               format_duration(std::chrono::milliseconds(s.elapsed_ms)).c_str(),
               s.boot_ms < 0 ? "never" : format_duration(std::chrono::milliseconds(s.boot_ms)).c_str(),
               accel.kvm ? "kvm" : "tcg");
-  if (verdict.contains("verdict"))
-    std::printf("verdict (serial console): %s%s%s\n", verdict["verdict"].get<std::string>().c_str(),
-                verdict.contains("title") && verdict["title"].is_string() ? " - " : "",
-                verdict.contains("title") && verdict["title"].is_string() ? verdict["title"].get<std::string>().c_str() : "");
+  if (!story.verdict.empty()) {
+    std::string v = story.verdict;
+    const std::string& t = story.verdict_title;
+    if (!t.empty() && t != story.verdict && t != story.reason) v += " - " + t;  // the reason is printed above
+    std::printf("verdict: %s (from the %s)\n", v.c_str(), story.verdict_from.c_str());
+  }
   else
     std::printf("verdict: none (%s)\n", verdict.value("error", "?").c_str());
   if (!story.verdict_note.empty()) std::printf("         %s\n", story.verdict_note.c_str());

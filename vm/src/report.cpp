@@ -46,7 +46,10 @@ void row(std::string& h, const std::string& k, const std::string& v) {
 }  // namespace
 
 std::string render_report_html(const nlohmann::json& r, const std::string& serial) {
-  const auto& verdict = r.value("verdict", nlohmann::json::object());
+  // r is the document main.cpp just built (the one verdict in `verdict`,
+  // the serial console's analysis in `console_verdict`).
+  const auto& one = r.value("verdict", nlohmann::json::object());
+  const auto& verdict = r.value("console_verdict", nlohmann::json::object());
   std::string title = "oomlab-vm: " + text(r.value("name", nlohmann::json()));
   std::string h = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>" + html_escape(title) +
                   "</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:80em}"
@@ -55,12 +58,12 @@ std::string render_report_html(const nlohmann::json& r, const std::string& seria
                   ".verdict{font-size:130%;font-weight:bold}mark{background:#ffe08a}</style></head><body>\n";
   h += "<h1>" + html_escape(title) + "</h1>\n";
   h += "<p class=\"verdict\">outcome: " + html_escape(text(r.value("outcome", nlohmann::json()))) +
-       " &middot; verdict: " + html_escape(text(verdict.value("verdict", nlohmann::json(verdict.value("error", "-"))))) + "</p>\n";
+       " &middot; verdict: " + html_escape(text(one.value("class", nlohmann::json(verdict.value("error", "-"))))) + "</p>\n";
   if (r.contains("outcome_reason") && r["outcome_reason"].is_string() && !r["outcome_reason"].get<std::string>().empty())
     h += "<p>" + html_escape(r["outcome_reason"].get<std::string>()) + "</p>\n";
-  if (verdict.contains("title")) h += "<p>verdict (serial console): " + html_escape(text(verdict["title"])) + "</p>\n";
-  if (r.contains("verdict_note") && r["verdict_note"].is_string())
-    h += "<p>" + html_escape(r["verdict_note"].get<std::string>()) + "</p>\n";
+  h += "<p>verdict from the " + html_escape(text(one.value("from", nlohmann::json()))) + ": " +
+       html_escape(text(one.value("title", nlohmann::json()))) + "</p>\n";
+  if (one.contains("note") && one["note"].is_string()) h += "<p>" + html_escape(one["note"].get<std::string>()) + "</p>\n";
   h += "<table>\n";
   row(h, "started", text(r.value("started_at", nlohmann::json())));
   row(h, "kernel", text(r["kernel"].value("release", nlohmann::json())) + "  " + text(r["kernel"].value("package", nlohmann::json())));
@@ -85,7 +88,7 @@ std::string render_report_html(const nlohmann::json& r, const std::string& seria
       h += "<p>The runner's own page from the guest: <a href=\"" + html_escape(f.get<std::string>()) + "\">" +
            html_escape(f.get<std::string>()) + "</a></p>\n";
   h += "<h2>Guest report</h2>\n<pre>" + html_escape(r["guest"].value("report", nlohmann::json()).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) + "</pre>\n";
-  h += "<h2>Verdict</h2>\n<pre>" + html_escape(verdict.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) + "</pre>\n";
+  h += "<h2>Serial console verdict (oomlab-analyze)</h2>\n<pre>" + html_escape(verdict.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) + "</pre>\n";
   // The serial log, with the lines the kernel's OOM and dump code print marked.
   h += "<h2>Serial console</h2>\n<pre>";
   for (std::string_view rest = serial; !rest.empty();) {
@@ -101,23 +104,51 @@ std::string render_report_html(const nlohmann::json& r, const std::string& seria
   return h;
 }
 
-RunStory run_story(const std::string& session, const nlohmann::json& guest_summary, const nlohmann::json& verdict) {
+RunStory run_story(const std::string& session, const nlohmann::json& guest_summary,
+                   const std::optional<formats::VerdictDoc>& console, const std::optional<formats::Report>& guest_report) {
   RunStory st;
   st.outcome = session;
-  if (!guest_summary.is_object()) return st;
-  const auto cls = guest_summary.find("outcome");
-  if (cls == guest_summary.end() || !cls->is_string()) return st;
-  const auto o = facts::outcome_from_name(cls->get<std::string>());
-  if (!o) return st;
+  if (console && console->error.empty()) st.verdict = console->verdict, st.verdict_title = console->title;
+  st.verdict_from = "serial console";
+  std::optional<facts::Outcome> o;
+  bool victim_stuck = false;
+  if (guest_report) {
+    o = facts::outcome_from_name(guest_report->outcome.cls);
+    st.reason = guest_report->outcome.reason;
+    victim_stuck = guest_report->outcome.stall && guest_report->outcome.stall->cause == "victim_stuck";
+  }
+  if (!o && guest_summary.is_object()) {
+    const auto cls = guest_summary.find("outcome");
+    if (cls != guest_summary.end() && cls->is_string()) o = facts::outcome_from_name(cls->get<std::string>());
+    st.reason = o ? guest_summary.value("reason", "") : "";
+  }
+  if (!o) {
+    st.reason.clear();
+    return st;
+  }
   st.outcome = std::string(facts::outcome_name(*o));
-  st.reason = guest_summary.value("reason", "");
-  const bool stalled = *o == facts::Outcome::livelock || *o == facts::Outcome::stalled_then_resolved ||
-                       *o == facts::Outcome::rescued;
-  const std::string v = verdict.is_object() ? verdict.value("verdict", "") : "";
-  if (stalled && v == "clean")
-    st.verdict_note = "the serial console's kernel log shows no sign of this stall (memory.high throttling and mmap-lock "
-                      "waits print nothing there); the outcome comes from the guest runner's samples (PSI, blocked tasks)";
+  const std::string expected(facts::verdict_class_for(*o, victim_stuck));
+  if (st.verdict == expected || *o == facts::Outcome::no_oom) return st;
+  if (guest_report && guest_report->verdict && guest_report->verdict->verdict == expected) {
+    st.verdict = expected, st.verdict_title = guest_report->verdict->title;
+    st.verdict_from = "guest run's kernel log";
+    return st;
+  }
+  const std::string console_said = !console ? "none" : !console->error.empty() ? "none (" + console->error + ")"
+                                                                                : console->verdict;
+  st.verdict = expected, st.verdict_title = st.reason;
+  st.verdict_from = "guest runner's samples";
+  st.verdict_note = "the serial console's kernel log shows no sign of this " + st.outcome + " (its verdict: " +
+                    console_said + "; memory.high throttling and mmap-lock waits print nothing there): the verdict "
+                    "comes from the guest runner's samples (PSI, blocked tasks), as the outcome";
   return st;
+}
+
+std::optional<formats::Report> guest_runner_report(const std::map<std::string, std::string>& files) {
+  for (const auto& [name, body] : files)
+    if (name.rfind("guest-", 0) == 0 && name.ends_with(".json"))
+      if (auto r = formats::decode_report(body)) return r;
+  return std::nullopt;
 }
 
 }  // namespace oomlab::vm

@@ -2,7 +2,11 @@
 // serial.log (written live by the session), report.json and report.html.
 #pragma once
 #include <nlohmann/json_fwd.hpp>
+#include <map>
+#include <optional>
 #include <string>
+
+#include "oomlab/formats/report.hpp"
 
 namespace oomlab::vm {
 
@@ -12,17 +16,33 @@ namespace oomlab::vm {
 // document, or a {"error": "..."} object when the analyzer is not built or fails.
 nlohmann::json analyze_console(const std::string& bin_dir, const std::string& console, const std::string& name);
 
-// The one story of a VM run. outcome: the guest runner's class (decoded
-// with facts::outcome_from_name) when its summary has one, else how the
-// session ended (completed, boot_failed, stalled, timed_out, ...); reason:
-// the guest runner's one line ("" without one). The serial console's
-// verdict can only see what the kernel printed: when it calls a run clean
-// that the runner found stalled (memory.high throttling and mmap-lock waits
-// print nothing), verdict_note says so instead of leaving two stories.
+// The one story of a VM run.
+// outcome: the guest runner's class (its full report, guest-*.json, decoded
+// with the report codec; else its --json summary), else how the session
+// ended (completed, boot_failed, stalled, timed_out, ...); reason: the guest
+// runner's one line ("" without one).
+// verdict: one verdict that agrees with that outcome. The serial console's
+// verdict when its class is the one the outcome calls for
+// (facts::verdict_class_for), else the guest run's own verdict (its kernel
+// log with the watchdog's JSON lines) when that one is, else - the logs show
+// nothing of the stall: memory.high throttling and lock waits print nothing
+// to the kernel log - the outcome's class in the analyzer's words, from the
+// guest runner's samples, with verdict_note saying what the console's
+// verdict was. An outcome of no_oom keeps the console's verdict (the log can
+// show failures the samples do not measure). Without a guest outcome (a
+// guest command, no report): the console's verdict.
 struct RunStory {
-  std::string outcome, reason, verdict_note;
+  std::string outcome, reason;
+  std::string verdict, verdict_title;
+  std::string verdict_from;  // "serial console", "guest run's kernel log", "guest runner's samples"
+  std::string verdict_note;
 };
-RunStory run_story(const std::string& session, const nlohmann::json& guest_summary, const nlohmann::json& verdict);
+RunStory run_story(const std::string& session, const nlohmann::json& guest_summary,
+                   const std::optional<formats::VerdictDoc>& console, const std::optional<formats::Report>& guest_report);
+
+// The guest runner's full report among the files the guest sent back
+// (guest-*.json), decoded; nullopt when none decodes.
+std::optional<formats::Report> guest_runner_report(const std::map<std::string, std::string>& files);
 
 // report.html: the summary, the verdict's findings, the guest's report and the
 // serial log, in one self-contained page.

@@ -21,6 +21,16 @@ enum class Outcome {
 std::string_view outcome_name(Outcome o);
 std::optional<Outcome> outcome_from_name(std::string_view name);
 
+// The oomlab-analyze verdict class (analyzer/README.md) that tells the same
+// story as a run's outcome, so a harness whose log cannot show a stall (a
+// memory.high throttle prints nothing to the kernel log) still gives one
+// verdict that agrees with the outcome: livelock -> silent_hang (no progress
+// to the end, no OOM kill ended it), or oom_livelock when the stall is a
+// kernel OOM victim that does not exit (victim_stuck); stalled_then_resolved
+// and rescued -> allocation_stall (a stall that ended); oom_resolved,
+// oom_ineffective -> the same word; no_oom -> clean.
+std::string_view verdict_class_for(Outcome o, bool victim_stuck = false);
+
 // `oomlab-repro run` exit codes (stable: scripts depend on them; rescued
 // is new and got the next free number).
 namespace exit_code {
