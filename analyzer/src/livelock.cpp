@@ -8,6 +8,8 @@
 // in the allocator).
 #include "livelock.hpp"
 
+#include "oomlab/facts/wait_kind.hpp"
+
 #include <algorithm>
 
 #include "state.hpp"
@@ -61,14 +63,13 @@ TaskWait classify_wait(const Task& t) {
 std::string lock_name(const Task& t) {
   if (any_frame(t, {"mmap_write_lock", "mmap_read_lock", "__mmap_lock", "lock_mm_and_find_vma", "mmap_lock"}))
     return "mmap_lock";
-  if (any_frame(t, {"vm_munmap", "__vm_munmap", "do_munmap", "do_vmi_munmap", "SyS_munmap", "sys_munmap",
-                    "__x64_sys_munmap", "__do_sys_munmap", "vm_mmap_pgoff", "SyS_mmap", "sys_mmap", "do_mmap",
-                    "__do_page_fault", "do_page_fault", "do_user_addr_fault", "exc_page_fault", "exit_mm",
-                    "mmput", "__mmput", "exit_mmap", "do_mprotect", "SyS_mprotect", "SyS_brk", "__do_sys_brk",
-                    "do_madvise", "SyS_madvise", "access_remote_vm", "__access_remote_vm", "mm_access",
-                    "get_user_pages", "__get_user_pages", "proc_pid_cmdline_read", "dup_mm", "dup_mmap"}))
-    return "mmap_sem";
-  return "rwsem";
+  // Which rwsem: the frame that took it, as facts' one wait table reads the
+  // stack (a fault, vm_munmap, exit_mm... is the mmap lock; xfs_ilock is not).
+  facts::StackClassifier c;
+  const bool has_reliable = std::any_of(t.frames.begin(), t.frames.end(), [](const Frame& f) { return f.reliable; });
+  for (const Frame& f : t.frames)
+    if (f.reliable || !has_reliable) c.add(f.func);
+  return c.result() == facts::WaitKind::MmapLock ? "mmap_sem" : "rwsem";
 }
 
 }  // namespace oomlab::analyzer

@@ -86,6 +86,10 @@ constexpr Pattern kPatterns[] = {
     {"___do_page_fault", WaitKind::MmapLock, true},
     {"do_page_fault", WaitKind::MmapLock, true},
     {"do_sparc64_fault", WaitKind::MmapLock, true},
+    {"SyS_munmap", WaitKind::MmapLock, true},   // 2.6: the syscalls took the lock themselves
+    {"sys_munmap", WaitKind::MmapLock, true},
+    {"SyS_mmap", WaitKind::MmapLock, true},
+    {"sys_mmap", WaitKind::MmapLock, true},
     {"SyS_brk", WaitKind::MmapLock, true},
     {"sys_brk", WaitKind::MmapLock, true},
     {"SyS_mprotect", WaitKind::MmapLock, true},

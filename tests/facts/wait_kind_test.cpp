@@ -62,6 +62,8 @@ TEST(WaitKind, RwsemTakenByAFaultOrMunmapIsTheMmapLock) {
             WaitKind::MmapLock);
   EXPECT_EQ(classify({"rwsem_down_read_slowpath+0x1/0x2", "down_read+0x1/0x2", "do_user_addr_fault+0x1/0x2"}),
             WaitKind::MmapLock);
+  EXPECT_EQ(classify({"rwsem_down_write_failed+0x1/0x2", "call_rwsem_down_write_failed+0x1/0x2", "sys_munmap+0x1/0x2"}),
+            WaitKind::MmapLock);
 }
 
 TEST(WaitKind, RwsemOfAnotherLockIsNotTheMmapLock) {
