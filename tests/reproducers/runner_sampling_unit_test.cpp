@@ -8,7 +8,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <optional>
+
+#include "oomlab/formats/report.hpp"
 #include <string>
 #include <vector>
 
@@ -27,7 +31,9 @@ struct TempDir {
   }
 };
 
-nlohmann::json run_report(const std::vector<std::string>& args, const std::string& out, int expected_exit) {
+// The run's report.json, decoded by the one codec (formats/report.hpp).
+std::optional<oomlab::formats::Report> run_report(const std::vector<std::string>& args, const std::string& out,
+                                                  int expected_exit) {
   std::vector<std::string> argv = {std::string(OOMLAB_BIN_DIR) + "/oomlab-repro-testbin", "run"};
   argv.insert(argv.end(), args.begin(), args.end());
   argv.insert(argv.end(), {"--unsafe-no-cgroup", "--json", "--out", out});
@@ -40,10 +46,20 @@ nlohmann::json run_report(const std::vector<std::string>& args, const std::strin
   auto summary = nlohmann::json::parse(r.out, nullptr, false);
   if (!summary.is_object() || !summary.contains("report_json")) {
     ADD_FAILURE() << "no report: " << r.out << r.err;
-    return nullptr;
+    return std::nullopt;
   }
   std::ifstream f(summary["report_json"].get<std::string>());
-  return nlohmann::json::parse(f, nullptr, false);
+  std::string why;
+  auto report = oomlab::formats::decode_report(
+      std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()), &why);
+  if (!report) ADD_FAILURE() << "report.json: " << why;
+  return report;
+}
+
+std::string times(const std::vector<oomlab::formats::ReportSample>& timeline) {
+  std::string s;
+  for (const auto& x : timeline) s += std::to_string(x.t_ms) + "ms/" + std::to_string(x.processes) + "p ";
+  return s;
 }
 
 }  // namespace
@@ -56,15 +72,15 @@ TEST(RunnerSampling, ARunOfOnePeriodHasAStartAndAnEndSample) {
   auto j = run_report({"test-sleep", "--children", "0", "--threads", "0", "--period", "1s", "--duration", "1s",
                        "--stall-threshold", "500ms", "--stall-psi", "100%"},
                       out.path, -1);  // no_oom, unless the system's PSI (no group) said otherwise
-  ASSERT_TRUE(j.is_object());
-  const auto& timeline = j["timeline"];
-  ASSERT_GE(timeline.size(), 2u) << timeline.dump();
+  ASSERT_TRUE(j);
+  const auto& timeline = j->timeline;
+  ASSERT_GE(timeline.size(), 2u) << times(timeline);
   // The start: taken before the workload was let go (it exists, asleep on
   // its start signal) ...
-  EXPECT_EQ(timeline.front()["processes"], 1) << timeline.dump();
+  EXPECT_EQ(timeline.front().processes, 1) << times(timeline);
   // ... the end: at (or past, when the runner was late) the deadline.
-  EXPECT_GE(timeline.back()["t_ms"].get<long>(), 1000) << timeline.dump();
-  EXPECT_LT(timeline.front()["t_ms"].get<long>(), timeline.back()["t_ms"].get<long>()) << timeline.dump();
+  EXPECT_GE(timeline.back().t_ms, 1000) << times(timeline);
+  EXPECT_LT(timeline.front().t_ms, timeline.back().t_ms) << times(timeline);
 }
 
 TEST(RunnerSampling, AWorkloadGoneWithinThePeriodStillGivesTwoSamples) {
@@ -73,12 +89,13 @@ TEST(RunnerSampling, AWorkloadGoneWithinThePeriodStillGivesTwoSamples) {
   // One period is 1 s; the workload exits at once (like a hog OOM-killed in
   // its first 100 ms).
   auto j = run_report({"test-exit", "--code", "0", "--period", "1s", "--duration", "30s"}, out.path, 4);  // no_oom
-  ASSERT_TRUE(j.is_object());
-  EXPECT_EQ(j["workload"]["exit"], "exit 0");
-  const auto& timeline = j["timeline"];
-  ASSERT_GE(timeline.size(), 2u) << timeline.dump();
-  EXPECT_EQ(timeline.front()["processes"], 1) << timeline.dump();
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->workload.exit, "exit 0");
+  EXPECT_EQ(j->outcome.cls, "no_oom");
+  const auto& timeline = j->timeline;
+  ASSERT_GE(timeline.size(), 2u) << times(timeline);
+  EXPECT_EQ(timeline.front().processes, 1) << times(timeline);
   // The end: the workload is gone, and it comes after the start.
-  EXPECT_EQ(timeline.back()["processes"], 0) << timeline.dump();
-  EXPECT_LT(timeline.front()["t_ms"].get<long>(), timeline.back()["t_ms"].get<long>()) << timeline.dump();
+  EXPECT_EQ(timeline.back().processes, 0) << times(timeline);
+  EXPECT_LT(timeline.front().t_ms, timeline.back().t_ms) << times(timeline);
 }
