@@ -46,15 +46,19 @@ rc=0
 case "$OOMLAB_MODE" in
   scenario)
     eval "set -- $OOMLAB_SCENARIO_ARGS"
-    say "running oomlab-repro run $OOMLAB_SCENARIO $* --json in $OOMLAB_SLICE"
-    # The runner in a scope of the slice (omitted from systemd-oomd's choice),
-    # its memory group beside the scope: oomlab.slice/repro-*.
-    omit=()
-    [ "$OOMLAB_GUARD" = systemd-oomd ] && omit=(-p ManagedOOMPreference=omit)
-    systemd-run --quiet --scope --slice="$OOMLAB_SLICE" --unit="oomlab-runner-$$" "${omit[@]}" -- \
+    say "running oomlab-repro run $OOMLAB_SCENARIO $* --json, its group in $OOMLAB_SLICE"
+    # The runner in a scope of its own slice, its memory group in the watched
+    # one (oomlab.slice/repro-*): the slice holds the workload only, so a
+    # guard that acts on the whole slice (systemd-oomd, the watchdog's
+    # watch-cgroup escalation, nohang's PSI) cannot take the runner with it.
+    # The workload must not inherit this job's OOMScoreAdjust=-1000: every
+    # guard (and the kernel) treats -1000 as "never kill". 0, as a service has.
+    echo 0 > /proc/self/oom_score_adj
+    systemd-run --quiet --scope --slice=oomlab-runner.slice --unit="oomlab-runner-$$" -- \
       oomlab-repro run "$OOMLAB_SCENARIO" "$@" --cgroup-parent "$OOMLAB_SLICE" --json --out "$work/reports" \
       > "$out/report.json" 2> "$out/repro.err"
     rc=$?
+    echo -1000 > /proc/self/oom_score_adj
     [ -s "$out/report.json" ] || { say "oomlab-repro printed no report (exit $rc):"; tail -n 20 "$out/repro.err"; }
     ;;
   cmd)

@@ -45,7 +45,8 @@ const char* kUsage =
     "packaged systemd service (none,oomlab-watchdog,systemd-oomd,earlyoom,nohang), with the package's config and\n"
     "tuned to act after 5 s (--guard-configs default,tuned); --kernel SERIES, --mem SIZE (guest, default 512M),\n"
     "--rootfs-cache DIR as for oomlab-vm; --oomlab-deb FILE installs that package in the guest instead of the build\n"
-    "tree; --scenario-args 'ARGS' appends the scenarios' own options (e.g. '--high 50% --alloc 90%').\n"
+    "tree; --scenario-args 'ARGS' appends the scenarios' own options (e.g. '--high 50% --alloc 90%');\n"
+    "--keep-vm-reports keeps each run's oomlab-vm report directory (guard journal, oomctl dump) in DIR/vm-reports.\n"
     "Code: src/vm_debian.cpp.\n"
     "summarize: merges raw run files (e.g. host + VM) into DIR/summary.md and DIR/chart.svg.\n"
     "\n"
@@ -114,7 +115,7 @@ int main(int argc, char** argv) {
   if (!args.empty() && args[0] == "run") args.erase(args.begin());
   bool summarize_mode = !args.empty() && args[0] == "summarize";
   if (summarize_mode) args.erase(args.begin());
-  bool quick = false, vm = false;
+  bool quick = false, vm = false, keep_vm_reports = false;
   std::string rootfs, guard_configs = "default,tuned", kernel, mem = "512M", rootfs_cache, oomlab_deb, scenario_args;
   int runs = 5;
   std::vector<std::string> guards{"none", "oomlab-watchdog", "nohang"};
@@ -134,6 +135,8 @@ int main(int argc, char** argv) {
       quick = true;
     } else if (a == "--vm") {
       vm = true;
+    } else if (a == "--keep-vm-reports") {
+      keep_vm_reports = true;
     } else if (a == "--rootfs" || a == "--guard-configs" || a == "--kernel" || a == "--mem" || a == "--rootfs-cache" ||
                a == "--oomlab-deb" || a == "--scenario-args") {
       const std::string* v = value();
@@ -189,6 +192,7 @@ int main(int argc, char** argv) {
       if (!fs::is_regular_file(oomlab_deb)) return usage_error("--oomlab-deb " + oomlab_deb + ": no such file");
       b.base.oomlab_deb = fs::absolute(oomlab_deb).string();
     }
+    b.base.keep_reports = keep_vm_reports;
     std::istringstream words(scenario_args);
     for (std::string w; words >> w;) b.base.scenario_args.push_back(w);
     if (geteuid() != 0) {

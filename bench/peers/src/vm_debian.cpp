@@ -113,8 +113,10 @@ RunResult run_in_debian_vm(const DebianRunConfig& c, std::string& log) {
     if (k.by != "kernel") k.by = c.guard;
   for (std::size_t i = lines.size() > 15 ? lines.size() - 15 : 0; i < lines.size(); ++i)
     r.guard_tail.push_back(lines[i].text);
-  std::error_code ec;
-  fs::remove_all(dir, ec);  // the figures are kept in runs.json
+  if (!c.keep_reports) {
+    std::error_code ec;
+    fs::remove_all(dir, ec);  // the figures are kept in runs.json
+  }
   return r;
 }
 

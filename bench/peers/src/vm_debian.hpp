@@ -33,6 +33,7 @@ struct DebianRunConfig {
   std::string work_dir;         // vm reports go to work_dir/vm-reports
   std::string oomlab_deb;       // --oomlab-deb: the package installed in the guest, "" = the build tree
   std::vector<std::string> scenario_args;  // the scenario's own options (--high 50% ...), after the runner's
+  bool keep_reports = false;    // keep each run's oomlab-vm report directory (journal, oomctl dump, serial log)
 };
 
 // "systemd-oomd (tuned)": the name a run carries in runs.json and the tables.
