@@ -441,11 +441,12 @@ void psi_burst_window(const std::string& sock, const std::vector<Daemon>& daemon
   double burst_s = 0;
   std::string group_name;
   std::vector<std::uint64_t> cpu0(daemons.size()), cpu1(daemons.size());
-  double scans0 = 0, psi0 = 0, scans1 = 0, psi1 = 0;
+  double scans0 = 0, psi0 = 0, scans1 = 0, psi1 = 0, full0 = 0, full1 = 0;
   oomlab::cgroups::MemoryEvents events{};
   bool done = false;
   try {
     scans0 = metric(sock, "oomlab_watchdog_scans_total");
+    full0 = metric(sock, "oomlab_watchdog_full_scans_total");
     psi0 = metric(sock, "oomlab_watchdog_psi_events_total");
     for (std::size_t i = 0; i < daemons.size(); ++i) cpu0[i] = cpu_ns_all_threads(daemons[i].pid);
     std::int64_t start = oomlab::monotonic_us();
@@ -460,6 +461,7 @@ void psi_burst_window(const std::string& sock, const std::vector<Daemon>& daemon
     if (left > 0) std::this_thread::sleep_for(std::chrono::microseconds(left));
     for (std::size_t i = 0; i < daemons.size(); ++i) cpu1[i] = cpu_ns_all_threads(daemons[i].pid);
     scans1 = metric(sock, "oomlab_watchdog_scans_total");
+    full1 = metric(sock, "oomlab_watchdog_full_scans_total");
     psi1 = metric(sock, "oomlab_watchdog_psi_events_total");
     done = true;
   } catch (const std::exception& e) {
@@ -483,9 +485,10 @@ void psi_burst_window(const std::string& sock, const std::vector<Daemon>& daemon
                 us, e_us > 0 ? us / e_us : 0.0, static_cast<unsigned long long>(kb),
                 e_kb > 0 ? static_cast<double>(kb) / static_cast<double>(e_kb) : 0.0);
   }
-  std::printf("  the watchdog counted %.0f PSI memory-pressure events for %d burst(s) and ran %.0f full scans in the window\n"
+  std::printf("  the watchdog counted %.0f PSI memory-pressure events for %d burst(s) and ran %.0f scans in the window\n"
+              "  (%.0f of every task, the rest of the tracked tasks and their groups only)\n"
               "  (goals: oomlab-watchdog CPU <= 0.2x, peak RSS <= 2x earlyoom's, an event for every burst)\n",
-              psi1 - psi0, bursts, scans1 - scans0);
+              psi1 - psi0, bursts, scans1 - scans0, full1 - full0);
   if (psi1 - psi0 < bursts)
     std::printf("  FEWER PSI events than bursts: not every burst was seen as pressure by the daemon\n");
   else if (psi1 - psi0 > bursts)
@@ -627,6 +630,7 @@ int main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::seconds(2));  // past start-up work
   // Queries outside the window: answering them costs the daemon CPU too.
   double scans0 = metric(sock, "oomlab_watchdog_scans_total"), psi0 = metric(sock, "oomlab_watchdog_psi_events_total");
+  double full0 = metric(sock, "oomlab_watchdog_full_scans_total");
   std::uint64_t e0 = cpu_ns_all_threads(eo), w0 = cpu_ns_all_threads(wd);
   std::uint64_t n0 = daemons.size() > 2 ? cpu_ns_all_threads(daemons[2].pid) : 0;
   int window = quick ? 5 : 30;
@@ -634,13 +638,14 @@ int main(int argc, char** argv) {
   std::uint64_t e1 = cpu_ns_all_threads(eo), w1 = cpu_ns_all_threads(wd);
   std::uint64_t n1 = daemons.size() > 2 ? cpu_ns_all_threads(daemons[2].pid) : 0;
   double scans1 = metric(sock, "oomlab_watchdog_scans_total"), psi1 = metric(sock, "oomlab_watchdog_psi_events_total");
+  double full1 = metric(sock, "oomlab_watchdog_full_scans_total");
   double e_us = (e1 - e0) / 1e3 / window, w_us = (w1 - w0) / 1e3 / window;
   std::printf("idle: %d s window; earlyoom %.1f us CPU/s, oomlab-watchdog --period 1s %.1f us CPU/s; ratio %.2f (goal <= 0.2)\n",
               window, e_us, w_us, e_us > 0 ? w_us / e_us : 0.0);
   if (daemons.size() > 2) std::printf("  nohang (PSI checking on) %.1f us CPU/s in the same window\n", (n1 - n0) / 1e3 / window);
-  std::printf("  during the window the watchdog ran %.0f full scans after %.0f PSI memory-pressure events\n"
+  std::printf("  during the window the watchdog ran %.0f scans (%.0f of every task) after %.0f PSI memory-pressure events\n"
               "  (other load on the machine); /proc/pressure/memory now: %s",
-              scans1 - scans0, psi1 - psi0, oomlab::read_proc_file(oomlab::facts::kSystemMemoryPsi, 512).value_or("?\n").c_str());
+              scans1 - scans0, full1 - full0, psi1 - psi0, oomlab::read_proc_file(oomlab::facts::kSystemMemoryPsi, 512).value_or("?\n").c_str());
   std::fflush(stdout);
 
   // 4. a burst of memory pressure every minute over 5 minutes (quick: one in 5 s)

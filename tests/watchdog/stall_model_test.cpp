@@ -213,3 +213,26 @@ TEST(StallModel, ZombieVictimIsGoneButAThreadStuckInExitKeepsItAlive) {
   m.update({task(10, 'Z', StallKind::None)}, 3000);
   EXPECT_FALSE(m.is_victim(10)) << "only the zombie leader is left";
 }
+
+// A follow-up scan samples only the tracked processes (looked_at): what it
+// did not look at stays as it was; what it looked at and did not find
+// stalled (or alive) is forgotten as after a full scan.
+TEST(StallModel, FollowUpScanForgetsOnlyWhatItLookedAt) {
+  StallModel m(1000, 0.5);
+  m.update({task(10, 'D', StallKind::MmapLock), task(20, 'D', StallKind::Reclaim), running(30, 100)}, 1000);
+  m.mark_victim(40, 1000);
+  ASSERT_EQ(m.stalls().size(), 2u);
+  // Looks at 10 and 40 only: 10 is still stalled, 40 (a victim) is gone.
+  const std::vector<pid_t> looked{10, 40};
+  m.update({task(10, 'D', StallKind::MmapLock)}, 2000, &looked);
+  EXPECT_EQ(m.stalls().count(10), 1u);
+  EXPECT_EQ(m.stalls().count(20), 1u) << "not looked at: kept";
+  EXPECT_FALSE(m.is_victim(40)) << "looked at and not found: gone";
+  // 30's delay baseline survived the follow-up scan: the next full scan
+  // measures its growth over the whole interval (1000 -> 3000 ms: 1500 of 2000).
+  m.update({task(10, 'D', StallKind::MmapLock), running(30, 1600)}, 3000);
+  EXPECT_EQ(m.stalls().count(20), 0u) << "a full scan forgets what it did not see stalled";
+  ASSERT_EQ(m.stalls().count(30), 1u);
+  EXPECT_EQ(m.stalls().at(30).since_ms, 1000);
+  EXPECT_EQ(m.stalls().at(10).delay_ms(3000), 2000);
+}

@@ -1,5 +1,6 @@
 #include "oomlab/watchdog/engine.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -114,7 +115,7 @@ void Engine::schedule_tick() {
     // Idle, system-wide: no wake-up at all until the safety scan is due; PSI,
     // the kernel log or a client wake the loop, and wake_ticks() restores the period.
     auto safety = asio::steady_timer::clock_type::now() +
-                  std::chrono::milliseconds(std::max<std::int64_t>(0, scan_started_ms_ + opt_.idle_scan.count() - monotonic_ms()));
+                  std::chrono::milliseconds(std::max<std::int64_t>(0, full_scan_started_ms_ + opt_.idle_scan.count() - monotonic_ms()));
     if (safety > due) due = safety;
   }
   tick_timer_.expires_at(due);
@@ -143,11 +144,36 @@ void Engine::on_tick() {
     respond(now);
     return;
   }
-  if (idle() && opt_.idle_scan.count() > 0 && now - scan_started_ms_ < opt_.idle_scan.count()) {
+  if (idle() && opt_.idle_scan.count() > 0 && now - full_scan_started_ms_ < opt_.idle_scan.count()) {
     if (!probe_dirs_->empty()) start_probe();
     return;
   }
-  start_scan();
+  // Following what is tracked: a full scan only every full_follow_ms(); in
+  // between, only the tracked tasks and their groups (follow_targets()).
+  start_scan(!psi_system_ || opt_.idle_scan.count() == 0 || now - full_scan_started_ms_ >= full_follow_ms() ||
+             incidents_.count("/") != 0);
+}
+
+std::int64_t Engine::full_follow_ms() const {
+  // Half the warning threshold: a stall that begins elsewhere while the
+  // loop follows another (and shows no PSI) is reported at most that late.
+  return std::clamp<std::int64_t>(opt_.warn_after.count() / 2, opt_.period.count(),
+                                  std::max(opt_.period.count(), opt_.idle_scan.count()));
+}
+
+void Engine::follow_targets(std::vector<pid_t>& pids, std::vector<std::string>& dirs) const {
+  for (const auto& [tid, s] : const_cast<StallModel&>(model_).stalls()) {
+    pids.push_back(s.tgid);
+    if (!s.cgroup.empty() && s.cgroup != "/" && s.cgroup != "?") dirs.push_back(cgroups_.root() + s.cgroup);
+  }
+  for (const auto& [pid, marked] : model_.victims()) pids.push_back(pid);
+  for (const auto& k : kills_)
+    if (!k.closed) pids.push_back(k.pid);
+  for (const auto& [cg, inc] : incidents_)
+    if (cg != "/") dirs.push_back(cgroups_.root() + cg);
+  for (const std::string& d : *probe_dirs_) dirs.push_back(d);
+  std::sort(dirs.begin(), dirs.end());
+  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
 }
 
 void Engine::set_probe_dirs() {
@@ -214,17 +240,26 @@ bool Engine::idle() const {
   return true;
 }
 
-void Engine::start_scan() {
+void Engine::start_scan(bool full) {
   // Pending = submitted and its result not yet folded in: the worker may be
   // idle while on_scan_done still waits in the queue, and back_ is swapped
   // there, so a new scan must not start before it ran.
-  if (scan_pending_) return;
-  if (probe_pending_) {
-    // The worker runs one job at a time: scan as soon as the probe is done.
-    scan_after_probe_ = true;
+  if (scan_pending_ || probe_pending_) {
+    // The worker runs one job at a time: scan as soon as it is free.
+    if (probe_pending_) scan_after_probe_ = true;
+    if (full) full_wanted_ = true;
     return;
   }
   scan_started_ms_ = monotonic_ms();
+  std::shared_ptr<std::vector<pid_t>> targets;  // null: every task
+  auto target_dirs = std::make_shared<std::vector<std::string>>();
+  if (full) {
+    full_scan_started_ms_ = scan_started_ms_;
+    full_wanted_ = false;
+  } else {
+    targets = std::make_shared<std::vector<pid_t>>();
+    follow_targets(*targets, *target_dirs);
+  }
   auto cgroups = std::make_shared<std::map<pid_t, std::string>>();
   auto stats = std::make_shared<ScanStats>();
   auto snap = std::make_shared<tracer::Snapshot>();
@@ -235,8 +270,13 @@ void Engine::start_scan() {
   for (const auto& [tid, st] : model_.stalls())
     if (st.cgroup.empty() || st.cgroup == "?") victims.push_back(st.tgid);
   std::vector<TaskSample>* out = &back_;
-  bool ok = scan_worker_.submit([this, cgroups, stats, snap, out, victims = std::move(victims)] {
-    *stats = sampler_.scan(*out);
+  bool ok = scan_worker_.submit([this, cgroups, stats, snap, out, targets, target_dirs, victims = std::move(victims)] {
+    if (targets) {
+      list_group_pids(*target_dirs, *targets);  // adds the groups' processes; sorted, unique
+      *stats = sampler_.sample(*targets, *out, true);
+    } else {
+      *stats = sampler_.scan(*out);
+    }
     if (tracer_) {
       // The tracer's view right after the scan, with the groups of the tasks
       // in reclaim now (running ones are not stall candidates of the scan).
@@ -258,12 +298,15 @@ void Engine::start_scan() {
       long n = read_proc_file_into(w.pressure_path.c_str(), buf, sizeof buf - 1);
       w.reading = n > 0 ? facts::parse_psi(std::string_view(buf, static_cast<std::size_t>(n))) : std::nullopt;
     }
-  }, [this, stats, snap, cgroups] { asio::post(io_, [this, stats, snap, cgroups] { on_scan_done(*stats, *snap, cgroups); }); });
+  }, [this, stats, snap, cgroups, targets] {
+    asio::post(io_, [this, stats, snap, cgroups, targets] { on_scan_done(*stats, *snap, cgroups, targets); });
+  });
   scan_pending_ = ok;
 }
 
 void Engine::on_scan_done(const ScanStats& stats, const tracer::Snapshot& snap,
-                          std::shared_ptr<std::map<pid_t, std::string>> cgroups) {
+                          std::shared_ptr<std::map<pid_t, std::string>> cgroups,
+                          std::shared_ptr<std::vector<pid_t>> targets) {
   scan_pending_ = false;
   std::swap(front_, back_);
   std::int64_t now = monotonic_ms();
@@ -271,11 +314,20 @@ void Engine::on_scan_done(const ScanStats& stats, const tracer::Snapshot& snap,
   ++metrics_.scans;
   metrics_.last_scan_seconds = stats.duration_us / 1e6;
   metrics_.scan_seconds_sum += stats.duration_us / 1e6;
-  metrics_.tasks = stats.tasks;
-  metrics_.tasks_dropped = stats.dropped;
   metrics_.delayacct = stats.delayacct;
   metrics_.delay_queries += stats.delay_queries;
-  model_.update(front_, now);
+  if (!targets) {
+    ++metrics_.full_scans;
+    last_full_scan_done_ms_ = now;
+    metrics_.tasks = stats.tasks;
+    metrics_.tasks_dropped = stats.dropped;
+    // The processes of the whole system, for a system-wide incident's
+    // victim choice (front_ may hold a follow-up scan's few tasks then).
+    all_pids_.clear();
+    for (const TaskSample& t : front_)
+      if (t.tid == t.tgid) all_pids_.push_back(t.tgid);
+  }
+  model_.update(front_, now, targets.get());
   fold_tracer(now, snap);
   fold_pressure(now);
   std::erase_if(victim_homes_, [this](const auto& e) { return !model_.is_victim(e.first); });
@@ -291,6 +343,7 @@ void Engine::on_scan_done(const ScanStats& stats, const tracer::Snapshot& snap,
   report(now, false);
   respond(now);
   wake_ticks();
+  if (full_wanted_ && !stopping_) start_scan(true);  // a PSI event came during this scan
 }
 
 void Engine::report(std::int64_t now, bool from_stale_scan) {
@@ -348,8 +401,8 @@ void Engine::arm_psi(std::shared_ptr<asio::posix::stream_descriptor> sd, bool sy
     last_psi_event_ms_ = monotonic_ms();
     if (!system) last_watched_psi_event_ms_ = last_psi_event_ms_;
     wake_ticks();
-    // Pressure now: look now rather than at the next period.
-    if (monotonic_ms() - scan_started_ms_ >= 100) start_scan();
+    // Pressure now: look at every task now rather than at the next period.
+    if (monotonic_ms() - full_scan_started_ms_ >= 100) start_scan(true);
     // POLLPRI stays asserted until the window passes; do not spin on it.
     auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(200));
     t->async_wait([this, sd, t, system](const boost::system::error_code& e) {

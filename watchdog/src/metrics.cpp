@@ -19,6 +19,8 @@ std::string Metrics::prometheus() const {
     s << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n' << name << ' ' << value << '\n';
   };
   metric("oomlab_watchdog_scans_total", "counter", "Task scans completed.", scans);
+  metric("oomlab_watchdog_full_scans_total", "counter",
+         "Scans of every task (the other scans follow the tracked tasks and their groups only).", full_scans);
   metric("oomlab_watchdog_group_probes_total", "counter",
          "Idle samplings of the watched groups' own tasks (--scope, --watch-cgroup).", probes);
   metric("oomlab_watchdog_scan_overruns_total", "counter", "Periods that found the previous scan still running.", scan_overruns);

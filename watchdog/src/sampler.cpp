@@ -2,7 +2,10 @@
 
 #include <cstdio>
 #include <cstring>
+#include <algorithm>
+#include <cstdlib>
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -31,12 +34,11 @@ pid_t to_pid(const char* name) {
   return v;
 }
 
-// Calls f(pid) for every numeric entry of dir, with getdents64 into buf (no
-// DIR*: opendir allocates).
+// Calls f(pid) for every numeric entry of the directory fd (read from its
+// start), with getdents64 into buf (no DIR*: opendir allocates).
 template <typename F>
-void for_each_pid_entry(const char* dir, std::vector<char>& buf, F&& f) {
-  int fd = ::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
+void for_each_pid_entry_at(int fd, std::vector<char>& buf, F&& f) {
+  if (::lseek(fd, 0, SEEK_SET) != 0) return;
   for (;;) {
     long n = ::syscall(SYS_getdents64, fd, buf.data(), buf.size());
     if (n <= 0) break;
@@ -46,7 +48,22 @@ void for_each_pid_entry(const char* dir, std::vector<char>& buf, F&& f) {
       off += d->d_reclen;
     }
   }
+}
+
+template <typename F>
+void for_each_pid_entry(const char* dir, std::vector<char>& buf, F&& f) {
+  int fd = ::open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  for_each_pid_entry_at(fd, buf, f);
   ::close(fd);
+}
+
+// Room left for everything else the daemon opens (sockets, PSI triggers,
+// the kernel log, victim pidfds, libproc2's reads).
+std::size_t kept_fd_cap(std::size_t most) {
+  struct rlimit rl {};
+  if (::getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return most;
+  return rl.rlim_cur > 256 ? std::min<std::size_t>(most, rl.rlim_cur - 256) : 0;
 }
 
 }  // namespace
@@ -64,7 +81,40 @@ Sampler::Sampler(std::string proc_root, std::size_t max_tasks, bool read_stack)
       dents_proc_(64 * 1024),
       dents_task_(16 * 1024),
       text_(8 * 1024),
-      delayacct_path_(task_delayacct_path(proc_root_)) {}
+      delayacct_path_(task_delayacct_path(proc_root_)),
+      loadavg_path_(proc_root_ + "/loadavg"),
+      fd_cap_(kept_fd_cap(kMaxKeptFds)) {}
+
+Sampler::~Sampler() {
+  for (Known& k : known_) forget(k);
+  if (proc_fd_ >= 0) ::close(proc_fd_);
+}
+
+void Sampler::forget(Known& k) {
+  if (k.fd < 0) return;
+  ::close(k.fd);
+  k.fd = -1;
+  --kept_fds_;
+}
+
+bool Sampler::tasks_created() {
+  // "0.50 0.40 0.30 2/300 12345": the last pid allocated in our namespace;
+  // any new process or thread moves it (a wrap back to the same value would
+  // take pid_max allocations between two scans).
+  char buf[128];
+  long n = read_proc_file_once(loadavg_path_.c_str(), buf, sizeof buf - 1);
+  long pid = -1;
+  if (n > 0) {
+    buf[n] = 0;
+    const char* last = std::strrchr(buf, ' ');
+    char* end = nullptr;
+    if (last) pid = std::strtol(last + 1, &end, 10);
+    if (!last || end == last + 1) pid = -1;
+  }
+  bool moved = pid < 0 || pid != last_pid_;
+  last_pid_ = pid;
+  return moved;
+}
 
 ScanStats Sampler::scan(std::vector<TaskSample>& out) {
   ScanStats stats;
@@ -76,19 +126,82 @@ ScanStats Sampler::scan(std::vector<TaskSample>& out) {
   delayacct_on_ = taskstats_ && read_task_delayacct_at(delayacct_path_.c_str()) == 1;
   running_queries_ = 0;
   stats.delayacct = delayacct_on_;
-  for_each_pid_entry(proc_root_.c_str(), dents_proc_, [&](pid_t pid) { sample_process(pid, out, stats); });
-  stats.tasks = out.size();
+  if (proc_fd_ < 0) proc_fd_ = ::open(proc_root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (proc_fd_ < 0) return stats;
+  stats.listed = tasks_created() || known_.empty();
+  if (stats.listed) {
+    // Merge the listing (ascending pids) with the processes known: a known
+    // one keeps its open stat, one no longer listed is gone.
+    if (next_.capacity() < known_.size() + 1024) next_.reserve(known_.size() + 1024);
+    next_.clear();
+    std::size_t cur = 0;
+    for_each_pid_entry_at(proc_fd_, dents_proc_, [&](pid_t pid) {
+      while (cur < known_.size() && known_[cur].pid < pid) forget(known_[cur++]);
+      Known k;
+      k.pid = pid;
+      if (cur < known_.size() && known_[cur].pid == pid) k = known_[cur++];
+      if (sample_known(k, out, stats)) next_.push_back(k);
+      else forget(k);
+    });
+    while (cur < known_.size()) forget(known_[cur++]);
+    std::swap(known_, next_);
+  } else {
+    std::size_t keep = 0;
+    for (Known& k : known_) {
+      if (sample_known(k, out, stats)) known_[keep++] = k;
+      else forget(k);
+    }
+    known_.resize(keep);
+  }
+  stats.tasks += out.size();
   stats.duration_us = monotonic_us() - t0;
   return stats;
 }
 
-ScanStats Sampler::sample(const std::vector<pid_t>& pids, std::vector<TaskSample>& out) {
+bool Sampler::sample_known(Known& k, std::vector<TaskSample>& out, ScanStats& stats) {
+  if (k.kthread) {
+    ++stats.tasks;
+    return true;
+  }
+  long n = -1;
+  if (k.fd >= 0) {
+    n = ::pread(k.fd, text_.data(), text_.size() - 1, 0);  // ESRCH once the process is gone
+  } else {
+    char path[32];
+    std::snprintf(path, sizeof path, "%d/stat", k.pid);
+    int fd = ::openat(proc_fd_, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    n = ::read(fd, text_.data(), text_.size() - 1);
+    if (n > 0 && kept_fds_ < fd_cap_) {
+      k.fd = fd;
+      ++kept_fds_;
+    } else {
+      ::close(fd);
+    }
+  }
+  if (n <= 0) return false;
+  TaskSample proc;
+  if (!parse_stat(std::string_view(text_.data(), static_cast<std::size_t>(n)), proc)) return false;
+  proc.tgid = k.pid;
+  if (proc.kernel_thread()) {
+    k.kthread = true;
+    forget(k);
+    ++stats.tasks;
+    return true;
+  }
+  sample_parsed(proc, out, stats);
+  return true;
+}
+
+ScanStats Sampler::sample(const std::vector<pid_t>& pids, std::vector<TaskSample>& out, bool with_delays) {
   ScanStats stats;
   std::int64_t t0 = monotonic_us();
   out.clear();
   // A probe looks for waits only: a delay stall needs two readings of the
   // same task, and one that loops in reclaim shows in memory PSI anyway.
-  delayacct_on_ = false;
+  delayacct_on_ = with_delays && taskstats_ && read_task_delayacct_at(delayacct_path_.c_str()) == 1;
+  running_queries_ = 0;
+  stats.delayacct = delayacct_on_;
   for (pid_t pid : pids) sample_process(pid, out, stats);
   stats.tasks = out.size();
   stats.duration_us = monotonic_us() - t0;
@@ -103,25 +216,25 @@ void Sampler::sample_process(pid_t pid, std::vector<TaskSample>& out, ScanStats&
   TaskSample proc;
   if (!parse_stat(std::string_view(text_.data(), static_cast<std::size_t>(n)), proc)) return;
   proc.tgid = pid;
-  if (proc.num_threads <= 1 || proc.kernel_thread()) {
-    // Single-threaded (or a kernel thread): the process stat is the task's.
-    if (out.size() >= max_tasks_) {
-      ++stats.dropped;
-      return;
-    }
-    if (pid != self_) inspect(proc, stats);
-    out.push_back(proc);
-    return;
-  }
-  char dir[96];
-  std::snprintf(dir, sizeof dir, "%s/%d/task", proc_root_.c_str(), pid);
-  // The process stat is the leader's: keep it and read the other threads.
+  sample_parsed(proc, out, stats);
+}
+
+void Sampler::sample_parsed(TaskSample& proc, std::vector<TaskSample>& out, ScanStats& stats) {
+  const pid_t pid = proc.tgid;
   if (out.size() >= max_tasks_) {
     ++stats.dropped;
     return;
   }
   if (pid != self_) inspect(proc, stats);
   out.push_back(proc);
+  // Single-threaded (or a kernel thread): the process stat is the task's.
+  // Else it is the leader's: the other threads are read from task/.
+  if (proc.num_threads <= 1 || proc.kernel_thread()) return;
+  char dir[96];
+  std::snprintf(dir, sizeof dir, "%s/%d/task", proc_root_.c_str(), pid);
+  const TaskSample& leader = out.back();
+  const std::uint64_t rss_pages = leader.rss_pages;
+  const int num_threads = leader.num_threads;
   for_each_pid_entry(dir, dents_task_, [&](pid_t tid) {
     if (tid == pid) return;
     if (out.size() >= max_tasks_) {
@@ -135,8 +248,8 @@ void Sampler::sample_process(pid_t pid, std::vector<TaskSample>& out, ScanStats&
     TaskSample t;
     if (!parse_stat(std::string_view(text_.data(), static_cast<std::size_t>(m)), t)) return;
     t.tgid = pid;
-    t.rss_pages = proc.rss_pages;
-    t.num_threads = proc.num_threads;
+    t.rss_pages = rss_pages;
+    t.num_threads = num_threads;
     if (pid != self_) inspect(t, stats);
     out.push_back(t);
   });

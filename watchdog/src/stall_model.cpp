@@ -34,6 +34,7 @@ StallKind StallModel::fold_delays(const TaskSample& t, std::int64_t now_ms, std:
   auto [it, inserted] = delays_.try_emplace(t.tid);
   DelayTrack& d = it->second;
   d.seen_ms = now_ms;
+  d.tgid = t.tgid;
   const DelayTotals& cur = t.delays;
   if (inserted || d.starttime != t.starttime || cur.memory_ns() < d.last.memory_ns()) {
     // New task, pid reused, or counters that went back (reset, wrap): start over.
@@ -41,6 +42,7 @@ StallKind StallModel::fold_delays(const TaskSample& t, std::int64_t now_ms, std:
     d.starttime = t.starttime;
     d.last = cur;
     d.last_ms = d.seen_ms = now_ms;
+    d.tgid = t.tgid;
     return StallKind::None;
   }
   std::int64_t dt_ms = now_ms - d.last_ms;
@@ -67,7 +69,8 @@ StallKind StallModel::fold_delays(const TaskSample& t, std::int64_t now_ms, std:
   return d.run_kind;
 }
 
-void StallModel::update(const std::vector<TaskSample>& samples, std::int64_t now_ms) {
+void StallModel::update(const std::vector<TaskSample>& samples, std::int64_t now_ms,
+                        const std::vector<pid_t>* looked_at) {
   static const long page_kb = ::sysconf(_SC_PAGESIZE) / 1024;
   std::unordered_set<pid_t> live_tgids;
   live_tgids.reserve(victims_.size());
@@ -119,11 +122,13 @@ void StallModel::update(const std::vector<TaskSample>& samples, std::int64_t now
     s.exiting = t.exiting();
   }
   // Not seen stalled in this sample: the stall ended (or the task is gone).
-  auto unseen = [now_ms](const auto& entry) { return entry.second.seen_ms != now_ms; };
-  std::erase_if(stalls_, unseen);
-  std::erase_if(delays_, unseen);
+  auto looked = [looked_at](pid_t tgid) {
+    return !looked_at || std::binary_search(looked_at->begin(), looked_at->end(), tgid);
+  };
+  std::erase_if(stalls_, [&](const auto& e) { return e.second.seen_ms != now_ms && looked(e.second.tgid); });
+  std::erase_if(delays_, [&](const auto& e) { return e.second.seen_ms != now_ms && looked(e.second.tgid); });
   for (auto it = victims_.begin(); it != victims_.end();) {
-    if (!live_tgids.count(it->first)) it = victims_.erase(it);
+    if (!live_tgids.count(it->first) && looked(it->first)) it = victims_.erase(it);
     else ++it;
   }
   for (auto& [tid, s] : stalls_) s.victim = victims_.count(s.tgid) != 0;

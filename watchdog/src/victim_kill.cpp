@@ -40,8 +40,7 @@ void Engine::fetch_candidates(Incident& inc, pid_t only_pid, FactsThen then) {
   if (only_pid) {
     pids.push_back(only_pid);
   } else if (inc.cgroup == "/") {
-    for (const TaskSample& t : front_)
-      if (t.tid == t.tgid) pids.push_back(t.tgid);
+    pids = all_pids_;  // the last full scan's processes
   }
   const std::uint64_t id = ++facts_seq_;
   const std::string cg = inc.cgroup, procs_file = inc.procs_file;

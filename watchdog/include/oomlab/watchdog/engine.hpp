@@ -109,13 +109,18 @@ class Engine {
   // engine.cpp
   void schedule_tick();
   void on_tick();
-  void start_scan();
+  // full: every task (/proc); else a follow-up scan of the tracked tasks
+  // and their groups only (follow_targets()).
+  void start_scan(bool full = true);
+  std::int64_t full_follow_ms() const;
+  void follow_targets(std::vector<pid_t>& pids, std::vector<std::string>& dirs) const;
   // group_probe.hpp: while idle, the watched groups' own tasks every period.
   void set_probe_dirs();
   void start_probe();
   void on_probe_done(bool wants_scan);
   void on_scan_done(const ScanStats& stats, const tracer::Snapshot& snap,
-                    std::shared_ptr<std::map<pid_t, std::string>> cgroups);
+                    std::shared_ptr<std::map<pid_t, std::string>> cgroups,
+                    std::shared_ptr<std::vector<pid_t>> targets);
   void report(std::int64_t now_ms, bool from_stale_scan);
   void open_psi(const std::string& path, bool system);
   void arm_psi(std::shared_ptr<asio::posix::stream_descriptor> sd, bool system);
@@ -185,6 +190,9 @@ class Engine {
   std::vector<TaskSample> front_, back_;
   std::int64_t started_ms_ = 0, last_scan_done_ms_ = 0, scan_started_ms_ = 0, last_report_ms_ = 0;
   bool scan_pending_ = false;
+  bool full_wanted_ = false;  // a full scan was asked for while the worker was busy
+  std::int64_t full_scan_started_ms_ = 0, last_full_scan_done_ms_ = 0;
+  std::vector<pid_t> all_pids_;  // processes of the last full scan
   std::int64_t last_psi_event_ms_ = -1000000, last_watched_psi_event_ms_ = -1000000;
   bool idle() const;
   void wake_ticks();

@@ -12,7 +12,8 @@
 namespace oomlab::watchdog {
 
 struct Metrics {
-  std::uint64_t scans = 0;
+  std::uint64_t scans = 0;               // full and follow-up
+  std::uint64_t full_scans = 0;          // of every task (the rest: the tracked tasks and their groups)
   std::uint64_t scan_overruns = 0;
   std::uint64_t probes = 0;              // idle looks at the watched groups' tasks (group_probe.hpp)       // a period passed while a scan was still running
   double last_scan_seconds = 0;

@@ -60,6 +60,7 @@ struct StallCounts {
 
 // The delay totals of one task between samples (StallModel internal).
 struct DelayTrack {
+  pid_t tgid = 0;
   std::uint64_t starttime = 0;
   DelayTotals last;
   std::int64_t last_ms = 0, seen_ms = 0;
@@ -77,7 +78,11 @@ class StallModel {
 
   // Folds in one scan taken at now_ms. Tasks absent or no longer stalled are
   // forgotten; victims that are gone are dropped from the victim set.
-  void update(const std::vector<TaskSample>& samples, std::int64_t now_ms);
+  // looked_at (sorted tgids): the scan sampled only these processes (a
+  // follow-up scan of what is tracked): what is known of any other process
+  // (its delay totals, a stall, a victim) is kept as it is.
+  void update(const std::vector<TaskSample>& samples, std::int64_t now_ms,
+              const std::vector<pid_t>* looked_at = nullptr);
 
   // A process the kernel (kmsg) or we chose as OOM victim.
   void mark_victim(pid_t tgid, std::int64_t now_ms, bool count_as_oom = true);
