@@ -62,6 +62,31 @@ TEST(Policy, RegexMatchesTheWholeComm) {
   EXPECT_EQ(chosen(r, {cand(10, "sshd", 900), cand(11, "x", 1)}), 10);
 }
 
+// The comm patterns are POSIX extended regexes (regcomp) matched against the
+// whole comm, as std::regex_match did before the daemon dropped <regex>.
+TEST(Policy, CommPatternIsAWholeCommExtendedRegex) {
+  struct Row {
+    const char* pattern;
+    const char* comm;
+    bool want;
+  };
+  const Row rows[] = {
+      {"ssh", "ssh", true},          {"ssh", "sshd", false},        {"ssh", "xssh", false},
+      {"ssh|web", "web", true},      {"ssh|web", "webd", false},    {"post.*", "postgres", true},
+      {"^post.*$", "postgres", true}, {"kworker/[0-9]+", "kworker/12", true}, {"a+b?", "aab", true},
+      {"cache-reader", "cache-reader", true}, {"[a-z]+", "Upper", false},
+  };
+  for (const Row& r : rows) {
+    auto p = CommPattern::compile(r.pattern);
+    ASSERT_TRUE(p) << r.pattern;
+    EXPECT_EQ(p->matches(r.comm), r.want) << r.pattern << " vs " << r.comm;
+  }
+  std::string why;
+  EXPECT_FALSE(CommPattern::compile("(unclosed", &why));
+  EXPECT_FALSE(why.empty());
+  EXPECT_FALSE(CommPattern::compile("a{2,1}", &why));
+}
+
 TEST(Policy, PreferFirstAvoidLast) {
   VictimRules r(opts({}, {{"^chrome$", false}}, {{"^make$", false}}), kSelf);
   std::vector<Candidate> c = {cand(10, "make", 900), cand(11, "chrome", 10), cand(12, "cc1plus", 500)};

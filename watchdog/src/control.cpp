@@ -14,12 +14,16 @@ namespace oomlab::watchdog {
 namespace {
 
 using local = asio::local::stream_protocol;
+constexpr std::size_t kMaxRequest = 4096;
 
 struct Session : std::enable_shared_from_this<Session> {
   Session(asio::io_context& io, local::socket s) : socket(std::move(s)), deadline(io) {}
   local::socket socket;
   asio::steady_timer deadline;
-  asio::streambuf in{4096};  // bounded: a request is one short line
+  // Bounded (kMaxRequest): a request is one short line. A string, not an
+  // asio::streambuf read through std::istream: the daemon links no C++
+  // stream or locale code (policy.hpp's CommPattern says why).
+  std::string in;
   std::string out;
 };
 
@@ -54,11 +58,10 @@ void Engine::accept_control() {
     s->deadline.async_wait([s](const boost::system::error_code& e) {
       if (!e) s->socket.close();
     });
-    asio::async_read_until(s->socket, s->in, '\n', [this, s](const boost::system::error_code& e, std::size_t) {
+    asio::async_read_until(s->socket, asio::dynamic_buffer(s->in, kMaxRequest), '\n',
+                           [this, s](const boost::system::error_code& e, std::size_t) {
       if (e && e != asio::error::eof) return;
-      std::istream is(&s->in);
-      std::string line;
-      std::getline(is, line);
+      std::string line = s->in.substr(0, s->in.find('\n'));
       while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
       bool http = line.rfind("GET ", 0) == 0;
       std::string body, type = "application/json";

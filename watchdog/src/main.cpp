@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
 #include <nlohmann/json.hpp>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -58,14 +57,14 @@ int client(const Options& o, const std::string& what) {
   }
   if (what == "status") {
     try {
-      std::cout << nlohmann::json::parse(answer).dump(2) << '\n';
+      std::printf("%s\n", nlohmann::json::parse(answer).dump(2).c_str());
       return 0;
     } catch (const std::exception&) {
       std::fprintf(stderr, "%s: unexpected answer from %s\n", kName, o.socket_path.c_str());
       return 1;
     }
   }
-  std::cout << answer;
+  std::fwrite(answer.data(), 1, answer.size(), stdout);
   return 0;
 }
 

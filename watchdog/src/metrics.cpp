@@ -2,7 +2,9 @@
 
 #include "oomlab/facts/vocabulary.hpp"
 
-#include <sstream>
+#include <cstdio>
+#include <string>
+#include <type_traits>
 
 namespace oomlab::watchdog {
 
@@ -13,8 +15,42 @@ void Metrics::observe_freed(double seconds) {
   freed_sum += seconds;
 }
 
+namespace {
+
+// The exposition text, written like an ostream (same %g for doubles) without
+// <sstream>: the daemon links no C++ stream or locale code (policy.hpp's
+// CommPattern says why).
+struct PromText {
+  std::string s;
+  PromText& operator<<(const char* v) {
+    s += v;
+    return *this;
+  }
+  PromText& operator<<(const std::string& v) {
+    s += v;
+    return *this;
+  }
+  PromText& operator<<(char c) {
+    s += c;
+    return *this;
+  }
+  template <typename T>
+  std::enable_if_t<std::is_arithmetic_v<T>, PromText&> operator<<(T v) {
+    if constexpr (std::is_floating_point_v<T>) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%g", static_cast<double>(v));
+      s += buf;
+    } else {
+      s += std::to_string(v);
+    }
+    return *this;
+  }
+};
+
+}  // namespace
+
 std::string Metrics::prometheus() const {
-  std::ostringstream s;
+  PromText s;
   auto metric = [&s](const char* name, const char* type, const char* help, auto value) {
     s << "# HELP " << name << ' ' << help << "\n# TYPE " << name << ' ' << type << '\n' << name << ' ' << value << '\n';
   };
@@ -56,7 +92,7 @@ std::string Metrics::prometheus() const {
   s << "oomlab_watchdog_kill_to_freed_seconds_bucket{le=\"+Inf\"} " << freed_count << '\n'
     << "oomlab_watchdog_kill_to_freed_seconds_sum " << freed_sum << '\n'
     << "oomlab_watchdog_kill_to_freed_seconds_count " << freed_count << '\n';
-  return s.str();
+  return std::move(s.s);
 }
 
 }  // namespace oomlab::watchdog

@@ -1,12 +1,12 @@
 #include "oomlab/watchdog/options.hpp"
 
-#include <fstream>
+#include <cstdio>
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
-#include <regex>
-#include <sstream>
 
 #include "oomlab/common/units.hpp"
+#include "oomlab/watchdog/policy.hpp"
 
 namespace oomlab::watchdog {
 namespace {
@@ -50,13 +50,9 @@ long int_value(const std::string& name, const std::string& v, long lo, long hi) 
 Matcher matcher_value(const std::string& name, const std::string& v) {
   if (v.empty()) throw UsageError("--" + name + ": empty pattern");
   Matcher m{v, v[0] == '/'};
-  if (!m.is_cgroup) {
-    try {
-      std::regex re(v);
-    } catch (const std::regex_error& e) {
-      throw UsageError("--" + name + ": bad regex '" + v + "': " + e.what());
-    }
-  }
+  std::string why;
+  if (!m.is_cgroup && !CommPattern::compile(v, &why))
+    throw UsageError("--" + name + ": bad regex '" + v + "': " + why);
   return m;
 }
 
@@ -114,11 +110,15 @@ const OptionSpec* find_option(const std::string& name) {
 }
 
 std::string read_file(const std::string& path) {
-  std::ifstream in(path);
+  // stdio, not <fstream>: the daemon links no C++ stream or locale code
+  // (policy.hpp's CommPattern says why).
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(path.c_str(), "re"), &std::fclose);
   if (!in) throw UsageError("cannot read config " + path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
+  std::string text;
+  char buf[4096];
+  while (std::size_t n = std::fread(buf, 1, sizeof buf, in.get())) text.append(buf, n);
+  if (std::ferror(in.get())) throw UsageError("cannot read config " + path);
+  return text;
 }
 
 // JSON scalar -> the string a flag would carry.
@@ -127,9 +127,9 @@ std::string scalar_text(const std::string& key, const nlohmann::json& v) {
   if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
   if (v.is_number_integer()) return std::to_string(v.get<long long>());
   if (v.is_number()) {
-    std::ostringstream s;
-    s << v.get<double>();
-    return s.str();
+    char buf[32];  // %g: what an ostream printed before
+    std::snprintf(buf, sizeof buf, "%g", v.get<double>());
+    return buf;
   }
   throw UsageError("config key '" + key + "': expected a string, number or boolean");
 }
@@ -256,10 +256,10 @@ ParsedArgs parse_args(int argc, const char* const argv[]) {
 }
 
 std::string usage_text() {
-  std::ostringstream s;
+  std::string s;
   // GNU layout ("Usage:", "  or:", options and their text two spaces
   // apart): help2man turns it into the man page's SYNOPSIS and OPTIONS.
-  s << "Usage: oomlab-watchdog [run] [OPTIONS]\n"
+  s += "Usage: oomlab-watchdog [run] [OPTIONS]\n"
        "  or:  oomlab-watchdog --check-config [--config FILE] [OPTIONS]\n"
        "  or:  oomlab-watchdog status|metrics [--socket PATH]\n"
        "Watch for allocation stalls and act.\n\n"
@@ -271,12 +271,12 @@ std::string usage_text() {
     std::string flag = std::string("  --") + spec.name + (spec.arg ? std::string(" ") + spec.arg : "");
     if (flag.size() + 2 <= 26) flag.resize(26, ' ');
     else flag += "  ";
-    s << flag << spec.help << (spec.repeatable ? " (repeatable)" : "") << '\n';
+    s += flag + spec.help + (spec.repeatable ? " (repeatable)" : "") + '\n';
   }
-  s << "  --check-config            validate the flags and config, print the result, exit\n"
+  s += "  --check-config            validate the flags and config, print the result, exit\n"
        "  --help, --version\n"
        "boolean switches take --no-NAME; durations: 500ms, 10s, 2m.\n";
-  return s.str();
+  return s;
 }
 
 std::vector<std::string> apply_reload(Options& running, const Options& fresh) {

@@ -3,11 +3,40 @@
 #include <libproc2/pids.h>
 
 #include <cstdlib>
+#include <regex.h>
 
 #include "oomlab/watchdog/cgroup_view.hpp"
 #include "oomlab/watchdog/task_sample.hpp"
 
 namespace oomlab::watchdog {
+
+struct CommPattern::Compiled {
+  regex_t re{};
+  bool ok = false;  // regfree only what regcomp built
+  ~Compiled() {
+    if (ok) ::regfree(&re);
+  }
+};
+
+std::optional<CommPattern> CommPattern::compile(const std::string& pattern, std::string* error) {
+  auto c = std::make_shared<Compiled>();
+  // Anchored: the whole comm, as std::regex_match did.
+  const std::string whole = "^(" + pattern + ")$";
+  if (int rc = ::regcomp(&c->re, whole.c_str(), REG_EXTENDED | REG_NOSUB); rc != 0) {
+    char buf[128];
+    ::regerror(rc, &c->re, buf, sizeof buf);
+    if (error) *error = buf;
+    return std::nullopt;
+  }
+  c->ok = true;
+  CommPattern p;
+  p.re_ = std::move(c);
+  return p;
+}
+
+bool CommPattern::matches(const std::string& comm) const {
+  return re_ && ::regexec(&re_->re, comm.c_str(), 0, nullptr, 0) == 0;
+}
 
 VictimRules::VictimRules(const Options& o, pid_t self)
     : prefer_(compile(o.prefer)), avoid_(compile(o.avoid)), protect_(compile(o.protect)), self_(self) {}
@@ -15,8 +44,8 @@ VictimRules::VictimRules(const Options& o, pid_t self)
 std::vector<VictimRules::Rule> VictimRules::compile(const std::vector<Matcher>& ms) {
   std::vector<Rule> out;
   for (const auto& m : ms) {
-    if (m.is_cgroup) out.push_back({m.text, std::regex(), true});
-    else out.push_back({"", std::regex(m.text), false});
+    if (m.is_cgroup) out.push_back({m.text, std::nullopt, true});
+    else out.push_back({"", CommPattern::compile(m.text), false});  // checked by the option parser
   }
   return out;
 }
@@ -30,7 +59,7 @@ bool VictimRules::matches(const std::vector<Rule>& rules, const Candidate& c) {
           (c.cgroup.size() > prefix.size() && c.cgroup.compare(0, prefix.size(), prefix) == 0 &&
            c.cgroup[prefix.size()] == '/'))
         return true;
-    } else if (std::regex_match(c.comm, r.comm)) {
+    } else if (r.comm && r.comm->matches(c.comm)) {
       return true;
     }
   }

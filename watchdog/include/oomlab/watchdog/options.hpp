@@ -21,7 +21,7 @@ class UsageError : public std::runtime_error {
 };
 
 // --prefer/--avoid/--protect: a value starting with '/' is a cgroup path
-// (matches that group and its children), anything else a regex that must
+// (matches that group and its children), anything else a POSIX extended regex (CommPattern) that must
 // match the whole comm.
 struct Matcher {
   std::string text;

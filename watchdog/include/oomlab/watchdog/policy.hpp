@@ -10,8 +10,8 @@
 // or RAM for a system-wide stall).
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <optional>
-#include <regex>
 #include <set>
 #include <string>
 #include <sys/types.h>
@@ -36,6 +36,20 @@ struct Candidate {
   bool dying = false;
 };
 
+// A --prefer/--avoid/--protect comm pattern: a POSIX extended regex that
+// must match the whole comm (regcomp, the C library's; std::regex would link
+// the C++ locale machinery, ~330 kB of text, into the mlocked daemon).
+class CommPattern {
+ public:
+  // The compiled pattern, or nullopt with the C library's reason in *error.
+  static std::optional<CommPattern> compile(const std::string& pattern, std::string* error = nullptr);
+  bool matches(const std::string& comm) const;
+
+ private:
+  struct Compiled;
+  std::shared_ptr<const Compiled> re_;
+};
+
 class VictimRules {
  public:
   VictimRules(const Options& o, pid_t self);
@@ -49,8 +63,8 @@ class VictimRules {
 
  private:
   struct Rule {
-    std::string cgroup;  // prefix match on path boundaries, or
-    std::regex comm;     // a whole-comm regex
+    std::string cgroup;                // prefix match on path boundaries, or
+    std::optional<CommPattern> comm;   // a whole-comm regex
     bool is_cgroup;
   };
   static std::vector<Rule> compile(const std::vector<Matcher>& ms);
