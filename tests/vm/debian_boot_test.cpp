@@ -62,61 +62,124 @@ class VmDebian : public ::testing::Test {
   // A stable path: the root is built once per checkout (about 4 min on a busy
   // host) and reused by every later run; vm/cache/ is gitignored.
   static std::string cache_dir() { return std::string(OOMLAB_SOURCE_DIR) + "/vm/cache"; }
+
+  // One boot of the Debian guest, the set-up every test here shares:
+  // `oomlab-vm run ARGS` with this checkout's root cache, TCG, reports in a
+  // scratch directory and a token on the kernel command line that finds any
+  // qemu left behind. Fills proc_, run_dir_ and rep_ (the run's report.json,
+  // its session completed). Skips when the root is not cached and building
+  // it needs root. Call it as ASSERT_NO_FATAL_FAILURE(boot(...)), then
+  // return if IsSkipped().
+  void boot(std::vector<std::string> args, const std::vector<std::string>& scenario_args = {}) {
+    const std::string token = unique_token("debian");
+    args.insert(args.end(), {"--rootfs", "debian", "--rootfs-cache", cache_dir(), "--timeout", "15m",
+                             "--stall-timeout", "90s",
+                             // The KVM probe can pass where nested KVM then hangs the guest kernel (seen on the
+                             // build machines): TCG boots everywhere, systemd in ~30-40 s.
+                             "--accel", "tcg", "--reports", tmp_.path.string(), "--append", token});
+    if (!scenario_args.empty()) {
+      args.push_back("--");
+      args.insert(args.end(), scenario_args.begin(), scenario_args.end());
+    }
+    proc_ = run_vm(args, {}, std::chrono::seconds(1800));
+    EXPECT_FALSE(qemu_running_with(token));
+    if (proc_.exit_code == 3 && proc_.err.find("needs root") != std::string::npos)
+      GTEST_SKIP() << "the Debian root is not cached and building it needs root: " << proc_.err;
+    run_dir_ = only_run_dir(tmp_.path);
+    ASSERT_FALSE(run_dir_.empty()) << proc_.err;
+    auto text = oomlab::vm::read_file((run_dir_ / "report.json").string());
+    ASSERT_TRUE(text) << proc_.err;
+    rep_ = json::parse(*text, nullptr, false);
+    ASSERT_TRUE(rep_.is_object());
+    ASSERT_EQ(rep_["session"], "completed") << proc_.out << proc_.err;
+    EXPECT_EQ(rep_["rootfs"]["kind"], "debian");
+    EXPECT_TRUE(fs::is_regular_file(rep_["rootfs"]["image"].get<std::string>()));
+  }
+
+  // What systemd reports of oomlab-watchdog.service after a scenario run:
+  // boot reached multi-user.target, the Type=notify start job ended (READY=1
+  // seen), the service stayed active, pinged WatchdogSec and set STATUS=.
+  void expect_watchdog_service() {
+    json& sd = rep_["systemd"];
+    ASSERT_TRUE(sd["state"].is_object()) << sd.dump(2);
+    EXPECT_EQ(sd["state"]["multi_user_target"], "active") << sd.dump(2);
+    const std::string state = sd["state"]["system_state"].get<std::string>();
+    EXPECT_TRUE(state == "running" || state == "degraded") << state << ", failed: " << sd["state"]["failed_units"];
+    EXPECT_EQ(sd["guard_unit"], "oomlab-watchdog.service");
+    EXPECT_EQ(sd["guard_type"], "notify");
+    EXPECT_EQ(sd["guard_ready"], true) << sd.dump(2);
+    EXPECT_EQ(sd["guard_active_after"], "active") << sd["guard_status"];
+    EXPECT_EQ(sd["guard_restarts"], 0);
+    // WatchdogSec=30s in the unit: the service manager saw WATCHDOG=1 pings (and a STATUS= line).
+    EXPECT_EQ(sd["watchdog_pings_seen"], true) << sd.dump(2);
+    EXPECT_NE(sd.value("guard_status_text", "").find("tasks="), std::string::npos) << sd.dump(2);
+    EXPECT_NE(sd.value("guard_journal_tail", "").find("oomlab-watchdog"), std::string::npos) << sd.dump(2);
+    EXPECT_TRUE(fs::is_regular_file(run_dir_ / "guard-journal.txt"));
+    EXPECT_TRUE(fs::is_regular_file(run_dir_ / "security-oomlab-watchdog.txt"));
+  }
+
+  // The scenario ran in the guest and its verdict came back.
+  void expect_scenario_report(const std::string& scenario) {
+    json& guest = rep_["guest"]["report"];
+    ASSERT_TRUE(guest.is_object()) << rep_["guest"].dump();
+    EXPECT_EQ(guest["scenario"], scenario);
+    EXPECT_TRUE(guest.contains("outcome")) << guest.dump();
+    EXPECT_EQ(rep_["guest"]["exit_code"], guest["exit_code"]);
+    EXPECT_EQ(rep_["outcome"], guest["outcome"]);  // one outcome: the guest runner's
+    EXPECT_TRUE(rep_["console_verdict"].contains("verdict")) << rep_["console_verdict"].dump();
+    EXPECT_TRUE(rep_["verdict"]["class"].is_string()) << rep_["verdict"].dump();  // one verdict, agreeing with the outcome
+  }
+
   static std::string skip_reason_;
   TempDir tmp_;
+  oomlab::ProcessResult proc_;
+  fs::path run_dir_;
+  json rep_;
 };
 std::string VmDebian::skip_reason_;
 
 TEST_F(VmDebian, WatchdogRunsAsItsPackagedServiceUnderSystemdAndTheScenarioRuns) {
-  std::string token = unique_token("debian");
-  auto r = run_vm({"run", "mmap-sem", "--rootfs", "debian", "--guard", "oomlab-watchdog", "--rootfs-cache", cache_dir(),
-                   "--timeout", "15m", "--stall-timeout", "90s",
-                   // The KVM probe can pass where nested KVM then hangs the guest kernel (seen on the
-                   // build machines): TCG boots everywhere, systemd in ~30-40 s.
-                   "--accel", "tcg", "--reports", tmp_.path.string(), "--append", token,
-                   "--", "--limit", "128M", "--duration", "15s"},
-                  {}, std::chrono::seconds(1800));
-  EXPECT_FALSE(qemu_running_with(token));
-  if (r.exit_code == 3 && r.err.find("needs root") != std::string::npos)
-    GTEST_SKIP() << "the Debian root is not cached and building it needs root: " << r.err;
-  fs::path run_dir = only_run_dir(tmp_.path);
-  ASSERT_FALSE(run_dir.empty()) << r.err;
-  auto text = oomlab::vm::read_file((run_dir / "report.json").string());
-  ASSERT_TRUE(text) << r.err;
-  json rep = json::parse(*text, nullptr, false);
-  ASSERT_TRUE(rep.is_object());
-  EXPECT_EQ(rep["session"], "completed") << r.out << r.err;
-  EXPECT_EQ(rep["rootfs"]["kind"], "debian");
-  EXPECT_TRUE(fs::is_regular_file(rep["rootfs"]["image"].get<std::string>()));
+  ASSERT_NO_FATAL_FAILURE(boot({"run", "mmap-sem", "--guard", "oomlab-watchdog"}, {"--limit", "128M", "--duration", "15s"}));
+  if (IsSkipped()) return;
+  ASSERT_NO_FATAL_FAILURE(expect_watchdog_service());
+  expect_scenario_report("mmap-sem");
+}
 
-  // systemd reached the target.
-  const json& sd = rep["systemd"];
-  ASSERT_TRUE(sd["state"].is_object()) << sd.dump(2);
-  EXPECT_EQ(sd["state"]["multi_user_target"], "active") << sd.dump(2);
-  const std::string state = sd["state"]["system_state"].get<std::string>();
-  EXPECT_TRUE(state == "running" || state == "degraded") << state << ", failed: " << sd["state"]["failed_units"];
-  // The watchdog as a Type=notify service: the start job ended (READY=1 seen), active before and after the scenario.
-  EXPECT_EQ(sd["guard_unit"], "oomlab-watchdog.service");
-  EXPECT_EQ(sd["guard_type"], "notify");
-  EXPECT_EQ(sd["guard_ready"], true) << sd.dump(2);
-  EXPECT_EQ(sd["guard_active_after"], "active") << sd["guard_status"];
-  EXPECT_EQ(sd["guard_restarts"], 0);
-  // WatchdogSec=30s in the unit: the service manager saw WATCHDOG=1 pings (and a STATUS= line).
-  EXPECT_EQ(sd["watchdog_pings_seen"], true) << sd.dump(2);
-  EXPECT_NE(sd.value("guard_status_text", "").find("tasks="), std::string::npos) << sd.dump(2);
-  EXPECT_NE(sd.value("guard_journal_tail", "").find("oomlab-watchdog"), std::string::npos) << sd.dump(2);
-  EXPECT_TRUE(fs::is_regular_file(run_dir / "guard-journal.txt"));
-  EXPECT_TRUE(fs::is_regular_file(run_dir / "security-oomlab-watchdog.txt"));
+// The root with the project's Debian package unpacked (--oomlab-deb) instead
+// of cmake --install: the package cpack makes from this build (what
+// tests/packaging/deb_test.sh checks with dpkg), its unit in /lib/systemd/system
+// and its /usr/bin/oomlab-watchdog are what systemd runs.
+TEST_F(VmDebian, WatchdogFromTheProjectsDebianPackageRunsAsItsService) {
+  if (!on_path("cpack") || !on_path("dpkg-deb")) GTEST_SKIP() << "cpack or dpkg-deb is not installed: cannot make the package";
+  TempDir pkg_dir;  // apart from the reports: boot() takes the one directory there as the run's
+  const fs::path pkg = pkg_dir.path;
+  oomlab::ProcessSpec cpack({"cpack", "-G", "DEB", "-B", pkg.string()});
+  cpack.cwd = OOMLAB_BUILD_DIR;
+  cpack.timeout = std::chrono::seconds(900);
+  auto made = oomlab::run_process(cpack);
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  fs::path deb;
+  for (const auto& e : fs::directory_iterator(pkg))
+    if (e.path().extension() == ".deb") deb = e.path();
+  ASSERT_FALSE(deb.empty()) << made.out;
+  fs::remove_all(pkg / "_CPack_Packages");  // the staged tree: only the .deb is needed
 
-  // The scenario ran in the guest and its verdict came back.
-  const json& guest = rep["guest"]["report"];
-  ASSERT_TRUE(guest.is_object()) << rep["guest"].dump();
-  EXPECT_EQ(guest["scenario"], "mmap-sem");
-  EXPECT_TRUE(guest.contains("outcome")) << guest.dump();
-  EXPECT_EQ(rep["guest"]["exit_code"], guest["exit_code"]);
-  EXPECT_EQ(rep["outcome"], guest["outcome"]);  // one outcome: the guest runner's
-  EXPECT_TRUE(rep["console_verdict"].contains("verdict")) << rep["console_verdict"].dump();
-  EXPECT_TRUE(rep["verdict"]["class"].is_string()) << rep["verdict"].dump();  // one verdict, agreeing with the outcome
+  ASSERT_NO_FATAL_FAILURE(boot({"run", "mmap-sem", "--guard", "oomlab-watchdog", "--oomlab-deb", deb.string()},
+                               {"--limit", "128M", "--duration", "15s"}));
+  if (IsSkipped()) return;
+  json& rootfs = rep_["rootfs"];
+  EXPECT_EQ(rootfs["oomlab_from"], "dpkg-deb -x " + deb.string());
+  EXPECT_EQ(rootfs["watchdog_unit"], "/lib/systemd/system/oomlab-watchdog.service");
+  EXPECT_EQ(rootfs["watchdog_config"], "/etc/oomlab/watchdog.json");
+  EXPECT_EQ(rootfs["watchdog_config_from_example"], false);  // the package ships the config itself (a conffile)
+  ASSERT_NO_FATAL_FAILURE(expect_watchdog_service());
+  // systemd ran the package's unit, which starts the package's binary.
+  json& before = rep_["systemd"]["state"]["guard"]["before"];
+  EXPECT_EQ(before["FragmentPath"], "/lib/systemd/system/oomlab-watchdog.service") << before.dump(2);
+  EXPECT_EQ(before["UnitFileState"], "enabled") << before.dump(2);
+  EXPECT_NE(rep_["systemd"].value("guard_status", "").find("/usr/bin/oomlab-watchdog"), std::string::npos)
+      << rep_["systemd"].value("guard_status", "");
+  expect_scenario_report("mmap-sem");
 }
 
 // The watchdog SIGKILLed in the middle of a kill, as its installed unit under
@@ -131,21 +194,10 @@ TEST_F(VmDebian, WatchdogRunsAsItsPackagedServiceUnderSystemdAndTheScenarioRuns)
 TEST_F(VmDebian, WatchdogSigkilledMidKillRestartsAndKillsNothingTwice) {
   auto script = oomlab::vm::read_file(std::string(OOMLAB_SOURCE_DIR) + "/tests/vm/restart_mid_kill_guest.sh");
   ASSERT_TRUE(script);
-  std::string token = unique_token("wdrestart");
-  auto r = run_vm({"run", "--guest-cmd", *script, "--rootfs", "debian", "--guard", "oomlab-watchdog", "--rootfs-cache",
-                   cache_dir(), "--timeout", "15m", "--stall-timeout", "90s", "--accel", "tcg", "--reports",
-                   tmp_.path.string(), "--append", token},
-                  {}, std::chrono::seconds(1800));
-  EXPECT_FALSE(qemu_running_with(token));
-  if (r.exit_code == 3 && r.err.find("needs root") != std::string::npos)
-    GTEST_SKIP() << "the Debian root is not cached and building it needs root: " << r.err;
-  fs::path run_dir = only_run_dir(tmp_.path);
-  ASSERT_FALSE(run_dir.empty()) << r.err;
-  auto text = oomlab::vm::read_file((run_dir / "report.json").string());
-  ASSERT_TRUE(text) << r.err;
-  json rep = json::parse(*text, nullptr, false);
-  ASSERT_TRUE(rep.is_object());
-  ASSERT_EQ(rep["session"], "completed") << r.out << r.err;
+  ASSERT_NO_FATAL_FAILURE(boot({"run", "--guest-cmd", *script, "--guard", "oomlab-watchdog"}));
+  if (IsSkipped()) return;
+  const fs::path& run_dir = run_dir_;
+  json& rep = rep_;
   auto facts_txt = oomlab::vm::read_file((run_dir / "cmd-facts.txt").string());
   ASSERT_TRUE(facts_txt) << "the guest script sent no facts";
   if (facts_txt->find("error=no v1 freezer") != std::string::npos)
