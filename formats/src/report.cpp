@@ -125,9 +125,13 @@ json report_json(const Report& r) {
       {"timeline", timeline},
       {"kernel_log", {{"status", r.kernel_log.status}, {"dropped", r.kernel_log.dropped},
                       {"other_groups_lines", r.kernel_log.other_groups_lines}, {"lines", r.kernel_log.lines}}},
-      {"verdict", r.verdict ? verdict_to_json(*r.verdict) : json(nullptr)},
+      {"verdict", {{"class", or_null(r.verdict.cls)},
+                   {"title", or_null(r.verdict.title)},
+                   {"from", or_null(r.verdict.from)},
+                   {"note", or_null(r.verdict.note)}}},
+      {"log_verdict", r.log_verdict ? verdict_to_json(*r.log_verdict) : json(nullptr)},
       {"files", files}};
-  if (!r.verdict_error.empty()) j["verdict_error"] = r.verdict_error;
+  if (!r.log_verdict_error.empty()) j["log_verdict_error"] = r.log_verdict_error;
   return j;
 }
 
@@ -261,8 +265,11 @@ Report report_of(const json& j) {
   r.kernel_log.dropped = get<std::uint64_t>(kl, "dropped");
   r.kernel_log.other_groups_lines = get<std::uint64_t>(kl, "other_groups_lines");
   r.kernel_log.lines = strings(array(kl, "lines"));
-  if (auto v = j.find("verdict"); v != j.end() && v->is_object()) r.verdict = verdict_from_json(*v);
-  r.verdict_error = get<std::string>(j, "verdict_error");
+  const json& v = object(j, "verdict");
+  r.verdict = {get<std::string>(v, "class"), get<std::string>(v, "title"), get<std::string>(v, "from"),
+               get<std::string>(v, "note")};
+  if (auto lv = j.find("log_verdict"); lv != j.end() && lv->is_object()) r.log_verdict = verdict_from_json(*lv);
+  r.log_verdict_error = get<std::string>(j, "log_verdict_error");
   const json& f = object(j, "files");
   r.files = {get<std::string>(f, "kernel_log"), get<std::string>(f, "workload_log"), get<std::string>(f, "html"),
              get<std::string>(f, "watchdog_log")};

@@ -66,17 +66,31 @@ std::optional<formats::VerdictDoc> analyze(const std::string& kernel_log, const 
   }
 }
 
-// "allocation_stall - allocation stall: ... ended by an oomlab-watchdog kill;
-// the kernel log lost 111 line(s) of oomlab-watchdog to the printk ratelimit
-// (merged back from its JSON log)".
-std::string verdict_line(const std::optional<formats::VerdictDoc>& v, const std::string& why) {
-  if (!v) return "none (" + why + ")";
-  std::string line = v->verdict.empty() ? "?" : v->verdict;
-  if (!v->title.empty() && line != "clean") line += " - " + v->title;
-  for (const formats::VerdictSuppressed& s : v->suppressed)
-    line += "; the kernel log lost " + std::to_string(s.lines) + " line(s) of " + (s.who.empty() ? "?" : s.who) +
-            " to the printk ratelimit" +
-            (s.who == "oomlab-watchdog" && v->watchdog_log_merged ? " (merged back from its JSON log)" : "");
+// The run's one verdict from the analyzer's (facts::run_verdict: the same
+// rule as the VM harness): the analyzer's when it agrees with the outcome,
+// else the outcome's class from the runner's samples with a note.
+facts::RunVerdict one_verdict(const RunRecord& r, const std::optional<formats::VerdictDoc>& v, const std::string& why) {
+  facts::LogVerdict log{"kernel log", "", "", ""};
+  if (v) log.cls = v->verdict, log.title = v->title;
+  if (log.cls.empty()) log.error = v ? "oomlab-analyze gave no verdict class" : why;
+  const bool victim_stuck = r.outcome.stall && r.outcome.stall->cause == facts::StallCause::victim_not_exiting;
+  return facts::run_verdict(r.outcome.cls, victim_stuck, r.outcome.reason, {log}, "runner's samples");
+}
+
+// "allocation_stall - allocation stall: ... ended by an oomlab-watchdog kill
+// (from the kernel log); the kernel log lost 111 line(s) of oomlab-watchdog to
+// the printk ratelimit (merged back from its JSON log)". The title is left out
+// when it is the outcome's reason (printed on the line above).
+std::string verdict_line(const RunRecord& r, const std::optional<formats::VerdictDoc>& v) {
+  const facts::RunVerdict& one = r.verdict;
+  std::string line = one.cls.empty() ? "?" : one.cls;
+  if (!one.title.empty() && one.title != one.cls && one.title != r.outcome.reason) line += " - " + one.title;
+  line += " (from the " + one.from + ")";
+  if (v)
+    for (const formats::VerdictSuppressed& s : v->suppressed)
+      line += "; the kernel log lost " + std::to_string(s.lines) + " line(s) of " + (s.who.empty() ? "?" : s.who) +
+              " to the printk ratelimit" +
+              (s.who == "oomlab-watchdog" && v->watchdog_log_merged ? " (merged back from its JSON log)" : "");
   return line;
 }
 
@@ -116,11 +130,13 @@ bool write_reports(RunRecord& r, const ReportPaths& paths, std::string& error) {
   std::string log;
   for (const KernelLine& l : r.kernel_log) log += l.text + "\n";
   if (!write_file(paths.kernel_log, log, error)) return false;
-  formats::Report doc = report_document(r);
   std::string why;
-  doc.verdict = analyze(paths.kernel_log, r.watchdog.enabled ? paths.dir + "/" + r.watchdog.log_file : "", why);
-  if (!doc.verdict) doc.verdict_error = why;
-  r.verdict_line = verdict_line(doc.verdict, why);
+  const auto analyzed = analyze(paths.kernel_log, r.watchdog.enabled ? paths.dir + "/" + r.watchdog.log_file : "", why);
+  r.verdict = one_verdict(r, analyzed, why);
+  r.verdict_line = verdict_line(r, analyzed);
+  formats::Report doc = report_document(r);
+  doc.log_verdict = analyzed;
+  if (!analyzed) doc.log_verdict_error = why;
   if (std::ifstream f(paths.workload_log); f) {
     doc.workload.log_tail.assign(std::istreambuf_iterator<char>(f), {});
     if (doc.workload.log_tail.size() > 8192)
@@ -128,7 +144,7 @@ bool write_reports(RunRecord& r, const ReportPaths& paths, std::string& error) {
   }
   doc.files = {"kernel.log", "workload.log", "report.html", r.watchdog.enabled ? r.watchdog.log_file : ""};
   if (!write_file(paths.json, formats::encode_report(doc), error)) return false;
-  return write_file(paths.html, render_report_html(r, doc.verdict), error);
+  return write_file(paths.html, render_report_html(r, doc.log_verdict), error);
 }
 
 void print_summary(const RunRecord& r, const ReportPaths& paths, const std::string& write_error) {
@@ -137,6 +153,8 @@ void print_summary(const RunRecord& r, const ReportPaths& paths, const std::stri
     nlohmann::json s = {{"scenario", r.config.scenario},
                         {"outcome", cls},
                         {"reason", r.outcome.reason},
+                        {"verdict", r.verdict.cls.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.verdict.cls)},
+                        {"verdict_from", r.verdict.from.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.verdict.from)},
                         {"exit_code", r.exit_code},
                         {"interrupted", r.interrupted},
                         {"oom_kills", r.kills.size()},
@@ -152,6 +170,7 @@ void print_summary(const RunRecord& r, const ReportPaths& paths, const std::stri
     std::printf("%s: %s%s - %s\n", r.config.scenario.c_str(), cls.c_str(), r.interrupted ? " (interrupted)" : "",
                 r.outcome.reason.c_str());
     if (!r.verdict_line.empty()) std::printf("verdict: %s\n", r.verdict_line.c_str());
+    if (!r.verdict.note.empty()) std::printf("         %s\n", r.verdict.note.c_str());
     std::printf("teardown: %s\n", r.teardown.c_str());
     if (r.watchdog.enabled) {
       std::printf("watchdog: %zu kill%s, %d stall report%s (%s)\n", r.watchdog.kills.size(),

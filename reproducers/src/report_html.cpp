@@ -156,6 +156,14 @@ std::string render_report_html(const RunRecord& r, const std::optional<formats::
     << " - " << cls << "</title><style>" << kStyle << "</style></head><body>\n";
   o << "<h1>" << esc(r.config.scenario) << ": <span class=\"" << cls << "\">" << cls << "</span></h1>\n";
   o << "<p>" << esc(r.outcome.reason) << (r.interrupted ? " (run interrupted)" : "") << "</p>\n";
+  if (!r.verdict.cls.empty()) {
+    // The run's one verdict (agrees with the outcome); the analyzer's own document is below.
+    o << "<p>verdict: " << esc(r.verdict.cls);
+    if (!r.verdict.title.empty() && r.verdict.title != r.verdict.cls && r.verdict.title != r.outcome.reason)
+      o << " - " << esc(r.verdict.title);
+    o << " (from the " << esc(r.verdict.from) << ")</p>\n";
+    if (!r.verdict.note.empty()) o << "<p>" << esc(r.verdict.note) << "</p>\n";
+  }
   o << "<div class=\"legend\"><span><i class=\"sw\" style=\"background:#1f77b4\"></i>usage</span>"
        "<span><i class=\"sw\" style=\"background:#555\"></i>limit</span>"
        "<span><i class=\"sw\" style=\"background:#ff7f0e\"></i>PSI some %</span>"
@@ -220,7 +228,7 @@ std::string render_report_html(const RunRecord& r, const std::optional<formats::
     auto doc = nlohmann::json::parse(verdict->raw, nullptr, false);
     shown = doc.is_discarded() ? verdict->raw : doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   }
-  o << "\n<h2>Analyzer verdict</h2><pre>" << esc(shown) << "</pre>\n";
+  o << "\n<h2>Analyzer verdict on the kernel log</h2><pre>" << esc(shown) << "</pre>\n";
   o << "<h2>Kernel log during the run</h2><pre>";
   for (const KernelLine& l : r.kernel_log) o << esc(l.text) << '\n';
   o << "</pre>\n" << kRenderCheck << "\n</body></html>\n";

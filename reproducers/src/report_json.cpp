@@ -1,5 +1,5 @@
 // RunRecord -> the report.json document (formats/report.hpp, the one codec of
-// oomlab.report/1; docs/FORMATS.md "Run report").
+// oomlab.report/2; docs/FORMATS.md "Run report").
 #include "oomlab/repro/report.hpp"
 
 namespace oomlab::repro {
@@ -90,6 +90,7 @@ formats::Report report_document(const RunRecord& r) {
   d.kernel_log.dropped = r.kernel_log_dropped;
   d.kernel_log.other_groups_lines = r.kernel_log_other_groups;
   for (const KernelLine& l : r.kernel_log) d.kernel_log.lines.push_back(l.text);
+  d.verdict = {r.verdict.cls, r.verdict.title, r.verdict.from, r.verdict.note};
   return d;
 }
 

@@ -1,4 +1,4 @@
-// report.json (oomlab.report/1) through its one codec: a real report written
+// report.json (oomlab.report/2) through its one codec: a real report written
 // by oomlab-repro decodes with every section, encode -> decode gives the
 // same document, wrong types and missing fields decode as defaults, and a
 // wrong schema is refused with one line.
@@ -54,7 +54,8 @@ Report full() {
   r.kernel_log = {"ok", 0, 3, {"[  1.5] Killed process 42 (hog)"}};
   VerdictDoc v;
   v.raw = R"({"schema":"oomlab.verdict/1","verdict":"silent_hang","title":"t","input":{"suppressed":[{"who":"oomlab-watchdog","lines":111}],"watchdog_log":{"name":"w"}},"findings":[{"class":"silent_hang","title":"t"}]})";
-  r.verdict = v;
+  r.log_verdict = v;
+  r.verdict = {"allocation_stall", "up to 2 task(s) stalled", "runner's samples", "the kernel log shows no sign"};
   r.files = {"kernel.log", "workload.log", "report.html", "watchdog.jsonl"};
   return r;
 }
@@ -81,26 +82,31 @@ TEST(ReportCodec, RoundTripKeepsEveryField) {
   EXPECT_FALSE(back->timeline.at(1).psi);
   EXPECT_FALSE(back->timeline.at(1).limit_bytes);
   EXPECT_EQ(back->kernel_log.other_groups_lines, 3u);
-  ASSERT_TRUE(back->verdict);
-  EXPECT_EQ(back->verdict->verdict, "silent_hang");
-  ASSERT_EQ(back->verdict->suppressed.size(), 1u);
-  EXPECT_EQ(back->verdict->suppressed[0].lines, 111u);
-  EXPECT_TRUE(back->verdict->watchdog_log_merged);
+  EXPECT_EQ(back->verdict.cls, "allocation_stall");
+  EXPECT_EQ(back->verdict.from, "runner's samples");
+  EXPECT_EQ(back->verdict.note, "the kernel log shows no sign");
+  ASSERT_TRUE(back->log_verdict);
+  EXPECT_EQ(back->log_verdict->verdict, "silent_hang");
+  ASSERT_EQ(back->log_verdict->suppressed.size(), 1u);
+  EXPECT_EQ(back->log_verdict->suppressed[0].lines, 111u);
+  EXPECT_TRUE(back->log_verdict->watchdog_log_merged);
   EXPECT_EQ(back->files.watchdog_log, "watchdog.jsonl");
 }
 
 TEST(ReportCodec, AbsentSectionsStayAbsent) {
   Report r;
   r.scenario = "x";
-  r.verdict_error = "oomlab-analyze not found";
+  r.log_verdict_error = "oomlab-analyze not found";
   auto back = decode_report(encode_report(r));
   ASSERT_TRUE(back);
   EXPECT_FALSE(back->watchdog);
   EXPECT_FALSE(back->tracer);
-  EXPECT_FALSE(back->verdict);
+  EXPECT_FALSE(back->log_verdict);
+  EXPECT_EQ(back->verdict.cls, "");
+  EXPECT_EQ(back->verdict.note, "");
   EXPECT_FALSE(back->outcome.stall);
   EXPECT_FALSE(back->params.limit_bytes);
-  EXPECT_EQ(back->verdict_error, "oomlab-analyze not found");
+  EXPECT_EQ(back->log_verdict_error, "oomlab-analyze not found");
   EXPECT_EQ(back->files.watchdog_log, "");
 }
 
@@ -123,8 +129,11 @@ TEST(ReportCodec, RealRunnerReport) {
   EXPECT_TRUE(r->timeline.back().psi);
   EXPECT_TRUE(r->watchdog);
   EXPECT_FALSE(r->watchdog->argv.empty());
-  ASSERT_TRUE(r->verdict);
-  EXPECT_FALSE(r->verdict->verdict.empty());
+  ASSERT_TRUE(r->log_verdict);
+  EXPECT_FALSE(r->log_verdict->verdict.empty());
+  // The one verdict agrees with the outcome (facts::verdict_class_for).
+  EXPECT_FALSE(r->verdict.cls.empty());
+  EXPECT_FALSE(r->verdict.from.empty());
   EXPECT_EQ(r->files.kernel_log, "kernel.log");
   EXPECT_EQ(encode_report(*r), text);
 }
@@ -132,14 +141,15 @@ TEST(ReportCodec, RealRunnerReport) {
 TEST(ReportCodec, WrongTypesAndMissingFieldsDecodeAsDefaults) {
   // Strings for numbers, floats and out-of-range numbers for integers,
   // objects where arrays belong, arrays of the wrong things.
-  const char* text = R"({"schema":"oomlab.report/1","scenario":7,
+  const char* text = R"({"schema":"oomlab.report/2","scenario":7,
     "params":{"limit_bytes":"64M","duration_ms":1.5,"period_ms":1e300,"stall_psi_share":"x","options":{"a":1,"b":"2"}},
     "outcome":{"class":["livelock"],"exit_code":4294967296,"stall":"long","stalls":[1,{"start_ms":-5}],"ended_by":[]},
     "oom_kills":{"t_ms":1},
     "watchdog":{"argv":[1,"a"],"kills":[null,{"pid":"1"}],"events":"x"},
     "timeline":[{"t_ms":"1","psi":{"some_total_us":-1,"some_ratio":"0.5"},"tasks":{"top_wait":[["w"],["x",1],[2,3]],"blocked":{"reclaim":"2","io":2}},"trace":1},7],
     "kernel_log":{"lines":["a",1,null]},
-    "verdict":{"verdict":3,"input":{"suppressed":[{"lines":-1},5]},"findings":{}},
+    "verdict":{"class":1,"from":["x"],"note":"n"},
+    "log_verdict":{"verdict":3,"input":{"suppressed":[{"lines":-1},5]},"findings":{}},
     "files":[]})";
   std::string why;
   auto r = decode_report(text, &why);
@@ -174,10 +184,13 @@ TEST(ReportCodec, WrongTypesAndMissingFieldsDecodeAsDefaults) {
   EXPECT_EQ(r->timeline[0].tasks.blocked[0].first, "io");
   EXPECT_FALSE(r->timeline[0].trace);
   EXPECT_EQ(r->kernel_log.lines, std::vector<std::string>{"a"});
-  ASSERT_TRUE(r->verdict);
-  EXPECT_EQ(r->verdict->verdict, "");
-  ASSERT_EQ(r->verdict->suppressed.size(), 1u);
-  EXPECT_EQ(r->verdict->suppressed[0].lines, 0u);
+  EXPECT_EQ(r->verdict.cls, "");
+  EXPECT_EQ(r->verdict.from, "");
+  EXPECT_EQ(r->verdict.note, "n");
+  ASSERT_TRUE(r->log_verdict);
+  EXPECT_EQ(r->log_verdict->verdict, "");
+  ASSERT_EQ(r->log_verdict->suppressed.size(), 1u);
+  EXPECT_EQ(r->log_verdict->suppressed[0].lines, 0u);
   EXPECT_EQ(r->files.kernel_log, "");
   // Whatever came in, what goes out decodes again.
   EXPECT_TRUE(decode_report(encode_report(*r)));
@@ -185,12 +198,13 @@ TEST(ReportCodec, WrongTypesAndMissingFieldsDecodeAsDefaults) {
 
 TEST(ReportCodec, SchemaCheckedWithOneLine) {
   std::string why;
-  EXPECT_FALSE(decode_report(R"({"schema":"oomlab.report/2"})", &why));
-  EXPECT_EQ(why, R"(schema is "oomlab.report/2", expected "oomlab.report/1")");
+  // /1 kept the analyzer's document in `verdict`: refused, not misread.
+  EXPECT_FALSE(decode_report(R"({"schema":"oomlab.report/1"})", &why));
+  EXPECT_EQ(why, R"(schema is "oomlab.report/1", expected "oomlab.report/2")");
   EXPECT_FALSE(decode_report(R"({"schema":"oomlab.bench-peers/1","runs":[]})", &why));
-  EXPECT_NE(why.find("expected \"oomlab.report/1\""), std::string::npos);
+  EXPECT_NE(why.find("expected \"oomlab.report/2\""), std::string::npos);
   EXPECT_FALSE(decode_report(R"({"scenario":"x"})", &why));
-  EXPECT_EQ(why, R"(no "schema" (expected "oomlab.report/1"))");
+  EXPECT_EQ(why, R"(no "schema" (expected "oomlab.report/2"))");
   EXPECT_FALSE(decode_report("{\"schema\":\"a\\nb\"}", &why));
   EXPECT_EQ(why.find('\n'), std::string::npos) << why;
   EXPECT_FALSE(decode_report("[1,2]", &why));

@@ -43,11 +43,12 @@ RunRecord record() {
 
 TEST(Report, JsonHasTheContractFields) {
   RunRecord r = record();
+  r.verdict = {"oom_resolved", "OOM kill", "kernel log", ""};
   // Through the one codec (formats/report.hpp), as every reader sees it.
   std::string why;
   auto j = oomlab::formats::decode_report(oomlab::formats::encode_report(report_document(r)), &why);
   ASSERT_TRUE(j) << why;
-  EXPECT_EQ(j->schema, "oomlab.report/1");
+  EXPECT_EQ(j->schema, "oomlab.report/2");
   EXPECT_EQ(j->scenario, "test-hog");
   ASSERT_EQ(j->params.options.size(), 1u);
   EXPECT_EQ(j->params.options[0], std::make_pair(std::string("total"), std::string("64M")));
@@ -59,7 +60,11 @@ TEST(Report, JsonHasTheContractFields) {
   EXPECT_EQ(j->oom_kills[0].freed_ms, 12);
   EXPECT_EQ(j->outcome.cls, std::string(outcome_name(r.outcome.cls)));
   EXPECT_EQ(j->cgroup.layout, "hybrid");
-  EXPECT_FALSE(j->verdict);
+  // The run's one verdict goes in; the analyzer's document is write_reports' to add.
+  EXPECT_EQ(j->verdict.cls, "oom_resolved");
+  EXPECT_EQ(j->verdict.from, "kernel log");
+  EXPECT_EQ(j->verdict.note, "");
+  EXPECT_FALSE(j->log_verdict);
   EXPECT_EQ(j->kernel_log.lines.size(), 1u);
 }
 

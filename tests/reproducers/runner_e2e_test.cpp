@@ -41,8 +41,9 @@ TEST(RunnerE2E, HogIsOomKilledAndTheLatencyIsMeasured) {
   for (const auto& l : j["kernel_log"]["lines"])
     slice_has_kill |= l.get<std::string>().find("Killed process") != std::string::npos;
   EXPECT_TRUE(slice_has_kill);
-  // Analyzer verdict or the reason why not.
-  EXPECT_TRUE(j["verdict"].is_object() || j["verdict_error"].is_string());
+  // The run's one verdict, and the analyzer's document or the reason why not.
+  EXPECT_EQ(j["verdict"]["class"], "oom_resolved") << j["verdict"].dump();  // agrees with the outcome
+  EXPECT_TRUE(j["log_verdict"].is_object() || j["log_verdict_error"].is_string());
   EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(path).parent_path() / "report.html"));
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(path).parent_path() / "work"));
   std::filesystem::remove_all(out);

@@ -241,8 +241,8 @@ TEST(VmStory, TheGuestRunnersOutcomeIsTheRunsOutcome) {
   // run's kernel log with the watchdog's lines) when that one agrees.
   oomlab::formats::Report full;
   full.outcome.cls = "rescued", full.outcome.reason = "no progress ... ended by oomlab-watchdog's kill";
-  full.verdict = VerdictDoc{};
-  full.verdict->verdict = "allocation_stall", full.verdict->title = "allocation stall ... ended by an oomlab-watchdog kill";
+  full.log_verdict = VerdictDoc{};
+  full.log_verdict->verdict = "allocation_stall", full.log_verdict->title = "allocation stall ... ended by an oomlab-watchdog kill";
   RunStory rescued = run_story("completed", memory_high, clean, full);
   EXPECT_EQ(rescued.outcome, "rescued");
   EXPECT_EQ(rescued.reason, full.outcome.reason);
@@ -250,9 +250,9 @@ TEST(VmStory, TheGuestRunnersOutcomeIsTheRunsOutcome) {
   EXPECT_EQ(rescued.verdict_from, "guest run's kernel log");
   EXPECT_TRUE(rescued.verdict_note.empty());
   // A victim that does not exit: oom_livelock.
-  full.outcome.cls = "livelock", full.verdict.reset();
+  full.outcome.cls = "livelock", full.log_verdict.reset();
   full.outcome.stall = oomlab::formats::ReportStall{};
-  full.outcome.stall->cause = "victim_stuck";
+  full.outcome.stall->cause = "victim_not_exiting";  // facts::stall_cause_name, as the runner writes it
   EXPECT_EQ(run_story("completed", nullptr, std::nullopt, full).verdict, "oom_livelock");
   // The lock-hold capture's guest (a runner from before the shared stall
   // model) reported no_oom: that is the outcome, and the console's verdict stays.
@@ -274,5 +274,6 @@ TEST(VmStory, TheGuestRunnersOutcomeIsTheRunsOutcome) {
   failed.error = "oomlab-analyze failed";
   RunStory none = run_story("completed", memory_high, failed, std::nullopt);
   EXPECT_EQ(none.verdict, "silent_hang");
-  EXPECT_NE(none.verdict_note.find("none (oomlab-analyze failed)"), std::string::npos);
+  EXPECT_NE(none.verdict_note.find("no verdict from the serial console (oomlab-analyze failed)"), std::string::npos)
+      << none.verdict_note;
 }

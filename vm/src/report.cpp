@@ -5,6 +5,8 @@
 
 #include "fs_util.hpp"
 #include "oomlab/common/subprocess.hpp"
+#include "oomlab/facts/run_verdict.hpp"
+#include "oomlab/facts/stall.hpp"
 #include "oomlab/facts/vocabulary.hpp"
 
 namespace oomlab::vm {
@@ -115,7 +117,8 @@ RunStory run_story(const std::string& session, const nlohmann::json& guest_summa
   if (guest_report) {
     o = facts::outcome_from_name(guest_report->outcome.cls);
     st.reason = guest_report->outcome.reason;
-    victim_stuck = guest_report->outcome.stall && guest_report->outcome.stall->cause == "victim_stuck";
+    victim_stuck = guest_report->outcome.stall &&
+                   guest_report->outcome.stall->cause == facts::stall_cause_name(facts::StallCause::victim_not_exiting);
   }
   if (!o && guest_summary.is_object()) {
     const auto cls = guest_summary.find("outcome");
@@ -127,20 +130,16 @@ RunStory run_story(const std::string& session, const nlohmann::json& guest_summa
     return st;
   }
   st.outcome = std::string(facts::outcome_name(*o));
-  const std::string expected(facts::verdict_class_for(*o, victim_stuck));
-  if (st.verdict == expected || *o == facts::Outcome::no_oom) return st;
-  if (guest_report && guest_report->verdict && guest_report->verdict->verdict == expected) {
-    st.verdict = expected, st.verdict_title = guest_report->verdict->title;
-    st.verdict_from = "guest run's kernel log";
-    return st;
-  }
-  const std::string console_said = !console ? "none" : !console->error.empty() ? "none (" + console->error + ")"
-                                                                                : console->verdict;
-  st.verdict = expected, st.verdict_title = st.reason;
-  st.verdict_from = "guest runner's samples";
-  st.verdict_note = "the serial console's kernel log shows no sign of this " + st.outcome + " (its verdict: " +
-                    console_said + "; memory.high throttling and mmap-lock waits print nothing there): the verdict "
-                    "comes from the guest runner's samples (PSI, blocked tasks), as the outcome";
+  // The one rule both the runner and the VM use (facts::run_verdict): the
+  // console's verdict when it says the class the outcome calls for, else the
+  // guest run's own (its kernel log with the watchdog's JSON lines), else the
+  // outcome's class from the guest runner's samples with a note.
+  std::vector<facts::LogVerdict> logs{{"serial console", st.verdict, st.verdict_title,
+                                       !console ? "no verdict" : console->error}};
+  if (guest_report && guest_report->log_verdict)
+    logs.push_back({"guest run's kernel log", guest_report->log_verdict->verdict, guest_report->log_verdict->title, ""});
+  const facts::RunVerdict v = facts::run_verdict(*o, victim_stuck, st.reason, logs, "guest runner's samples");
+  st.verdict = v.cls, st.verdict_title = v.title, st.verdict_from = v.from, st.verdict_note = v.note;
   return st;
 }
 

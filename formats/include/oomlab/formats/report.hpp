@@ -1,4 +1,4 @@
-// The run report, report.json (schema "oomlab.report/1"; docs/FORMATS.md
+// The run report, report.json (schema "oomlab.report/2"; docs/FORMATS.md
 // "Run report"): one typed codec. oomlab-repro encodes it; the peers bench,
 // the VM harness (the guest runner's report that comes back as a file) and
 // the tests decode it. Nobody reads report.json through string keys.
@@ -8,7 +8,8 @@
 // a float for an integer, a number out of the field's range), decodes as the
 // field's default - never undefined behaviour, never an exception. Only the
 // document itself is checked: a JSON object whose "schema" is
-// "oomlab.report/1".
+// "oomlab.report/2" (/1 had the analyzer's document in `verdict`; /2 has the
+// run's one verdict there and the analyzer's in `log_verdict`).
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -21,7 +22,7 @@
 
 namespace oomlab::formats {
 
-inline constexpr std::string_view kReportSchema = "oomlab.report/1";
+inline constexpr std::string_view kReportSchema = "oomlab.report/2";
 
 struct ReportParams {
   std::optional<std::uint64_t> limit_bytes;  // null: --unsafe-no-cgroup
@@ -45,7 +46,7 @@ struct ReportCgroup {
 struct ReportStall {
   std::int64_t start_ms = 0, end_ms = 0, length_ms = 0;
   bool ongoing = false;
-  std::string cause;        // facts::stall_cause_name: psi, blocked_wait, victim_stuck, limit_pressed
+  std::string cause;        // facts::stall_cause_name: memory_pressure, blocked_wait, victim_not_exiting, limit_pressed
   std::string wait;         // facts::wait_kind_name when cause is blocked_wait, else "" (null)
   int max_blocked = 0;
   std::string description;  // "up to 3 task(s) blocked on mmap_lock"
@@ -167,6 +168,13 @@ struct ReportFiles {
   std::string kernel_log, workload_log, html, watchdog_log;  // relative to the report directory; "" absent
 };
 
+// The run's one verdict (facts::RunVerdict as text): an oomlab-analyze class
+// that agrees with the outcome, where it comes from ("kernel log", "runner's
+// samples") and, when the log's verdict said otherwise, a note saying what.
+struct ReportVerdict {
+  std::string cls, title, from, note;  // "class"; "" (null) when unset
+};
+
 struct Report {
   std::string schema = std::string(kReportSchema);
   std::string scenario;
@@ -181,18 +189,21 @@ struct Report {
   std::optional<ReportTracer> tracer;
   std::vector<ReportSample> timeline;
   ReportKernelLog kernel_log;
-  // The analyzer's document (oomlab.verdict/1), kept whole, and the part the
-  // tools read; nullopt when there is none (verdict_error says why).
-  std::optional<VerdictDoc> verdict;
-  std::string verdict_error;
+  // The run's one verdict, agreeing with the outcome (facts::run_verdict).
+  ReportVerdict verdict;
+  // The analyzer's document (oomlab.verdict/1) on kernel.log with the
+  // watchdog's JSON lines, kept whole, and the part the tools read; nullopt
+  // when there is none (log_verdict_error says why).
+  std::optional<VerdictDoc> log_verdict;
+  std::string log_verdict_error;
   ReportFiles files;
 };
 
 // Pretty (one space indent) with a trailing newline, as report.json is written.
 std::string encode_report(const Report& r);
 // nullopt with a one-line *why for text that is not a JSON object, or whose
-// "schema" is not kReportSchema ("schema is \"oomlab.report/2\", expected
-// \"oomlab.report/1\""). Everything else decodes (see above).
+// "schema" is not kReportSchema ("schema is \"oomlab.report/1\", expected
+// \"oomlab.report/2\""). Everything else decodes (see above).
 std::optional<Report> decode_report(std::string_view text, std::string* why = nullptr);
 
 }  // namespace oomlab::formats

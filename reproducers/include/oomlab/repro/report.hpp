@@ -1,10 +1,11 @@
-// The report of one run: report.json (schema "oomlab.report/1") and a
+// The report of one run: report.json (schema "oomlab.report/2") and a
 // self-contained report.html with an inline SVG timeline.
 #pragma once
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "oomlab/facts/run_verdict.hpp"
 #include "oomlab/formats/report.hpp"
 #include "oomlab/repro/outcome.hpp"
 #include "oomlab/repro/run_config.hpp"
@@ -63,13 +64,19 @@ struct RunRecord {
   WatchdogSection watchdog;           // --watchdog
   std::string trace_status;           // --trace: "ok" or why not ("" without --trace)
   std::string trace_missing;          // tracepoints the kernel lacks
-  std::string verdict_line;           // "allocation_stall - ..." (set when the reports are written)
+  // Set when the reports are written: the run's one verdict (agreeing with
+  // the outcome: facts::run_verdict of the analyzer's verdict on kernel.log)
+  // and the summary's line for it, "silent_hang (from the runner's samples)".
+  facts::RunVerdict verdict;
+  std::string verdict_line;
 };
 
-// The report.json document of the run (formats/report.hpp), without the
-// analyzer's verdict and the files, which write_reports adds.
+// The report.json document of the run (formats/report.hpp), with
+// r.verdict; without the analyzer's document and the files, which
+// write_reports adds.
 formats::Report report_document(const RunRecord& r);
-// The page; `verdict` is the analyzer's document, when there is one.
+// The page: the run's one verdict (r.verdict) under the outcome; `verdict`
+// is the analyzer's document on kernel.log, when there is one, shown whole.
 std::string render_report_html(const RunRecord& r, const std::optional<formats::VerdictDoc>& verdict);
 
 }  // namespace oomlab::repro
