@@ -155,8 +155,8 @@ def main() -> int:
     rep["watchdog"]["events"] = rep["watchdog"]["events"][:3]
     rep["workload"]["log_tail"] = rep["workload"]["log_tail"][:200]
     rep["oom_kills"] = rep["oom_kills"][:2]
-    rep["verdict"] = {k: rep["verdict"][k] for k in ("schema", "verdict", "title", "input")}
-    rep["verdict"]["findings"] = [{"class": "oom_resolved", "title": rep["verdict"]["title"]}]
+    rep["log_verdict"] = {k: rep["log_verdict"][k] for k in ("schema", "verdict", "title", "input")}
+    rep["log_verdict"]["findings"] = [{"class": "oom_resolved", "title": rep["log_verdict"]["title"]}]
     rep["outcome"]["stall"] = {"start_ms": 100, "end_ms": 2900, "length_ms": 2800, "ongoing": True,
                                "cause": "blocked_wait", "wait": "mmap_lock", "max_blocked": 3,
                                "description": "up to 3 task(s) blocked on mmap_lock"}
