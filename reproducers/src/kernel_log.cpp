@@ -69,9 +69,18 @@ void KernelLogWatch::feed(const KmsgRecord& r, const std::set<pid_t>& our_pids) 
   const bool kill_line = k && !k->selection_only;  // selection_only: the choice, not the kill
   const bool ours = kill_line && (group_victims_.count(k->pid) || (!other_victims_.count(k->pid) && our_pids.count(k->pid)));
   if (!in_report_) {
-    // The reaper's line after another group's report is part of its story.
+    // A kill line outside a report is one whose header the kernel
+    // ratelimited (oom_kill_process prints the header and the oom-kill: line
+    // under __ratelimit, the "Killed process" line always). With a group, a
+    // victim the run never sampled in it was another group's: its line, and
+    // the reaper's line after it, are part of that group's story - the
+    // analyzer must not read an OOM kill into a run that had none.
+    if (!group_.empty() && kill_line && !ours) other_victims_.insert(k->pid);
     auto reaped = facts::parse_oom_reaped(r.message);
-    if (!group_.empty() && reaped && other_victims_.count(*reaped) && !group_victims_.count(*reaped)) ++other_groups_lines_;
+    const bool theirs_reaped = reaped && other_victims_.count(*reaped) && !group_victims_.count(*reaped);
+    const bool theirs_summary = summary && !(summary->oom_memcg.empty() && summary->task_memcg.empty()) &&
+                                !summary->in_group(group_);
+    if (!group_.empty() && ((kill_line && !ours) || theirs_reaped || theirs_summary)) ++other_groups_lines_;
     else keep(std::move(line));
   } else if (kill_line) {
     if (ours) owner_ = Owner::ours;

@@ -69,8 +69,18 @@ TEST(KernelLogWatch, KillWithoutItsRatelimitedHeaderIsOursWhenWeSampledThePid) {
   w.feed(rec(1200100, "Memory cgroup out of memory: Killed process 20079 (pipe-victim) total-vm:36372kB, "
                       "anon-rss:9584kB, file-rss:988kB, shmem-rss:0kB, UID:0 pgtables:80kB oom_score_adj:0"),
          sampled);
+  w.feed(rec(1300000, "oom_reaper: reaped process 31000 (pipe-victim), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB"),
+         sampled);
   ASSERT_EQ(w.kills().size(), 1u) << "ours: 20078 only (31000 never ours, 20079 given to another group)";
   EXPECT_EQ(w.kills()[0].pid, 20078);
+  // The slice keeps our header-less kill; another group's header-less kill
+  // and its reaper line stay out (the analyzer would read a kill into our run).
+  std::string slice;
+  for (const auto& l : w.lines()) slice += l.text + "\n";
+  EXPECT_NE(slice.find("Killed process 20078"), std::string::npos) << slice;
+  EXPECT_EQ(slice.find("31000"), std::string::npos) << slice;
+  EXPECT_EQ(slice.find("20079"), std::string::npos) << slice;  // its summary named another group
+  EXPECT_NE(slice.find("callbacks suppressed"), std::string::npos) << slice;
 }
 
 TEST(KernelLogWatch, OldKernelSummaryWithoutMemcgsDoesNotDisownOurVictim) {
