@@ -225,6 +225,12 @@ TEST(KillDecision, GroupKillAndTheRoot) {
   ASSERT_EQ(d.action, Action::kill_group);
   ASSERT_EQ(d.members.size(), 1u);
   EXPECT_EQ(d.members[0].pid, 10);
+  // cgroup.kill would take init and sshd (-1000) too: one kill each instead.
+  EXPECT_FALSE(d.whole_group);
+  std::vector<Candidate> plain = {cand(10, "a", 100), cand(12, "b", 50)};
+  Decision all = p.decide(Step::cgroup_kill, incident(), plain, kTotalKb);
+  ASSERT_EQ(all.action, Action::kill_group);
+  EXPECT_TRUE(all.whole_group);
   // The root is never killed as a group; with --sysrq the kernel is asked.
   EXPECT_EQ(p.decide(Step::cgroup_kill, incident("/"), cands, kTotalKb).action, Action::refuse_root);
   KillPolicy sysrq(opts(2, false, true), kSelf);

@@ -64,6 +64,7 @@ Decision KillPolicy::group_kill(const IncidentFacts& inc, const std::vector<Cand
   d.action = Decision::Action::kill_group;
   for (const Candidate& c : cands)
     if (!rules_.never_kill(c)) d.members.push_back(c);
+  d.whole_group = d.members.size() == cands.size();
   return d;
 }
 

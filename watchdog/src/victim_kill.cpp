@@ -9,6 +9,7 @@
 
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/procfs.hpp"
+#include "oomlab/watchdog/group_probe.hpp"
 #include "oomlab/watchdog/engine.hpp"
 #include "oomlab/watchdog/killer.hpp"
 #include "oomlab/watchdog/system.hpp"
@@ -35,7 +36,7 @@ std::uint64_t Engine::total_kb(const std::string& cgroup) const {
   return ram_kb;
 }
 
-void Engine::fetch_candidates(Incident& inc, pid_t only_pid, FactsThen then) {
+void Engine::fetch_candidates(Incident& inc, pid_t only_pid, FactsThen then, bool subtree) {
   std::vector<pid_t> pids;
   if (only_pid) {
     pids.push_back(only_pid);
@@ -52,9 +53,10 @@ void Engine::fetch_candidates(Incident& inc, pid_t only_pid, FactsThen then) {
     it->second.busy_noted = false;
     then(it->second, *facts);
   };
-  bool submitted = facts_worker_.submit([this, pids = std::move(pids), cg, procs_file, facts, done]() mutable {
+  bool submitted = facts_worker_.submit([this, pids = std::move(pids), cg, procs_file, facts, done, subtree]() mutable {
     if (pids.empty() && cg != "/") {
-      pids = cgroups_.procs(cg);
+      if (subtree) list_group_pids({cgroups_.root() + cg}, pids);
+      else pids = cgroups_.procs(cg);
       if (pids.empty() && !procs_file.empty()) pids = read_pids(procs_file);
     }
     facts->candidates = collect_candidates(pids, opt_.proc_root);
@@ -182,27 +184,38 @@ void Engine::kill_cgroup(Incident& inc) {
     reporter_.note(kErr, "dry-run: would kill every unprotected process in cgroup " + inc.cgroup);
     return;
   }
-  if (cgroups_.kill_v2(inc.cgroup)) {
-    ++metrics_.kills["cgroup_kill"];
-    reporter_.note(kErr, "cgroup.kill written for " + inc.cgroup);
-    return;
-  }
-  // v1: one pidfd kill per unprotected process (protected ones stay).
-  fetch_candidates(inc, 0, [this](Incident& i, VictimFacts& f) {
-    int n = 0;
-    for (const auto& c : policy_.group_kill(i, f.candidates).members) {
-      KillOutcome out = kill_process(c.pid, c.starttime);
-      if (out.pidfd >= 0) {
-        ++n;
-        ::close(out.pidfd);
-        model_.mark_victim(c.pid, monotonic_ms(), false);
-        i.killed.insert(c.pid);
-      }
-    }
-    metrics_.kills["cgroup_kill"] += n;
-    i.last_action_ms = monotonic_ms();
-    reporter_.note(kErr, "killed " + std::to_string(n) + " process(es) of cgroup " + i.cgroup);
-  });
+  // cgroup.kill (v2) takes every process of the subtree, protected ones too
+  // (oom_score_adj -1000, --protect, pid 1 of a container, the watchdog
+  // itself): it is written only when the subtree holds none of them.
+  // Otherwise, and on v1, one pidfd kill per unprotected process.
+  fetch_candidates(
+      inc, 0,
+      [this](Incident& i, VictimFacts& f) {
+        const Decision g = policy_.group_kill(i, f.candidates);
+        const std::vector<Candidate>& members = g.members;
+        const std::size_t kept = f.candidates.size() - members.size();
+        if (g.whole_group && cgroups_.kill_v2(i.cgroup)) {
+          ++metrics_.kills["cgroup_kill"];
+          i.last_action_ms = monotonic_ms();
+          reporter_.note(kErr, "cgroup.kill written for " + i.cgroup);
+          return;
+        }
+        int n = 0;
+        for (const auto& c : members) {
+          KillOutcome out = kill_process(c.pid, c.starttime);
+          if (out.pidfd >= 0) {
+            ++n;
+            ::close(out.pidfd);
+            model_.mark_victim(c.pid, monotonic_ms(), false);
+            i.killed.insert(c.pid);
+          }
+        }
+        metrics_.kills["cgroup_kill"] += n;
+        i.last_action_ms = monotonic_ms();
+        reporter_.note(kErr, "killed " + std::to_string(n) + " process(es) of cgroup " + i.cgroup +
+                                 (kept ? ", kept " + std::to_string(kept) + " protected" : ""));
+      },
+      true);
 }
 
 void Engine::track_kills(std::int64_t now) {

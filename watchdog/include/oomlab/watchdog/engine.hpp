@@ -142,7 +142,8 @@ class Engine {
   void act_on(Incident& inc, std::int64_t now_ms, Step step);
   // victim_kill.cpp: the actions
   using FactsThen = std::function<void(Incident&, VictimFacts&)>;
-  void fetch_candidates(Incident& inc, pid_t only_pid, FactsThen then);
+  // subtree: the group's descendants' processes too (what cgroup.kill takes).
+  void fetch_candidates(Incident& inc, pid_t only_pid, FactsThen then, bool subtree = false);
   // A kill decision: signals its victim and counts it; false for any other.
   bool carry_out(Incident& inc, const Decision& d);
   void kill_cgroup(Incident& inc);

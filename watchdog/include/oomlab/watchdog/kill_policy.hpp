@@ -74,6 +74,9 @@ struct Decision {
   Candidate victim;
   std::string reason;             // a facts::kKillReasons word
   std::vector<Candidate> members; // kill_group: every killable process (for v1 and dry-run)
+  // kill_group: no process of the group is protected, so cgroup.kill (which
+  // takes them all, -1000 and --protect too) may do it; else one kill each.
+  bool whole_group = false;
   bool dry_run = false;           // report what would be done, do not signal
 };
 const char* action_name(Decision::Action a);
