@@ -86,20 +86,28 @@ std::vector<pid_t> read_pids(const std::string& procs_file) {
   std::vector<pid_t> out;
   auto text = read_proc_file(procs_file, 1 << 20);
   if (!text) return out;
-  pid_t v = 0;
-  bool any = false;
-  for (char c : *text) {
+  PidListParser parse;
+  parse.feed(text->data(), text->size(), out);
+  parse.finish(out);
+  return out;
+}
+
+void PidListParser::feed(const char* data, std::size_t n, std::vector<pid_t>& out) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = data[i];
     if (c >= '0' && c <= '9') {
-      v = v * 10 + (c - '0');
-      any = true;
+      v_ = v_ * 10 + (c - '0');
+      any_ = true;
     } else {
-      if (any) out.push_back(v);
-      v = 0;
-      any = false;
+      finish(out);
     }
   }
-  if (any) out.push_back(v);
-  return out;
+}
+
+void PidListParser::finish(std::vector<pid_t>& out) {
+  if (any_) out.push_back(v_);
+  v_ = 0;
+  any_ = false;
 }
 
 CgroupView::CgroupView(std::string proc_root, std::string root) : proc_root_(std::move(proc_root)), root_(std::move(root)) {

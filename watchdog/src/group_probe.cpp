@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "dirent64.hpp"
 #include "oomlab/watchdog/cgroup_view.hpp"
 
 namespace oomlab::watchdog {
@@ -14,38 +15,19 @@ namespace {
 constexpr int kMaxDepth = 8;
 constexpr std::size_t kMaxDirs = 256;
 
-struct Dirent64 {
-  std::uint64_t d_ino;
-  std::int64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
-};
-
 // The pids of dirfd/cgroup.procs, parsed as they are read (a small buffer on
 // the stack whatever the group's size).
 void read_procs(int dirfd, std::vector<pid_t>& out) {
   int fd = ::openat(dirfd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
   if (fd < 0) return;
   char buf[2048];
-  pid_t v = 0;
-  bool any = false;
+  PidListParser parse;
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n <= 0) break;
-    for (ssize_t i = 0; i < n; ++i) {
-      char c = buf[i];
-      if (c >= '0' && c <= '9') {
-        v = v * 10 + (c - '0');
-        any = true;
-      } else {
-        if (any) out.push_back(v);
-        v = 0;
-        any = false;
-      }
-    }
+    parse.feed(buf, static_cast<std::size_t>(n), out);
   }
-  if (any) out.push_back(v);
+  parse.finish(out);
   ::close(fd);
 }
 

@@ -9,20 +9,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "dirent64.hpp"
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/procfs_once.hpp"
 #include "oomlab/facts/wait_kind.hpp"
 
 namespace oomlab::watchdog {
 namespace {
-
-struct Dirent64 {
-  std::uint64_t d_ino;
-  std::int64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
-};
 
 pid_t to_pid(const char* name) {
   pid_t v = 0;

@@ -32,6 +32,18 @@ std::string cgroup_path_of_dir(std::string_view dir, std::string_view mounts_tex
 // The pids in a cgroup.procs file (empty when it cannot be read).
 std::vector<pid_t> read_pids(const std::string& procs_file);
 
+// The pids of a cgroup.procs text, fed in pieces as it is read (the idle
+// probe reads into a small stack buffer): one number per run of digits.
+class PidListParser {
+ public:
+  void feed(const char* data, std::size_t n, std::vector<pid_t>& out);
+  void finish(std::vector<pid_t>& out);
+
+ private:
+  pid_t v_ = 0;
+  bool any_ = false;
+};
+
 class CgroupView {
  public:
   // root: the memory controller's mount ("" = detect: v1 memory mount, else

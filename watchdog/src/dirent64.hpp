@@ -1,0 +1,17 @@
+// The record getdents64(2) fills in (glibc has no declaration of
+// linux_dirent64): the sampler lists /proc and task/ with it, the idle probe
+// a group's subdirectories - raw syscalls, no DIR* allocation per listing.
+#pragma once
+#include <cstdint>
+
+namespace oomlab::watchdog {
+
+struct Dirent64 {
+  std::uint64_t d_ino;
+  std::int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+}  // namespace oomlab::watchdog
