@@ -242,12 +242,7 @@ Finding to_finding(const State& st, const std::vector<Snapshot>& snaps, const fa
   f.details.emplace_back("source", std::string("task_dumps"));
   f.details.emplace_back("hung_reports", hung_reports);
   f.details.emplace_back("task_dumps", dumps);
-  f.details.emplace_back("start_ts", static_cast<double>(e.start_ms) / 1000.0);
-  f.details.emplace_back("end_ts", static_cast<double>(e.end_ms) / 1000.0);
-  f.details.emplace_back("duration_s", static_cast<double>(length) / 1000.0);
-  f.details.emplace_back("cause", std::string(facts::stall_cause_name(e.cause)));
-  if (e.cause == facts::StallCause::blocked_wait) f.details.emplace_back("wait", std::string(facts::wait_kind_name(e.wait)));
-  f.details.emplace_back("max_blocked", static_cast<std::int64_t>(e.max_blocked));
+  episode_details(e, f);
   for (int k = 1; k < 6; ++k)
     if (max_by_kind[k] > 0)
       f.details.emplace_back(std::string("blocked_") + facts::wait_kind_name(static_cast<facts::WaitKind>(k)),

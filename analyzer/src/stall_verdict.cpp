@@ -48,6 +48,22 @@ void stalled_tasks(const State& st, std::uint64_t from, std::uint64_t to, std::s
   }
 }
 
+}  // namespace
+
+// The episode's own facts, in the same keys for every source of a stall
+// finding (MemAlloc reports, task dumps): FORMATS.md "Stall verdicts".
+void episode_details(const facts::StallEpisode& e, Finding& f) {
+  const std::int64_t length = e.length_ms();
+  f.details.emplace_back("start_ts", static_cast<double>(e.start_ms) / 1000.0);
+  f.details.emplace_back("end_ts", static_cast<double>(e.end_ms) / 1000.0);
+  f.details.emplace_back("duration_s", static_cast<double>(length) / 1000.0);
+  f.details.emplace_back("cause", std::string(facts::stall_cause_name(e.cause)));
+  if (e.cause == facts::StallCause::blocked_wait) f.details.emplace_back("wait", std::string(facts::wait_kind_name(e.wait)));
+  f.details.emplace_back("max_blocked", static_cast<std::int64_t>(e.max_blocked));
+}
+
+namespace {
+
 // One episode of facts' stall model as a finding: its start, length, cause
 // and what ended it are the numbers the runner's outcome gives for the same
 // run (docs/FORMATS.md "Stall verdicts").
@@ -107,12 +123,7 @@ Finding to_finding(const State& st, const LogProgress& lp, const facts::StallEpi
   f.details.emplace_back("stalling_first", static_cast<std::int64_t>(first.stalling));
   f.details.emplace_back("stalling_max", static_cast<std::int64_t>(max_stalling));
   f.details.emplace_back("samples", static_cast<std::int64_t>(reports.size()));
-  f.details.emplace_back("start_ts", static_cast<double>(e.start_ms) / 1000.0);
-  f.details.emplace_back("end_ts", static_cast<double>(e.end_ms) / 1000.0);
-  f.details.emplace_back("duration_s", static_cast<double>(length) / 1000.0);
-  f.details.emplace_back("cause", std::string(facts::stall_cause_name(e.cause)));
-  if (e.cause == facts::StallCause::blocked_wait) f.details.emplace_back("wait", std::string(facts::wait_kind_name(e.wait)));
-  f.details.emplace_back("max_blocked", static_cast<std::int64_t>(e.max_blocked));
+  episode_details(e, f);
   f.details.emplace_back("description", cause);
   f.details.emplace_back("report_period_ms", lp.period_ms);
   f.details.emplace_back("ended_by", ended_by);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "oomlab/analyzer/model.hpp"
+#include "oomlab/facts/stall.hpp"
 
 namespace oomlab::analyzer {
 class State;
@@ -15,6 +16,9 @@ void stall_findings(State& st, std::vector<Finding>& out);   // stall_verdict.cp
 // over the spans (log ms) MemAlloc reports already told.
 void dump_stall_findings(const State& st, const std::vector<std::pair<std::int64_t, std::int64_t>>& covered,
                          std::vector<Finding>& out);
+// stall_verdict.cpp: a stall episode's start_ts, end_ts, duration_s, cause,
+// wait and max_blocked details, the same for every stall finding.
+void episode_details(const facts::StallEpisode& e, Finding& f);
 
 // victim_alive.cpp: the last line after `kill` that shows task `pid` still
 // there (same pid and comm); how many times it was killed; the same task chosen again and again
