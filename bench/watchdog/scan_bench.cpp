@@ -57,6 +57,7 @@
 #include "oomlab/common/subprocess.hpp"
 #include "oomlab/cgroups/cleanup.hpp"
 #include "oomlab/cgroups/memory_cgroup.hpp"
+#include "oomlab/facts/proc_status.hpp"
 #include "oomlab/facts/psi.hpp"
 #include "oomlab/watchdog/pressure.hpp"
 #include "oomlab/watchdog/sampler.hpp"
@@ -369,7 +370,8 @@ struct Daemon {
 
 std::uint64_t peak_rss_kb(pid_t pid) {
   auto s = oomlab::read_proc_file("/proc/" + std::to_string(pid) + "/status", 4096);
-  return s ? oomlab::peers::parse_vm_hwm_kb(*s) : 0;
+  oomlab::facts::ProcStatus st;
+  return s && oomlab::facts::parse_proc_status(*s, st) ? st.vm_hwm_kb : 0;
 }
 
 // One burst in a fresh group (its own, removed before returning); adds the

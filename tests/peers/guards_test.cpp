@@ -93,8 +93,6 @@ TEST(ProcStat, CommWithSpacesAndParentheses) {
   EXPECT_EQ(f.cstime, 6u);
   EXPECT_FALSE(parse_stat("42 (x) R 1 2", f));
   EXPECT_FALSE(parse_stat("garbage", f));
-  EXPECT_EQ(parse_vm_hwm_kb("Name:\tx\nVmPeak:\t 100 kB\nVmHWM:\t   5120 kB\n"), 5120u);
-  EXPECT_EQ(parse_vm_hwm_kb("Name:\tkthreadd\n"), 0u);
 }
 
 TEST(GuardProbe, MeasuresThisProcess) {

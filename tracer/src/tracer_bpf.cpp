@@ -21,6 +21,7 @@
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/tracer/tracer.hpp"
 #include "oomlab/facts/proc_stat.hpp"
+#include "oomlab/facts/proc_status.hpp"
 #include "records.hpp"
 #include "stall_tracer.skel.h"
 
@@ -112,10 +113,8 @@ LockWait as_reported(LockWait w) {
 void fill_victim_identity(TaskId& t) {
   if (t.comm.empty()) t.comm = proc_comm(t.tid);
   if (t.tgid == 0)
-    if (auto status = read_proc_file("/proc/" + std::to_string(t.tid) + "/status", 4096)) {
-      auto pos = status->find("\nTgid:");
-      if (pos != std::string::npos) t.tgid = std::atoi(status->c_str() + pos + 6);
-    }
+    if (auto status = read_proc_file("/proc/" + std::to_string(t.tid) + "/status", 4096))
+      if (facts::ProcStatus st; facts::parse_proc_status(*status, st)) t.tgid = st.tgid;
 }
 
 template <typename Key, typename Value, typename F>

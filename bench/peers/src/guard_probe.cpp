@@ -8,6 +8,7 @@
 
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/facts/proc_stat.hpp"
+#include "oomlab/facts/proc_status.hpp"
 
 namespace oomlab::peers {
 
@@ -19,14 +20,6 @@ bool parse_stat(const std::string& text, StatFields& out) {
   return true;
 }
 
-std::uint64_t parse_vm_hwm_kb(const std::string& status) {
-  auto at = status.find("\nVmHWM:");
-  if (at == std::string::npos) return 0;
-  unsigned long long kb = 0;
-  if (std::sscanf(status.c_str() + at + 7, " %llu", &kb) != 1) return 0;
-  return kb;
-}
-
 void GuardProbe::sample(std::int64_t now_ms) {
   const std::string base = "/proc/" + std::to_string(pid_);
   static const double tick_ms = 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
@@ -36,7 +29,8 @@ void GuardProbe::sample(std::int64_t now_ms) {
       cost_.cpu_ms = static_cast<double>(f.utime + f.stime + f.cutime + f.cstime) * tick_ms;
   }
   if (auto status = read_proc_file(base + "/status"))
-    if (auto hwm = parse_vm_hwm_kb(*status); hwm > cost_.peak_rss_kb) cost_.peak_rss_kb = hwm;
+    if (facts::ProcStatus st; facts::parse_proc_status(*status, st) && st.vm_hwm_kb > cost_.peak_rss_kb)
+      cost_.peak_rss_kb = st.vm_hwm_kb;
   DIR* d = opendir((base + "/task").c_str());
   if (!d) return;
   std::map<pid_t, std::int64_t> still_d;

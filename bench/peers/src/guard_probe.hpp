@@ -36,7 +36,5 @@ struct StatFields {
   std::uint64_t utime = 0, stime = 0, cutime = 0, cstime = 0;
 };
 bool parse_stat(const std::string& text, StatFields& out);
-// VmHWM in kB from /proc/PID/status text (0 when absent).
-std::uint64_t parse_vm_hwm_kb(const std::string& status);
 
 }  // namespace oomlab::peers
