@@ -44,7 +44,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     history.push_back(p);
     const bool above = tracker.update(*r, now, t);
-    if (above != tracker.above() || tracker.above_for(now) < 0) __builtin_trap();
+    // Pressing implies an episode; a dip may keep one going (the relief window).
+    if (above != tracker.pressing() || (above && !tracker.above()) || tracker.above_for(now) < 0 ||
+        tracker.episode_for(now) < tracker.above_for(now))
+      __builtin_trap();
     const double s = tracker.recent_some(), f = tracker.recent_full();
     (void)s;
     (void)f;

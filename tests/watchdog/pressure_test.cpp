@@ -129,20 +129,95 @@ TEST(PressureTracker, BelowTheThresholdOrAfterTheStallNotAbove) {
   }
   EXPECT_NEAR(low.recent_some(), 20.0, 0.01);
   // The stall stops at 10 s: the share falls below 25% within 2 s (avg10
-  // would stay high for many seconds) and the clock resets.
+  // would stay high for many seconds), and the clock resets once it has
+  // stayed below for the relief window.
   PressureTracker p;
   SyntheticPsi stops{0, 1.0, 10000};
-  std::int64_t below_at = -1;
+  std::int64_t below_at = -1, reset_at = -1;
   for (std::int64_t ms : every(0, 20000, 500)) {
-    bool above = p.update(stops.at(ms), ms, t);
+    bool pressing = p.update(stops.at(ms), ms, t);
     if (ms == 9500) {
-      EXPECT_TRUE(above);
+      EXPECT_TRUE(pressing);
     }
-    if (ms > 10000 && !above && below_at < 0) below_at = ms;
+    if (ms > 10000 && !pressing && below_at < 0) below_at = ms;
+    if (ms > 10000 && !p.above() && reset_at < 0) reset_at = ms;
+    if (!pressing) {
+      EXPECT_EQ(p.above_for(ms), 0) << ms;
+    }
   }
   ASSERT_GE(below_at, 0);
   EXPECT_LE(below_at, 10000 + 2000);
+  ASSERT_GE(reset_at, 0);
+  EXPECT_EQ(reset_at, below_at + PressureTracker::kReliefMs);
   EXPECT_EQ(p.above_for(20000), 0);
+  EXPECT_EQ(p.episode_for(20000), 0);
+}
+
+namespace {
+
+// PSI made of segments: the "some" line stalls `share` of each millisecond
+// in [from_ms, to_ms).
+struct Segment {
+  std::int64_t from_ms, to_ms;
+  double share;
+};
+
+oomlab::facts::PsiReading segmented(const std::vector<Segment>& segs, std::int64_t ms) {
+  double stalled_ms = 0;
+  for (const Segment& s : segs)
+    if (ms > s.from_ms) stalled_ms += static_cast<double>(std::min(ms, s.to_ms) - s.from_ms) * s.share;
+  auto total = static_cast<std::uint64_t>(stalled_ms * 1000.0);
+  return reading(0, 0, total, total / 2);
+}
+
+}  // namespace
+
+// The clock rule, row by row: a reading every 500 ms, --pressure-above
+// some=25, --kill-after 5s. `kill_from`..`kill_to`: the window the kill
+// condition (clock past 5 s and the share above at that reading) must first
+// hold in; -1: it must never hold.
+TEST(PressureTracker, ClockRuleTable) {
+  struct Row {
+    const char* what;
+    std::vector<Segment> psi;
+    std::int64_t kill_from, kill_to;
+  };
+  const std::vector<Row> rows = {
+      {"sustained thrash from 10 s: within --kill-after + 1 s", {{10000, 40000, 1.0}}, 15000, 16000},
+      // The host's thrash: the 2 s share hovers around 25%, dipping under it
+      // for about a second every few seconds. The old clock restarted at each
+      // dip and killed late or never; it is one thrash.
+      {"hovering share with 1 s dips: within --kill-after + 1 s",
+       {{10000, 13000, 0.45}, {13000, 14000, 0.0}, {14000, 17000, 0.45}, {17000, 18000, 0.0}, {18000, 40000, 0.45}},
+       15000, 16000},
+      {"a 3 s burst, then quiet: never (the dip inside the clock is no kill)", {{10000, 13000, 1.0}}, -1, -1},
+      {"two 3 s bursts 4 s apart: never (the quiet resets the clock)",
+       {{10000, 13000, 1.0}, {17000, 20000, 1.0}}, -1, -1},
+      {"steady 20%: never", {{0, 40000, 0.2}}, -1, -1},
+      // The share lags the stall by its window: 5 s without stall keep it
+      // below for >= 2 s, which ends the first episode; the thrash after it
+      // counts from its own onset.
+      {"burst, 5 s quiet, then a sustained thrash: counted from the second onset",
+       {{10000, 13000, 1.0}, {18000, 40000, 1.0}}, 23000, 24000},
+  };
+  const PressureThreshold t{25, -1};
+  for (const Row& row : rows) {
+    PressureTracker p;
+    std::int64_t kill = -1;
+    for (std::int64_t ms : every(0, 40000, 500)) {
+      p.update(segmented(row.psi, ms), ms, t);
+      if (p.above_for(ms) >= 5000) {
+        kill = ms;
+        break;
+      }
+    }
+    if (row.kill_from < 0) {
+      EXPECT_EQ(kill, -1) << row.what;
+    } else {
+      EXPECT_GE(kill, row.kill_from) << row.what;
+      EXPECT_LE(kill, row.kill_to) << row.what;
+    }
+  }
 }
 
 TEST(PressureTracker, NoShareInTheFirstSecondAndTheFullLine) {

@@ -68,16 +68,26 @@ bool PressureTracker::update(const facts::PsiReading& r, std::int64_t now_ms, co
   auto over = [](double threshold, double recent) { return threshold >= 0 && recent >= 0 && recent >= threshold; };
   const bool some_over = over(t.some, recent_some_), full_over = over(t.full, recent_full_);
   const bool now_above = some_over || full_over;
+  pressing_ = now_above;
   if (!now_above) {
-    above_since_ms_ = -1;
-  } else if (above_since_ms_ < 0) {
-    // The pressure began at least as long ago as the stall the window
-    // holds (a task cannot stall longer than the time that passed): start
-    // the clock there, so that --kill-after counts from the onset and not
-    // from the moment the share had risen to the threshold.
-    std::uint64_t stall_us = std::max(some_over ? some_stall_us : 0, full_over ? full_stall_us : 0);
-    std::int64_t back_ms = std::min<std::int64_t>(window_ms, static_cast<std::int64_t>(stall_us / 1000));
-    above_since_ms_ = now_ms - back_ms;
+    // A dip: the episode (and its clock) ends only once the share has been
+    // below for a whole share window. The dip began at the first reading
+    // under the threshold, at the latest.
+    if (above_since_ms_ >= 0) {
+      if (below_since_ms_ < 0) below_since_ms_ = now_ms;
+      if (now_ms - below_since_ms_ >= kReliefMs) above_since_ms_ = below_since_ms_ = -1;
+    }
+  } else {
+    below_since_ms_ = -1;
+    if (above_since_ms_ < 0) {
+      // The pressure began at least as long ago as the stall the window
+      // holds (a task cannot stall longer than the time that passed): start
+      // the clock there, so that --kill-after counts from the onset and not
+      // from the moment the share had risen to the threshold.
+      std::uint64_t stall_us = std::max(some_over ? some_stall_us : 0, full_over ? full_stall_us : 0);
+      std::int64_t back_ms = std::min<std::int64_t>(window_ms, static_cast<std::int64_t>(stall_us / 1000));
+      above_since_ms_ = now_ms - back_ms;
+    }
   }
   return now_above;
 }

@@ -37,7 +37,7 @@ void Engine::fold_pressure(std::int64_t now) {
 }
 
 void Engine::collect_pressure(std::int64_t now, std::map<std::string, const TaskStall*>& over,
-                              std::set<std::string>& pressured) {
+                              std::set<std::string>& held) {
   if (!opt_.pressure_above.enabled()) return;
   for (WatchedGroup& w : watched_) {
     if (w.cgroup.empty() || !w.tracker.above() || !policy_.in_scope(w.cgroup)) continue;
@@ -45,8 +45,13 @@ void Engine::collect_pressure(std::int64_t now, std::map<std::string, const Task
     // running: gather whoever was seen waiting since the pressure rose.
     for (const auto& [tid, s] : model_.stalls())
       if (s.kind == StallKind::Io && in_cgroup(s.cgroup, w.cgroup)) w.paging_in.insert(s.tgid);
-    // Once open, an incident follows the pressure until it drops (escalation).
+    // Once open, an incident follows the pressure episode until it ends
+    // (escalation); through a dip it stays open but takes no step.
     if (!policy_.over_threshold(w.tracker.above_for(now)) && !incidents_.count(w.cgroup)) continue;
+    if (!w.tracker.pressing()) {
+      held.insert(w.cgroup);
+      continue;
+    }
     if (!w.noted) {
       w.noted = true;
       const facts::PsiReading& r = w.tracker.last();
@@ -57,7 +62,6 @@ void Engine::collect_pressure(std::int64_t now, std::map<std::string, const Task
                                    pct(w.tracker.recent_some()) + " full=" + pct(w.tracker.recent_full()));
     }
     over.try_emplace(w.cgroup, nullptr);
-    pressured.insert(w.cgroup);
     auto [it, fresh] = incidents_.try_emplace(w.cgroup);
     if (fresh) {
       it->second.cgroup = w.cgroup;
@@ -95,8 +99,8 @@ void Engine::respond(std::int64_t now) {
     over.try_emplace(cgit->second, nullptr);
     stuck_victims[cgit->second] = pid;
   }
-  std::set<std::string> pressured;
-  collect_pressure(now, over, pressured);
+  std::set<std::string> held;  // pressure episodes in a dip: their incidents stay open
+  collect_pressure(now, over, held);
   for (auto& [cg, longest] : over) {
     auto [it, fresh] = incidents_.try_emplace(cg);
     Incident& inc = it->second;
@@ -130,7 +134,7 @@ void Engine::respond(std::int64_t now) {
   for (auto it = incidents_.begin(); it != incidents_.end();) {
     bool victim_alive = false;
     for (pid_t pid : it->second.killed) victim_alive |= model_.is_victim(pid);
-    if (over.count(it->first) || victim_alive) {
+    if (over.count(it->first) || held.count(it->first) || victim_alive) {
       ++it;
       continue;
     }

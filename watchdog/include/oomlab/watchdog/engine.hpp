@@ -136,7 +136,7 @@ class Engine {
   // responder.cpp: the state machine
   void respond(std::int64_t now_ms);
   void collect_pressure(std::int64_t now_ms, std::map<std::string, const TaskStall*>& over,
-                        std::set<std::string>& pressured);
+                        std::set<std::string>& held);
   void fold_pressure(std::int64_t now_ms);
   // Carries out the step the kill policy says the incident is due for.
   void act_on(Incident& inc, std::int64_t now_ms, Step step);

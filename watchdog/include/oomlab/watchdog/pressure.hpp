@@ -11,6 +11,15 @@
 // to fall after a kill that helped. The clock starts at the onset (back-dated
 // by the stall the window holds), so the action comes at most --kill-after
 // plus one reading period after sustained pressure begins.
+//
+// The clock has hysteresis: a thrash whose share hovers around the threshold
+// dips under it for a reading or two, and a user calls that one thrash, not
+// several (the runner's outcome counts it as one stall, too). So the clock
+// runs from the onset until the share has stayed below the threshold for a
+// whole share window (kReliefMs, 2 s: every stall the share then counts came
+// after the pressure eased), and only then resets. Acting needs both: the
+// clock past --kill-after AND the share above at that reading, so a burst
+// shorter than --kill-after never triggers a kill from inside its dip.
 // Pure and allocation-free: the engine feeds it readings, the tests too.
 #pragma once
 #include <array>
@@ -35,11 +44,23 @@ std::string format_pressure_threshold(const PressureThreshold& t);  // "full=40,
 
 class PressureTracker {
  public:
-  // Folds in a reading taken at now_ms; returns above().
+  // How long the share must stay below the threshold before the clock
+  // resets: the share's own window (see above).
+  static constexpr std::int64_t kReliefMs = 2000;
+
+  // Folds in a reading taken at now_ms; returns pressing().
   bool update(const facts::PsiReading& r, std::int64_t now_ms, const PressureThreshold& t);
+  // A pressure episode is going on: the clock runs (the share is above, or
+  // went below less than kReliefMs ago).
   bool above() const { return above_since_ms_ >= 0; }
-  // How long the pressure has been above the threshold without a break (0 = not above).
-  std::int64_t above_for(std::int64_t now_ms) const { return above() ? now_ms - above_since_ms_ : 0; }
+  // The share is at or above the threshold at the last reading.
+  bool pressing() const { return pressing_; }
+  // How long the episode has lasted while the share is above now (0 when
+  // not pressing: a dip inside an episode does not count as "over for
+  // --kill-after", nor does it reset the clock).
+  std::int64_t above_for(std::int64_t now_ms) const { return pressing_ && above() ? now_ms - above_since_ms_ : 0; }
+  // The episode's length whether or not the share is above now.
+  std::int64_t episode_for(std::int64_t now_ms) const { return above() ? now_ms - above_since_ms_ : 0; }
   // After an action: the pressure clock restarts (the next action needs the
   // pressure to persist again).
   void restart(std::int64_t now_ms) {
@@ -58,6 +79,8 @@ class PressureTracker {
   facts::PsiReading last_;
   double recent_some_ = -1, recent_full_ = -1;
   std::int64_t above_since_ms_ = -1;
+  std::int64_t below_since_ms_ = -1;  // first reading under the threshold in this episode (-1: pressing)
+  bool pressing_ = false;
 };
 
 }  // namespace oomlab::watchdog
