@@ -5,31 +5,74 @@
 namespace oomlab::facts {
 namespace {
 
-// The decimal number right after `key` in s (0: none).
-std::uint64_t number_after(std::string_view s, std::string_view key) {
-  std::size_t p = s.find(key);
-  if (p == std::string_view::npos) return 0;
-  std::uint64_t v = 0;
-  for (p += key.size(); p < s.size() && s[p] >= '0' && s[p] <= '9'; ++p) v = v * 10 + static_cast<std::uint64_t>(s[p] - '0');
-  return v;
+// The decimal number right after `key` (a whole key: at the start or after
+// a blank, ',' or ':'); nullopt when the key or its digits are missing.
+std::optional<std::uint64_t> number_after(std::string_view s, std::string_view key) {
+  for (std::size_t p = s.find(key); p != std::string_view::npos; p = s.find(key, p + 1)) {
+    if (p != 0 && s[p - 1] != ' ' && s[p - 1] != ',' && s[p - 1] != ':') continue;  // "file-rss:" is not "rss:"
+    std::size_t i = p + key.size(), digits = 0;
+    std::uint64_t v = 0;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9' && digits < 19; ++i, ++digits)
+      v = v * 10 + static_cast<std::uint64_t>(s[i] - '0');
+    if (digits == 0) return std::nullopt;
+    return v;
+  }
+  return std::nullopt;
 }
 
-// The leading decimal pid of s, 0 if none.
+// The same, signed and within int ("score -5" can be).
+std::optional<int> int_after(std::string_view s, std::string_view key) {
+  for (std::size_t p = s.find(key); p != std::string_view::npos; p = s.find(key, p + 1)) {
+    if (p != 0 && s[p - 1] != ' ' && s[p - 1] != ',' && s[p - 1] != ':') continue;
+    std::string_view v = s.substr(p + key.size());
+    const bool neg = !v.empty() && v[0] == '-';
+    if (neg) v.remove_prefix(1);
+    std::size_t i = 0;
+    long long n = 0;
+    for (; i < v.size() && i < 10 && v[i] >= '0' && v[i] <= '9'; ++i) n = n * 10 + (v[i] - '0');
+    if (i == 0 || n > 0x7fffffff) return std::nullopt;
+    return static_cast<int>(neg ? -n : n);
+  }
+  return std::nullopt;
+}
+
+// The leading decimal pid of s, 0 if none or out of range.
 pid_t leading_pid(std::string_view s) {
-  long v = 0;
+  long long v = 0;
   std::size_t i = 0;
   for (; i < s.size() && i < 10 && s[i] >= '0' && s[i] <= '9'; ++i) v = v * 10 + (s[i] - '0');
-  return i == 0 ? 0 : static_cast<pid_t>(v);
+  return i == 0 || v > 0x7fffffff ? 0 : static_cast<pid_t>(v);
 }
 
-// The value of "key=" up to the next ',' (or the end).
+// The value of "key=" up to the next ',' outside parentheses (or the end).
 std::string value_of(std::string_view s, std::string_view key) {
   for (std::size_t p = s.find(key); p != std::string_view::npos; p = s.find(key, p + 1)) {
     if (p != 0 && s[p - 1] != ',' && s[p - 1] != ':') continue;  // "task_memcg=" is not "memcg="
     std::string_view v = s.substr(p + key.size());
-    return std::string(v.substr(0, v.find(',')));
+    std::size_t e = 0;
+    for (int depth = 0; e < v.size(); ++e) {
+      if (v[e] == '(') ++depth;
+      else if (v[e] == ')' && depth > 0) --depth;
+      else if (v[e] == ',' && depth == 0) break;
+    }
+    return std::string(v.substr(0, e));
   }
   return {};
+}
+
+// "N (comm)..." at the start of s: the comm ends at the last `end` (") "
+// on a kill line, ")," on the reaper's) or else at a final ')'. What
+// follows the comm goes to *tail.
+bool pid_and_comm(std::string_view s, std::string_view end, pid_t& pid, std::string& comm, std::string_view* tail) {
+  pid = leading_pid(s);
+  const std::size_t open = s.find(" (");
+  if (pid <= 0 || open == std::string_view::npos || s.find_first_not_of("0123456789") != open) return false;
+  std::size_t close = s.rfind(end);
+  if ((close == std::string_view::npos || close < open + 2) && s.back() == ')') close = s.size() - 1;
+  if (close == std::string_view::npos || close < open + 2) return false;
+  comm.assign(s.substr(open + 2, close - open - 2));
+  if (tail) *tail = s.substr(close + 1);
+  return true;
 }
 
 }  // namespace
@@ -39,36 +82,46 @@ std::optional<KilledProcess> parse_killed_process(std::string_view m) {
   std::size_t p = m.find("Killed process ");
   std::size_t skip = 15;
   if (p == std::string_view::npos) {
-    p = m.find("Kill process ");  // before 4.x: "Kill process N (comm) score S or sacrifice child"
+    // Before 4.19: "Kill process N (comm) score S or sacrifice child";
+    // 2.6.3x: "kill process N (comm) score S or a child".
+    p = m.find("Kill process ");
+    if (p == std::string_view::npos) p = m.find("kill process ");
     skip = 13;
     if (p == std::string_view::npos) return std::nullopt;
     k.selection_only = true;
   }
-  std::string_view rest = m.substr(p + skip);
-  k.pid = leading_pid(rest);
-  if (k.pid <= 0) return std::nullopt;
-  std::size_t open = rest.find('(');
-  std::size_t close = rest.rfind(") ");
-  if (close == std::string_view::npos && !rest.empty() && rest.back() == ')') close = rest.size() - 1;
-  if (open != std::string_view::npos && close != std::string_view::npos && close > open)
-    k.comm = std::string(rest.substr(open + 1, close - open - 1));
-  std::string_view tail = close == std::string_view::npos ? rest : rest.substr(close);
+  std::string_view tail;
+  if (!pid_and_comm(m.substr(p + skip), ") ", k.pid, k.comm, &tail)) return std::nullopt;
+  if (k.selection_only) {
+    k.score = int_after(tail, "score ");
+    return k;
+  }
   k.total_vm_kb = number_after(tail, "total-vm:");
+  if (!k.total_vm_kb) k.total_vm_kb = number_after(tail, "vsz:");   // 2.6.3x
   k.anon_rss_kb = number_after(tail, "anon-rss:");
   k.file_rss_kb = number_after(tail, "file-rss:");
   k.shmem_rss_kb = number_after(tail, "shmem-rss:");
+  k.pgtables_kb = number_after(tail, "pgtables:");
+  k.uid = int_after(tail, "UID:");
   return k;
 }
 
 std::optional<OomKillSummary> parse_oom_kill_summary(std::string_view m) {
+  auto s = parse_oom_kill_keys(m);
+  if (!s || s->pid <= 0) return std::nullopt;
+  return s;
+}
+
+std::optional<OomKillSummary> parse_oom_kill_keys(std::string_view m) {
   std::size_t at = m.find("oom-kill:");
   if (at == std::string_view::npos) return std::nullopt;
   m.remove_prefix(at + 9);
   OomKillSummary s;
-  std::size_t p = m.find(",pid=");
-  if (p == std::string_view::npos) return std::nullopt;
-  s.pid = leading_pid(m.substr(p + 5));
-  if (s.pid <= 0) return std::nullopt;
+  if (std::size_t p = m.find(",pid="); p != std::string_view::npos) s.pid = leading_pid(m.substr(p + 5));
+  s.constraint = value_of(m, "constraint=");
+  s.nodemask = value_of(m, "nodemask=");
+  s.cpuset = value_of(m, "cpuset=");
+  s.task = value_of(m, "task=");
   s.oom_memcg = value_of(m, "oom_memcg=");
   s.task_memcg = value_of(m, "task_memcg=");
   return s;
@@ -89,12 +142,27 @@ std::optional<pid_t> parse_oom_kill_in_group(std::string_view m, std::string_vie
   return s->pid;
 }
 
-std::optional<pid_t> parse_oom_reaped(std::string_view m) {
-  std::size_t p = m.find("oom_reaper: reaped process ");
+std::optional<OomReaperLine> parse_oom_reaper(std::string_view m) {
+  std::size_t p = m.find("oom_reaper: ");
   if (p == std::string_view::npos) return std::nullopt;
-  pid_t pid = leading_pid(m.substr(p + 27));
-  if (pid <= 0) return std::nullopt;
-  return pid;
+  m.remove_prefix(p + 12);
+  OomReaperLine r;
+  if (m.substr(0, 15) == "reaped process ") {
+    m.remove_prefix(15);
+  } else if (m.substr(0, 19) == "unable to reap pid:") {
+    m.remove_prefix(19);
+    r.failed = true;
+  } else {
+    return std::nullopt;
+  }
+  if (!pid_and_comm(m, "),", r.pid, r.comm, nullptr)) return std::nullopt;
+  return r;
+}
+
+std::optional<pid_t> parse_oom_reaped(std::string_view m) {
+  auto r = parse_oom_reaper(m);
+  if (!r || r->failed) return std::nullopt;
+  return r->pid;
 }
 
 std::optional<Suppressed> parse_ratelimit_suppressed(std::string_view m) {

@@ -88,7 +88,7 @@ void KernelLogWatch::feed(const KmsgRecord& r, const std::set<pid_t>& our_pids) 
   }
   if (!ours) return;
   OomKill kill;
-  kill.t_ms = t_ms, kill.pid = k->pid, kill.comm = k->comm, kill.anon_rss_kb = k->anon_rss_kb, kill.source = "kmsg";
+  kill.t_ms = t_ms, kill.pid = k->pid, kill.comm = k->comm, kill.anon_rss_kb = k->anon_rss_kb.value_or(0), kill.source = "kmsg";
   kills_.push_back(kill);
 }
 

@@ -102,3 +102,71 @@ TEST(KernelLines, RatelimitSuppressed) {
   EXPECT_FALSE(parse_ratelimit_suppressed("printk: x: many output lines suppressed due to ratelimiting"));
   EXPECT_FALSE(parse_ratelimit_suppressed("Killed process 1 (x)"));
 }
+
+// The forms the analyzer's OOM recognizers met in real logs, 2.6.3x .. 6.x,
+// now read here for every tool.
+TEST(KernelLines, EveryKernelsKillLine) {
+  // 2.6.32: lower-case selection, vsz: instead of total-vm:, no shmem-rss:.
+  auto sel = parse_killed_process("Out of memory: kill process 2592 (httpd) score 1016 or a child");
+  ASSERT_TRUE(sel);
+  EXPECT_TRUE(sel->selection_only);
+  EXPECT_EQ(sel->pid, 2592);
+  EXPECT_EQ(sel->comm, "httpd");
+  EXPECT_EQ(sel->score, 1016);
+  auto k = parse_killed_process("Killed process 2603 (httpd) vsz:350604kB, anon-rss:27696kB, file-rss:84kB");
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->total_vm_kb, 350604u);
+  EXPECT_EQ(k->anon_rss_kb, 27696u);
+  EXPECT_FALSE(k->shmem_rss_kb);   // not printed: unknown, not 0
+  EXPECT_FALSE(k->uid);
+  // 5.x+: UID and page tables.
+  auto m = parse_killed_process("Out of memory: Killed process 1234 (stress) total-vm:1056772kB, anon-rss:1048600kB, "
+                                "file-rss:4kB, shmem-rss:0kB, UID:1000 pgtables:2100kB oom_score_adj:0");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->uid, 1000);
+  EXPECT_EQ(m->pgtables_kb, 2100u);
+  EXPECT_EQ(m->shmem_rss_kb, 0u);
+  // A comm holding ") ": the comm ends at the LAST ") ".
+  auto odd = parse_killed_process("Killed process 9 (a) b) total-vm:1kB, anon-rss:2kB, file-rss:0kB");
+  ASSERT_TRUE(odd);
+  EXPECT_EQ(odd->comm, "a) b");
+  EXPECT_EQ(odd->anon_rss_kb, 2u);
+  // Not a kill line: no comm, a pid out of range, digits glued to text.
+  EXPECT_FALSE(parse_killed_process("Killed process 12"));
+  EXPECT_FALSE(parse_killed_process("Killed process 99999999999 (x) total-vm:1kB"));
+  EXPECT_FALSE(parse_killed_process("Killed process 12abc (x) total-vm:1kB"));
+  EXPECT_FALSE(parse_killed_process("Killed process 12 (x"));
+}
+
+TEST(KernelLines, ReaperSuccessAndFailure) {
+  auto r = parse_oom_reaper("oom_reaper: reaped process 3418 (a.out), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->pid, 3418);
+  EXPECT_EQ(r->comm, "a.out");
+  EXPECT_FALSE(r->failed);
+  auto f = parse_oom_reaper("oom_reaper: unable to reap pid:3418 (a.out)");
+  ASSERT_TRUE(f);
+  EXPECT_TRUE(f->failed);
+  EXPECT_EQ(f->comm, "a.out");
+  EXPECT_FALSE(parse_oom_reaped("oom_reaper: unable to reap pid:3418 (a.out)"));   // a failure is no reap
+  auto comma = parse_oom_reaper("oom_reaper: reaped process 5 (x), y), now anon-rss:0kB, file-rss:0kB");
+  ASSERT_TRUE(comma);
+  EXPECT_EQ(comma->comm, "x), y");
+  EXPECT_FALSE(parse_oom_reaper("oom_reaper: started"));
+}
+
+TEST(KernelLines, OomKillKeysOfACutLine) {
+  auto s = parse_oom_kill_keys("oom-kill:constraint=CONSTRAINT_MEMCG,nodemask=(null),cpuset=/,mems_allowed=0,oom_memcg=/g");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->pid, 0);
+  EXPECT_EQ(s->constraint, "CONSTRAINT_MEMCG");
+  EXPECT_EQ(s->nodemask, "(null)");
+  EXPECT_EQ(s->cpuset, "/");
+  EXPECT_EQ(s->oom_memcg, "/g");
+  EXPECT_FALSE(parse_oom_kill_summary("oom-kill:constraint=CONSTRAINT_MEMCG,oom_memcg=/g"));   // no pid: no summary
+  auto t = parse_oom_kill_summary("oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,"
+                                  "global_oom,task_memcg=/user.slice,task=Web Content,pid=4242,uid=1000");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->task, "Web Content");
+  EXPECT_EQ(t->pid, 4242);
+}

@@ -15,27 +15,13 @@
 //   oom_reaper: unable to reap pid:3418 (a.out)
 #include "../state.hpp"
 #include "../text.hpp"
+#include "oomlab/facts/kernel_lines.hpp"
 
 namespace oomlab::analyzer {
 
 namespace {
 
 using text::starts_with;
-
-// "N (comm)" at the start of s.
-bool pid_and_comm(std::string_view s, ProcRef& p, std::string_view* rest = nullptr) {
-  std::size_t sp = s.find(" (");
-  if (sp == std::string_view::npos) return false;
-  auto pid = text::parse_uint(s.substr(0, sp));
-  // The comm ends at the ") " before the next field, or at the last ')'.
-  std::size_t close = s.find(") ", sp + 2);
-  if (close == std::string_view::npos) close = s.rfind(')');
-  if (!pid || close == std::string_view::npos || close < sp + 2 || *pid > 0x7fffffff) return false;
-  p.pid = static_cast<int>(*pid);
-  p.comm.assign(s.substr(sp + 2, close - sp - 2));
-  if (rest) *rest = s.substr(close + 1);
-  return true;
-}
 
 std::optional<std::uint64_t> kb_after(std::string_view s, std::string_view key) {
   std::string_view v = text::value_after(s, key);
@@ -68,49 +54,45 @@ bool mem_info(State& st, const Line& l) {
 bool constraint(State& st, const Line& l) {
   OomEvent* e = st.oom_for(l, OomPhase::constraint);
   if (!e) return true;
-  std::string_view a = l.msg.substr(9);
-  e->constraint.assign(text::value_after(a, "constraint="));
-  e->nodemask.assign(text::value_after(a, "nodemask="));
-  e->cpuset.assign(text::value_after(a, "cpuset="));
-  std::string_view memcg = text::value_after(a, "oom_memcg=");
-  if (!memcg.empty()) e->memcg.assign(memcg);
-  e->task_memcg.assign(text::value_after(a, "task_memcg="));
+  // A cut line (no pid=) still tells its constraint and groups.
+  const facts::OomKillSummary s = facts::parse_oom_kill_keys(l.msg).value_or(facts::OomKillSummary{});
+  e->constraint = s.constraint;
+  e->nodemask = s.nodemask;
+  e->cpuset = s.cpuset;
+  if (!s.oom_memcg.empty()) e->memcg = s.oom_memcg;
+  e->task_memcg = s.task_memcg;
   if (e->constraint == "CONSTRAINT_MEMCG") e->memcg_oom = true;
   st.table_active = false;
   return true;
 }
 
-// "Kill process N (comm) score S or sacrifice child" / "Killed process N (comm) total-vm:..."
+// "Kill process N (comm) score S or sacrifice child" / "Killed process N (comm) total-vm:...",
+// read by facts (the line's one parser); `rest` starts at it.
 bool kill_line(State& st, const Line& l, std::string_view rest, bool memcg) {
   st.table_active = false;
-  if (starts_with(rest, "Kill process ") || starts_with(rest, "kill process ")) {
-    ProcRef p;
-    std::string_view tail;
-    if (!pid_and_comm(rest.substr(13), p, &tail)) return false;
+  const bool selection = starts_with(rest, "Kill process ") || starts_with(rest, "kill process ");
+  if (!selection && !starts_with(rest, "Killed process ")) return false;
+  const auto k = facts::parse_killed_process(rest);
+  if (!k || k->selection_only != selection) return false;
+  if (selection) {
     OomEvent* e = st.oom_for(l, OomPhase::select);
     if (!e) return true;
     e->memcg_oom = e->memcg_oom || memcg;
-    e->selected = p;
-    if (std::size_t sc = tail.find("score "); sc != std::string_view::npos)
-      e->selected_score = text::to_int(text::parse_int(text::token_at(tail, sc + 6)));
+    e->selected = ProcRef{k->pid, k->comm};
+    e->selected_score = k->score;
     return true;
   }
-  if (!starts_with(rest, "Killed process ")) return false;
-  ProcRef p;
-  std::string_view tail;
-  if (!pid_and_comm(rest.substr(15), p, &tail)) return false;
   OomEvent* e = st.oom_for(l, OomPhase::killed);
   if (!e) return true;
   e->memcg_oom = e->memcg_oom || memcg;
-  e->victim = p;
+  e->victim = ProcRef{k->pid, k->comm};
   e->killed = Where{l.no, l.ts};
-  e->victim_total_vm_kb = kb_after(tail, "total-vm:");
-  if (!e->victim_total_vm_kb) e->victim_total_vm_kb = kb_after(tail, "vsz:");
-  e->victim_anon_rss_kb = kb_after(tail, "anon-rss:");
-  e->victim_file_rss_kb = kb_after(tail, "file-rss:");
-  e->victim_shmem_rss_kb = kb_after(tail, "shmem-rss:");
-  e->victim_pgtables_kb = kb_after(tail, "pgtables:");
-  e->victim_uid = text::to_int(text::parse_int(text::value_after(tail, "UID:")));
+  e->victim_total_vm_kb = k->total_vm_kb;
+  e->victim_anon_rss_kb = k->anon_rss_kb;
+  e->victim_file_rss_kb = k->file_rss_kb;
+  e->victim_shmem_rss_kb = k->shmem_rss_kb;
+  e->victim_pgtables_kb = k->pgtables_kb;
+  e->victim_uid = k->uid;
   return true;
 }
 
@@ -141,21 +123,10 @@ bool task_in_memcg(State& st, const Line& l) {
 }
 
 bool reaper(State& st, const Line& l) {
-  std::string_view m = l.msg.substr(12);   // "oom_reaper: "
-  ProcRef p;
-  bool failed = false;
-  if (starts_with(m, "reaped process ")) {
-    if (!pid_and_comm(m.substr(15), p)) return false;
-  } else if (starts_with(m, "unable to reap pid:")) {   // "unable to reap pid:3418 (a.out)"
-    if (!pid_and_comm(m.substr(19), p)) {
-      auto v = text::leading_uint(m.substr(19));
-      if (!v || *v > 0x7fffffff) return false;
-      p.pid = static_cast<int>(*v);
-    }
-    failed = true;
-  } else {
-    return false;
-  }
+  const auto r = facts::parse_oom_reaper(l.msg);
+  if (!r) return false;
+  const ProcRef p{r->pid, r->comm};
+  const bool failed = r->failed;
   OomEvent* e = st.oom_with_victim(p.pid);
   if (!e) {
     // An excerpt that starts at the reaper's line: the kill came before it.
