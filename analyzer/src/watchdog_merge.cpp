@@ -13,7 +13,7 @@
 
 #include "oomlab/analyzer/analyzer.hpp"
 #include "oomlab/common/text.hpp"
-#include "oomlab/facts/watchdog_log.hpp"
+#include "oomlab/formats/watchdog_log.hpp"
 
 namespace oomlab::analyzer {
 namespace {
@@ -62,7 +62,7 @@ Report analyze_with_watchdog_log(const std::string& kernel_log, const std::strin
   std::int64_t last_mono_ms = 0;
   for_each_line(wlog, [&](std::string_view line) {
     if (line.empty()) return;
-    auto r = facts::decode_watchdog_record(line);
+    auto r = formats::decode_watchdog_record(line);
     if (!r) return;
     ++records_total;
     last_mono_ms = std::max(last_mono_ms, r->mono_ms);

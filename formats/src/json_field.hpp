@@ -1,5 +1,5 @@
 // Internal: reading one field of a decoded JSON object into a typed value.
-// The rule of every oomlab codec (facts/watchdog_log.cpp has the same): a
+// The rule of every oomlab codec (report, runs, the watchdog JSON lines): a
 // missing field, null, or a value of another type gives the fallback; an
 // integer only when it fits the field's type (a float or an out-of-range
 // number converted to T would be undefined behaviour).

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "oomlab/common/clock.hpp"
-#include "oomlab/facts/watchdog_log.hpp"
+#include "oomlab/formats/watchdog_log.hpp"
 
 namespace oomlab::repro {
 namespace {
@@ -132,7 +132,7 @@ void fold_watchdog_log(const std::string& json_log, std::int64_t t0_us, Watchdog
   const std::int64_t t0_ms = t0_us / 1000;
   for (std::string text; std::getline(in, text);) {
     if (text.empty()) continue;
-    auto r = facts::decode_watchdog_record(text);
+    auto r = formats::decode_watchdog_record(text);
     if (!r) {
       ++out.bad_lines;
       continue;
@@ -141,8 +141,8 @@ void fold_watchdog_log(const std::string& json_log, std::int64_t t0_us, Watchdog
     e.t_ms = r->mono_ms - t0_ms;
     e.type = r->type;
     e.line = r->line;
-    if (std::holds_alternative<facts::WdInfo>(r->payload)) ++out.stall_reports;
-    if (const auto* kill = std::get_if<facts::WdKill>(&r->payload)) {
+    if (std::holds_alternative<formats::WdInfo>(r->payload)) ++out.stall_reports;
+    if (const auto* kill = std::get_if<formats::WdKill>(&r->payload)) {
       WatchdogKill k;
       k.t_ms = e.t_ms;
       k.pid = kill->pid;
@@ -152,7 +152,7 @@ void fold_watchdog_log(const std::string& json_log, std::int64_t t0_us, Watchdog
       k.rss_kb = static_cast<std::int64_t>(kill->rss_kb);
       k.dry_run = kill->dry_run;
       out.kills.push_back(k);
-    } else if (const auto* done = std::get_if<facts::WdKilled>(&r->payload)) {
+    } else if (const auto* done = std::get_if<formats::WdKilled>(&r->payload)) {
       for (auto it = out.kills.rbegin(); it != out.kills.rend(); ++it)
         if (it->pid == done->pid) {
           it->kill_to_exit_ms = done->kill_to_exit_ms;
@@ -161,7 +161,7 @@ void fold_watchdog_log(const std::string& json_log, std::int64_t t0_us, Watchdog
           it->freed_by = done->freed_by;
           break;
         }
-    } else if (const auto* sum = std::get_if<facts::WdKmsgSummary>(&r->payload)) {
+    } else if (const auto* sum = std::get_if<formats::WdKmsgSummary>(&r->payload)) {
       out.kmsg_withheld += sum->withheld;
     }
     if (out.events.size() < kMaxEvents) out.events.push_back(std::move(e));

@@ -42,7 +42,7 @@ class WatchdogCompanion {
 // The watchdog's pid for async-signal-safe emergency paths (0: none).
 pid_t watchdog_emergency_pid();
 
-// Decodes the watchdog's JSON lines (facts/watchdog_log.hpp, docs/FORMATS.md
+// Decodes the watchdog's JSON lines (formats/watchdog_log.hpp, docs/FORMATS.md
 // "Watchdog JSON lines") into the report's section; mono_ms becomes t_ms
 // relative to t0_us (CLOCK_MONOTONIC of the workload start). Unparseable
 // lines are counted, not fatal.

@@ -9,12 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include "helpers.hpp"
-#include "oomlab/facts/watchdog_log.hpp"
+#include "oomlab/formats/watchdog_log.hpp"
 
 namespace oomlab::analyzer::test {
 namespace {
 
-namespace facts = oomlab::facts;
 
 template <class T>
 T detail_or(const Finding& f, const std::string& key, T fallback) {
@@ -40,13 +39,13 @@ DemoRun load_demo() {
   std::ifstream win(fixture_path("demo_mmap_lock_hold.watchdog.jsonl"));
   bool clock = false;
   for (std::string line; std::getline(win, line);) {
-    auto r = facts::decode_watchdog_record(line);
+    auto r = formats::decode_watchdog_record(line);
     if (!r) continue;
-    if (auto* k = std::get_if<facts::WdKill>(&r->payload); k && k->pid == kill["pid"].get<int>() && !clock) {
+    if (auto* k = std::get_if<formats::WdKill>(&r->payload); k && k->pid == kill["pid"].get<int>() && !clock) {
       d.t0_ms = r->mono_ms - kill["t_ms"].get<std::int64_t>();
       clock = true;
     }
-    if (auto* t = std::get_if<facts::WdTask>(&r->payload); t && d.first_sight_ms < 0)
+    if (auto* t = std::get_if<formats::WdTask>(&r->payload); t && d.first_sight_ms < 0)
       d.first_sight_ms = r->mono_ms - t->delay_ms;
   }
   EXPECT_TRUE(clock) << "the kill of report.json is not in watchdog.jsonl";

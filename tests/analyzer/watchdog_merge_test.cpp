@@ -7,10 +7,10 @@
 #include <unistd.h>
 
 #include "oomlab/analyzer/analyzer.hpp"
-#include "oomlab/facts/watchdog_log.hpp"
+#include "oomlab/formats/watchdog_log.hpp"
 
 using namespace oomlab::analyzer;
-namespace facts = oomlab::facts;
+namespace formats = oomlab::formats;
 
 namespace {
 
@@ -27,14 +27,14 @@ struct TempDir {
   }
 };
 
-std::string record(std::int64_t mono_ms, const std::string& text, facts::WdPayload p) {
-  facts::WatchdogRecord r;
-  r.type = facts::payload_type(p);
+std::string record(std::int64_t mono_ms, const std::string& text, formats::WdPayload p) {
+  formats::WatchdogRecord r;
+  r.type = formats::payload_type(p);
   r.mono_ms = mono_ms;
   r.priority = 4;
   r.line = "oomlab-watchdog[900]: " + text;
   r.payload = std::move(p);
-  return facts::encode_watchdog_record(r) + "\n";
+  return formats::encode_watchdog_record(r) + "\n";
 }
 
 }  // namespace
@@ -50,14 +50,14 @@ TEST(WatchdogMerge, ReportsTheRatelimitDroppedComeBackInTimeOrder) {
   std::string wlog;
   wlog += record(99000, "started: profile=desktop", std::monostate{});
   wlog += record(100000, "MemAlloc-Info: stalling=1 dying=0 exiting=0 victim=0 oom_count=0",
-                 facts::WdInfo{1, 0, 0, 0, 0, false});
+                 formats::WdInfo{1, 0, 0, 0, 0, false});
   for (int i = 1; i <= 8; ++i)
     wlog += record(100000 + i * 1000, "MemAlloc-Info: stalling=3 dying=0 exiting=0 victim=0 oom_count=0",
-                   facts::WdInfo{3, 0, 0, 0, 0, false});
+                   formats::WdInfo{3, 0, 0, 0, 0, false});
   wlog += record(108500, "kill: pid=77 comm=slow-fuse cgroup=/g rss=100kB oom_score_adj=0 reason=escalation",
-                 facts::WdKill{77, "slow-fuse", "/g", 100, 0, "escalation", false});
+                 formats::WdKill{77, "slow-fuse", "/g", 100, 0, "escalation", false});
   wlog += record(110000, "MemAlloc-Info: stalling=0 dying=0 exiting=0 victim=0 oom_count=0",
-                 facts::WdInfo{0, 0, 0, 0, 0, false});
+                 formats::WdInfo{0, 0, 0, 0, 0, false});
   const std::string wpath = t.write("watchdog.jsonl", wlog);
 
   Report alone = analyze_file(klog);

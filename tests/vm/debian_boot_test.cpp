@@ -14,7 +14,7 @@
 #include <sstream>
 
 #include "fs_util.hpp"
-#include "oomlab/facts/watchdog_log.hpp"
+#include "oomlab/formats/watchdog_log.hpp"
 #include "qemu.hpp"
 #include "vm_test_util.hpp"
 
@@ -231,9 +231,9 @@ TEST_F(VmDebian, WatchdogSigkilledMidKillRestartsAndKillsNothingTwice) {
     if (!line.empty() && line.back() == '\r') line.pop_back();  // the serial console's line ends
     if (line.empty()) continue;                                  // the file's end (sent with a newline after it)
     std::string why;
-    auto rec = oomlab::facts::decode_watchdog_record(line, &why);
+    auto rec = oomlab::formats::decode_watchdog_record(line, &why);
     ASSERT_TRUE(rec) << why << ": " << line;
-    const auto* k = std::get_if<oomlab::facts::WdKill>(&rec->payload);
+    const auto* k = std::get_if<oomlab::formats::WdKill>(&rec->payload);
     if (!k) continue;
     int wpid = 0;
     std::sscanf(rec->line.c_str(), "oomlab-watchdog[%d]", &wpid);

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "child.hpp"
-#include "oomlab/facts/watchdog_log.hpp"
+#include "oomlab/formats/watchdog_log.hpp"
 #include "repro_run.hpp"
 
 using namespace std::chrono_literals;
@@ -32,7 +32,7 @@ constexpr std::uint64_t kLimit = 64u << 20;
 
 struct HolderOutcome {
   std::string skip, log;
-  std::optional<oomlab::facts::WdHolder> holder;  // the "holder" record
+  std::optional<oomlab::formats::WdHolder> holder;  // the "holder" record
   std::set<std::string> killed;  // comms killed with reason=holder
   std::set<std::string> other_reasons;
   json report;
@@ -71,13 +71,13 @@ HolderOutcome run_under_watchdog(const std::string& scenario) {
   wd.stop(10s);
   out.log = wdtest::slurp(err);
   if (traced) out.trace = wdtest::slurp(run.dir + "/strace.log");
-  // The JSON log through the facts codec (no hand-written keys).
+  // The JSON log through the formats codec (no hand-written keys).
   std::istringstream in(wdtest::slurp(events));
   for (std::string line; std::getline(in, line);) {
-    auto rec = oomlab::facts::decode_watchdog_record(line);
+    auto rec = oomlab::formats::decode_watchdog_record(line);
     if (!rec) continue;
-    if (auto* h = std::get_if<oomlab::facts::WdHolder>(&rec->payload); h && h->cgroup == cg && !out.holder) out.holder = *h;
-    if (auto* k = std::get_if<oomlab::facts::WdKill>(&rec->payload)) {
+    if (auto* h = std::get_if<oomlab::formats::WdHolder>(&rec->payload); h && h->cgroup == cg && !out.holder) out.holder = *h;
+    if (auto* k = std::get_if<oomlab::formats::WdKill>(&rec->payload)) {
       if (k->reason == "holder") out.killed.insert(k->comm);
       else out.other_reasons.insert(k->reason);
     }

@@ -359,10 +359,10 @@ void Engine::report(std::int64_t now, bool from_stale_scan) {
   last_report_ms_ = now;
   ++metrics_.reports;
   reporter_.emit(kWarning, format_info(c),
-                 facts::WdInfo{c.stalling, c.dying, c.exiting, c.victim, c.oom_count, from_stale_scan});
+                 formats::WdInfo{c.stalling, c.dying, c.exiting, c.victim, c.oom_count, from_stale_scan});
   bool first = true;  // the longest stall goes to the kernel log too; the rest to stderr and JSON
   for (const TaskStall* s : tasks) {
-    facts::WdTask t;
+    formats::WdTask t;
     t.comm = s->comm, t.tid = s->tid, t.tgid = s->tgid, t.state = std::string(1, s->state);
     t.kind = kind_name(s->kind), t.delay_ms = s->delay_ms(now), t.wchan = s->wchan, t.cgroup = s->cgroup;
     t.rss_kb = s->rss_kb, t.dying = s->dying, t.exiting = s->exiting, t.victim = s->victim;

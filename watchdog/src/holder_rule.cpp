@@ -89,7 +89,7 @@ void Engine::check_holders(std::int64_t now) {
               const Holding& top = found->holdings[0];
               std::string who;
               for (const Candidate& c : found->holders) who += (who.empty() ? "" : ", ") + c.comm + "(" + std::to_string(c.pid) + ")";
-              facts::WdHolder rec{cg, top.bytes, top.files, top.pipes, top.largest, top.holders, kills};
+              formats::WdHolder rec{cg, top.bytes, top.files, top.pipes, top.largest, top.holders, kills};
               reporter_.emit(kErr,
                              "holder: cgroup " + cg + ": " + what + " freed nothing; " +
                                  (who.empty() ? std::string("(gone)") : who) + " keep " + describe(top) + " alive",
@@ -112,7 +112,7 @@ void Engine::check_holders(std::int64_t now) {
             for (std::size_t i = 0; i < found->unheld.size() && i < 4; ++i)
               files += (i ? ", " : "") + found->unheld[i].path + " (" + mib(found->unheld[i].bytes) + ")";
             if (found->unheld.size() > 4) files += " +" + std::to_string(found->unheld.size() - 4) + " more";
-            facts::WdUnheld rec{cg, kills, {}};
+            formats::WdUnheld rec{cg, kills, {}};
             for (const UnheldFile& f : found->unheld) rec.files.emplace_back(f.path, f.bytes);
             reporter_.emit(kErr,
                            "unheld: cgroup " + cg + ": " + what + " freed nothing and no process of the group holds "

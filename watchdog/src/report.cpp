@@ -123,19 +123,19 @@ std::uint64_t KmsgBudget::take_summary(std::int64_t now_ms) {
   return std::exchange(withheld_, 0);
 }
 
-void Reporter::write_json(int priority, std::string_view text, facts::WdPayload payload) {
+void Reporter::write_json(int priority, std::string_view text, formats::WdPayload payload) {
   if (json_fd_ < 0) return;
-  facts::WatchdogRecord r;
-  r.type = facts::payload_type(payload);
+  formats::WatchdogRecord r;
+  r.type = formats::payload_type(payload);
   r.time = utc_iso8601(realtime_ms());
   r.mono_ms = monotonic_ms();
   r.priority = priority;
   r.line = prefix_ + std::string(text);
   r.payload = std::move(payload);
-  write_all(json_fd_, facts::encode_watchdog_record(r) + "\n");
+  write_all(json_fd_, formats::encode_watchdog_record(r) + "\n");
 }
 
-void Reporter::emit(int priority, std::string_view text, facts::WdPayload payload, bool kmsg) {
+void Reporter::emit(int priority, std::string_view text, formats::WdPayload payload, bool kmsg) {
   ++lines_;
   std::string line = "<" + std::to_string(priority) + ">" + prefix_;
   line += text;
@@ -143,13 +143,13 @@ void Reporter::emit(int priority, std::string_view text, facts::WdPayload payloa
   write_all(2, line);
   if (kmsg_fd_ >= 0 && kmsg) {
     const std::int64_t now = monotonic_ms();
-    const bool urgent = std::holds_alternative<facts::WdKill>(payload) ||
-                        std::holds_alternative<facts::WdKilled>(payload) ||
-                        std::holds_alternative<facts::WdEscalate>(payload);
+    const bool urgent = std::holds_alternative<formats::WdKill>(payload) ||
+                        std::holds_alternative<formats::WdKilled>(payload) ||
+                        std::holds_alternative<formats::WdEscalate>(payload);
     if (budget_.summary_due(now)) {
       // One line for what the last window held back: the kernel log says
       // where the rest is instead of a silent gap.
-      facts::WdKmsgSummary sum{budget_.take_summary(now), KmsgBudget::kWindowMs};
+      formats::WdKmsgSummary sum{budget_.take_summary(now), KmsgBudget::kWindowMs};
       std::string text2 = "kmsg: " + std::to_string(sum.withheld) +
                           " line(s) kept out of the kernel log (printk ratelimit: " +
                           std::to_string(KmsgBudget::kBurst) + " per " + std::to_string(KmsgBudget::kWindowMs / 1000) +

@@ -80,7 +80,7 @@ void Engine::respond(std::int64_t now) {
     std::int64_t d = s.delay_ms(now);
     if (!s.warned && d >= opt_.warn_after.count()) {
       s.warned = true;
-      reporter_.emit(kWarning, format_warn(s, now), facts::WdWarn{s.tid, s.comm, d, s.cgroup});
+      reporter_.emit(kWarning, format_warn(s, now), formats::WdWarn{s.tid, s.comm, d, s.cgroup});
     }
     if (policy_.over_threshold(d)) {
       std::string cg = s.cgroup.empty() || s.cgroup == "?" ? "/" : s.cgroup;
@@ -173,18 +173,18 @@ void Engine::act_on(Incident& inc, std::int64_t now, Step step) {
     if (!k.closed && k.cgroup == inc.cgroup) close_kill(k, now);
   switch (step) {
     case Step::escalate:
-      reporter_.emit(kErr, format_escalate(inc.cgroup, "escalation"), facts::WdEscalate{inc.cgroup, "escalation"});
+      reporter_.emit(kErr, format_escalate(inc.cgroup, "escalation"), formats::WdEscalate{inc.cgroup, "escalation"});
       fetch_candidates(inc, 0, [this](Incident& i, VictimFacts& f) {
         i.last_action_ms = monotonic_ms();
         const Decision d = policy_.decide(Step::escalate, i, f.candidates, f.total_kb);
         if (carry_out(i, d) || d.action == Decision::Action::nothing) return;
         // Nobody left to kill one by one: straight to the group.
-        reporter_.emit(kErr, format_escalate(i.cgroup, "cgroup_kill"), facts::WdEscalate{i.cgroup, "cgroup_kill"});
+        reporter_.emit(kErr, format_escalate(i.cgroup, "cgroup_kill"), formats::WdEscalate{i.cgroup, "cgroup_kill"});
         kill_cgroup(i);
       });
       return;
     case Step::cgroup_kill:
-      reporter_.emit(kErr, format_escalate(inc.cgroup, "cgroup_kill"), facts::WdEscalate{inc.cgroup, "cgroup_kill"});
+      reporter_.emit(kErr, format_escalate(inc.cgroup, "cgroup_kill"), formats::WdEscalate{inc.cgroup, "cgroup_kill"});
       kill_cgroup(inc);
       return;
     case Step::give_up:

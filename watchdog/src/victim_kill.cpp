@@ -114,7 +114,7 @@ bool Engine::start_kill(const Candidate& victim, const std::string& cgroup, cons
     }
   }
   reporter_.emit(kErr, format_kill(k.pid, k.comm, k.cgroup, k.rss_kb, k.oom_score_adj, reason, k.dry_run),
-                 facts::WdKill{k.pid, k.comm, k.cgroup, k.rss_kb, k.oom_score_adj, reason, k.dry_run});
+                 formats::WdKill{k.pid, k.comm, k.cgroup, k.rss_kb, k.oom_score_adj, reason, k.dry_run});
   bool done = k.dry_run;
   if (!k.dry_run) {
     KillOutcome out = signal_victim(pinned);
@@ -255,7 +255,7 @@ void Engine::close_kill(KillRecord& k, std::int64_t now) {
   std::int64_t to_exit = k.exit_ms >= 0 ? std::max<std::int64_t>(0, k.exit_ms - k.kill_ms) : -1;
   std::int64_t to_freed = k.freed_ms >= 0 ? std::max<std::int64_t>(0, k.freed_ms - k.kill_ms) : -1;
   if (to_freed >= 0) metrics_.observe_freed(to_freed / 1e3);
-  facts::WdKilled rec;
+  formats::WdKilled rec;
   rec.pid = k.pid, rec.comm = k.comm, rec.kill_to_exit_ms = to_exit, rec.kill_to_freed_ms = to_freed;
   rec.freed_kb = k.freed_kb, rec.reap_error = k.reap_error, rec.closed_after_ms = now - k.kill_ms, rec.freed_by = k.freed_by;
   reporter_.emit(kNotice, format_killed(k.pid, k.comm, to_exit, to_freed, k.freed_kb), std::move(rec));

@@ -55,7 +55,7 @@ Report analyze_text(std::string_view text, std::string name = "<text>", const Op
 
 // One timeline from two sources: a kernel log with dmesg stamps
 // ("[  12.345678] ...", CLOCK_MONOTONIC seconds) and oomlab-watchdog's JSON
-// lines (--json-log, read through facts/watchdog_log.hpp). Each watchdog
+// lines (--json-log, read through formats/watchdog_log.hpp). Each watchdog
 // record becomes its text line at its mono_ms, merged in time order; a
 // record whose line the kernel log already has is not repeated. This is
 // how a verdict sees the watchdog's reports that /dev/kmsg's ratelimit

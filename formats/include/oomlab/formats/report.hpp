@@ -3,7 +3,7 @@
 // the VM harness (the guest runner's report that comes back as a file) and
 // the tests decode it. Nobody reads report.json through string keys.
 //
-// Decoding follows the watchdog JSON lines' rule (facts/watchdog_log.hpp): a
+// Decoding follows the watchdog JSON lines' rule (formats/watchdog_log.hpp): a
 // missing field, or one of the wrong type (a string where a number belongs,
 // a float for an integer, a number out of the field's range), decodes as the
 // field's default - never undefined behaviour, never an exception. Only the

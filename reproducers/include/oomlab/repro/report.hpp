@@ -27,7 +27,7 @@ struct WatchdogKill {
   bool dry_run = false;
   // From the matching `killed:` line; -1: the watchdog did not observe it.
   std::int64_t kill_to_exit_ms = -1, kill_to_freed_ms = -1, freed_kb = -1;
-  std::string freed_by;  // "process_mrelease", "exit" or "" (facts::WdKilled)
+  std::string freed_by;  // "process_mrelease", "exit" or "" (formats::WdKilled)
 };
 struct WatchdogSection {
   bool enabled = false;

@@ -1,6 +1,6 @@
 // The lines of docs/FORMATS.md ("Watchdog stall report", "Watchdog
 // actions") and where they go: stderr with a syslog <N> prefix (journald),
-// the JSON lines file (every record, through the facts/watchdog_log.hpp
+// the JSON lines file (every record, through the formats/watchdog_log.hpp
 // codec) and optionally /dev/kmsg - there within the kernel's ratelimit for
 // /dev/kmsg writers (10 records per 5 s per open file: past that the kernel
 // drops them and says "printk: oomlab-watchdog: N output lines suppressed"
@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "oomlab/facts/watchdog_log.hpp"
+#include "oomlab/formats/watchdog_log.hpp"
 #include "oomlab/watchdog/stall_model.hpp"
 
 namespace oomlab::watchdog {
@@ -70,7 +70,7 @@ class Reporter {
   // line is meant for the kernel log at all (a report sends its MemAlloc-Info
   // and its longest stall there, the other tasks only to stderr and JSON);
   // the budget may still hold it back.
-  void emit(int priority, std::string_view text, facts::WdPayload payload, bool kmsg = true);
+  void emit(int priority, std::string_view text, formats::WdPayload payload, bool kmsg = true);
   // Diagnostics about the watchdog itself (stderr + JSON only, never kmsg).
   void note(int priority, std::string_view text);
 
@@ -79,7 +79,7 @@ class Reporter {
   std::uint64_t kmsg_withheld() const { return budget_.withheld_total(); }
 
  private:
-  void write_json(int priority, std::string_view text, facts::WdPayload payload);
+  void write_json(int priority, std::string_view text, formats::WdPayload payload);
   KmsgBudget budget_;
   std::string prefix_;
   int kmsg_fd_ = -1;

@@ -1,36 +1,16 @@
-#include "oomlab/facts/watchdog_log.hpp"
+#include "oomlab/formats/watchdog_log.hpp"
 
 #include <utility>
 
 #include <nlohmann/json.hpp>
 
-namespace oomlab::facts {
+#include "json_field.hpp"
+
+namespace oomlab::formats {
 namespace {
 
 using json = nlohmann::json;
-
-template <typename T>
-T get(const json& j, const char* key, T fallback) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return fallback;
-  if constexpr (std::is_same_v<T, bool>) {
-    return it->is_boolean() ? it->get<bool>() : fallback;
-  } else if constexpr (std::is_same_v<T, std::string>) {
-    return it->is_string() ? it->get<std::string>() : fallback;
-  } else {
-    // Only integers that fit: a float or an out-of-range number converted
-    // to T is undefined behaviour (fuzz_watchdog_log found 4.9e65 as an int).
-    if (it->is_number_unsigned()) {
-      auto v = it->get<std::uint64_t>();
-      return std::in_range<T>(v) ? static_cast<T>(v) : fallback;
-    }
-    if (it->is_number_integer()) {
-      auto v = it->get<std::int64_t>();
-      return std::in_range<T>(v) ? static_cast<T>(v) : fallback;
-    }
-    return fallback;
-  }
-}
+using detail::get;
 
 json payload_json(const WdPayload& p) {
   struct V {
@@ -193,4 +173,4 @@ std::string_view watchdog_line_body(const WatchdogRecord& r) {
   return l.substr(p + 3);
 }
 
-}  // namespace oomlab::facts
+}  // namespace oomlab::formats

@@ -2,7 +2,8 @@
 // lines"): one typed codec. oomlab-watchdog encodes with it, the runner
 // folds the file into report.json with it, and oomlab-analyze reads it
 // (--watchdog-log) into the same timeline as the kernel log: nobody reads
-// these records through hand-written string keys.
+// these records through hand-written string keys. In formats/, not facts/:
+// this is oomlab's own file, not a fact about the kernel.
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -13,7 +14,7 @@
 #include <variant>
 #include <vector>
 
-namespace oomlab::facts {
+namespace oomlab::formats {
 
 // "memalloc_info": one per report (MemAlloc-Info line).
 struct WdInfo {
@@ -122,4 +123,4 @@ std::optional<WatchdogRecord> decode_watchdog_record(std::string_view line, std:
 // The text after "oomlab-watchdog[PID]: " of r.line ("" when absent).
 std::string_view watchdog_line_body(const WatchdogRecord& r);
 
-}  // namespace oomlab::facts
+}  // namespace oomlab::formats

@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "oomlab/facts/watchdog_log.hpp"
+#include "oomlab/formats/watchdog_log.hpp"
 
-using namespace oomlab::facts;
+using namespace oomlab::formats;
 
 TEST(WatchdogLog, EveryPayloadRoundTrips) {
   WdTask task;
