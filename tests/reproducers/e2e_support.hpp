@@ -5,6 +5,8 @@
 #include <dirent.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -12,6 +14,7 @@
 #include "oomlab/cgroups/hierarchy.hpp"
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/common/subprocess.hpp"
+#include "oomlab/formats/report.hpp"
 
 namespace e2e {
 
@@ -35,9 +38,18 @@ inline oomlab::ProcessResult run(std::vector<std::string> args) {
   return oomlab::run_process(spec);
 }
 
-inline nlohmann::json read_json(const std::string& path) {
+// report.json through its one codec (formats/report.hpp), as every tool
+// reads it: a renamed field breaks the build, not silently a test. nullopt
+// (with *why) when the file is missing or not an oomlab.report/2 document.
+inline std::optional<oomlab::formats::Report> read_report(const std::string& path, std::string* why = nullptr) {
   std::ifstream f(path);
-  return nlohmann::json::parse(f, nullptr, false);
+  if (!f) {
+    if (why) *why = "cannot open \"" + path + "\"";
+    return std::nullopt;
+  }
+  std::ostringstream text;
+  text << f.rdbuf();
+  return oomlab::formats::decode_report(text.str(), why);
 }
 
 // The `report_json` path from a --json summary line.

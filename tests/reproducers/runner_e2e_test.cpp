@@ -21,29 +21,31 @@ TEST(RunnerE2E, HogIsOomKilledAndTheLatencyIsMeasured) {
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;  // oom_resolved
   std::string path = report_path(r.out);
   ASSERT_FALSE(path.empty()) << r.out;
-  auto j = read_json(path);
-  ASSERT_TRUE(j.is_object());
-  EXPECT_EQ(j["outcome"]["class"], "oom_resolved");
-  ASSERT_GE(j["oom_kills"].size(), 1u);
-  const auto& kill = j["oom_kills"][0];
-  EXPECT_EQ(kill["comm"], "oomlab-thog");
-  EXPECT_EQ(kill["source"], "kmsg");
-  EXPECT_GT(kill["anon_rss_kb"].get<int>(), 16 * 1024);
-  ASSERT_TRUE(kill["freed_ms"].is_number()) << kill.dump();
-  EXPECT_GE(kill["freed_ms"].get<int>(), 0);
+  std::string why;
+  auto j = read_report(path, &why);
+  ASSERT_TRUE(j) << why;
+  EXPECT_EQ(j->outcome.cls, "oom_resolved");
+  ASSERT_GE(j->oom_kills.size(), 1u);
+  const auto& kill = j->oom_kills[0];
+  EXPECT_EQ(kill.comm, "oomlab-thog");
+  EXPECT_EQ(kill.source, "kmsg");
+  EXPECT_GT(kill.anon_rss_kb, 16u * 1024);
+  ASSERT_TRUE(kill.freed_ms) << "freed_ms is null";
+  EXPECT_GE(*kill.freed_ms, 0);
   // The kernel's own counter agrees with what the log said.
-  EXPECT_GE(j["timeline"].back()["events"]["oom_kill"].get<int>(), 1);
-  EXPECT_EQ(j["workload"]["teardown"], "complete");
-  EXPECT_EQ(j["workload"]["exit"], "signal 9 (Killed)");
-  EXPECT_EQ(j["params"]["limit_bytes"], 48 << 20);
-  EXPECT_EQ(j["cgroup"]["version"], oomlab::cgroups::host_hierarchy().memory_version);
+  ASSERT_FALSE(j->timeline.empty());
+  EXPECT_GE(j->timeline.back().events.oom_kill, 1u);
+  EXPECT_EQ(j->workload.teardown, "complete");
+  EXPECT_EQ(j->workload.exit, "signal 9 (Killed)");
+  EXPECT_EQ(j->params.limit_bytes, std::optional<std::uint64_t>(48u << 20));
+  EXPECT_EQ(j->cgroup.version, oomlab::cgroups::host_hierarchy().memory_version);
   bool slice_has_kill = false;
-  for (const auto& l : j["kernel_log"]["lines"])
-    slice_has_kill |= l.get<std::string>().find("Killed process") != std::string::npos;
+  for (const auto& l : j->kernel_log.lines) slice_has_kill |= l.find("Killed process") != std::string::npos;
   EXPECT_TRUE(slice_has_kill);
   // The run's one verdict, and the analyzer's document or the reason why not.
-  EXPECT_EQ(j["verdict"]["class"], "oom_resolved") << j["verdict"].dump();  // agrees with the outcome
-  EXPECT_TRUE(j["log_verdict"].is_object() || j["log_verdict_error"].is_string());
+  EXPECT_EQ(j->verdict.cls, "oom_resolved") << j->verdict.title << " (from " << j->verdict.from << ") "
+                                            << j->verdict.note;  // agrees with the outcome
+  EXPECT_TRUE(j->log_verdict || !j->log_verdict_error.empty());
   EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(path).parent_path() / "report.html"));
   EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(path).parent_path() / "work"));
   std::filesystem::remove_all(out);
@@ -54,16 +56,17 @@ TEST(RunnerE2E, SleepersRunToTheDeadlineAndEverythingIsRemoved) {
   std::string out = temp_dir();
   auto r = run({"run", "test-sleep", "--duration", "1500ms", "--stall-threshold", "1s", "--json", "--out", out});
   EXPECT_EQ(r.exit_code, 4) << r.out << r.err;  // no_oom
-  auto j = read_json(report_path(r.out));
-  ASSERT_TRUE(j.is_object());
-  EXPECT_EQ(j["outcome"]["class"], "no_oom");
-  EXPECT_EQ(j["workload"]["exit"], "running at the end of the run");
-  EXPECT_EQ(j["workload"]["teardown"], "complete");
+  std::string why;
+  auto j = read_report(report_path(r.out), &why);
+  ASSERT_TRUE(j) << why;
+  EXPECT_EQ(j->outcome.cls, "no_oom");
+  EXPECT_EQ(j->workload.exit, "running at the end of the run");
+  EXPECT_EQ(j->workload.teardown, "complete");
   // The detached grandchild and the threads were in the group and sampled.
   int most_tasks = 0;
-  for (const auto& s : j["timeline"]) most_tasks = std::max(most_tasks, s["tasks"]["S"].get<int>());
+  for (const auto& s : j->timeline) most_tasks = std::max(most_tasks, s.tasks.sleeping);
   EXPECT_GE(most_tasks, 6);  // leader + 2 threads + 3 children (+ a zombie parent)
-  EXPECT_GE(j["timeline"].size(), 10u);
+  EXPECT_GE(j->timeline.size(), 10u);
   EXPECT_TRUE(live_tasks_named("oomlab-tsleep").empty());
   std::filesystem::remove_all(out);
 }
@@ -73,9 +76,12 @@ TEST(RunnerE2E, WorkloadThatFinishesEndsTheRunEarly) {
   std::string out = temp_dir();
   auto r = run({"run", "test-exit", "--code", "3", "--duration", "20s", "--json", "--out", out});
   EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
-  auto j = read_json(report_path(r.out));
-  EXPECT_EQ(j["workload"]["exit"], "exit 3");
-  EXPECT_LT(j["timeline"].back()["t_ms"].get<int>(), 5000);
+  std::string why;
+  auto j = read_report(report_path(r.out), &why);
+  ASSERT_TRUE(j) << why;
+  EXPECT_EQ(j->workload.exit, "exit 3");
+  ASSERT_FALSE(j->timeline.empty());
+  EXPECT_LT(j->timeline.back().t_ms, 5000);
   std::filesystem::remove_all(out);
 }
 
@@ -148,16 +154,17 @@ TEST(RunnerE2E, UnsafeNoCgroupRunsAndStillCleansUp) {
   // and the exit code is checked against the outcome the report explains.
   auto r = run({"run", "test-sleep", "--children", "1", "--unsafe-no-cgroup", "--duration", "1s", "--stall-threshold",
                 "500ms", "--stall-psi", "100%", "--json", "--out", out});
-  auto j = read_json(report_path(r.out));
-  ASSERT_TRUE(j.is_object()) << r.out << r.err;
-  EXPECT_EQ(r.exit_code, j["outcome"]["exit_code"].get<int>()) << r.out << r.err;
-  EXPECT_TRUE(j["oom_kills"].empty());
-  if (j["outcome"]["stalls"].empty()) {
+  std::string why;
+  auto j = read_report(report_path(r.out), &why);
+  ASSERT_TRUE(j) << why << "\n" << r.out << r.err;
+  EXPECT_EQ(r.exit_code, j->outcome.exit_code) << r.out << r.err;
+  EXPECT_TRUE(j->oom_kills.empty());
+  if (j->outcome.stalls.empty()) {
     EXPECT_EQ(r.exit_code, 4) << r.out << r.err;
   }
-  EXPECT_EQ(j["cgroup"]["version"], 0);
-  EXPECT_TRUE(j["params"]["limit_bytes"].is_null());
-  EXPECT_EQ(j["workload"]["teardown"].get<std::string>().rfind("complete", 0), 0u) << j["workload"];
+  EXPECT_EQ(j->cgroup.version, 0);
+  EXPECT_FALSE(j->params.limit_bytes);
+  EXPECT_EQ(j->workload.teardown.rfind("complete", 0), 0u) << j->workload.teardown;
   // Sleepers of runs in memory cgroups (other tests running in parallel:
   // runner_kill_test, the sleepers test) are not ours; ours had no group.
   for (pid_t pid : live_tasks_named("oomlab-tsleep")) {
