@@ -15,9 +15,10 @@ TEST(ScenarioMemoryHigh, ThrottledAboveHighWithoutOomKillOrSkippedOnV1) {
     discard(run);
     return;
   }
-  ASSERT_TRUE(run.report.is_object()) << run.proc.out << run.proc.err;
-  EXPECT_TRUE(run.report["oom_kills"].empty()) << run.report["oom_kills"].dump();
-  EXPECT_GT(run.timeline().back()["events"]["high"].get<long long>(), 0);
+  ASSERT_TRUE(run.report) << run.why();
+  EXPECT_TRUE(run.report->oom_kills.empty()) << describe(run.report->oom_kills);
+  ASSERT_FALSE(run.timeline().empty());
+  EXPECT_GT(run.timeline().back().events.high, 0u);
   EXPECT_GT(wait_channel_hits(run, "mem_cgroup_handle_over_high"), 0);
   expect_clean_teardown(run, {"high-alloc", "memory-high"});
   discard(run);

@@ -23,7 +23,7 @@ long long longest_reported_block(const std::string& log) {
 TEST(ScenarioMmapLockHold, CmdlineReadersBlockUntilTheEndUnderPressure) {
   OOMLAB_SCENARIO_PRECONDITIONS();
   ScenarioRun run = run_scenario("mmap-lock-hold", {}, "8s");
-  ASSERT_TRUE(run.report.is_object()) << run.proc.out << run.proc.err;
+  ASSERT_TRUE(run.report) << run.why();
   // The probes' own timeout fired: a cmdline read blocked for >= 1 s.
   EXPECT_GE(longest_reported_block(run.workload_log()), 1000) << run.workload_log();
   // The runner saw them in D state on the mmap lock, still in the last
@@ -31,7 +31,7 @@ TEST(ScenarioMmapLockHold, CmdlineReadersBlockUntilTheEndUnderPressure) {
   EXPECT_GE(max_d_tasks(run), 2);
   EXPECT_GE(longest_wait_streak_ms(run, "__access_remote_vm", 5500), 1000) << run.workload_log();
   // A lock stall, not an OOM: nothing was killed.
-  EXPECT_TRUE(run.report["oom_kills"].empty()) << run.report["oom_kills"].dump();
+  EXPECT_TRUE(run.report->oom_kills.empty()) << describe(run.report->oom_kills);
   expect_clean_teardown(run, {"lock-holder", "cmdline-probe", "slow-fuse", "anon-ballast", "cache-churn"});
   discard(run);
 }
@@ -39,7 +39,7 @@ TEST(ScenarioMmapLockHold, CmdlineReadersBlockUntilTheEndUnderPressure) {
 TEST(ScenarioMmapLockHold, WithoutPressureTheBlockEndsAfterTheFirstPass) {
   OOMLAB_SCENARIO_PRECONDITIONS();
   ScenarioRun run = run_scenario("mmap-lock-hold", {"--churn", "no", "--ballast", "0"}, "8s");
-  ASSERT_TRUE(run.report.is_object()) << run.proc.out << run.proc.err;
+  ASSERT_TRUE(run.report) << run.why();
   // The first pass pages the file in (2 reads of 2 s) under the lock...
   EXPECT_GE(longest_reported_block(run.workload_log()), 1000) << run.workload_log();
   EXPECT_GT(wait_channel_hits(run, "__access_remote_vm", 0, 3000), 0);

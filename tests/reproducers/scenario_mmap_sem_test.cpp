@@ -12,22 +12,24 @@ TEST(ScenarioMmapSem, VictimThenHogAreOomKilledAndMemoryIsFreed) {
   // hog needs to fill the group (at 256M with 9 of them on 2 vCPUs a round
   // takes 11-14 s), and a loaded CI machine must still see a round end.
   ScenarioRun run = run_scenario("mmap-sem", {"--threads", "3"}, "8s");
-  ASSERT_TRUE(run.report.is_object()) << run.proc.out << run.proc.err;
-  const auto& kills = run.report["oom_kills"];
-  ASSERT_GE(kills.size(), 2u) << kills.dump();
+  ASSERT_TRUE(run.report) << run.why();
+  const auto& kills = run.report->oom_kills;
+  ASSERT_GE(kills.size(), 2u) << describe(kills);
   // oom_score_adj 1000 plus its own RSS makes the victim the first choice, as
   // "sacrifice child" did in 2015; its death frees too little, so the hog
   // follows.
-  EXPECT_EQ(kills[0]["comm"], "mmap-victim") << kills.dump();
+  EXPECT_EQ(kills[0].comm, "mmap-victim") << describe(kills);
   bool hog_killed = false;
-  for (const auto& k : kills) hog_killed |= k["comm"] == "zero-hog";
-  EXPECT_TRUE(hog_killed) << kills.dump();
-  EXPECT_GE(run.timeline().back()["events"]["oom_kill"].get<int>(), 2);
+  for (const auto& k : kills) hog_killed |= k.comm == "zero-hog";
+  EXPECT_TRUE(hog_killed) << describe(kills);
+  ASSERT_FALSE(run.timeline().empty());
+  EXPECT_GE(run.timeline().back().events.oom_kill, 2u);
   // Resolved: memory was freed after the kills, with a measured latency.
-  EXPECT_EQ(run.report["outcome"]["class"], "oom_resolved") << run.report["outcome"].dump();
+  const formats::ReportOutcome& outcome = run.report->outcome;
+  EXPECT_EQ(outcome.cls, "oom_resolved") << describe(outcome);
   EXPECT_EQ(run.proc.exit_code, 0);
-  ASSERT_TRUE(run.report["outcome"]["kill_to_freed_ms"].is_number());
-  EXPECT_LT(run.report["outcome"]["kill_to_freed_ms"].get<int>(), 5000);
+  ASSERT_TRUE(outcome.kill_to_freed_ms);
+  EXPECT_LT(*outcome.kill_to_freed_ms, 5000);
   // The victim's writers queue on its mmap lock (mmap/munmap) while the
   // reader of its cmdline waits for the same lock.
   EXPECT_GE(max_d_tasks(run), 2);

@@ -8,11 +8,12 @@ TEST(ScenarioPageCacheThrash, RefaultsWithoutAnyOomKill) {
   OOMLAB_SCENARIO_PRECONDITIONS();
   // 8 s: writing the 64 MiB working set to the disk comes first.
   ScenarioRun run = run_scenario("page-cache-thrash", {}, "8s");
-  ASSERT_TRUE(run.report.is_object()) << run.proc.out << run.proc.err;
-  EXPECT_TRUE(run.report["oom_kills"].empty()) << run.report["oom_kills"].dump();
-  const auto& events = run.timeline().back()["events"];
-  EXPECT_EQ(events["oom_kill"].get<int>(), 0);
-  EXPECT_GT(events["max"].get<long long>(), 1000) << events.dump();  // v1 failcnt / v2 max events
+  ASSERT_TRUE(run.report) << run.why();
+  EXPECT_TRUE(run.report->oom_kills.empty()) << describe(run.report->oom_kills);
+  ASSERT_FALSE(run.timeline().empty());
+  const formats::ReportEvents& events = run.timeline().back().events;
+  EXPECT_EQ(events.oom_kill, 0u);
+  EXPECT_GT(events.max, 1000u) << "high " << events.high << " oom " << events.oom;  // v1 failcnt / v2 max events
   // The readers report their passes and the group's refault counter.
   const std::string log = run.workload_log();
   EXPECT_NE(log.find("page-cache-thrash: pass "), std::string::npos) << log;

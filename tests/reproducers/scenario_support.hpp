@@ -13,22 +13,53 @@
 #include <fstream>
 #include <initializer_list>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "oomlab/cgroups/hierarchy.hpp"
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/common/subprocess.hpp"
+#include "oomlab/formats/report.hpp"
 
 namespace scenario_test {
 
-// The report.json named by a --json summary line, or null.
-inline nlohmann::json report_of(const std::string& summary) {
+namespace formats = oomlab::formats;
+
+// The report.json named by a --json summary line, through its one codec
+// (formats/report.hpp) as every tool reads it: a renamed field breaks the
+// build, not silently a test. nullopt, with *why, when there is none.
+inline std::optional<formats::Report> report_of(const std::string& summary, std::string* why = nullptr) {
+  auto fail = [&](std::string what) -> std::optional<formats::Report> {
+    if (why) *why = std::move(what);
+    return std::nullopt;
+  };
   auto j = nlohmann::json::parse(summary, nullptr, false);
-  if (!j.is_object() || !j.contains("report_json")) return nullptr;
-  std::ifstream f(j["report_json"].get<std::string>());
-  auto report = nlohmann::json::parse(f, nullptr, false);
-  return report.is_discarded() ? nlohmann::json() : report;
+  if (!j.is_object() || !j.contains("report_json") || !j["report_json"].is_string())
+    return fail("no report_json in the runner's --json summary");
+  const std::string path = j["report_json"].get<std::string>();
+  std::ifstream f(path);
+  if (!f) return fail("cannot open " + path);
+  std::ostringstream text;
+  text << f.rdbuf();
+  return formats::decode_report(text.str(), why);
+}
+
+// One line per thing for a failure message (the typed report has no dump()).
+inline std::string describe(const formats::ReportOutcome& o) {
+  std::string s = o.cls + " - " + o.reason + " (exit " + std::to_string(o.exit_code) + ", kill_to_freed_ms " +
+                  (o.kill_to_freed_ms ? std::to_string(*o.kill_to_freed_ms) : "null") + ", stalls";
+  for (const auto& st : o.stalls)
+    s += " [" + std::to_string(st.start_ms) + ".." + std::to_string(st.end_ms) + " ms " + st.cause + "]";
+  return s + ")";
+}
+inline std::string describe(const std::vector<formats::ReportOomKill>& kills) {
+  std::string s = std::to_string(kills.size()) + " OOM kill(s):";
+  for (const auto& k : kills)
+    s += " " + k.comm + "(" + std::to_string(k.pid) + ")@" + std::to_string(k.t_ms) + "ms" +
+         (k.relieved ? " relieved" : "") + " source=" + k.source;
+  return s;
 }
 
 // Live (not zombie) tasks whose comm is exactly `comm` (stat only: never
@@ -53,14 +84,18 @@ inline std::vector<pid_t> live_tasks_named(const std::string& comm) {
 
 struct ScenarioRun {
   oomlab::ProcessResult proc;
-  nlohmann::json report;  // report.json, or null when the run wrote none
+  std::optional<formats::Report> report;  // report.json, nullopt when the run wrote none (report_error says why)
+  std::string report_error;
   std::string out_dir;
 
   // The workload's stderr (each scenario logs what it did there).
-  std::string workload_log() const {
-    return report.is_object() ? report["workload"]["log_tail"].get<std::string>() : std::string();
+  std::string workload_log() const { return report ? report->workload.log_tail : std::string(); }
+  const std::vector<formats::ReportSample>& timeline() const {
+    static const std::vector<formats::ReportSample> none;
+    return report ? report->timeline : none;
   }
-  const nlohmann::json& timeline() const { return report["timeline"]; }
+  // For ASSERT_TRUE(run.report) << run.why(): the runner's output and why there is no report.
+  std::string why() const { return report_error + "\n" + proc.out + proc.err; }
 };
 
 inline std::string repro_binary() { return std::string(OOMLAB_BIN_DIR) + "/oomlab-repro"; }
@@ -82,7 +117,7 @@ inline ScenarioRun run_scenario(const std::string& name, const std::vector<std::
   oomlab::ProcessSpec spec(argv);
   spec.timeout = std::chrono::seconds(120);
   run.proc = oomlab::run_process(spec);
-  run.report = report_of(run.proc.out);
+  run.report = report_of(run.proc.out, &run.report_error);
   return run;
 }
 
@@ -132,13 +167,13 @@ inline std::vector<std::string> left_behind(const std::string& our_group, std::i
 // The runner said the teardown completed, and it did: the group directories
 // are gone, no task of the scenario is alive, no FUSE mount of ours remains.
 inline void expect_clean_teardown(const ScenarioRun& run, std::initializer_list<const char*> comms) {
-  ASSERT_TRUE(run.report.is_object()) << run.proc.out << run.proc.err;
-  EXPECT_EQ(run.report["workload"]["teardown"], "complete");
-  const auto& cg = run.report["cgroup"];
-  const std::string group = cg["path"].get<std::string>();
-  EXPECT_FALSE(std::filesystem::exists(group)) << cg.dump();
-  if (cg.contains("psi_source") && cg["psi_source"].is_string()) {
-    const std::filesystem::path psi = cg["psi_source"].get<std::string>();
+  ASSERT_TRUE(run.report) << run.why();
+  EXPECT_EQ(run.report->workload.teardown, "complete");
+  const formats::ReportCgroup& cg = run.report->cgroup;
+  const std::string group = cg.path;
+  EXPECT_FALSE(std::filesystem::exists(group)) << group;
+  if (!cg.psi_source.empty()) {
+    const std::filesystem::path psi = cg.psi_source;
     if (psi.filename() == "memory.pressure" && psi.parent_path().string().find("/oomlab/") != std::string::npos) {
       EXPECT_FALSE(std::filesystem::exists(psi.parent_path())) << psi;
     }
@@ -153,17 +188,17 @@ inline void expect_clean_teardown(const ScenarioRun& run, std::initializer_list<
 // the top wait of a sample.
 inline int max_d_tasks(const ScenarioRun& run) {
   int most = 0;
-  for (const auto& s : run.timeline()) most = std::max(most, s["tasks"]["D"].get<int>());
+  for (const auto& s : run.timeline()) most = std::max(most, s.tasks.disk);
   return most;
 }
 inline int wait_channel_hits(const ScenarioRun& run, const std::string& wchan, std::int64_t from_ms = 0,
                              std::int64_t to_ms = INT64_MAX) {
   int hits = 0;
   for (const auto& s : run.timeline()) {
-    const auto t = s["t_ms"].get<std::int64_t>();
+    const std::int64_t t = s.t_ms;
     if (t < from_ms || t > to_ms) continue;
-    for (const auto& w : s["tasks"]["top_wait"])
-      if (w[0].get<std::string>() == wchan) hits += w[1].get<int>();
+    for (const auto& [sym, count] : s.tasks.top_wait)
+      if (sym == wchan) hits += count;
   }
   return hits;
 }
@@ -174,10 +209,10 @@ inline int wait_channel_hits(const ScenarioRun& run, const std::string& wchan, s
 inline std::int64_t longest_wait_streak_ms(const ScenarioRun& run, const std::string& wchan, std::int64_t from_ms = 0) {
   std::int64_t longest = 0, start = -1, last = -1;
   for (const auto& s : run.timeline()) {
-    const auto t = s["t_ms"].get<std::int64_t>();
+    const std::int64_t t = s.t_ms;
     if (t < from_ms) continue;
     bool waiting = false;
-    for (const auto& w : s["tasks"]["top_wait"]) waiting |= w[0].get<std::string>() == wchan;
+    for (const auto& w : s.tasks.top_wait) waiting |= w.first == wchan;
     if (!waiting) {
       start = -1;
       continue;
@@ -193,8 +228,7 @@ inline std::int64_t longest_wait_streak_ms(const ScenarioRun& run, const std::st
 inline std::uint64_t min_usage_between(const ScenarioRun& run, std::int64_t from_ms, std::int64_t to_ms) {
   std::uint64_t low = UINT64_MAX;
   for (const auto& s : run.timeline()) {
-    const auto t = s["t_ms"].get<std::int64_t>();
-    if (t >= from_ms && t <= to_ms) low = std::min(low, s["usage_bytes"].get<std::uint64_t>());
+    if (s.t_ms >= from_ms && s.t_ms <= to_ms) low = std::min(low, s.usage_bytes);
   }
   return low;
 }
@@ -211,16 +245,17 @@ inline long long last_number_after(const std::string& log, const std::string& ke
 // group (usage never 20% of the limit below it): the run is not oom_resolved;
 // without a long stall it is oom_ineffective (with one, a stall class).
 inline void expect_no_relief(const ScenarioRun& run) {
-  const auto& outcome = run.report["outcome"];
-  for (const auto& k : run.report["oom_kills"]) EXPECT_FALSE(k["relieved"].get<bool>()) << k.dump();
-  EXPECT_NE(outcome["class"], "oom_resolved") << outcome.dump();
-  EXPECT_TRUE(outcome["kill_to_freed_ms"].is_null()) << outcome.dump();
+  ASSERT_TRUE(run.report) << run.why();
+  const formats::ReportOutcome& outcome = run.report->outcome;
+  for (const auto& k : run.report->oom_kills)
+    EXPECT_FALSE(k.relieved) << k.comm << "(" << k.pid << ")@" << k.t_ms << "ms";
+  EXPECT_NE(outcome.cls, "oom_resolved") << describe(outcome);
+  EXPECT_FALSE(outcome.kill_to_freed_ms) << describe(outcome);
   bool long_stall = false;
-  const auto threshold = run.report["params"]["stall_threshold_ms"].get<std::int64_t>();
-  for (const auto& s : outcome["stalls"])
-    long_stall |= s["end_ms"].get<std::int64_t>() - s["start_ms"].get<std::int64_t>() >= threshold;
+  const std::int64_t threshold = run.report->params.stall_threshold_ms;
+  for (const auto& s : outcome.stalls) long_stall |= s.end_ms - s.start_ms >= threshold;
   if (!long_stall) {
-    EXPECT_EQ(outcome["class"], "oom_ineffective") << outcome.dump();
+    EXPECT_EQ(outcome.cls, "oom_ineffective") << describe(outcome);
   }
 }
 

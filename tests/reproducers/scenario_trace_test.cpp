@@ -9,27 +9,28 @@ using namespace scenario_test;
 TEST(ScenarioTrace, MmapLockHoldSeriesNameWaitersHoldersAndReclaim) {
   OOMLAB_SCENARIO_PRECONDITIONS();
   ScenarioRun run = run_scenario("mmap-lock-hold", {"--trace"}, "8s");
-  ASSERT_TRUE(run.report.is_object()) << run.proc.out << run.proc.err;
-  const auto& tracer = run.report["tracer"];
-  ASSERT_TRUE(tracer.is_object()) << run.report.dump().substr(0, 1000);
-  if (tracer["status"] != "ok") {
+  ASSERT_TRUE(run.report) << run.why();
+  ASSERT_TRUE(run.report->tracer) << "no tracer section: " << describe(run.report->outcome);
+  const formats::ReportTracer& tracer = *run.report->tracer;
+  if (tracer.status != "ok") {
     discard(run);
-    GTEST_SKIP() << "BPF stall tracer cannot load here: " << tracer["status"].get<std::string>();
+    GTEST_SKIP() << "BPF stall tracer cannot load here: " << tracer.status;
   }
   std::int64_t longest_wait = 0, longest_reclaim_samples = 0;
   std::string waiter, holders, gfp;
   for (const auto& s : run.timeline()) {
-    ASSERT_TRUE(s["trace"].is_object()) << s.dump();  // every sample carries the series
-    const auto& t = s["trace"];
-    if (t["lockwait_longest_ms"].get<std::int64_t>() > longest_wait) {
-      longest_wait = t["lockwait_longest_ms"].get<std::int64_t>();
-      waiter = t["lockwait_waiter"].get<std::string>();
-      holders = t["lockwait_holders"].get<std::string>();
+    ASSERT_TRUE(s.trace) << "sample at " << s.t_ms << " ms";  // every sample carries the series
+    const formats::ReportTrace& t = *s.trace;
+    if (t.lockwait_longest_ms > longest_wait) {
+      longest_wait = t.lockwait_longest_ms;
+      waiter = t.lockwait_waiter;
+      holders = t.lockwait_holders;
     }
-    if (t["in_reclaim"].get<int>() > 0) {
+    if (t.in_reclaim > 0) {
       ++longest_reclaim_samples;
-      gfp = t["reclaim_gfp"].get<std::string>();
-      EXPECT_TRUE(t["reclaim_kind"] == "memcg" || t["reclaim_kind"] == "direct") << t;
+      gfp = t.reclaim_gfp;
+      EXPECT_TRUE(t.reclaim_kind == "memcg" || t.reclaim_kind == "direct")
+          << t.reclaim_kind << " at " << s.t_ms << " ms: " << t.reclaim_task;
     }
   }
   // The holder reads a slow FUSE page through /proc/self/mem (2 s per

@@ -7,6 +7,7 @@
 #include <glob.h>
 #include <sys/wait.h>
 
+#include "oomlab/formats/watchdog_log.hpp"
 #include "scenario_support.hpp"
 
 using namespace scenario_test;
@@ -18,18 +19,18 @@ std::string watchdog_binary() { return std::string(OOMLAB_BIN_DIR) + "/oomlab-wa
 const std::vector<std::string> kWatchdogArgs = {
     "--watchdog-args", "--warn-after 1s --kill-after 2s --escalate-after 1s --period 250ms"};
 
-// The watchdog's pid, from the "oomlab-watchdog[PID]:" prefix of the first
-// line of its JSON log under `dir` (0 when there is none).
+// The watchdog's pid, from the "oomlab-watchdog[PID]:" prefix of the text
+// line of the first record of its JSON log under `dir`, decoded by the
+// log's codec (0 when there is none).
 pid_t watchdog_pid_in(const std::string& dir) {
   glob_t g{};
   pid_t pid = 0;
   if (glob((dir + "/*/watchdog.jsonl").c_str(), 0, nullptr, &g) == 0 && g.gl_pathc > 0) {
     std::ifstream f(g.gl_pathv[0]);
     std::string line;
-    if (std::getline(f, line)) {
-      auto at = line.find("oomlab-watchdog[");
-      if (at != std::string::npos) pid = static_cast<pid_t>(std::atoi(line.c_str() + at + 16));
-    }
+    if (std::getline(f, line))
+      if (auto rec = oomlab::formats::decode_watchdog_record(line); rec && rec->line.rfind("oomlab-watchdog[", 0) == 0)
+        pid = static_cast<pid_t>(std::atoi(rec->line.c_str() + 16));
   }
   globfree(&g);
   return pid;
@@ -59,37 +60,42 @@ bool watchdog_gone(pid_t pid) {
 TEST(ScenarioWatchdog, DyingCompetitionReportCarriesTheWatchdogsLines) {
   OOMLAB_WATCHDOG_PRECONDITIONS();
   ScenarioRun run = run_scenario("dying-competition", kWatchdogArgs, "6s");
-  ASSERT_TRUE(run.report.is_object()) << run.proc.out << run.proc.err;
-  const auto& wd = run.report["watchdog"];
-  ASSERT_TRUE(wd.is_object()) << run.report.dump().substr(0, 2000);
-  EXPECT_EQ(wd["status"], "exit 0 after SIGTERM") << wd["status"];
+  ASSERT_TRUE(run.report) << run.why();
+  ASSERT_TRUE(run.report->watchdog) << "no watchdog section: " << describe(run.report->outcome);
+  const formats::ReportWatchdog& wd = *run.report->watchdog;
+  EXPECT_EQ(wd.status, "exit 0 after SIGTERM") << wd.status;
   // Scoped to the run's group.
-  const std::string scope = "/" + run.report["cgroup"]["path"].get<std::string>().substr(
-                                      run.report["cgroup"]["path"].get<std::string>().find("oomlab/"));
+  const std::string& path = run.report->cgroup.path;
+  const std::string scope = "/" + path.substr(path.find("oomlab/"));
   bool scoped = false;
-  for (std::size_t i = 0; i + 1 < wd["argv"].size(); ++i) scoped |= wd["argv"][i] == "--scope" && wd["argv"][i + 1] == scope;
-  EXPECT_TRUE(scoped) << wd["argv"].dump() << " " << scope;
+  std::string argv;
+  for (const std::string& a : wd.argv) argv += a + " ";
+  for (std::size_t i = 0; i + 1 < wd.argv.size(); ++i) scoped |= wd.argv[i] == "--scope" && wd.argv[i + 1] == scope;
+  EXPECT_TRUE(scoped) << argv << "/ " << scope;
   // Its lines, on the run's clock: a start note and stall reports of the
   // dying racers (16 threads per killed process).
-  ASSERT_FALSE(wd["events"].empty());
-  EXPECT_NE(wd["events"][0]["line"].get<std::string>().find("started"), std::string::npos) << wd["events"][0];
+  ASSERT_FALSE(wd.events.empty());
+  EXPECT_NE(wd.events[0].line.find("started"), std::string::npos) << wd.events[0].line;
   // When the kernel's OOM killer keeps up, each victim is gone before the
   // next scan (seen in CI: 24 victims, none alive at a report): then the
   // watchdog's lines about the run are its victim notes from the kernel log.
   int victim_notes = 0;
-  for (const auto& e : wd["events"])
-    victim_notes += e["line"].get<std::string>().find("kernel OOM victim pid") != std::string::npos;
-  EXPECT_GE(wd["stall_reports"].get<int>() + victim_notes, 1) << wd["events"].dump().substr(0, 3000);
-  for (const auto& e : wd["events"]) {
-    EXPECT_GT(e["t_ms"].get<std::int64_t>(), -5000) << e;
-    EXPECT_LT(e["t_ms"].get<std::int64_t>(), 6000 + 40000) << e;
+  std::string lines;
+  for (const auto& e : wd.events) {
+    victim_notes += e.line.find("kernel OOM victim pid") != std::string::npos;
+    if (lines.size() < 3000) lines += std::to_string(e.t_ms) + " ms " + e.type + ": " + e.line + "\n";
+  }
+  EXPECT_GE(wd.stall_reports + victim_notes, 1) << lines;
+  for (const auto& e : wd.events) {
+    EXPECT_GT(e.t_ms, -5000) << e.line;
+    EXPECT_LT(e.t_ms, 6000 + 40000) << e.line;
   }
   // Kills, when it made any, are folded with who, why and when.
-  for (const auto& k : wd["kills"]) {
-    EXPECT_GT(k["pid"].get<int>(), 0) << k;
-    EXPECT_FALSE(k["reason"].get<std::string>().empty()) << k;
+  for (const auto& k : wd.kills) {
+    EXPECT_GT(k.pid, 0) << k.comm << " " << k.reason;
+    EXPECT_FALSE(k.reason.empty()) << k.comm << "(" << k.pid << ")";
   }
-  EXPECT_EQ(run.report["files"]["watchdog_log"], "watchdog.jsonl");
+  EXPECT_EQ(run.report->files.watchdog_log, "watchdog.jsonl");
   const pid_t pid = watchdog_pid_in(run.out_dir);
   ASSERT_GT(pid, 0);
   EXPECT_TRUE(watchdog_gone(pid)) << "oomlab-watchdog " << pid << " outlived the run";
@@ -134,10 +140,12 @@ TEST(ScenarioWatchdog, StoppedWhenTheRunnerIsTerminatedOrKilled) {
     ASSERT_GT(pid, 0) << r.out << r.err;
     EXPECT_TRUE(watchdog_gone(pid)) << "oomlab-watchdog " << pid << " outlived a runner ended by SIG" << how;
     if (std::string(how) == "TERM") {
-      auto report = report_of(r.out);
-      ASSERT_TRUE(report.is_object()) << r.out << r.err;
-      EXPECT_TRUE(report["outcome"]["interrupted"].get<bool>());
-      EXPECT_EQ(report["watchdog"]["status"], "exit 0 after SIGTERM");
+      std::string why;
+      auto report = report_of(r.out, &why);
+      ASSERT_TRUE(report) << why << "\n" << r.out << r.err;
+      EXPECT_TRUE(report->outcome.interrupted);
+      ASSERT_TRUE(report->watchdog);
+      EXPECT_EQ(report->watchdog->status, "exit 0 after SIGTERM");
     }
     // (The group of a SIGKILLed runner is the guardian's: runner_kill_test.)
     if (!std::getenv("OOMLAB_KEEP_REPORTS")) std::filesystem::remove_all(dir);
