@@ -39,14 +39,8 @@ TaskWait classify_wait(const Task& t) {
   for (const Frame& f : t.frames) {
     if (has_reliable && !f.reliable) continue;
     std::string_view fn = f.func;
-    if (starts_with(fn, "rwsem_down_write") || starts_with(fn, "call_rwsem_down_write") ||
-        starts_with(fn, "__down_write") || starts_with(fn, "down_write_killable") || starts_with(fn, "mmap_write_lock")) {
-      w.kind = "write";
-      break;
-    }
-    if (starts_with(fn, "rwsem_down_read") || starts_with(fn, "call_rwsem_down_read") ||
-        starts_with(fn, "__down_read") || starts_with(fn, "down_read_killable") || starts_with(fn, "mmap_read_lock")) {
-      w.kind = "read";
+    if (const facts::LockMode m = facts::rwsem_mode(fn); m != facts::LockMode::None) {
+      w.kind = m == facts::LockMode::Write ? "write" : "read";
       break;
     }
     if (is_allocator_frame(fn)) {

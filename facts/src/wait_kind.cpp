@@ -164,6 +164,19 @@ WaitKind wait_kind_from_name(std::string_view name) {
   return WaitKind::None;
 }
 
+LockMode rwsem_mode(std::string_view symbol) {
+  symbol = strip_offset(symbol);
+  static constexpr std::string_view kWrite[] = {"rwsem_down_write", "call_rwsem_down_write", "__down_write",
+                                                "down_write_killable", "mmap_write_lock"};
+  static constexpr std::string_view kRead[] = {"rwsem_down_read", "call_rwsem_down_read", "__down_read",
+                                               "down_read_killable", "mmap_read_lock"};
+  for (auto p : kWrite)
+    if (starts(symbol, p)) return LockMode::Write;
+  for (auto p : kRead)
+    if (starts(symbol, p)) return LockMode::Read;
+  return LockMode::None;
+}
+
 WaitKind classify_symbol(std::string_view symbol) {
   symbol = strip_offset(symbol);
   if (symbol.empty() || symbol == "0") return WaitKind::None;

@@ -110,3 +110,15 @@ TEST(WaitKind, ProcStackTextSkipsUnreliableFrames) {
                            "[<0>] xfs_ilock+0x1/0x2\n[<0>] shrink_page_list+0x1/0x2\n"),
             WaitKind::Reclaim);
 }
+
+TEST(WaitKind, RwsemModeFromTheSlowPathAcrossKernels) {
+  EXPECT_EQ(rwsem_mode("rwsem_down_write_failed+0x1fb/0x350"), LockMode::Write);        // 4.3 (seed 003)
+  EXPECT_EQ(rwsem_mode("call_rwsem_down_read_failed+0x14/0x30"), LockMode::Read);       // 4.x thunk
+  EXPECT_EQ(rwsem_mode("rwsem_down_read_slowpath+0x27e/0x4c0"), LockMode::Read);        // 5.x+
+  EXPECT_EQ(rwsem_mode("down_write_killable+0x5a/0x90"), LockMode::Write);
+  EXPECT_EQ(rwsem_mode("__down_write_common+0x1c0/0x220"), LockMode::Write);           // 6.x
+  EXPECT_EQ(rwsem_mode("mmap_read_lock_killable"), LockMode::Read);
+  EXPECT_EQ(rwsem_mode("down_write+0x1f/0x30"), LockMode::None);   // the wrapper: its slow path says it
+  EXPECT_EQ(rwsem_mode("vm_munmap+0x2e/0x60"), LockMode::None);
+  EXPECT_EQ(rwsem_mode(""), LockMode::None);
+}

@@ -25,6 +25,15 @@ WaitKind wait_kind_from_name(std::string_view name);
 // offsets allowed), None when it says nothing about memory.
 WaitKind classify_symbol(std::string_view symbol);
 
+// Which side of an rwsem a frame's task sleeps for (4.x
+// rwsem_down_write_failed and its call_ thunk, 5.x+ rwsem_down_write_slowpath,
+// __down_write*, down_write_killable, mmap_write_lock; the same for read),
+// None for any other frame. The plain down_read/down_write wrappers say
+// nothing: a stack shows them under the slow path, and a stale "? down_write"
+// word is no wait.
+enum class LockMode : std::uint8_t { None, Read, Write };
+LockMode rwsem_mode(std::string_view symbol);
+
 // A whole stack, fed one frame at a time from the innermost out (a
 // /proc/PID/stack text, a kernel log's "Call Trace:" as it streams by). The
 // first frame that classifies wins, so a reclaim under an mmap read lock
