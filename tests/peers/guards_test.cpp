@@ -1,5 +1,6 @@
 #include "guard_probe.hpp"
 #include "guards.hpp"
+#include "vm_run.hpp"
 
 #include <ctime>
 #include <gtest/gtest.h>
@@ -107,3 +108,32 @@ TEST(GuardProbe, MeasuresThisProcess) {
 }
 
 }  // namespace
+
+// The busybox VM's watchdog runs the host's command: scoped to the scenario
+// parent, with the group PSI rule (without it a whole-guest page-cache thrash,
+// where earlyoom never acts, could only end by a per-task stall).
+TEST(VmGuestScript, WatchdogGetsTheHostsScopeAndPressureRule) {
+  VmRunConfig c;
+  c.scenario = "page-cache-thrash", c.guard = GuardKind::oomlab;
+  const std::string s = guest_script(c);
+  const auto mkdir = s.find("mkdir -p /sys/fs/cgroup/oomlab\n");
+  const auto guard = s.find("oomlab-bench-peers wrap --out /tmp/guard.json -- oomlab-watchdog ");
+  ASSERT_NE(mkdir, std::string::npos) << s;
+  ASSERT_NE(guard, std::string::npos) << s;
+  EXPECT_LT(mkdir, guard);  // the trigger is opened on an existing memory.pressure
+  const std::string line = s.substr(guard, s.find('\n', guard) - guard);
+  EXPECT_NE(line.find(" --scope /oomlab "), std::string::npos) << line;
+  EXPECT_NE(line.find(" --watch-cgroup /sys/fs/cgroup/oomlab "), std::string::npos) << line;
+  EXPECT_NE(line.find(" --pressure-above some=25"), std::string::npos) << line;
+  EXPECT_NE(line.find(" --socket '' "), std::string::npos) << line;  // the empty value survives the shell
+  EXPECT_NE(line.find(" --kill-after 5s "), std::string::npos) << line;
+  EXPECT_LT(line.find(" &"), line.size());  // still started in the background
+
+  c.guard = GuardKind::earlyoom;
+  const std::string e = guest_script(c);
+  EXPECT_NE(e.find("-- earlyoom -r 0 &"), std::string::npos) << e;
+  EXPECT_EQ(e.find("--dryrun"), std::string::npos) << e;  // in the guest it acts for real
+  c.guard = GuardKind::none;
+  EXPECT_EQ(guest_script(c).find("wrap"), std::string::npos);
+  EXPECT_NE(guest_script(c).find("oomlab-repro run page-cache-thrash --limit 384M "), std::string::npos);
+}

@@ -15,12 +15,33 @@ namespace oomlab::peers {
 
 namespace {
 
+// The guest's scenario parent: oomlab-repro's default --cgroup-parent. The
+// run's own group (repro-<id>) is made by the runner after the guard has
+// started, so the guard is pointed at this parent, which holds nothing else.
+constexpr const char* kGuestParent = "/oomlab";
+
+std::string shell_word(const std::string& w) {
+  if (!w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=./:,") ==
+                        std::string::npos)
+    return w;
+  std::string q = "'";
+  for (char ch : w) q += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return q + "'";
+}
+
 std::string guard_line(GuardKind g) {
-  const std::string act = std::to_string(kActAfterSeconds) + "s";
   switch (g) {
-    case GuardKind::oomlab:
-      return "oomlab-watchdog --period 500ms --warn-after 2s --kill-after " + act + " --escalate-after " + act +
-             " --socket '' --no-kmsg-write";
+    case GuardKind::oomlab: {
+      // The host's command (guard_command): scoped to the scenario's groups,
+      // with the group PSI rule at nohang's level (some avg10 >= 25%). In the
+      // guest the memory root is /sys/fs/cgroup (cgroup v2).
+      Target t{kGuestParent, std::string("/sys/fs/cgroup") + kGuestParent + "/memory.pressure", "/tmp"};
+      std::string line;
+      for (const auto& w : guard_command(g, t, "oomlab-watchdog")) line += (line.empty() ? "" : " ") + shell_word(w);
+      return line;
+    }
+    // earlyoom acts for real here (the guest is the scenario's machine);
+    // on the host it runs with --dryrun.
     case GuardKind::earlyoom: return "earlyoom -r 0";
     default: return "";
   }
@@ -33,6 +54,9 @@ std::string guest_script(const VmRunConfig& c) {
   std::string s;
   s += "dmesg -n 1\n";  // kernel lines stay in /dev/kmsg (oomlab-repro reads them) and off the console
   s += "w=\n";
+  // The parent exists before the guard starts: the watchdog's PSI trigger
+  // is opened on its memory.pressure at start-up.
+  s += std::string("mkdir -p /sys/fs/cgroup") + kGuestParent + "\n";
   if (!g.empty()) s += "oomlab-bench-peers wrap --out /tmp/guard.json -- " + g + " & w=$!\nsleep 1\n";
   s += "oomlab-repro run " + c.scenario + " --limit " + c.mem + " --duration " + std::to_string(c.duration.count()) +
        "s --period 100ms --stall-threshold " + std::to_string(kActAfterSeconds) + "s --json --out \"$TMPDIR/reports\" > /tmp/sum.json 2>/tmp/repro.err\n";
