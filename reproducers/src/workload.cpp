@@ -1,5 +1,7 @@
 #include "workload.hpp"
 
+#include "oomlab/common/oom_protection.hpp"
+
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
@@ -31,6 +33,10 @@ WorkloadChild fork_workload(Scenario& scenario, const ScenarioParams& params, co
     sigprocmask(SIG_SETMASK, &none, nullptr);
     prctl(PR_SET_CHILD_SUBREAPER, 0);
     if (own_process_group) setpgid(0, 0);
+    // A runner protected from the OOM killer (-1000: a guest's or a unit's
+    // measuring instrument) must not hand that to the workload, which the
+    // scenario needs killable like any process.
+    drop_inherited_oom_protection();
     int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (log >= 0) {
       dup2(log, 1);

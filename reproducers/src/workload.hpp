@@ -14,7 +14,8 @@ struct WorkloadChild {
 };
 
 // Forks. The child dies with the runner (PR_SET_PDEATHSIG), restores default
-// signal handling, sends its stdout/stderr to `log_path`, and with
+// signal handling, drops an OOM protection inherited from the runner
+// (oomlab/common/oom_protection.hpp), sends its stdout/stderr to `log_path`, and with
 // `own_process_group` (no cgroup) leads a process group the runner can kill.
 WorkloadChild fork_workload(Scenario& scenario, const ScenarioParams& params, const std::string& log_path,
                             bool own_process_group);

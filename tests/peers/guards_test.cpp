@@ -136,4 +136,16 @@ TEST(VmGuestScript, WatchdogGetsTheHostsScopeAndPressureRule) {
   c.guard = GuardKind::none;
   EXPECT_EQ(guest_script(c).find("wrap"), std::string::npos);
   EXPECT_NE(guest_script(c).find("oomlab-repro run page-cache-thrash --limit 384M "), std::string::npos);
+  // The harness shell (and so wrap and the runner) out of the OOM killers' reach, from its first line on.
+  EXPECT_EQ(guest_script(c).find("echo -1000 > /proc/self/oom_score_adj\n"), guest_script(c).find('\n') + 1);
+
+  // --scenario-args: the scenario's own options after the runner's, one shell word each.
+  c.scenario_args = {"--ballast", "70%", "--working-set", "150%"};
+  const std::string a = guest_script(c);
+  const auto run = a.find("oomlab-repro run page-cache-thrash ");
+  ASSERT_NE(run, std::string::npos) << a;
+  const std::string cmd = a.substr(run, a.find('\n', run) - run);
+  EXPECT_NE(cmd.find(" --json --out \"$TMPDIR/reports\" --ballast 70% --working-set 150% > /tmp/sum.json"),
+            std::string::npos)
+      << cmd;
 }

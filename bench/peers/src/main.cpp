@@ -45,7 +45,7 @@ const char* kUsage =
     "packaged systemd service (none,oomlab-watchdog,systemd-oomd,earlyoom,nohang), with the package's config and\n"
     "tuned to act after 5 s (--guard-configs default,tuned); --kernel SERIES, --mem SIZE (guest, default 512M),\n"
     "--rootfs-cache DIR as for oomlab-vm; --oomlab-deb FILE installs that package in the guest instead of the build\n"
-    "tree; --scenario-args 'ARGS' appends the scenarios' own options (e.g. '--high 50% --alloc 90%');\n"
+    "tree; --scenario-args 'ARGS' (both VM guests) appends the scenarios' own options (e.g. '--high 50% --alloc 90%');\n"
     "--keep-vm-reports keeps each run's oomlab-vm report directory (guard journal, oomctl dump) in DIR/vm-reports.\n"
     "Code: src/vm_debian.cpp.\n"
     "summarize: merges raw run files (e.g. host + VM) into DIR/summary.md and DIR/chart.svg.\n"
@@ -170,8 +170,13 @@ int main(int argc, char** argv) {
   if (summarize_mode) return files.empty() ? usage_error("summarize needs RUNS.json files") : summarize(files, out);
   if (runs < 1 || runs > 100) return usage_error("--runs: expected 1..100");
   if (duration < 2 || duration > 600) return usage_error("--duration: expected 2..600 seconds");
-  if (rootfs.empty() && (!oomlab_deb.empty() || !scenario_args.empty()))
-    return usage_error("--oomlab-deb and --scenario-args go with --vm --rootfs debian");
+  if (rootfs.empty() && !oomlab_deb.empty()) return usage_error("--oomlab-deb goes with --vm --rootfs debian");
+  if (!vm && !scenario_args.empty()) return usage_error("--scenario-args goes with --vm");
+  std::vector<std::string> scenario_words;
+  {
+    std::istringstream words(scenario_args);
+    for (std::string w; words >> w;) scenario_words.push_back(w);
+  }
   if (!rootfs.empty()) {
     if (rootfs != "debian" || !vm) return usage_error("--rootfs: only 'debian', with --vm");
     DebianBench b;
@@ -193,8 +198,7 @@ int main(int argc, char** argv) {
       b.base.oomlab_deb = fs::absolute(oomlab_deb).string();
     }
     b.base.keep_reports = keep_vm_reports;
-    std::istringstream words(scenario_args);
-    for (std::string w; words >> w;) b.base.scenario_args.push_back(w);
+    b.base.scenario_args = scenario_words;
     if (geteuid() != 0) {
       std::printf("oomlab-bench-peers: skipped: needs root (the Debian root is built with mmdebstrap)\n");
       return 77;
@@ -245,6 +249,7 @@ int main(int argc, char** argv) {
 
   oomlab::formats::PeersSettings settings;
   settings.where = vm ? "vm" : "host", settings.limit = limit, settings.duration_s = duration, settings.runs = runs;
+  settings.scenario_args = scenario_words;
   settings.quick = quick, settings.started_at = oomlab::utc_iso8601(oomlab::realtime_ms()), settings.period_ms = 50;
   for (GuardKind k : kinds) settings.set_guard(std::string(guard_name(k)), guard_settings(k));
   if (std::ifstream v("/proc/version"); v) std::getline(v, settings.kernel);
@@ -262,7 +267,7 @@ int main(int argc, char** argv) {
         if (vm) {
           VmRunConfig c;
           c.scenario = s, c.guard = k, c.mem = limit, c.duration = std::chrono::seconds(duration);
-          c.bin_dir = bin_dir, c.work_dir = out;
+          c.bin_dir = bin_dir, c.work_dir = out, c.scenario_args = scenario_words;
           r = run_in_vm(c, log);
           // A guest that did not boot: once more. Not when the global OOM killer took oomlab-repro: that is
           // what this scenario does to a whole-machine limit, and it would do it again.

@@ -21,7 +21,7 @@ namespace {
 constexpr const char* kGuestParent = "/oomlab";
 
 std::string shell_word(const std::string& w) {
-  if (!w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=./:,") ==
+  if (!w.empty() && w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_=./:,%") ==
                         std::string::npos)
     return w;
   std::string q = "'";
@@ -53,13 +53,21 @@ std::string guest_script(const VmRunConfig& c) {
   std::string g = guard_line(c.guard);
   std::string s;
   s += "dmesg -n 1\n";  // kernel lines stay in /dev/kmsg (oomlab-repro reads them) and off the console
+  // The harness (this shell, wrap, oomlab-repro) is the measuring instrument
+  // and the group's limit is the whole guest: unprotected, the global OOM
+  // killer (or earlyoom) took oomlab-repro or this shell in shmem-fill and
+  // pipe-fill and the run gave no figures. The harness runs at -1000; the
+  // workload and the guard start at 0 (drop_inherited_oom_protection).
+  s += "echo -1000 > /proc/self/oom_score_adj\n";
   s += "w=\n";
   // The parent exists before the guard starts: the watchdog's PSI trigger
   // is opened on its memory.pressure at start-up.
   s += std::string("mkdir -p /sys/fs/cgroup") + kGuestParent + "\n";
   if (!g.empty()) s += "oomlab-bench-peers wrap --out /tmp/guard.json -- " + g + " & w=$!\nsleep 1\n";
   s += "oomlab-repro run " + c.scenario + " --limit " + c.mem + " --duration " + std::to_string(c.duration.count()) +
-       "s --period 100ms --stall-threshold " + std::to_string(kActAfterSeconds) + "s --json --out \"$TMPDIR/reports\" > /tmp/sum.json 2>/tmp/repro.err\n";
+       "s --period 100ms --stall-threshold " + std::to_string(kActAfterSeconds) + "s --json --out \"$TMPDIR/reports\"";
+  for (const auto& w : c.scenario_args) s += " " + shell_word(w);
+  s += " > /tmp/sum.json 2>/tmp/repro.err\n";
   s += "echo \"PEERS-REPRO-EXIT $?\"\n";
   s += "[ -n \"$w\" ] && { kill $w; wait $w; }\n";
   s += "r=$(sed -n 's/.*\"report_json\": *\"\\([^\"]*\\)\".*/\\1/p' /tmp/sum.json)\n";

@@ -25,6 +25,7 @@ struct VmRunConfig {
   std::chrono::seconds duration{20};
   std::string bin_dir;        // oomlab-vm, oomlab-repro, oomlab-watchdog, oomlab-bench-peers
   std::string work_dir;       // vm reports go to work_dir/vm-reports
+  std::vector<std::string> scenario_args;  // the scenario's own options (--ballast 70% ...), after the runner's
 };
 
 // The busybox script the guest runs (exposed for the tests).
