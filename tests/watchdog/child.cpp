@@ -1,5 +1,6 @@
 #include "child.hpp"
 
+#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <csignal>
@@ -129,6 +130,21 @@ std::vector<nlohmann::json> json_lines(const std::string& path) {
   std::istringstream in(slurp(path));
   for (std::string line; std::getline(in, line);)
     if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+std::vector<oomlab::formats::WatchdogRecord> watchdog_records(const std::string& path) {
+  std::vector<oomlab::formats::WatchdogRecord> out;
+  const std::string text = slurp(path);
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    std::string why;
+    if (auto r = oomlab::formats::decode_watchdog_record(line, &why))
+      out.push_back(std::move(*r));
+    else if (!in.eof() || text.back() == '\n')  // not the line the daemon is writing now
+      ADD_FAILURE() << path << ": " << why << ": " << line;
+  }
   return out;
 }
 

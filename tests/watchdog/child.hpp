@@ -6,7 +6,10 @@
 #include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <sys/types.h>
+#include <variant>
 #include <vector>
+
+#include "oomlab/formats/watchdog_log.hpp"
 
 namespace oomlab::cgroups {
 class MemoryCgroup;
@@ -41,6 +44,20 @@ std::string bin(const std::string& name);  // OOMLAB_BIN_DIR/name
 std::string slurp(const std::string& path);
 // The JSON objects of a JSON-lines file (the watchdog's --json-log), blank lines skipped.
 std::vector<nlohmann::json> json_lines(const std::string& path);
+// The watchdog's --json-log through its one codec (formats/watchdog_log.hpp),
+// as the runner and the analyzer read it: a renamed field breaks the build,
+// not silently a test. Blank lines skipped; a line that does not decode is a
+// test failure (the watchdog writes whole lines), except a last one without
+// its newline yet (read while the daemon writes it).
+std::vector<oomlab::formats::WatchdogRecord> watchdog_records(const std::string& path);
+// The payloads of type T (formats::WdKill, ...) of those records, in order.
+template <typename T>
+std::vector<T> payloads(const std::vector<oomlab::formats::WatchdogRecord>& records) {
+  std::vector<T> out;
+  for (const auto& r : records)
+    if (const T* p = std::get_if<T>(&r.payload)) out.push_back(*p);
+  return out;
+}
 
 void poll_pause();  // sleeps 100 ms
 

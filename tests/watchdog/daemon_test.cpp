@@ -16,13 +16,14 @@
 #include "oomlab/common/subprocess.hpp"
 
 using namespace std::chrono_literals;
-using nlohmann::json;
+using nlohmann::json;  // the control socket's status only (it has no codec yet)
+namespace formats = oomlab::formats;
 using wdtest::bin;
 using wdtest::Child;
 
 namespace {
 
-using wdtest::json_lines;
+using wdtest::watchdog_records;
 
 bool have(const char* path) {
   struct stat st;
@@ -100,7 +101,10 @@ TEST_F(MmapLockStall, ReportsEveryPeriodOnTime) {
   // Up and reporting the writer (however long a loaded machine takes to start it).
   auto count = [&](const std::string& type, pid_t tid = 0) {
     std::size_t n = 0;
-    for (const json& j : json_lines(f.events())) n += j["type"] == type && (!tid || j["tid"] == tid);
+    for (const formats::WatchdogRecord& r : watchdog_records(f.events())) {
+      const auto* t = std::get_if<formats::WdTask>(&r.payload);
+      n += r.type == type && (!tid || (t && t->tid == tid));
+    }
     return n;
   };
   ASSERT_TRUE(wdtest::wait_for([&] { return count("memalloc", stall_.writer) > 0 || !wd.running(); }, 60s))
@@ -112,7 +116,7 @@ TEST_F(MmapLockStall, ReportsEveryPeriodOnTime) {
   auto status = oomlab::run_process(q);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
   ASSERT_EQ(status.exit_code, 0) << status.err;
-  json st = json::parse(status.out);
+  json st = json::parse(status.out);  // the control socket's status: by keys until it has a codec
   bool listed = false;
   for (const auto& s : st["stalls"]) listed |= s["tid"] == stall_.writer && s["kind"] == "mmap_lock";
   EXPECT_TRUE(listed) << status.out;
@@ -124,16 +128,17 @@ TEST_F(MmapLockStall, ReportsEveryPeriodOnTime) {
   std::int64_t started = -1;
   std::vector<std::int64_t> reports;
   bool writer_line = false;
-  for (const json& j : json_lines(f.events())) {
-    if (j["type"] == "note" && started < 0) started = j["mono_ms"];
-    if (j["type"] == "memalloc_info") reports.push_back(j["mono_ms"]);
-    if (j["type"] == "memalloc" && j["tid"] == stall_.writer) {
+  for (const formats::WatchdogRecord& r : watchdog_records(f.events())) {
+    if (r.type == "note" && started < 0) started = r.mono_ms;
+    if (std::holds_alternative<formats::WdInfo>(r.payload)) reports.push_back(r.mono_ms);
+    const auto* t = std::get_if<formats::WdTask>(&r.payload);
+    if (t && t->tid == stall_.writer) {
       writer_line = true;
-      EXPECT_EQ(j["kind"], "mmap_lock");
-      EXPECT_EQ(j["state"], "D");
-      EXPECT_EQ(j["cgroup"], scope_);
-      EXPECT_NE(j["line"].get<std::string>().find("MemAlloc: oomlab-test-mma(" + std::to_string(stall_.writer) + ")"),
-                std::string::npos);
+      EXPECT_EQ(t->kind, "mmap_lock");
+      EXPECT_EQ(t->state, "D");
+      EXPECT_EQ(t->cgroup, scope_);
+      EXPECT_NE(r.line.find("MemAlloc: oomlab-test-mma(" + std::to_string(stall_.writer) + ")"), std::string::npos)
+          << r.line;
     }
   }
   EXPECT_TRUE(writer_line);
@@ -157,8 +162,8 @@ TEST_F(MmapLockStall, NeverOpensFilesThatBlockBehindTheLock) {
   // Until the dry-run decision (victim selection ran); strace slows the
   // daemon down, a loaded machine more so.
   auto decided = [&] {
-    for (const json& j : json_lines(f.events()))
-      if (j["type"] == "kill" && j["dry_run"] == true) return true;
+    for (const formats::WatchdogRecord& r : watchdog_records(f.events()))
+      if (const auto* k = std::get_if<formats::WdKill>(&r.payload); k && k->dry_run) return true;
     return false;
   };
   wdtest::wait_for([&] { return decided() || !wd.running(); }, 60s);

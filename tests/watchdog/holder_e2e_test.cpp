@@ -6,7 +6,6 @@
 // run's last sample shows the memory gone. Asserts on what happened, not on
 // how fast: each run lasts its whole duration or until its group is empty.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <csignal>
 #include <cstdio>
 #include <regex>
@@ -18,11 +17,12 @@
 #include <unistd.h>
 
 #include "child.hpp"
+#include "oomlab/formats/report.hpp"
 #include "oomlab/formats/watchdog_log.hpp"
 #include "repro_run.hpp"
 
 using namespace std::chrono_literals;
-using nlohmann::json;
+namespace formats = oomlab::formats;
 using wdtest::bin;
 using wdtest::Child;
 
@@ -32,10 +32,11 @@ constexpr std::uint64_t kLimit = 64u << 20;
 
 struct HolderOutcome {
   std::string skip, log;
-  std::optional<oomlab::formats::WdHolder> holder;  // the "holder" record
+  std::optional<formats::WdHolder> holder;  // the "holder" record
   std::set<std::string> killed;  // comms killed with reason=holder
   std::set<std::string> other_reasons;
-  json report;
+  std::optional<formats::Report> report;  // the run's report.json
+  std::string report_error;               // why there is none
   std::string trace;  // strace of the daemon's opens, "" without strace
 };
 
@@ -72,17 +73,14 @@ HolderOutcome run_under_watchdog(const std::string& scenario) {
   out.log = wdtest::slurp(err);
   if (traced) out.trace = wdtest::slurp(run.dir + "/strace.log");
   // The JSON log through the formats codec (no hand-written keys).
-  std::istringstream in(wdtest::slurp(events));
-  for (std::string line; std::getline(in, line);) {
-    auto rec = oomlab::formats::decode_watchdog_record(line);
-    if (!rec) continue;
-    if (auto* h = std::get_if<oomlab::formats::WdHolder>(&rec->payload); h && h->cgroup == cg && !out.holder) out.holder = *h;
-    if (auto* k = std::get_if<oomlab::formats::WdKill>(&rec->payload)) {
+  for (const formats::WatchdogRecord& rec : wdtest::watchdog_records(events)) {
+    if (auto* h = std::get_if<formats::WdHolder>(&rec.payload); h && h->cgroup == cg && !out.holder) out.holder = *h;
+    if (auto* k = std::get_if<formats::WdKill>(&rec.payload)) {
       if (k->reason == "holder") out.killed.insert(k->comm);
       else out.other_reasons.insert(k->reason);
     }
   }
-  out.report = run.report();
+  out.report = run.report(&out.report_error);
   return out;
 }
 
@@ -100,18 +98,18 @@ void expect_safe_reads(const HolderOutcome& o) {
 // Without two OOM kills the scenario did not reproduce here (nothing to
 // relieve): a reason to skip, printed.
 std::string not_reproduced(const HolderOutcome& o) {
-  if (o.holder || !o.report.is_object()) return "";
-  if (o.report.value("oom_kills", json::array()).size() >= 2) return "";
-  return "the kernel made fewer than 2 OOM kills in this run (workload: " + o.report.value("workload", json::object()).dump() +
-         ")";
+  if (o.holder || !o.report) return "";
+  if (o.report->oom_kills.size() >= 2) return "";
+  return "the kernel made fewer than 2 OOM kills in this run (workload: exit \"" + o.report->workload.exit +
+         "\", teardown \"" + o.report->workload.teardown + "\", log tail: " + o.report->workload.log_tail + ")";
 }
 
 // The run's last sample: usage well below the limit (the held memory is gone).
-void expect_relieved(const json& report, double max_share) {
-  ASSERT_TRUE(report.is_object()) << "no report.json";
-  const json& tl = report["timeline"];
+void expect_relieved(const HolderOutcome& o, double max_share) {
+  ASSERT_TRUE(o.report) << "no report.json: " << o.report_error;
+  const auto& tl = o.report->timeline;
   ASSERT_FALSE(tl.empty());
-  const auto usage = tl.back()["usage_bytes"].get<std::uint64_t>();
+  const std::uint64_t usage = tl.back().usage_bytes;
   EXPECT_LT(static_cast<double>(usage), max_share * kLimit) << "usage at the end: " << usage;
 }
 
@@ -133,7 +131,7 @@ TEST(WatchdogHolder, KillsTheMemfdHoldersInShmemFill) {
   for (const auto& c : o.killed)
     EXPECT_TRUE(c == "shmem-fill" || c == "shmem-filler" || c == "shmem-victim") << c;
   EXPECT_TRUE(o.other_reasons.empty()) << o.log;
-  expect_relieved(o.report, 0.2);
+  expect_relieved(o, 0.2);
   expect_safe_reads(o);
 }
 
@@ -150,6 +148,6 @@ TEST(WatchdogHolder, KillsThePipeHolderInPipeFill) {
   EXPECT_EQ(o.killed, std::set<std::string>{"pipe-holder"}) << o.log;
   EXPECT_TRUE(o.other_reasons.empty()) << o.log;
   // The application (40% of the limit) lives on; the pipes (85%) are gone.
-  expect_relieved(o.report, 0.7);
+  expect_relieved(o, 0.7);
   expect_safe_reads(o);
 }

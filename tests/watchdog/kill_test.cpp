@@ -9,7 +9,6 @@
 // group minus hog-protected and the watchdog -> the stall ends.
 #include <csignal>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sstream>
 #include <sys/stat.h>
 #include <thread>
@@ -19,7 +18,7 @@
 #include "oomlab/cgroups/memory_cgroup.hpp"
 
 using namespace std::chrono_literals;
-using nlohmann::json;
+namespace formats = oomlab::formats;
 using wdtest::bin;
 using wdtest::Child;
 
@@ -47,7 +46,6 @@ std::unique_ptr<Child> hog(oomlab::cgroups::MemoryCgroup* cg, std::vector<std::s
   return c;
 }
 
-using wdtest::json_lines;
 
 class KillPolicy : public ::testing::Test {
  protected:
@@ -106,30 +104,28 @@ TEST_F(KillPolicy, RightVictimThenEscalationThenTheGroup) {
   ASSERT_TRUE(wd.running()) << "the watchdog killed itself";
   EXPECT_EQ(wd.stop(), 0);
 
-  std::vector<json> kills, killed, escalations;
-  for (const json& j : json_lines(g_.events)) {
-    if (j["type"] == "kill") kills.push_back(j);
-    if (j["type"] == "killed") killed.push_back(j);
-    if (j["type"] == "escalate") escalations.push_back(j);
-  }
+  const auto records = wdtest::watchdog_records(g_.events);
+  const auto kills = wdtest::payloads<formats::WdKill>(records);
+  const auto killed = wdtest::payloads<formats::WdKilled>(records);
+  const auto escalations = wdtest::payloads<formats::WdEscalate>(records);
   ASSERT_EQ(kills.size(), 2u) << wdtest::slurp(g_.err);
-  EXPECT_EQ(kills[0]["comm"], "hog-shm");
-  EXPECT_EQ(kills[0]["reason"], "stall_timeout");
-  EXPECT_GE(kills[0]["rss_kb"].get<long>(), 190 * 1024);
-  EXPECT_EQ(kills[1]["comm"], "hog-big");
-  EXPECT_EQ(kills[1]["reason"], "escalation");
+  EXPECT_EQ(kills[0].comm, "hog-shm");
+  EXPECT_EQ(kills[0].reason, "stall_timeout");
+  EXPECT_GE(kills[0].rss_kb, 190u * 1024);
+  EXPECT_EQ(kills[1].comm, "hog-big");
+  EXPECT_EQ(kills[1].reason, "escalation");
   ASSERT_EQ(escalations.size(), 2u);
-  EXPECT_EQ(escalations[0]["reason"], "escalation");
-  EXPECT_EQ(escalations[1]["reason"], "cgroup_kill");
+  EXPECT_EQ(escalations[0].reason, "escalation");
+  EXPECT_EQ(escalations[1].reason, "cgroup_kill");
   // hog-shm died but its tmpfs pages stayed charged: not freed.
   ASSERT_GE(killed.size(), 1u);
-  EXPECT_EQ(killed[0]["comm"], "hog-shm");
-  EXPECT_GE(killed[0]["kill_to_exit_ms"].get<long>(), 0);
-  EXPECT_EQ(killed[0]["kill_to_freed_ms"].get<long>(), -1);
+  EXPECT_EQ(killed[0].comm, "hog-shm");
+  EXPECT_GE(killed[0].kill_to_exit_ms, 0);
+  EXPECT_EQ(killed[0].kill_to_freed_ms, -1);
   if (killed.size() >= 2) {
-    EXPECT_EQ(killed[1]["comm"], "hog-big");
-    EXPECT_GE(killed[1]["kill_to_freed_ms"].get<long>(), 0);
-    EXPECT_GE(killed[1]["freed_kb"].get<long>(), 50 * 1024);
+    EXPECT_EQ(killed[1].comm, "hog-big");
+    EXPECT_GE(killed[1].kill_to_freed_ms, 0);
+    EXPECT_GE(killed[1].freed_kb, 50 * 1024);
   }
 }
 
@@ -148,12 +144,12 @@ TEST_F(KillPolicy, DryRunKillsNothing) {
   EXPECT_TRUE(g_.stall->running());
   EXPECT_EQ(wd.stop(), 0);
   int decisions = 0;
-  for (const json& j : json_lines(g_.events)) {
-    EXPECT_NE(j["type"], "killed");
-    if (j["type"] == "kill") {
+  for (const formats::WatchdogRecord& r : wdtest::watchdog_records(g_.events)) {
+    EXPECT_NE(r.type, "killed") << r.line;
+    if (const auto* k = std::get_if<formats::WdKill>(&r.payload)) {
       ++decisions;
-      EXPECT_TRUE(j["dry_run"].get<bool>());
-      EXPECT_NE(j["line"].get<std::string>().find(" dry-run"), std::string::npos);
+      EXPECT_TRUE(k->dry_run) << r.line;
+      EXPECT_NE(r.line.find(" dry-run"), std::string::npos) << r.line;
     }
   }
   EXPECT_GE(decisions, 2) << wdtest::slurp(g_.err);

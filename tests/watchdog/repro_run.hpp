@@ -1,11 +1,12 @@
 // One oomlab-repro run in the background for the e2e tests: the scenario's
 // group (found through the cgroups library, as the runner names it), its
 // out directory (on a disk: page cache needs one), and the first event of a
-// watchdog JSON log that matches.
+// watchdog JSON log that matches - both documents read through their codecs
+// in formats/ (report.json, the watchdog's JSON lines), not by string keys.
 #pragma once
 #include <filesystem>
 #include <memory>
-#include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <stdlib.h>
@@ -15,6 +16,8 @@
 
 #include "child.hpp"
 #include "oomlab/cgroups/run_groups.hpp"
+#include "oomlab/formats/report.hpp"
+#include "oomlab/formats/watchdog_log.hpp"
 
 namespace wdtest {
 
@@ -48,23 +51,31 @@ struct ReproRun {
     if (repro) repro->stop(std::chrono::seconds(15));
     if (!dir.empty()) std::filesystem::remove_all(dir);
   }
-  // The run's report.json (after the run ended), null when there is none.
-  nlohmann::json report() const {
-    for (const auto& e : std::filesystem::recursive_directory_iterator(dir + "/reports"))
-      if (e.path().filename() == "report.json") return nlohmann::json::parse(slurp(e.path().string()), nullptr, false);
-    return nlohmann::json();
+  // The run's report.json (after the run ended) through formats::decode_report;
+  // nullopt, with *why, when there is none.
+  std::optional<oomlab::formats::Report> report(std::string* why = nullptr) const {
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir + "/reports", ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+      if (it->path().filename() == "report.json") return oomlab::formats::decode_report(slurp(it->path().string()), why);
+    if (why) *why = "no report.json under " + dir + "/reports";
+    return std::nullopt;
   }
 };
 
-// The first JSON line of `type` in the log for which pred holds.
-template <typename Pred>
-nlohmann::json first_event(const std::string& path, const std::string& type, Pred pred) {
+// The first record of the watchdog's JSON log whose payload is a T
+// (formats::WdKill, WdTask...) and for which pred(payload, record) holds.
+// Polled while the daemon writes: a line that does not decode (yet) is
+// skipped.
+template <typename T, typename Pred>
+std::optional<oomlab::formats::WatchdogRecord> first_event(const std::string& path, Pred pred) {
   std::istringstream in(slurp(path));
   for (std::string line; std::getline(in, line);) {
-    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_object() && j["type"] == type && pred(j)) return j;
+    auto r = oomlab::formats::decode_watchdog_record(line);
+    if (!r) continue;
+    if (const T* p = std::get_if<T>(&r->payload); p && pred(*p, *r)) return r;
   }
-  return nlohmann::json();
+  return std::nullopt;
 }
 
 }  // namespace wdtest

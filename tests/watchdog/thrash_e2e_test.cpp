@@ -28,7 +28,8 @@
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-using nlohmann::json;
+using nlohmann::json;  // the control socket's status only (it has no codec yet)
+namespace formats = oomlab::formats;
 using wdtest::bin;
 using wdtest::Child;
 
@@ -55,19 +56,19 @@ TEST(WatchdogBpf, MemAllocLinesCarryGfpAndOrder) {
   Child wd({bin("oomlab-watchdog"), "--bpf", "--period", "100ms", "--warn-after", "100ms", "--kill-after", "10m",
             "--scope", cg, "--socket", "", "--json-log", events, "--no-self-protect"},
            nullptr, err);
-  json line;
-  for (int i = 0; i < 80 && line.is_null() && run.repro->running(); ++i) {  // up to 40 s
+  std::optional<formats::WatchdogRecord> line;
+  for (int i = 0; i < 80 && !line && run.repro->running(); ++i) {  // up to 40 s
     std::this_thread::sleep_for(500ms);
-    line = first_event(events, "memalloc", [&](const json& j) {
-      return j["cgroup"] == cg && j["line"].get<std::string>().find(" gfp=") != std::string::npos;
+    line = first_event<formats::WdTask>(events, [&](const formats::WdTask& t, const formats::WatchdogRecord& r) {
+      return t.cgroup == cg && r.line.find(" gfp=") != std::string::npos;
     });
   }
   EXPECT_EQ(wd.stop(), 0);
   const std::string log = wdtest::slurp(err);
   if (log.find("BPF tracer unavailable") != std::string::npos) GTEST_SKIP() << "BPF could not load: " << log;
-  ASSERT_FALSE(line.is_null()) << "no MemAlloc line with gfp= for " << cg << "\n" << log;
+  ASSERT_TRUE(line) << "no MemAlloc line with gfp= for " << cg << "\n" << log;
   std::smatch m;
-  const std::string text = line["line"];
+  const std::string& text = line->line;
   ASSERT_TRUE(std::regex_search(text, m, std::regex(R"( gfp=0x([0-9a-f]+)\(([A-Z_|0-9x]+)\) order=(\d+))"))) << text;
   EXPECT_NE(std::stoul(m[1], nullptr, 16), 0u) << text;  // memcg reclaim only for allocations that may block
   EXPECT_LE(std::stoi(m[3]), 10) << text;
@@ -89,20 +90,21 @@ TEST(WatchdogPressure, KillsInAThrashingGroupWithReasonPressure) {
             "--escalate-after", "4s", "--pressure-above", "some=10", "--watch-cgroup", psi_dir, "--scope",
             "/oomlab/" + group, "--socket", "", "--json-log", events, "--no-self-protect"},
            nullptr, err);
-  json kill;
-  for (int i = 0; i < 120 && kill.is_null(); ++i) {  // 60 s: writing the files, then the pressure
+  std::optional<formats::WatchdogRecord> rec;
+  for (int i = 0; i < 120 && !rec; ++i) {  // 60 s: writing the files, then the pressure
     std::this_thread::sleep_for(500ms);
-    kill = first_event(events, "kill", [](const json&) { return true; });
+    rec = first_event<formats::WdKill>(events, [](const formats::WdKill&, const formats::WatchdogRecord&) { return true; });
     if (!run.repro->running()) break;
   }
   EXPECT_EQ(wd.stop(), 0);
   run.repro->stop(15s);
-  ASSERT_FALSE(kill.is_null()) << "no kill; watchdog log:\n" << wdtest::slurp(err);
-  EXPECT_EQ(kill["reason"], "pressure") << kill.dump();
-  EXPECT_EQ(kill["cgroup"], "/oomlab/" + group);
-  EXPECT_FALSE(kill["dry_run"].get<bool>());
+  ASSERT_TRUE(rec) << "no kill; watchdog log:\n" << wdtest::slurp(err);
+  const auto& kill = std::get<formats::WdKill>(rec->payload);
+  EXPECT_EQ(kill.reason, "pressure") << rec->line;
+  EXPECT_EQ(kill.cgroup, "/oomlab/" + group);
+  EXPECT_FALSE(kill.dry_run);
   std::set<std::string> workload = {"anon-ballast", "cache-reader", "cache-thrash"};
-  EXPECT_TRUE(workload.count(kill["comm"].get<std::string>())) << kill.dump();
+  EXPECT_TRUE(workload.count(kill.comm)) << rec->line;
   EXPECT_NE(wdtest::slurp(err).find("memory pressure in cgroup /oomlab/" + group + " above some=10"), std::string::npos);
 }
 
@@ -204,22 +206,21 @@ TEST(WatchdogDelayacct, ReclaimingReadersAreReportedWithTheirDelayGrowth) {
   ASSERT_GE(share_pct, 1) << "the readers lost under 2% of each 500 ms to memory delays (per interval:" << shares
                           << "): the group is not thrashing";
   const std::string events = run.dir + "/events.jsonl", err = run.dir + "/stderr.log", cg = "/oomlab/" + run.group;
-  json line;
+  std::optional<formats::WatchdogRecord> line;
   {
     const std::string sock = run.dir + "/control.sock";
     Child wd({bin("oomlab-watchdog"), "--delayacct", "enable", "--delay-share", std::to_string(share_pct), "--period",
               "500ms", "--warn-after", "2s", "--kill-after", "10m", "--pressure-above", "off", "--scope", cg,
               "--socket", sock, "--json-log", events, "--no-self-protect"},
              nullptr, err);
-    for (int i = 0; i < 100 && line.is_null() && run.repro->running(); ++i) {  // up to 50 s
+    for (int i = 0; i < 100 && !line && run.repro->running(); ++i) {  // up to 50 s
       std::this_thread::sleep_for(500ms);
       // A stall found by its delays (evidence "delays"). A reader in D in
       // a memory wait (a page-in, reclaim_throttle) is reported from its
       // wait whatever its delays - CI once took such a line, 94% blkio,
       // for a delay-rule line - so it proves nothing about the delay rule.
-      line = first_event(events, "memalloc", [&](const json& j) {
-        return j["cgroup"] == cg && j["comm"] == "cache-reader" && j.contains("delays_ms") &&
-               j.value("evidence", "") == "delays";
+      line = first_event<formats::WdTask>(events, [&](const formats::WdTask& t, const formats::WatchdogRecord&) {
+        return t.cgroup == cg && t.comm == "cache-reader" && !t.delays_ms.empty() && t.evidence == "delays";
       });
     }
     EXPECT_EQ(read_task_delayacct("/proc"), 1) << "--delayacct enable while running";
@@ -227,6 +228,7 @@ TEST(WatchdogDelayacct, ReclaimingReadersAreReportedWithTheirDelayGrowth) {
     q.timeout = 10s;
     auto status = oomlab::run_process(q);
     ASSERT_EQ(status.exit_code, 0) << status.err;
+    // The control socket's status document: read by keys until it has a codec.
     json st = json::parse(status.out, nullptr, false);
     EXPECT_EQ(st["sources"]["taskstats"], true) << status.out;
     EXPECT_EQ(st["sources"]["delayacct"], true) << status.out;
@@ -235,18 +237,20 @@ TEST(WatchdogDelayacct, ReclaimingReadersAreReportedWithTheirDelayGrowth) {
     EXPECT_EQ(wd.stop(), 0);
   }
   EXPECT_EQ(read_task_delayacct("/proc"), before) << "kernel.task_delayacct not restored";
-  ASSERT_FALSE(line.is_null()) << "no MemAlloc line with evidence \"delays\" for a reader of " << cg << " at --delay-share "
+  ASSERT_TRUE(line) << "no MemAlloc line with evidence \"delays\" for a reader of " << cg << " at --delay-share "
                                << share_pct << "% (measured per interval:" << shares << ")\n"
                                << wdtest::slurp(err);
-  const json& d = line["delays_ms"];
-  const auto memory_ms = d["reclaim"].get<std::uint64_t>() + d["thrashing"].get<std::uint64_t>() +
-                         d["compact"].get<std::uint64_t>() + d["swapin"].get<std::uint64_t>();
-  const auto delay_ms = line["delay_ms"].get<std::uint64_t>();
-  EXPECT_GE(delay_ms, 2000u) << line.dump();
+  const auto& task = std::get<formats::WdTask>(line->payload);
+  std::uint64_t memory_ms = 0;  // the memory delays: reclaim, thrashing, compact, swapin (not blkio)
+  for (const auto& [field, ms] : task.delays_ms)
+    if (field == "reclaim" || field == "thrashing" || field == "compact" || field == "swapin") memory_ms += ms;
+  ASSERT_GE(task.delay_ms, 0) << line->line;
+  const auto delay_ms = static_cast<std::uint64_t>(task.delay_ms);
+  EXPECT_GE(delay_ms, 2000u) << line->line;
   // Each interval of the stall lost >= share_pct to memory delays; allow a
   // fifth for the part of the first interval before the baseline sample.
   EXPECT_GE(memory_ms * 100 * 5, delay_ms * static_cast<std::uint64_t>(share_pct) * 4)
-      << line.dump() << " at --delay-share " << share_pct;
-  EXPECT_LE(memory_ms, delay_ms + 500) << line.dump();
-  EXPECT_NE(line["line"].get<std::string>().find(" reclaim_delay="), std::string::npos) << line.dump();
+      << line->line << " at --delay-share " << share_pct;
+  EXPECT_LE(memory_ms, delay_ms + 500) << line->line;
+  EXPECT_NE(line->line.find(" reclaim_delay="), std::string::npos) << line->line;
 }
