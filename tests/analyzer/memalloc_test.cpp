@@ -154,6 +154,8 @@ TEST(OomlabLines, WatchdogDelayAccountingFieldsAreParsedAndReported) {
                t[2].delays_ms.swapin || t[2].delays_ms.blkio);
   EXPECT_EQ(r.memalloc.max_delay_ms, 5100u);
 
+  // The analyzer's own document's shape, on purpose (analyzer/README.md):
+  // by keys, as the schema names them.
   const auto j = to_json(r)["memalloc"]["tasks"];
   EXPECT_EQ(j[0]["delays_ms"].dump(), R"({"reclaim":3050,"blkio":610})");
   EXPECT_EQ(j[1]["delays_ms"].dump(), R"({"reclaim":1200,"thrashing":2900,"compact":40,"swapin":350,"blkio":1700})");

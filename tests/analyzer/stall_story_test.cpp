@@ -6,14 +6,15 @@
 #include <cmath>
 #include <fstream>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
+#include <optional>
+#include <sstream>
 
 #include "helpers.hpp"
+#include "oomlab/formats/report.hpp"
 #include "oomlab/formats/watchdog_log.hpp"
 
 namespace oomlab::analyzer::test {
 namespace {
-
 
 template <class T>
 T detail_or(const Finding& f, const std::string& key, T fallback) {
@@ -23,7 +24,8 @@ T detail_or(const Finding& f, const std::string& key, T fallback) {
 }
 
 struct DemoRun {
-  nlohmann::json report;
+  std::optional<formats::Report> report;  // through report.json's codec; nullopt: why says why
+  std::string why;
   std::int64_t t0_ms = 0;            // the run's clock on the kernel log's (CLOCK_MONOTONIC)
   std::int64_t first_sight_ms = -1;  // when the watchdog first saw a task blocked (report time - delay)
   std::int64_t period_ms = 250;      // the watchdog's --period in that run
@@ -32,17 +34,24 @@ struct DemoRun {
 DemoRun load_demo() {
   DemoRun d;
   std::ifstream rin(fixture_path("demo_mmap_lock_hold.report.json"));
-  d.report = nlohmann::json::parse(rin);
+  std::ostringstream text;
+  text << rin.rdbuf();
+  d.report = formats::decode_report(text.str(), &d.why);
+  if (!d.report || !d.report->watchdog || d.report->watchdog->kills.empty()) {
+    if (d.report) d.why = "no watchdog kill in report.json";
+    d.report.reset();
+    return d;
+  }
   // The run's clock: a watchdog kill is in both files, at mono_ms in its
   // JSON log and at t_ms (ms since the workload started) in report.json.
-  const auto& kill = d.report["watchdog"]["kills"].at(0);
+  const formats::ReportWatchdogKill& kill = d.report->watchdog->kills.at(0);
   std::ifstream win(fixture_path("demo_mmap_lock_hold.watchdog.jsonl"));
   bool clock = false;
   for (std::string line; std::getline(win, line);) {
     auto r = formats::decode_watchdog_record(line);
     if (!r) continue;
-    if (auto* k = std::get_if<formats::WdKill>(&r->payload); k && k->pid == kill["pid"].get<int>() && !clock) {
-      d.t0_ms = r->mono_ms - kill["t_ms"].get<std::int64_t>();
+    if (auto* k = std::get_if<formats::WdKill>(&r->payload); k && k->pid == kill.pid && !clock) {
+      d.t0_ms = r->mono_ms - kill.t_ms;
       clock = true;
     }
     if (auto* t = std::get_if<formats::WdTask>(&r->payload); t && d.first_sight_ms < 0)
@@ -60,10 +69,13 @@ const Finding* stall_finding(const Report& r) {
 
 TEST(StallStory, DemoVerdictTellsTheOutcomesStory) {
   const DemoRun d = load_demo();
-  const auto& outcome = d.report["outcome"];
-  ASSERT_EQ(outcome["class"], "rescued");
-  const auto& stall = outcome["stall"];
-  const auto& ender = outcome["ended_by"];
+  ASSERT_TRUE(d.report) << d.why;
+  const formats::ReportOutcome& outcome = d.report->outcome;
+  ASSERT_EQ(outcome.cls, "rescued");
+  ASSERT_TRUE(outcome.stall);
+  ASSERT_TRUE(outcome.ended_by);
+  const formats::ReportStall& stall = *outcome.stall;
+  const formats::ReportEndedBy& ender = *outcome.ended_by;
 
   Report r = analyze_with_watchdog_log(fixture_path("demo_mmap_lock_hold.kernel.log"),
                                        fixture_path("demo_mmap_lock_hold.watchdog.jsonl"));
@@ -74,20 +86,20 @@ TEST(StallStory, DemoVerdictTellsTheOutcomesStory) {
   // it - the readers stayed blocked until slow-fuse was killed.
   EXPECT_EQ(findings_of(r, VerdictClass::allocation_stall).size() + findings_of(r, VerdictClass::silent_hang).size(), 1u);
   // What it was: the same cause, wait and number of blocked tasks.
-  EXPECT_EQ(detail_or<std::string>(*f, "cause", ""), stall["cause"].get<std::string>());
-  EXPECT_EQ(detail_or<std::string>(*f, "wait", ""), stall["wait"].get<std::string>());
-  EXPECT_EQ(detail_or<std::int64_t>(*f, "max_blocked", -1), stall["max_blocked"].get<std::int64_t>());
+  EXPECT_EQ(detail_or<std::string>(*f, "cause", ""), stall.cause);
+  EXPECT_EQ(detail_or<std::string>(*f, "wait", ""), stall.wait);
+  EXPECT_EQ(detail_or<std::int64_t>(*f, "max_blocked", -1), stall.max_blocked);
   // What ended it: the same kill.
   EXPECT_EQ(detail_or<std::string>(*f, "ended_by", ""), "watchdog_kill");
-  EXPECT_EQ(detail_or<std::int64_t>(*f, "ended_by_pid", -1), ender["pid"].get<std::int64_t>());
-  EXPECT_EQ(detail_or<std::string>(*f, "ended_by_comm", ""), ender["comm"].get<std::string>());
-  EXPECT_EQ(detail_or<std::string>(*f, "ended_by_reason", ""), ender["reason"].get<std::string>());
+  EXPECT_EQ(detail_or<std::int64_t>(*f, "ended_by_pid", -1), ender.pid);
+  EXPECT_EQ(detail_or<std::string>(*f, "ended_by_comm", ""), ender.comm);
+  EXPECT_EQ(detail_or<std::string>(*f, "ended_by_reason", ""), ender.reason);
   EXPECT_NE(f->title.find("ended by oomlab-watchdog's kill of slow-fuse("), std::string::npos);
   const double ended_ms = detail_or<double>(*f, "ended_by_ts", 0) * 1000 - static_cast<double>(d.t0_ms);
-  EXPECT_LE(std::abs(ended_ms - ender["t_ms"].get<double>()), 1.0);  // the same record, ms rounding
+  EXPECT_LE(std::abs(ended_ms - static_cast<double>(ender.t_ms)), 1.0);  // the same record, ms rounding
   // When it ended: within one sampling period of the runner's last stalled sample.
   const double end_ms = detail_or<double>(*f, "end_ts", 0) * 1000 - static_cast<double>(d.t0_ms);
-  EXPECT_LE(std::abs(end_ms - stall["end_ms"].get<double>()), static_cast<double>(d.period_ms));
+  EXPECT_LE(std::abs(end_ms - static_cast<double>(stall.end_ms)), static_cast<double>(d.period_ms));
   // When it started: when the watchdog first saw the readers blocked (its
   // first report's delay= dates it back). That is what the log can tell:
   // in this run the watchdog's first scan, started by a PSI event, came
@@ -96,7 +108,7 @@ TEST(StallStory, DemoVerdictTellsTheOutcomesStory) {
   // watchdog's first-sight delay.
   const double start_ms = detail_or<double>(*f, "start_ts", 0) * 1000 - static_cast<double>(d.t0_ms);
   EXPECT_NEAR(start_ms, static_cast<double>(d.first_sight_ms - d.t0_ms), 1.0);
-  EXPECT_GE(start_ms, stall["start_ms"].get<double>() - static_cast<double>(d.period_ms));
+  EXPECT_GE(start_ms, static_cast<double>(stall.start_ms) - static_cast<double>(d.period_ms));
   const double length_ms = detail_or<double>(*f, "duration_s", 0) * 1000;
   EXPECT_NEAR(length_ms, end_ms - start_ms, 1.0);
 }
