@@ -19,6 +19,7 @@ VerdictDoc verdict_from_json(const json& j) {
   for (const json& s : array(in, "suppressed"))
     if (s.is_object()) v.suppressed.push_back({get<std::string>(s, "who"), get<std::uint64_t>(s, "lines")});
   v.watchdog_log_merged = in.contains("watchdog_log") && !in["watchdog_log"].is_null();
+  v.oom_events = array(j, "oom_events").size();
   v.raw = j.dump(-1, ' ', false, json::error_handler_t::replace);
   return v;
 }

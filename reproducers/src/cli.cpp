@@ -14,7 +14,7 @@ namespace {
 const char* kUsage =
     "usage: oomlab-repro list [--json]\n"
     "       oomlab-repro run NAME [--limit SIZE] [--duration T] [--stall-threshold T] [--period T]\n"
-    "                             [--stall-psi PCT] [--json] [--out DIR] [--unsafe-no-cgroup]\n"
+    "                             [--stall-psi PCT] [--json] [--out DIR | --report-dir DIR] [--unsafe-no-cgroup]\n"
     "                             [--watchdog [--watchdog-args 'ARGS']] [--trace] [--cgroup-parent DIR]\n"
     "                             [--OPTION VALUE...]\n"
     "       oomlab-repro run NAME --help      (the scenario's options)\n"
@@ -31,8 +31,10 @@ const char* kUsage =
     "  --stall-psi PCT         a moment counts as \"no progress\" when the group's tasks were\n"
     "                          stalled on memory (PSI some) for PCT of the last second (default 25%)\n"
     "  --period T              sampling period (default 100ms)\n"
-    "  --json                  print a JSON summary on stdout instead of text\n"
+    "  --json                  print a JSON summary on stdout instead of text (one line, schema\n"
+    "                          oomlab.run-summary/1, docs/FORMATS.md)\n"
     "  --out DIR               where report directories go (default ./reports)\n"
+    "  --report-dir DIR        this run's report directory itself (created; must be absent or empty)\n"
     "  --unsafe-no-cgroup      run without a memory cgroup (the hog can exhaust this machine)\n"
     "  --cgroup-parent DIR     create the run's group under DIR, relative to the memory root (default\n"
     "                          oomlab), e.g. a systemd slice that systemd-oomd watches\n"
@@ -93,7 +95,7 @@ void scenario_help(const Scenario& s) {
   for (const OptionSpec& o : s.options())
     std::printf("  --%-20s %s (default: %s)\n", o.name.c_str(), o.help.c_str(), o.default_value.c_str());
   std::printf("\nRunner options: --limit SIZE --duration T --stall-threshold T --stall-psi PCT --period T --json --out DIR\n"
-              "--unsafe-no-cgroup --watchdog --watchdog-args 'ARGS' --trace --cgroup-parent DIR (see `oomlab-repro --help`)\n");
+              "--report-dir DIR --unsafe-no-cgroup --watchdog --watchdog-args 'ARGS' --trace --cgroup-parent DIR (see `oomlab-repro --help`)\n");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/subprocess.hpp"
+#include "oomlab/formats/run_summary.hpp"
 
 namespace oomlab::repro {
 namespace {
@@ -98,10 +99,16 @@ std::string verdict_line(const RunRecord& r, const std::optional<formats::Verdic
 
 bool make_report_dir(const RunConfig& config, const std::string& scenario, ReportPaths& paths, std::string& error) {
   std::error_code ec;
-  fs::create_directories(config.out_dir, ec);
-  const std::string base = config.out_dir + "/" + utc_stamp() + "-" + scenario;
-  std::string dir = base;
-  for (int n = 2; fs::exists(dir, ec); ++n) dir = base + "-" + std::to_string(n);
+  std::string dir = config.report_dir;
+  if (dir.empty()) {
+    fs::create_directories(config.out_dir, ec);
+    const std::string base = config.out_dir + "/" + utc_stamp() + "-" + scenario;
+    dir = base;
+    for (int n = 2; fs::exists(dir, ec); ++n) dir = base + "-" + std::to_string(n);
+  } else if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
+    error = "--report-dir " + dir + " exists and is not empty (a report directory holds one run)";
+    return false;
+  }
   if (!fs::create_directories(dir + "/work", ec)) {
     error = "cannot create the report directory " + dir + ": " + ec.message();
     return false;
@@ -150,22 +157,15 @@ bool write_reports(RunRecord& r, const ReportPaths& paths, std::string& error) {
 void print_summary(const RunRecord& r, const ReportPaths& paths, const std::string& write_error) {
   const std::string cls(outcome_name(r.outcome.cls));
   if (r.config.json) {
-    nlohmann::json s = {{"scenario", r.config.scenario},
-                        {"outcome", cls},
-                        {"reason", r.outcome.reason},
-                        {"verdict", r.verdict.cls.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.verdict.cls)},
-                        {"verdict_from", r.verdict.from.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.verdict.from)},
-                        {"exit_code", r.exit_code},
-                        {"interrupted", r.interrupted},
-                        {"oom_kills", r.kills.size()},
-                        {"kill_to_freed_ms", r.outcome.kill_to_freed_ms ? nlohmann::json(*r.outcome.kill_to_freed_ms)
-                                                                        : nlohmann::json(nullptr)},
-                        {"teardown", r.teardown},
-                        {"report_json", paths.json},
-                        {"report_html", paths.html}};
-    if (r.watchdog.enabled) s["watchdog_kills"] = r.watchdog.kills.size();
-    if (!write_error.empty()) s["error"] = write_error;
-    std::printf("%s\n", s.dump().c_str());
+    formats::RunSummary s;
+    s.scenario = r.config.scenario, s.outcome = cls, s.reason = r.outcome.reason;
+    s.verdict = r.verdict.cls, s.verdict_from = r.verdict.from;
+    s.exit_code = r.exit_code, s.interrupted = r.interrupted, s.oom_kills = static_cast<int>(r.kills.size());
+    s.kill_to_freed_ms = r.outcome.kill_to_freed_ms, s.teardown = r.teardown;
+    s.report_json = paths.json, s.report_html = paths.html;
+    if (r.watchdog.enabled) s.watchdog_kills = static_cast<int>(r.watchdog.kills.size());
+    s.error = write_error;
+    std::printf("%s\n", formats::encode_run_summary(s).c_str());
   } else {
     std::printf("%s: %s%s - %s\n", r.config.scenario.c_str(), cls.c_str(), r.interrupted ? " (interrupted)" : "",
                 r.outcome.reason.c_str());
@@ -189,8 +189,9 @@ void print_summary(const RunRecord& r, const ReportPaths& paths, const std::stri
 }
 
 void print_not_run(const std::string& scenario, const std::string& reason, int exit_code) {
-  nlohmann::json s = {{"scenario", scenario}, {"outcome", nullptr}, {"reason", reason}, {"exit_code", exit_code}};
-  std::printf("%s\n", s.dump().c_str());
+  formats::RunSummary s;
+  s.scenario = scenario, s.reason = reason, s.exit_code = exit_code;
+  std::printf("%s\n", formats::encode_run_summary(s).c_str());
   std::fflush(stdout);
 }
 

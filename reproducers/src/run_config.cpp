@@ -71,7 +71,7 @@ ParseResult parse_run_args(const std::vector<std::string>& args,
       continue;
     }
     bool runner_flag = name == "limit" || name == "duration" || name == "stall-threshold" || name == "period" ||
-                       name == "out" || name == "stall-psi" || name == "watchdog-args" ||
+                       name == "out" || name == "report-dir" || name == "stall-psi" || name == "watchdog-args" ||
                        name == "cgroup-parent";
     if (!runner_flag && !c.options.count(name))
       return fail("unknown option --" + name + " for scenario " + c.scenario + " (see `oomlab-repro run " +
@@ -110,6 +110,9 @@ ParseResult parse_run_args(const std::vector<std::string>& args,
     } else if (name == "out") {
       if (value.empty()) return fail("--out needs a directory");
       c.out_dir = value;
+    } else if (name == "report-dir") {
+      if (value.empty()) return fail("--report-dir needs a directory");
+      c.report_dir = value;
     } else {
       c.options[name] = value;
     }

@@ -145,7 +145,7 @@ TEST(VmGuestScript, WatchdogGetsTheHostsScopeAndPressureRule) {
   const auto run = a.find("oomlab-repro run page-cache-thrash ");
   ASSERT_NE(run, std::string::npos) << a;
   const std::string cmd = a.substr(run, a.find('\n', run) - run);
-  EXPECT_NE(cmd.find(" --json --out \"$TMPDIR/reports\" --ballast 70% --working-set 150% > /tmp/sum.json"),
+  EXPECT_NE(cmd.find(" --json --report-dir \"$TMPDIR/run\" --ballast 70% --working-set 150% > /tmp/sum.json"),
             std::string::npos)
       << cmd;
 }

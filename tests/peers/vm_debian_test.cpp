@@ -42,13 +42,13 @@ TEST(VmDebian, OomdKillsAreWholeGroupKills) {
 TEST(VmDebian, OomlabVmArgvCarriesThePackageAndTheScenarioArgs) {
   DebianRunConfig c;
   c.scenario = "memory-high", c.guard = "systemd-oomd", c.tuned = true, c.limit = "128M";
-  c.duration = std::chrono::seconds(70), c.bin_dir = "/b", c.work_dir = "/w";
+  c.duration = std::chrono::seconds(70), c.bin_dir = "/b", c.work_dir = "/w", c.report_dir = "/w/vm-reports/run-1";
   auto argv = debian_vm_argv(c);
   auto at = [&](const std::string& a) { return std::find(argv.begin(), argv.end(), a) - argv.begin(); };
   ASSERT_EQ(argv[0], "/b/oomlab-vm");
   EXPECT_EQ(argv[at("--guard") + 1], "systemd-oomd");
   EXPECT_EQ(argv[at("--guard-config") + 1], "tuned");
-  EXPECT_EQ(argv[at("--reports") + 1], "/w/vm-reports");
+  EXPECT_EQ(argv[at("--report-dir") + 1], "/w/vm-reports/run-1");
   EXPECT_EQ(at("--oomlab-deb"), static_cast<long>(argv.size()));  // the build tree by default
   ASSERT_LT(at("--"), static_cast<long>(argv.size()));
   EXPECT_EQ(argv[at("--duration") + 1], "70s");

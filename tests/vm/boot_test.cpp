@@ -3,19 +3,20 @@
 // kernel that never boots, and the harness interrupted or killed. After each,
 // no qemu process of the test may be left.
 #include <csignal>
+#include <algorithm>
 #include <fcntl.h>
 #include <fstream>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 #include <thread>
 
 #include "fs_util.hpp"
+#include "oomlab/formats/vm_report.hpp"
 #include "qemu.hpp"
 #include "vm_test_util.hpp"
 
 using namespace oomlab::vm::testing_util;
-using nlohmann::json;
+using oomlab::formats::VmReport;
 namespace fs = std::filesystem;
 
 namespace {
@@ -28,9 +29,20 @@ fs::path only_run_dir(const fs::path& reports) {
   return found;
 }
 
-json read_report(const fs::path& run_dir) {
+// The run's report.json through its codec; nullopt (and a failure naming
+// why) when there is none or it does not decode.
+std::optional<VmReport> read_report(const fs::path& run_dir) {
   auto text = oomlab::vm::read_file((run_dir / "report.json").string());
-  return text ? json::parse(*text, nullptr, false) : json();
+  std::string why = text ? "" : "no report.json in " + run_dir.string();
+  auto r = text ? oomlab::formats::decode_vm_report(*text, &why) : std::nullopt;
+  EXPECT_TRUE(r) << why;
+  return r;
+}
+
+std::int64_t event(const std::vector<std::pair<std::string, std::int64_t>>& events, const std::string& name) {
+  for (const auto& [k, v] : events)
+    if (k == name) return v;
+  return -1;
 }
 
 class VmBoot : public ::testing::Test {
@@ -60,30 +72,33 @@ TEST_F(VmBoot, MemoryHogInALimitedGroupIsOomKilledAndReported) {
   fs::path run_dir = only_run_dir(tmp_.path);
   ASSERT_FALSE(run_dir.empty()) << r.err;
   EXPECT_NE(run_dir.filename().string().find("-vm-cmd"), std::string::npos);
-  json rep = read_report(run_dir);
-  ASSERT_TRUE(rep.is_object());
-  EXPECT_EQ(rep["schema"], "oomlab.vm-report/2");
-  EXPECT_EQ(rep["outcome"], "completed");
-  EXPECT_EQ(rep["end"]["how"], "exited");
-  EXPECT_TRUE(rep["end"]["sysrq_sent"].empty());
-  EXPECT_EQ(rep["guest"]["exit_code"], 0);
+  auto rep = read_report(run_dir);
+  ASSERT_TRUE(rep);
+  EXPECT_EQ(rep->outcome, "completed");
+  EXPECT_EQ(rep->end.how, "exited");
+  EXPECT_TRUE(rep->end.sysrq_sent.empty());
+  EXPECT_EQ(rep->guest.exit_code, 0);
   // The guest's own account (memory.events of the group) and the kernel's.
-  EXPECT_GE(rep["guest"]["report"]["memory_events"]["oom_kill"].get<int>(), 1);
-  EXPECT_EQ(rep["guest"]["report"]["memory_peak_bytes"].get<long long>(), 64ll << 20);
+  ASSERT_TRUE(rep->guest.cmd) << oomlab::formats::encode_vm_guest_report(rep->guest);
+  EXPECT_EQ(rep->guest.cmd->exit_code, 0);
+  EXPECT_GE(event(rep->guest.cmd->memory_events, "oom_kill"), 1);
+  EXPECT_EQ(rep->guest.cmd->memory_peak_bytes, 64ull << 20);
   std::string serial = oomlab::vm::read_file((run_dir / "serial.log").string()).value_or("");
   EXPECT_NE(serial.find("Memory cgroup out of memory: Killed process"), std::string::npos);
   EXPECT_NE(serial.find("dd-exit=137"), std::string::npos);
-  EXPECT_FALSE(rep["kernel"]["release"].get<std::string>().empty());
-  EXPECT_GT(rep["timing"]["boot_ms"].get<long long>(), 0);
+  EXPECT_FALSE(rep->kernel.release.empty());
+  EXPECT_GT(rep->timing.boot_ms, 0);
   EXPECT_TRUE(fs::is_regular_file(run_dir / "report.html"));
+  const oomlab::formats::VerdictDoc& console = rep->console_verdict;
   if (fs::is_regular_file(std::string(OOMLAB_BIN_DIR) + "/oomlab-analyze")) {
-    ASSERT_TRUE(rep["console_verdict"].contains("verdict")) << rep["console_verdict"].dump();
-    EXPECT_NE(rep["console_verdict"]["verdict"], "clean") << rep["console_verdict"].dump();
+    ASSERT_TRUE(console.error.empty()) << console.error;
+    EXPECT_FALSE(console.verdict.empty()) << console.raw;
+    EXPECT_NE(console.verdict, "clean") << console.raw;
     // No guest outcome (a guest command): the one verdict is the console's.
-    EXPECT_EQ(rep["verdict"]["class"], rep["console_verdict"]["verdict"]);
-    EXPECT_EQ(rep["verdict"]["from"], "serial console");
+    EXPECT_EQ(rep->verdict.cls, console.verdict);
+    EXPECT_EQ(rep->verdict.from, "serial console");
   } else {
-    EXPECT_TRUE(rep["console_verdict"].contains("error"));
+    EXPECT_FALSE(console.error.empty());
   }
   EXPECT_FALSE(qemu_running_with(token));
 }
@@ -101,24 +116,27 @@ TEST_F(VmBoot, ScenarioRunsInTheGuestAndTheVerdictComesBack) {
   fs::path run_dir = only_run_dir(tmp_.path);
   ASSERT_FALSE(run_dir.empty()) << r.err;
   EXPECT_NE(run_dir.filename().string().find("-vm-mmap-sem"), std::string::npos);
-  json rep = read_report(run_dir);
-  ASSERT_TRUE(rep.is_object()) << r.err;
-  EXPECT_EQ(rep["session"], "completed") << r.out << r.err;
+  auto rep = read_report(run_dir);
+  ASSERT_TRUE(rep) << r.err;
+  EXPECT_EQ(rep->session, "completed") << r.out << r.err;
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  const json& guest = rep["guest"]["report"];
-  ASSERT_TRUE(guest.is_object()) << rep["guest"].dump();
-  EXPECT_EQ(guest["scenario"], "mmap-sem");
-  EXPECT_EQ(guest["outcome"], "oom_resolved") << guest.dump();
-  EXPECT_EQ(rep["outcome"], guest["outcome"]);  // one outcome: the guest runner's
-  EXPECT_EQ(rep["outcome_reason"], guest["reason"]);
-  EXPECT_GE(guest["oom_kills"].get<int>(), 1) << guest.dump();
-  EXPECT_EQ(rep["guest"]["exit_code"], guest["exit_code"]);
+  ASSERT_TRUE(rep->guest.summary) << oomlab::formats::encode_vm_guest_report(rep->guest);
+  const oomlab::formats::RunSummary& guest = *rep->guest.summary;
+  EXPECT_EQ(guest.schema, oomlab::formats::kRunSummarySchema);
+  EXPECT_EQ(guest.scenario, "mmap-sem");
+  EXPECT_EQ(guest.outcome, "oom_resolved") << oomlab::formats::encode_run_summary(guest);
+  EXPECT_EQ(rep->outcome, guest.outcome);  // one outcome: the guest runner's
+  EXPECT_EQ(rep->outcome_reason, guest.reason);
+  EXPECT_GE(guest.oom_kills, 1);
+  EXPECT_EQ(rep->guest.exit_code, guest.exit_code);
+  // The runner's full report came back (its --report-dir named by the guest init).
+  EXPECT_TRUE(std::find(rep->guest.files.begin(), rep->guest.files.end(), "guest-report.json") != rep->guest.files.end());
+  EXPECT_TRUE(fs::is_regular_file(run_dir / "guest-report.json"));
   // The analyzer on the guest's console sees the same kill: one verdict, the console's.
-  EXPECT_EQ(rep["console_verdict"]["verdict"], "oom_resolved") << rep["console_verdict"].dump();
-  ASSERT_TRUE(rep["console_verdict"]["oom_events"].is_array());
-  EXPECT_FALSE(rep["console_verdict"]["oom_events"].empty());
-  EXPECT_EQ(rep["verdict"]["class"], "oom_resolved") << rep["verdict"].dump();
-  EXPECT_EQ(rep["verdict"]["from"], "serial console");
+  EXPECT_EQ(rep->console_verdict.verdict, "oom_resolved") << rep->console_verdict.raw;
+  EXPECT_GT(rep->console_verdict.oom_events, 0u);
+  EXPECT_EQ(rep->verdict.cls, "oom_resolved");
+  EXPECT_EQ(rep->verdict.from, "serial console");
   EXPECT_FALSE(qemu_running_with(token));
 }
 
@@ -128,14 +146,15 @@ TEST_F(VmBoot, HangingGuestGetsSysrqDumpsAndIsKilledAtTheTimeout) {
                    token});
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_NE(r.out.find("outcome: timed_out"), std::string::npos) << r.out;
-  json rep = read_report(only_run_dir(tmp_.path));
+  auto rep = read_report(only_run_dir(tmp_.path));
+  ASSERT_TRUE(rep);
   // On the session's own clock (from qemu's start): the harness's set-up
   // before it (kernel, initramfs, the KVM probe) is no part of the timeout
   // and takes longer on a loaded machine.
-  EXPECT_LT(rep["timing"]["elapsed_ms"].get<long long>(), 60'000) << "the hard timeout must hold: " << rep["timing"];
-  EXPECT_EQ(rep["outcome"], "timed_out");
-  EXPECT_EQ(rep["end"]["sysrq_sent"], json::array({"t", "w", "m"}));
-  EXPECT_TRUE(rep["guest"]["exit_code"].is_null());
+  EXPECT_LT(rep->timing.elapsed_ms, 60'000) << "the hard timeout must hold";
+  EXPECT_EQ(rep->outcome, "timed_out");
+  EXPECT_EQ(rep->end.sysrq_sent, (std::vector<std::string>{"t", "w", "m"}));
+  EXPECT_FALSE(rep->guest.exit_code);
   std::string serial = oomlab::vm::read_file((only_run_dir(tmp_.path) / "serial.log").string()).value_or("");
   EXPECT_NE(serial.find("sysrq: Show State"), std::string::npos);
   EXPECT_NE(serial.find("sysrq: Show Blocked State"), std::string::npos);
@@ -151,10 +170,11 @@ TEST_F(VmBoot, SilentGuestIsDeclaredStalledAndDumped) {
   auto r = run_vm({"run", "--guest-cmd", "kill -STOP -1; sleep 600", "--stall-timeout", "8s", "--timeout", "90s",
                    "--reports", tmp_.path.string(), "--append", token});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  json rep = read_report(only_run_dir(tmp_.path));
-  EXPECT_EQ(rep["outcome"], "stalled") << rep.dump();
-  EXPECT_EQ(rep["end"]["sysrq_sent"], json::array({"t", "w", "m"}));
-  EXPECT_LT(rep["timing"]["elapsed_ms"].get<long long>(), 80000) << "ended by the stall rule, not the timeout";
+  auto rep = read_report(only_run_dir(tmp_.path));
+  ASSERT_TRUE(rep);
+  EXPECT_EQ(rep->outcome, "stalled") << rep->session;
+  EXPECT_EQ(rep->end.sysrq_sent, (std::vector<std::string>{"t", "w", "m"}));
+  EXPECT_LT(rep->timing.elapsed_ms, 80000) << "ended by the stall rule, not the timeout";
   std::string serial = oomlab::vm::read_file((only_run_dir(tmp_.path) / "serial.log").string()).value_or("");
   EXPECT_NE(serial.find("state:T"), std::string::npos) << "sysrq-t shows the stopped tasks";
   EXPECT_FALSE(qemu_running_with(token));
@@ -177,10 +197,11 @@ TEST_F(VmBoot, KernelThatNeverBootsEndsWithAClearOutcome) {
                    "--reports", (tmp_.path / "reports").string(), "--append", token});
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.exit_code, 2) << "a bzImage that does not boot is not a usage error: " << r.err;
-  json rep = read_report(only_run_dir(tmp_.path / "reports"));
-  std::string outcome = rep.value("outcome", "");
+  auto rep = read_report(only_run_dir(tmp_.path / "reports"));
+  ASSERT_TRUE(rep);
+  const std::string& outcome = rep->outcome;
   EXPECT_TRUE(outcome == "boot_failed" || outcome == "no_boot") << outcome;
-  EXPECT_EQ(rep["timing"]["boot_ms"], -1);
+  EXPECT_EQ(rep->timing.boot_ms, -1);
   EXPECT_NE(r.out.find("boot never"), std::string::npos) << r.out;
   EXPECT_FALSE(qemu_running_with(token));
 }
@@ -213,8 +234,9 @@ TEST_F(VmBoot, InterruptedHarnessKillsQemuAndStillWritesItsReport) {
   EXPECT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 128 + SIGINT);
   EXPECT_FALSE(qemu_running_with(token));
-  json rep = read_report(only_run_dir(tmp_.path / "reports"));
-  EXPECT_EQ(rep["outcome"], "interrupted");
+  auto rep = read_report(only_run_dir(tmp_.path / "reports"));
+  ASSERT_TRUE(rep);
+  EXPECT_EQ(rep->outcome, "interrupted");
 }
 
 TEST_F(VmBoot, KilledHarnessTakesQemuAlong) {

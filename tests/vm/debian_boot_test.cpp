@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "fs_util.hpp"
+#include "oomlab/formats/vm_report.hpp"
 #include "oomlab/formats/watchdog_log.hpp"
 #include "qemu.hpp"
 #include "vm_test_util.hpp"
@@ -89,52 +90,62 @@ class VmDebian : public ::testing::Test {
     ASSERT_FALSE(run_dir_.empty()) << proc_.err;
     auto text = oomlab::vm::read_file((run_dir_ / "report.json").string());
     ASSERT_TRUE(text) << proc_.err;
-    rep_ = json::parse(*text, nullptr, false);
-    ASSERT_TRUE(rep_.is_object());
-    ASSERT_EQ(rep_["session"], "completed") << proc_.out << proc_.err;
-    EXPECT_EQ(rep_["rootfs"]["kind"], "debian");
-    EXPECT_TRUE(fs::is_regular_file(rep_["rootfs"]["image"].get<std::string>()));
+    std::string why;
+    auto rep = oomlab::formats::decode_vm_report(*text, &why);
+    ASSERT_TRUE(rep) << why;
+    rep_ = std::move(*rep);
+    ASSERT_EQ(rep_.session, "completed") << proc_.out << proc_.err;
+    ASSERT_TRUE(rep_.rootfs);
+    EXPECT_EQ(rep_.rootfs->kind, "debian");
+    EXPECT_TRUE(fs::is_regular_file(rep_.rootfs->image));
+    ASSERT_TRUE(rep_.systemd);
   }
 
   // What systemd reports of oomlab-watchdog.service after a scenario run:
   // boot reached multi-user.target, the Type=notify start job ended (READY=1
   // seen), the service stayed active, pinged WatchdogSec and set STATUS=.
   void expect_watchdog_service() {
-    json& sd = rep_["systemd"];
-    ASSERT_TRUE(sd["state"].is_object()) << sd.dump(2);
-    EXPECT_EQ(sd["state"]["multi_user_target"], "active") << sd.dump(2);
-    const std::string state = sd["state"]["system_state"].get<std::string>();
-    EXPECT_TRUE(state == "running" || state == "degraded") << state << ", failed: " << sd["state"]["failed_units"];
-    EXPECT_EQ(sd["guard_unit"], "oomlab-watchdog.service");
-    EXPECT_EQ(sd["guard_type"], "notify");
-    EXPECT_EQ(sd["guard_ready"], true) << sd.dump(2);
-    EXPECT_EQ(sd["guard_active_after"], "active") << sd["guard_status"];
-    EXPECT_EQ(sd["guard_restarts"], 0);
+    const oomlab::formats::VmSystemd& sd = *rep_.systemd;
+    const std::string status = sd.guard_status.value_or("(no guard-status.txt)");
+    ASSERT_TRUE(sd.state) << sd.state_unparsed.value_or("no systemd.json came back");
+    EXPECT_EQ(sd.state->multi_user_target, "active");
+    const std::string& state = sd.state->system_state;
+    EXPECT_TRUE(state == "running" || state == "degraded") << state << ", failed: " << sd.state->failed_units;
+    EXPECT_EQ(sd.guard_unit, "oomlab-watchdog.service");
+    ASSERT_TRUE(sd.guard_seen) << "no properties of the guard came back";
+    EXPECT_EQ(sd.guard_type, "notify");
+    EXPECT_TRUE(sd.guard_ready) << status;
+    EXPECT_EQ(sd.guard_active_after, "active") << status;
+    EXPECT_EQ(sd.guard_restarts, 0);
+    EXPECT_TRUE(sd.guard_cpu_ms) << "CPUUsageNSec of the service (the peers bench's cost column)";
     // WatchdogSec=30s in the unit: the service manager saw WATCHDOG=1 pings (and a STATUS= line).
-    EXPECT_EQ(sd["watchdog_pings_seen"], true) << sd.dump(2);
-    EXPECT_NE(sd.value("guard_status_text", "").find("tasks="), std::string::npos) << sd.dump(2);
-    EXPECT_NE(sd.value("guard_journal_tail", "").find("oomlab-watchdog"), std::string::npos) << sd.dump(2);
+    EXPECT_EQ(sd.watchdog_pings_seen, true) << status;
+    EXPECT_NE(sd.guard_status_text.find("tasks="), std::string::npos) << sd.guard_status_text;
+    EXPECT_NE(sd.guard_journal_tail.value_or("").find("oomlab-watchdog"), std::string::npos)
+        << sd.guard_journal_tail.value_or("(no journal)");
     EXPECT_TRUE(fs::is_regular_file(run_dir_ / "guard-journal.txt"));
     EXPECT_TRUE(fs::is_regular_file(run_dir_ / "security-oomlab-watchdog.txt"));
   }
 
   // The scenario ran in the guest and its verdict came back.
   void expect_scenario_report(const std::string& scenario) {
-    json& guest = rep_["guest"]["report"];
-    ASSERT_TRUE(guest.is_object()) << rep_["guest"].dump();
-    EXPECT_EQ(guest["scenario"], scenario);
-    EXPECT_TRUE(guest.contains("outcome")) << guest.dump();
-    EXPECT_EQ(rep_["guest"]["exit_code"], guest["exit_code"]);
-    EXPECT_EQ(rep_["outcome"], guest["outcome"]);  // one outcome: the guest runner's
-    EXPECT_TRUE(rep_["console_verdict"].contains("verdict")) << rep_["console_verdict"].dump();
-    EXPECT_TRUE(rep_["verdict"]["class"].is_string()) << rep_["verdict"].dump();  // one verdict, agreeing with the outcome
+    ASSERT_TRUE(rep_.guest.summary) << oomlab::formats::encode_vm_guest_report(rep_.guest);
+    const oomlab::formats::RunSummary& guest = *rep_.guest.summary;
+    EXPECT_EQ(guest.scenario, scenario);
+    EXPECT_FALSE(guest.outcome.empty()) << oomlab::formats::encode_run_summary(guest);
+    EXPECT_EQ(rep_.guest.exit_code, guest.exit_code);
+    EXPECT_EQ(rep_.outcome, guest.outcome);  // one outcome: the guest runner's
+    // The runner's full report came back (its --report-dir named by the job script).
+    EXPECT_TRUE(fs::is_regular_file(run_dir_ / "guest-report.json"));
+    EXPECT_FALSE(rep_.console_verdict.verdict.empty()) << rep_.console_verdict.raw << rep_.console_verdict.error;
+    EXPECT_FALSE(rep_.verdict.cls.empty());  // one verdict, agreeing with the outcome
   }
 
   static std::string skip_reason_;
   TempDir tmp_;
   oomlab::ProcessResult proc_;
   fs::path run_dir_;
-  json rep_;
+  oomlab::formats::VmReport rep_;
 };
 std::string VmDebian::skip_reason_;
 
@@ -167,18 +178,20 @@ TEST_F(VmDebian, WatchdogFromTheProjectsDebianPackageRunsAsItsService) {
   ASSERT_NO_FATAL_FAILURE(boot({"run", "mmap-sem", "--guard", "oomlab-watchdog", "--oomlab-deb", deb.string()},
                                {"--limit", "128M", "--duration", "15s"}));
   if (IsSkipped()) return;
-  json& rootfs = rep_["rootfs"];
-  EXPECT_EQ(rootfs["oomlab_from"], "dpkg-deb -x " + deb.string());
-  EXPECT_EQ(rootfs["watchdog_unit"], "/lib/systemd/system/oomlab-watchdog.service");
-  EXPECT_EQ(rootfs["watchdog_config"], "/etc/oomlab/watchdog.json");
-  EXPECT_EQ(rootfs["watchdog_config_from_example"], false);  // the package ships the config itself (a conffile)
+  const oomlab::formats::VmRootfs& rootfs = *rep_.rootfs;
+  EXPECT_EQ(rootfs.oomlab_from, "dpkg-deb -x " + deb.string());
+  EXPECT_EQ(rootfs.watchdog_unit, "/lib/systemd/system/oomlab-watchdog.service");
+  EXPECT_EQ(rootfs.watchdog_config, "/etc/oomlab/watchdog.json");
+  EXPECT_FALSE(rootfs.watchdog_config_from_example);  // the package ships the config itself (a conffile)
   ASSERT_NO_FATAL_FAILURE(expect_watchdog_service());
-  // systemd ran the package's unit, which starts the package's binary.
-  json& before = rep_["systemd"]["state"]["guard"]["before"];
-  EXPECT_EQ(before["FragmentPath"], "/lib/systemd/system/oomlab-watchdog.service") << before.dump(2);
-  EXPECT_EQ(before["UnitFileState"], "enabled") << before.dump(2);
-  EXPECT_NE(rep_["systemd"].value("guard_status", "").find("/usr/bin/oomlab-watchdog"), std::string::npos)
-      << rep_["systemd"].value("guard_status", "");
+  // systemd ran the package's unit, which starts the package's binary
+  // (systemctl show's properties, as systemd names them).
+  const auto& before = rep_.systemd->state->before;
+  auto prop = [&](const char* k) { return before.count(k) ? before.at(k) : std::string("(absent)"); };
+  EXPECT_EQ(prop("FragmentPath"), "/lib/systemd/system/oomlab-watchdog.service");
+  EXPECT_EQ(prop("UnitFileState"), "enabled");
+  EXPECT_NE(rep_.systemd->guard_status.value_or("").find("/usr/bin/oomlab-watchdog"), std::string::npos)
+      << rep_.systemd->guard_status.value_or("(no guard-status.txt)");
   expect_scenario_report("mmap-sem");
 }
 
@@ -197,14 +210,15 @@ TEST_F(VmDebian, WatchdogSigkilledMidKillRestartsAndKillsNothingTwice) {
   ASSERT_NO_FATAL_FAILURE(boot({"run", "--guest-cmd", *script, "--guard", "oomlab-watchdog"}));
   if (IsSkipped()) return;
   const fs::path& run_dir = run_dir_;
-  json& rep = rep_;
   auto facts_txt = oomlab::vm::read_file((run_dir / "cmd-facts.txt").string());
   ASSERT_TRUE(facts_txt) << "the guest script sent no facts";
   if (facts_txt->find("error=no v1 freezer") != std::string::npos)
     GTEST_SKIP() << "the guest kernel has no v1 freezer to hold a killed process: " << *facts_txt;
-  const json& res = rep["guest"]["report"]["result"];
-  ASSERT_TRUE(res.is_object()) << *facts_txt << rep["guest"].dump();
-  EXPECT_EQ(rep["guest"]["report"]["guest_cmd_exit_code"], 0) << *facts_txt;
+  ASSERT_TRUE(rep_.guest.cmd) << *facts_txt << oomlab::formats::encode_vm_guest_report(rep_.guest);
+  EXPECT_EQ(rep_.guest.cmd->exit_code, 0) << *facts_txt;
+  // The result this test's own guest script (restart_mid_kill_guest.sh) wrote: its keys are the script's.
+  const json res = json::parse(rep_.guest.cmd->result, nullptr, false);
+  ASSERT_TRUE(res.is_object()) << *facts_txt << rep_.guest.cmd->result;
 
   // systemd restarted the unit: one more restart, a new main process, active.
   EXPECT_EQ(res["restarted"], "yes") << *facts_txt;
@@ -250,8 +264,8 @@ TEST_F(VmDebian, WatchdogSigkilledMidKillRestartsAndKillsNothingTwice) {
   }
   EXPECT_EQ(by_instance[first], 1) << "the first instance was SIGKILLed after its first kill line";
   EXPECT_GE(by_instance[second], 1) << "the restarted instance did not act on the stall that went on";
-  std::printf("guest facts:\n%sboot %s ms, session %s ms\n", facts_txt->c_str(), rep["timing"]["boot_ms"].dump().c_str(),
-              rep["timing"]["elapsed_ms"].dump().c_str());
+  std::printf("guest facts:\n%sboot %lld ms, session %lld ms\n", facts_txt->c_str(),
+              static_cast<long long>(rep_.timing.boot_ms), static_cast<long long>(rep_.timing.elapsed_ms));
   std::printf("restart mid-kill: restart_to_active=%dms mainpid %d -> %d, NRestarts %d -> %d; kill lines v=%d n=%d s=%d "
               "(first instance %d, second %d)\n",
               res["restart_to_active_ms"].get<int>(), first, second, res["nrestarts_before"].get<int>(),

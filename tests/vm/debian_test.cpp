@@ -153,23 +153,36 @@ TEST(DebianReport, ReadinessAndWatchdogPingsFromTheGuardsProperties) {
   g.files["guard-status.txt"] = "* oomlab-watchdog.service - oomlab watchdog\n";
   DebianJob job;
   job.guard = Guard::oomlab_watchdog;
+  g.files["systemd.json"].replace(g.files["systemd.json"].find("\"NRestarts\""), 0, "\"CPUUsageNSec\": \"1250000\", ");
   auto r = debian_systemd_report(g, job);
-  EXPECT_EQ(r["state"]["system_state"], "running");
-  EXPECT_EQ(r["guard_ready"], true);
-  EXPECT_EQ(r["guard_type"], "notify");
-  EXPECT_EQ(r["watchdog_pings_seen"], true);
-  EXPECT_EQ(r["guard_restarts"], 0);
-  EXPECT_EQ(r["guard_journal_tail"], "line1\nline2\n");
+  ASSERT_TRUE(r.state);
+  EXPECT_EQ(r.state->system_state, "running");
+  EXPECT_EQ(r.state->enable_ms, 812);
+  EXPECT_TRUE(r.guard_seen);
+  EXPECT_TRUE(r.guard_ready);
+  EXPECT_EQ(r.guard_type, "notify");
+  EXPECT_EQ(r.watchdog_pings_seen, true);
+  EXPECT_EQ(r.guard_restarts, 0);
+  EXPECT_EQ(r.guard_cpu_ms, 1.25);  // CPUUsageNSec, for the peers bench's cost column
+  EXPECT_EQ(r.guard_journal_tail, "line1\nline2\n");
   // No ping while the scenario ran, and a start that failed.
   g.files["systemd.json"] = R"({"guard": {"enable_exit_code": 1, "before": {"ActiveState": "failed", "WatchdogUSec": "30s",
     "WatchdogTimestampMonotonic": "41000000"}, "after": {"WatchdogUSec": "30s", "WatchdogTimestampMonotonic": "41000000"}}})";
   r = debian_systemd_report(g, job);
-  EXPECT_EQ(r["guard_ready"], false);
-  EXPECT_EQ(r["watchdog_pings_seen"], false);
+  EXPECT_FALSE(r.guard_ready);
+  EXPECT_EQ(r.watchdog_pings_seen, false);
+  EXPECT_EQ(r.guard_cpu_ms, std::nullopt);
+  // Not JSON: kept as text.
+  g.files["systemd.json"] = "{\"system_state\": \"runn";
+  r = debian_systemd_report(g, job);
+  EXPECT_FALSE(r.state);
+  EXPECT_EQ(r.state_unparsed, g.files["systemd.json"]);
   // Nothing came back.
   r = debian_systemd_report(GuestOutput{}, job);
-  EXPECT_TRUE(r["state"].is_null());
-  EXPECT_FALSE(r.contains("guard_ready"));
+  EXPECT_FALSE(r.state);
+  EXPECT_FALSE(r.state_unparsed);
+  EXPECT_FALSE(r.guard_seen);
+  EXPECT_FALSE(r.guard_status);
 }
 
 }  // namespace

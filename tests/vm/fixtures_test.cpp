@@ -19,6 +19,12 @@ namespace {
 
 std::string fixture(const std::string& name) { return std::string(OOMLAB_SOURCE_DIR) + "/tests/fixtures/vm/" + name; }
 
+std::int64_t event(const std::vector<std::pair<std::string, std::int64_t>>& events, const std::string& name) {
+  for (const auto& [k, v] : events)
+    if (k == name) return v;
+  return -1;
+}
+
 std::string analyze_bin() { return std::string(OOMLAB_BIN_DIR) + "/oomlab-analyze"; }
 
 // The analyzer's verdict on a fixture; skips the test when it is not built.
@@ -63,9 +69,10 @@ TEST(VmFixtures, OomCapturesCarryTheGuestReport) {
     ASSERT_TRUE(g.report_complete) << c.file;
     ASSERT_TRUE(g.exit_code) << c.file;
     EXPECT_EQ(*g.exit_code, 0);
-    json report = json::parse(g.report, nullptr, false);
-    ASSERT_FALSE(report.is_discarded()) << g.report;
-    EXPECT_EQ(report["memory_events"]["oom_kill"], 1) << c.file;
+    auto cmd = oomlab::formats::decode_vm_guest_cmd(g.report);
+    ASSERT_TRUE(cmd) << g.report;
+    EXPECT_EQ(cmd->exit_code, 0) << c.file;
+    EXPECT_EQ(event(cmd->memory_events, "oom_kill"), 1) << c.file;
     EXPECT_NE(g.console.find("Memory cgroup out of memory: Killed process"), std::string::npos) << c.file;
   }
 }
@@ -73,13 +80,13 @@ TEST(VmFixtures, OomCapturesCarryTheGuestReport) {
 TEST(VmFixtures, ScenarioCaptureCarriesTheRunnersSummary) {
   GuestOutput g = split_serial_log(*read_file(fixture(kMmapSem61.file)));
   ASSERT_TRUE(g.report_complete);
-  json report = json::parse(g.report, nullptr, false);
-  ASSERT_TRUE(report.is_object()) << g.report;
-  EXPECT_EQ(report["scenario"], "mmap-sem");
-  EXPECT_EQ(report["outcome"], "oom_resolved");
-  EXPECT_EQ(report["oom_kills"], 6);
+  auto report = oomlab::formats::decode_run_summary(g.report);  // from before the summary's schema
+  ASSERT_TRUE(report) << g.report;
+  EXPECT_EQ(report->scenario, "mmap-sem");
+  EXPECT_EQ(report->outcome, "oom_resolved");
+  EXPECT_EQ(report->oom_kills, 6);
   ASSERT_TRUE(g.exit_code);
-  EXPECT_EQ(*g.exit_code, report["exit_code"].get<int>());
+  EXPECT_EQ(*g.exit_code, report->exit_code);
 }
 
 TEST(VmFixtures, HangCaptureHasTheThreeSysrqDumpsAndNoExit) {
@@ -161,10 +168,10 @@ TEST(VmFixtures, LockHoldCaptureLoadedFuseAndRanTheScenario) {
   EXPECT_NE(g.console.find("fuse: init"), std::string::npos);
   EXPECT_EQ(g.console.find("insmod fuse"), std::string::npos) << "no failed insmod";
   ASSERT_TRUE(g.report_complete);
-  json report = json::parse(g.report, nullptr, false);
-  ASSERT_TRUE(report.is_object()) << g.report;
-  EXPECT_EQ(report["scenario"], "mmap-lock-hold");
-  EXPECT_EQ(report["outcome"], "no_oom");
+  auto report = oomlab::formats::decode_run_summary(g.report);
+  ASSERT_TRUE(report) << g.report;
+  EXPECT_EQ(report->scenario, "mmap-lock-hold");
+  EXPECT_EQ(report->outcome, "no_oom");
   ASSERT_TRUE(g.exit_code);
   EXPECT_EQ(*g.exit_code, 4);
 }
@@ -218,15 +225,14 @@ TEST(VmFixtures, AnalyzerSeesTheBlockedCmdlineReadersOfTheLockHold) {
 // clean).
 TEST(VmStory, TheGuestRunnersOutcomeIsTheRunsOutcome) {
   using oomlab::formats::VerdictDoc;
-  const json memory_high = {{"scenario", "memory-high"},
-                            {"outcome", "livelock"},
-                            {"reason", "no progress from +0.6s for 19.3 s (memory PSI some >= 25% (peak 72%))"},
-                            {"exit_code", 1}};
+  oomlab::formats::RunSummary memory_high;
+  memory_high.scenario = "memory-high", memory_high.outcome = "livelock", memory_high.exit_code = 1;
+  memory_high.reason = "no progress from +0.6s for 19.3 s (memory PSI some >= 25% (peak 72%))";
   VerdictDoc clean;
   clean.verdict = "clean", clean.title = "clean";
   RunStory s = run_story("completed", memory_high, clean, std::nullopt);
   EXPECT_EQ(s.outcome, "livelock");
-  EXPECT_EQ(s.reason, memory_high["reason"]);
+  EXPECT_EQ(s.reason, memory_high.reason);
   EXPECT_EQ(s.verdict, "silent_hang");
   EXPECT_EQ(s.verdict_from, "guest runner's samples");
   EXPECT_NE(s.verdict_note.find("shows no sign of this livelock (its verdict: clean"), std::string::npos) << s.verdict_note;
@@ -253,22 +259,23 @@ TEST(VmStory, TheGuestRunnersOutcomeIsTheRunsOutcome) {
   full.outcome.cls = "livelock", full.log_verdict.reset();
   full.outcome.stall = oomlab::formats::ReportStall{};
   full.outcome.stall->cause = "victim_not_exiting";  // facts::stall_cause_name, as the runner writes it
-  EXPECT_EQ(run_story("completed", nullptr, std::nullopt, full).verdict, "oom_livelock");
+  EXPECT_EQ(run_story("completed", std::nullopt, std::nullopt, full).verdict, "oom_livelock");
   // The lock-hold capture's guest (a runner from before the shared stall
   // model) reported no_oom: that is the outcome, and the console's verdict stays.
   GuestOutput g = split_serial_log(*read_file(fixture(kLockHold61.file)));
-  json report = json::parse(g.report, nullptr, false);
-  RunStory old = run_story("completed", report, clean, std::nullopt);
+  RunStory old = run_story("completed", oomlab::formats::decode_run_summary(g.report), clean, std::nullopt);
   EXPECT_EQ(old.outcome, "no_oom");
   EXPECT_EQ(old.verdict, "clean");
   EXPECT_TRUE(old.verdict_note.empty());
   // No guest summary (a guest command, a boot failure): the session's end and the console's verdict.
-  RunStory timed_out = run_story("timed_out", nullptr, clean, std::nullopt);
+  RunStory timed_out = run_story("timed_out", std::nullopt, clean, std::nullopt);
   EXPECT_EQ(timed_out.outcome, "timed_out");
   EXPECT_EQ(timed_out.verdict, "clean");
   EXPECT_TRUE(timed_out.reason.empty());
-  EXPECT_EQ(run_story("completed", {{"guest_cmd_exit_code", 0}}, clean, std::nullopt).outcome, "completed");
-  EXPECT_EQ(run_story("completed", {{"outcome", "bogus"}, {"reason", "x"}}, clean, std::nullopt).reason, "");
+  oomlab::formats::RunSummary bogus;
+  bogus.outcome = "bogus", bogus.reason = "x";
+  EXPECT_EQ(run_story("completed", bogus, clean, std::nullopt).outcome, "completed");
+  EXPECT_EQ(run_story("completed", bogus, clean, std::nullopt).reason, "");
   // No console verdict at all (the analyzer failed): the outcome's words.
   VerdictDoc failed;
   failed.error = "oomlab-analyze failed";

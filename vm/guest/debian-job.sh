@@ -55,7 +55,7 @@ case "$OOMLAB_MODE" in
     # guard (and the kernel) treats -1000 as "never kill". 0, as a service has.
     echo 0 > /proc/self/oom_score_adj
     systemd-run --quiet --scope --slice=oomlab-runner.slice --unit="oomlab-runner-$$" -- \
-      oomlab-repro run "$OOMLAB_SCENARIO" "$@" --cgroup-parent "$OOMLAB_SLICE" --json --out "$work/reports" \
+      oomlab-repro run "$OOMLAB_SCENARIO" "$@" --cgroup-parent "$OOMLAB_SLICE" --json --report-dir "$work/run" \
       > "$out/report.json" 2> "$out/repro.err"
     rc=$?
     echo -1000 > /proc/self/oom_score_adj
@@ -147,9 +147,9 @@ for f in "$out"/cmd-*; do
   [ "$f" = "$out/cmd-result.json" ] || send "${f##*/}" "$f"
 done
 if [ "$OOMLAB_MODE" = scenario ]; then
-  guest_json=$(sed -n 's/.*"report_json": *"\([^"]*\)".*/\1/p' "$out/report.json")
-  for f in "$guest_json" "${guest_json%.json}.html"; do
-    [ -n "$guest_json" ] && send "guest-${f##*/}" "$f"
+  # The runner's report directory was named with --report-dir: nothing to read out of its summary.
+  for f in "$work/run/report.json" "$work/run/report.html"; do
+    send "guest-${f##*/}" "$f"
   done
 fi
 echo "OOMLAB-VM: exit code=$rc"

@@ -84,7 +84,9 @@ case "$OOMLAB_MODE" in
   scenario)
     eval "set -- $OOMLAB_SCENARIO_ARGS"
     say "running oomlab-repro run $OOMLAB_SCENARIO $* --json"
-    oomlab-repro run "$OOMLAB_SCENARIO" "$@" --json > /tmp/report.json
+    # --report-dir: the runner's full report is $workdir/run/report.json,
+    # named here rather than read out of its summary.
+    oomlab-repro run "$OOMLAB_SCENARIO" "$@" --json --report-dir "$workdir/run" > /tmp/report.json
     rc=$?
     ;;
   cmd)
@@ -122,9 +124,8 @@ cat /tmp/report.json
 echo "OOMLAB-VM: report end"
 # The runner's full report and its page (timeline chart) come back as files.
 if [ "$OOMLAB_MODE" = scenario ]; then
-  guest_json=$(sed -n 's/.*"report_json":"\([^"]*\)".*/\1/p' /tmp/report.json)
-  for f in "$guest_json" "${guest_json%.json}.html"; do
-    [ -n "$guest_json" ] && [ -f "$f" ] || continue
+  for f in "$workdir/run/report.json" "$workdir/run/report.html"; do
+    [ -f "$f" ] || continue
     echo "OOMLAB-VM: file begin guest-${f##*/}"
     cat "$f"
     echo

@@ -1,7 +1,7 @@
 #include "debian_guest.hpp"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
+#include <map>
 #include <vector>
 
 #include "cpio.hpp"
@@ -35,18 +35,25 @@ std::string tail_lines(const std::string& text, std::size_t n) {
 }
 
 // WatchdogUSec as systemctl shows it: "30s", "0", "infinity" or "".
-bool watchdog_enabled(const nlohmann::json& props) {
-  std::string v = props.is_object() ? props.value("WatchdogUSec", "") : "";
-  return !v.empty() && v != "0" && v != "infinity";
+bool watchdog_enabled(const std::map<std::string, std::string>& props) {
+  auto it = props.find("WatchdogUSec");
+  return it != props.end() && !it->second.empty() && it->second != "0" && it->second != "infinity";
 }
 
-long long to_ll(const nlohmann::json& props, const char* key) {
-  if (!props.is_object() || !props.contains(key) || !props[key].is_string()) return -1;
+// A numeric property ("123"), -1 when absent or not a number.
+long long to_ll(const std::map<std::string, std::string>& props, const char* key) {
+  auto it = props.find(key);
+  if (it == props.end()) return -1;
   try {
-    return std::stoll(props[key].get<std::string>());
+    return std::stoll(it->second);
   } catch (const std::exception&) {
     return -1;
   }
+}
+
+std::string prop(const std::map<std::string, std::string>& props, const char* key) {
+  auto it = props.find(key);
+  return it == props.end() ? "" : it->second;
 }
 
 }  // namespace
@@ -92,41 +99,38 @@ std::string debian_kernel_append() {
          "systemd.mask=getty@tty1.service systemd.mask=getty-static.service";
 }
 
-nlohmann::json debian_systemd_report(const GuestOutput& g, const DebianJob& job) {
-  nlohmann::json r = {{"guard", guard_name(job.guard)},
-                      {"guard_unit", guard_unit(job.guard).empty() ? nlohmann::json(nullptr) : nlohmann::json(guard_unit(job.guard))},
-                      {"guard_config", job.tuned ? "tuned" : "default"},
-                      {"guard_settings", guard_settings(job.guard, job.tuned, job.act_after_s)}};
+formats::VmSystemd debian_systemd_report(const GuestOutput& g, const DebianJob& job) {
+  formats::VmSystemd r;
+  r.guard = guard_name(job.guard), r.guard_unit = guard_unit(job.guard);
+  r.guard_config = job.tuned ? "tuned" : "default";
+  r.guard_settings = guard_settings(job.guard, job.tuned, job.act_after_s);
   auto file = [&](const char* name) -> const std::string* {
     auto it = g.files.find(name);
     return it == g.files.end() ? nullptr : &it->second;
   };
   if (const std::string* s = file("systemd.json")) {
-    auto j = nlohmann::json::parse(*s, nullptr, false);
-    if (j.is_object()) {
-      r["state"] = j;
-      const auto& before = j["guard"].value("before", nlohmann::json::object());
-      const auto& after = j["guard"].value("after", nlohmann::json::object());
-      if (!before.empty()) {
-        // READY: systemctl start of a Type=notify unit returns 0 only after READY=1.
-        r["guard_ready"] = j["guard"].value("enable_exit_code", -1) == 0 && before.value("ActiveState", "") == "active";
-        r["guard_type"] = before.value("Type", "");
-        // The service manager's time of the last WATCHDOG=1 moved on while the scenario ran.
-        long long w0 = to_ll(before, "WatchdogTimestampMonotonic"), w1 = to_ll(after, "WatchdogTimestampMonotonic");
-        r["watchdog_pings_seen"] = watchdog_enabled(after) ? nlohmann::json(w1 > w0 && w0 > 0) : nlohmann::json(nullptr);
-        r["watchdog_sec"] = after.value("WatchdogUSec", "");
-        r["guard_status_text"] = after.value("StatusText", "");
-        r["guard_active_after"] = after.value("ActiveState", "");
-        r["guard_restarts"] = to_ll(after, "NRestarts");
-      }
-    } else {
-      r["state"] = {{"unparsed", *s}};
+    r.state = formats::decode_vm_systemd_state(*s);
+    if (!r.state) r.state_unparsed = *s;
+    if (r.state && !r.state->before.empty()) {
+      const auto& before = r.state->before;
+      const auto& after = r.state->after;
+      r.guard_seen = true;
+      // READY: systemctl start of a Type=notify unit returns 0 only after READY=1.
+      r.guard_ready = r.state->enable_exit_code == 0 && prop(before, "ActiveState") == "active";
+      r.guard_type = prop(before, "Type");
+      // The service manager's time of the last WATCHDOG=1 moved on while the scenario ran.
+      long long w0 = to_ll(before, "WatchdogTimestampMonotonic"), w1 = to_ll(after, "WatchdogTimestampMonotonic");
+      if (watchdog_enabled(after)) r.watchdog_pings_seen = w1 > w0 && w0 > 0;
+      r.watchdog_sec = prop(after, "WatchdogUSec");
+      r.guard_status_text = prop(after, "StatusText");
+      r.guard_active_after = prop(after, "ActiveState");
+      r.guard_restarts = to_ll(after, "NRestarts");
+      // CPUUsageNSec: the service's CPU since it started (cgroup accounting).
+      if (long long ns = to_ll(after, "CPUUsageNSec"); ns >= 0) r.guard_cpu_ms = static_cast<double>(ns) / 1e6;
     }
-  } else {
-    r["state"] = nullptr;
   }
-  if (const std::string* s = file("guard-status.txt")) r["guard_status"] = *s;
-  if (const std::string* s = file("guard-journal.txt")) r["guard_journal_tail"] = tail_lines(*s, 60);
+  if (const std::string* s = file("guard-status.txt")) r.guard_status = *s;
+  if (const std::string* s = file("guard-journal.txt")) r.guard_journal_tail = tail_lines(*s, 60);
   return r;
 }
 

@@ -4,7 +4,7 @@
 // configuration (all in the small per-run archive), the kernel command line,
 // and the systemd part of report.json.
 #pragma once
-#include <nlohmann/json_fwd.hpp>
+#include "oomlab/formats/vm_report.hpp"
 #include <string>
 #include <string_view>
 
@@ -38,6 +38,6 @@ std::string debian_kernel_append();
 // (systemd.json, guard-status.txt, guard-journal.txt): the system state, the
 // guard's unit properties before and after the scenario, whether it reached
 // READY and pinged the watchdog, and the tails of its status and journal.
-nlohmann::json debian_systemd_report(const GuestOutput& guest, const DebianJob& job);
+formats::VmSystemd debian_systemd_report(const GuestOutput& guest, const DebianJob& job);
 
 }  // namespace oomlab::vm

@@ -19,7 +19,8 @@
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/subprocess.hpp"
 #include "oomlab/common/units.hpp"
-#include "oomlab/formats/verdict_summary.hpp"
+#include "oomlab/formats/run_summary.hpp"
+#include "oomlab/formats/vm_report.hpp"
 #include "options.hpp"
 #include "qemu.hpp"
 #include "report.hpp"
@@ -146,6 +147,8 @@ int run(RunOptions o) {
   if (!o.scenario.empty() && !fs::is_regular_file(bin_dir + "/oomlab-repro"))
     throw Failure{kExitUsage, "oomlab-repro is not built in " + bin_dir + " (build the oomlab-repro target, or use --guest-cmd)"};
   const bool debian = o.rootfs == "debian";
+  if (std::error_code ec; !o.report_dir.empty() && fs::exists(o.report_dir, ec) && !fs::is_empty(o.report_dir, ec))
+    throw Failure{kExitUsage, "--report-dir " + o.report_dir + " exists and is not empty (it holds one run)"};
   if (!o.scenario.empty() && !o.disk && !debian && scenario_entry(bin_dir, o.scenario).value("needs_disk", false)) {
     log(o.scenario + " needs reclaimable page cache: attaching an ext4 disk (--disk)");
     o.disk = true;
@@ -202,7 +205,7 @@ int run(RunOptions o) {
 
   std::string name = o.guest_cmd.empty() ? o.scenario : "cmd";
   std::string started_at = utc_iso8601(realtime_ms());
-  fs::path run_dir = fs::path(o.reports_dir) / (utc_stamp() + "-vm-" + name);
+  fs::path run_dir = o.report_dir.empty() ? fs::path(o.reports_dir) / (utc_stamp() + "-vm-" + name) : fs::path(o.report_dir);
   std::error_code ec;
   fs::create_directories(run_dir, ec);
   if (ec) throw Failure{kExitEnvironment, "cannot create " + run_dir.string() + ": " + ec.message()};
@@ -259,63 +262,38 @@ int run(RunOptions o) {
   GuestOutput g = split_serial_log(s.serial);
   const std::string session = outcome_of(s, g);
 
-  json guest_report = nullptr;
-  if (g.report_complete) {
-    guest_report = json::parse(g.report, nullptr, false);
-    if (guest_report.is_discarded()) guest_report = {{"unparsed", g.report}};
-  }
   std::vector<std::string> guest_files;
   for (const auto& [file, body] : g.files) {
     write_file_atomic((run_dir / file).string(), body);
     guest_files.push_back(file);
   }
-  json verdict = analyze_console(bin_dir, g.console, "serial.log");
-  const RunStory story =
-      run_story(session, guest_report, formats::decode_verdict(verdict.dump(-1, ' ', false, json::error_handler_t::replace)),
-                guest_runner_report(g.files));
+  formats::VmReport report;
+  report.guest = guest_section(g, o.guest_cmd.empty());
+  report.guest.files = guest_files;
+  report.console_verdict = analyze_console(bin_dir, g.console, "serial.log");
+  const RunStory story = run_story(session, report.guest.summary, report.console_verdict, guest_runner_report(g.files));
   const std::string& outcome = story.outcome;
-  json report = {
-      {"schema", "oomlab.vm-report/2"},
-      {"name", name},
-      {"scenario", o.scenario.empty() ? json(nullptr) : json(o.scenario)},
-      {"scenario_args", o.scenario_args},
-      {"guest_cmd", o.guest_cmd.empty() ? json(nullptr) : json(o.guest_cmd)},
-      {"started_at", started_at},
-      // One outcome: the guest runner's (its stall model saw PSI and task
-      // states) when it reported one, else how the session ended.
-      {"outcome", outcome},
-      {"outcome_reason", story.reason},
-      {"session", session},
-      {"kernel", {{"release", g.kernel_release.empty() ? kernel.release : g.kernel_release},
-                  {"package", kernel.package.empty() ? json(nullptr) : json(kernel.package)},
-                  {"image", kernel.vmlinuz}}},
-      {"machine", {{"accel", accel.kvm ? "kvm" : "tcg"}, {"accel_reason", accel.reason}, {"mem_bytes", o.mem_bytes},
-                   {"cpus", o.cpus}, {"disk", o.disk || debian}, {"watchdog", o.watchdog}, {"qemu_argv", sc.argv}}},
-      {"timing", {{"boot_ms", s.boot_ms}, {"guest_uptime_at_init_s", g.boot_uptime_s}, {"elapsed_ms", s.elapsed_ms},
-                  {"timeout_ms", o.timeout.count()}, {"stall_timeout_ms", o.stall_timeout.count()}}},
-      {"end", {{"how", to_string(s.end)}, {"qemu_exit_code", s.exit_code}, {"sysrq_sent", s.sysrq_sent},
-               {"qemu_stderr", s.qemu_stderr}}},
-      {"guest", {{"exit_code", g.exit_code ? json(*g.exit_code) : json(nullptr)}, {"report", guest_report},
-                 {"files", guest_files}}},
-      {"initramfs", {{"image", base.path}, {"from_cache", base.from_cache}, {"bytes", base.bytes},
-                     {"binaries", packed}, {"libraries", base.libraries}}},
-      // One verdict, agreeing with the outcome (run_story); the serial
-      // console's own analysis is kept whole beside it.
-      {"verdict", {{"class", story.verdict.empty() ? json(nullptr) : json(story.verdict)},
-                   {"title", story.verdict_title},
-                   {"from", story.verdict_from},
-                   {"note", story.verdict_note.empty() ? json(nullptr) : json(story.verdict_note)}}},
-      {"console_verdict", verdict},
-  };
+  report.name = name, report.scenario = o.scenario, report.scenario_args = o.scenario_args;
+  report.guest_cmd = o.guest_cmd, report.started_at = started_at;
+  // One outcome: the guest runner's (its stall model saw PSI and task
+  // states) when it reported one, else how the session ended.
+  report.outcome = outcome, report.outcome_reason = story.reason, report.session = session;
+  report.kernel = {g.kernel_release.empty() ? kernel.release : g.kernel_release, kernel.package, kernel.vmlinuz};
+  report.machine = {accel.kvm ? "kvm" : "tcg", accel.reason, o.mem_bytes, o.cpus, o.disk || debian, o.watchdog, sc.argv};
+  report.timing = {s.boot_ms, g.boot_uptime_s, s.elapsed_ms, o.timeout.count(), o.stall_timeout.count()};
+  report.end = {to_string(s.end), s.exit_code, s.sysrq_sent, s.qemu_stderr};
+  report.initramfs = {base.path, base.from_cache, base.bytes, packed, base.libraries};
+  // One verdict, agreeing with the outcome (run_story); the serial
+  // console's own analysis is kept whole beside it.
+  report.verdict = {story.verdict, story.verdict_title, story.verdict_from, story.verdict_note};
   if (debian) {
-    report["rootfs"] = {{"kind", "debian"}, {"image", rootfs.image}, {"from_cache", rootfs.from_cache},
-                        {"bytes", rootfs.bytes}, {"tree", rootfs.base_dir}, {"tree_from_cache", rootfs.base_from_cache},
-                        {"packages", rootfs.packages}, {"oomlab_from", rootfs.oomlab_source},
-                        {"watchdog_unit", rootfs.watchdog_unit}, {"watchdog_config", rootfs.watchdog_config},
-                        {"watchdog_config_from_example", rootfs.watchdog_config_from_example}};
-    report["systemd"] = debian_systemd_report(g, debian_job);
+    report.rootfs = formats::VmRootfs{"debian", rootfs.image, rootfs.from_cache, rootfs.bytes, rootfs.base_dir,
+                                      rootfs.base_from_cache, rootfs.packages, rootfs.oomlab_source,
+                                      rootfs.watchdog_unit, rootfs.watchdog_config,
+                                      rootfs.watchdog_config_from_example};
+    report.systemd = debian_systemd_report(g, debian_job);
   }
-  write_file_atomic((run_dir / "report.json").string(), report.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+  write_file_atomic((run_dir / "report.json").string(), formats::encode_vm_report(report));
   write_file_atomic((run_dir / "report.html").string(), render_report_html(report, g.console));
   if (s.qemu_stderr.empty()) fs::remove(run_dir / "qemu.stderr", ec);
 
@@ -334,19 +312,18 @@ int run(RunOptions o) {
     std::printf("verdict: %s (from the %s)\n", v.c_str(), story.verdict_from.c_str());
   }
   else
-    std::printf("verdict: none (%s)\n", verdict.value("error", "?").c_str());
+    std::printf("verdict: none (%s)\n", report.console_verdict.error.empty() ? "?" : report.console_verdict.error.c_str());
   if (!story.verdict_note.empty()) std::printf("         %s\n", story.verdict_note.c_str());
-  if (debian) {
-    const json& sd = report["systemd"];
+  if (report.systemd) {
+    const formats::VmSystemd& sd = *report.systemd;
     std::string line = o.guard;
-    if (sd.contains("guard_ready"))
-      line += std::string(sd["guard_ready"].get<bool>() ? " ready (" : " NOT ready (") + sd.value("guard_type", "") + ")" +
-              (sd["watchdog_pings_seen"].is_boolean()
-                   ? (sd["watchdog_pings_seen"].get<bool>() ? ", watchdog pings seen" : ", no watchdog ping seen")
-                   : "") +
-              ", " + sd.value("guard_active_after", "?") + " after the scenario";
+    if (sd.guard_seen)
+      line += std::string(sd.guard_ready ? " ready (" : " NOT ready (") + sd.guard_type + ")" +
+              (sd.watchdog_pings_seen ? (*sd.watchdog_pings_seen ? ", watchdog pings seen" : ", no watchdog ping seen")
+                                      : "") +
+              ", " + (sd.guard_active_after.empty() ? "?" : sd.guard_active_after) + " after the scenario";
     std::printf("systemd: %s; guard: %s\n",
-                sd["state"].is_object() ? sd["state"].value("system_state", "?").c_str() : "no state came back",
+                sd.state ? (sd.state->system_state.empty() ? "?" : sd.state->system_state.c_str()) : "no state came back",
                 line.c_str());
   }
   std::printf("report: %s\n", (run_dir / "report.json").c_str());

@@ -78,6 +78,10 @@ time:
                            30s): the same
 output:
   --reports DIR            default ./reports
+  --report-dir DIR         this run's directory itself, instead of
+                           REPORTS/<UTC>-vm-NAME (must be absent or empty): a
+                           caller knows where report.json is without reading
+                           it out of the output
   --bin-dir DIR            oomlab binaries to pack (default: next to oomlab-vm)
   --cache-dir DIR          kernels and initramfs images (default ~/.cache/oomlab)
   --show-console           copy the serial console to stderr while it runs
@@ -145,6 +149,7 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
     else if (a == "--stall-timeout") o.stall_timeout = duration_arg(a, value());
     else if (a == "--append") o.append = value();
     else if (a == "--reports") o.reports_dir = value();
+    else if (a == "--report-dir") o.report_dir = value();
     else if (a == "--bin-dir") o.bin_dir = value();
     else if (a == "--cache-dir") o.cache_dir = value();
     else if (a == "--show-console") o.show_console = true;

@@ -47,6 +47,7 @@ struct RunOptions {
   std::chrono::milliseconds stall_timeout{std::chrono::seconds(30)};  // no console output this long: sysrq, kill
   std::string append;        // extra kernel command line
   std::string reports_dir = "reports";
+  std::string report_dir;    // --report-dir: this run's directory itself (absent or empty), not REPORTS/<UTC>-vm-NAME
   std::string bin_dir;       // where the oomlab binaries are (default: next to oomlab-vm)
   std::string cache_dir;     // default: $OOMLAB_CACHE_DIR, else $XDG_CACHE_HOME/oomlab, else ~/.cache/oomlab
   bool show_console = false; // copy the serial console to stderr while it runs

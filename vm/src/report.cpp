@@ -11,9 +11,14 @@
 
 namespace oomlab::vm {
 
-nlohmann::json analyze_console(const std::string& bin_dir, const std::string& console, const std::string& name) {
+formats::VerdictDoc analyze_console(const std::string& bin_dir, const std::string& console, const std::string& name) {
+  auto error = [](std::string why) {
+    formats::VerdictDoc v;
+    v.error = std::move(why);
+    return v;
+  };
   std::string analyze = bin_dir + "/oomlab-analyze";
-  if (!std::filesystem::is_regular_file(analyze)) return {{"error", "oomlab-analyze is not built in " + bin_dir}};
+  if (!std::filesystem::is_regular_file(analyze)) return error("oomlab-analyze is not built in " + bin_dir);
   ProcessSpec spec({analyze, "--name", name, "-"});
   spec.stdin_data = console;
   spec.timeout = std::chrono::seconds(60);
@@ -21,76 +26,83 @@ nlohmann::json analyze_console(const std::string& bin_dir, const std::string& co
   try {
     r = run_process(spec);
   } catch (const std::exception& e) {
-    return {{"error", std::string("cannot run oomlab-analyze: ") + e.what()}};
+    return error(std::string("cannot run oomlab-analyze: ") + e.what());
   }
   // 0 clean, 1 a finding: both print a verdict; 2 is bad input.
   if (r.exit_code == 0 || r.exit_code == 1) {
-    auto verdict = nlohmann::json::parse(r.out, nullptr, false);
-    if (!verdict.is_discarded()) return verdict;
-    return {{"error", "oomlab-analyze printed no JSON"}};
+    if (auto v = formats::decode_verdict(r.out)) return *v;
+    return error("oomlab-analyze printed no JSON");
   }
   std::string why = r.timed_out ? "timed out" : r.err.substr(0, r.err.find('\n'));
-  return {{"error", "oomlab-analyze failed (exit " + std::to_string(r.exit_code) + "): " + why}};
+  return error("oomlab-analyze failed (exit " + std::to_string(r.exit_code) + "): " + why);
+}
+
+formats::VmGuest guest_section(const GuestOutput& g, bool scenario) {
+  formats::VmGuest out;
+  out.exit_code = g.exit_code;
+  if (!g.report_complete) return out;
+  if (scenario) {
+    if (auto s = formats::decode_run_summary(g.report)) out.summary = *s;
+  } else if (auto c = formats::decode_vm_guest_cmd(g.report)) {
+    out.cmd = *c;
+  }
+  if (!out.summary && !out.cmd) out.unparsed = g.report;
+  return out;
 }
 
 namespace {
-
-std::string text(const nlohmann::json& j) {
-  if (j.is_string()) return j.get<std::string>();
-  if (j.is_null()) return "-";
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 void row(std::string& h, const std::string& k, const std::string& v) {
   h += "<tr><th>" + html_escape(k) + "</th><td>" + html_escape(v) + "</td></tr>\n";
 }
 
+std::string or_dash(const std::string& s) { return s.empty() ? "-" : s; }
+
 }  // namespace
 
-std::string render_report_html(const nlohmann::json& r, const std::string& serial) {
-  // r is the document main.cpp just built (the one verdict in `verdict`,
-  // the serial console's analysis in `console_verdict`).
-  const auto& one = r.value("verdict", nlohmann::json::object());
-  const auto& verdict = r.value("console_verdict", nlohmann::json::object());
-  std::string title = "oomlab-vm: " + text(r.value("name", nlohmann::json()));
+std::string render_report_html(const formats::VmReport& r, const std::string& serial) {
+  const formats::ReportVerdict& one = r.verdict;
+  const formats::VerdictDoc& verdict = r.console_verdict;
+  std::string title = "oomlab-vm: " + or_dash(r.name);
   std::string h = "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>" + html_escape(title) +
                   "</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:80em}"
                   "th{text-align:left;padding-right:1em;vertical-align:top}td{font-family:monospace}"
                   "pre{background:#f4f4f4;padding:1em;overflow-x:auto;font-size:85%}"
                   ".verdict{font-size:130%;font-weight:bold}mark{background:#ffe08a}</style></head><body>\n";
   h += "<h1>" + html_escape(title) + "</h1>\n";
-  h += "<p class=\"verdict\">outcome: " + html_escape(text(r.value("outcome", nlohmann::json()))) +
-       " &middot; verdict: " + html_escape(text(one.value("class", nlohmann::json(verdict.value("error", "-"))))) + "</p>\n";
-  if (r.contains("outcome_reason") && r["outcome_reason"].is_string() && !r["outcome_reason"].get<std::string>().empty())
-    h += "<p>" + html_escape(r["outcome_reason"].get<std::string>()) + "</p>\n";
-  h += "<p>verdict from the " + html_escape(text(one.value("from", nlohmann::json()))) + ": " +
-       html_escape(text(one.value("title", nlohmann::json()))) + "</p>\n";
-  if (one.contains("note") && one["note"].is_string()) h += "<p>" + html_escape(one["note"].get<std::string>()) + "</p>\n";
+  h += "<p class=\"verdict\">outcome: " + html_escape(or_dash(r.outcome)) +
+       " &middot; verdict: " + html_escape(!one.cls.empty() ? one.cls : or_dash(verdict.error)) + "</p>\n";
+  if (!r.outcome_reason.empty()) h += "<p>" + html_escape(r.outcome_reason) + "</p>\n";
+  h += "<p>verdict from the " + html_escape(or_dash(one.from)) + ": " + html_escape(or_dash(one.title)) + "</p>\n";
+  if (!one.note.empty()) h += "<p>" + html_escape(one.note) + "</p>\n";
   h += "<table>\n";
-  row(h, "started", text(r.value("started_at", nlohmann::json())));
-  row(h, "kernel", text(r["kernel"].value("release", nlohmann::json())) + "  " + text(r["kernel"].value("package", nlohmann::json())));
-  row(h, "machine", text(r["machine"].value("accel", nlohmann::json())) + ", " +
-                        std::to_string(r["machine"].value("mem_bytes", 0ull) >> 20) + " MiB, " +
-                        std::to_string(r["machine"].value("cpus", 0)) + " vCPU" +
-                        (r["machine"].value("disk", false) ? ", ext4 disk" : ""));
-  row(h, "boot", std::to_string(r["timing"].value("boot_ms", -1)) + " ms to init");
-  row(h, "elapsed", std::to_string(r["timing"].value("elapsed_ms", 0)) + " ms");
-  row(h, "end", text(r["end"].value("how", nlohmann::json())) + ", sysrq sent: " + text(r["end"].value("sysrq_sent", nlohmann::json())));
-  row(h, "guest exit code", text(r["guest"].value("exit_code", nlohmann::json())));
+  row(h, "started", or_dash(r.started_at));
+  row(h, "kernel", or_dash(r.kernel.release) + "  " + or_dash(r.kernel.package));
+  row(h, "machine", or_dash(r.machine.accel) + ", " + std::to_string(r.machine.mem_bytes >> 20) + " MiB, " +
+                        std::to_string(r.machine.cpus) + " vCPU" + (r.machine.disk ? ", ext4 disk" : ""));
+  row(h, "boot", std::to_string(r.timing.boot_ms) + " ms to init");
+  row(h, "elapsed", std::to_string(r.timing.elapsed_ms) + " ms");
+  std::string sysrq;
+  for (const auto& l : r.end.sysrq_sent) sysrq += (sysrq.empty() ? "" : ", ") + l;
+  row(h, "end", or_dash(r.end.how) + ", sysrq sent: " + (sysrq.empty() ? "none" : sysrq));
+  row(h, "guest exit code", r.guest.exit_code ? std::to_string(*r.guest.exit_code) : "-");
   h += "</table>\n";
-  if (verdict.contains("findings") && verdict["findings"].is_array() && !verdict["findings"].empty()) {
+  if (!verdict.findings.empty()) {
     h += "<h2>Findings</h2>\n<ul>\n";
-    for (const auto& f : verdict["findings"])
-      h += "<li><b>" + html_escape(text(f.value("class", nlohmann::json()))) + "</b>: " +
-           html_escape(text(f.value("title", nlohmann::json()))) + "</li>\n";
+    for (const auto& f : verdict.findings)
+      h += "<li><b>" + html_escape(or_dash(f.cls)) + "</b>: " + html_escape(or_dash(f.title)) + "</li>\n";
     h += "</ul>\n";
   }
-  for (const auto& f : r["guest"].value("files", nlohmann::json::array()))
-    if (f.is_string() && f.get<std::string>().ends_with(".html"))
-      h += "<p>The runner's own page from the guest: <a href=\"" + html_escape(f.get<std::string>()) + "\">" +
-           html_escape(f.get<std::string>()) + "</a></p>\n";
-  h += "<h2>Guest report</h2>\n<pre>" + html_escape(r["guest"].value("report", nlohmann::json()).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) + "</pre>\n";
-  h += "<h2>Serial console verdict (oomlab-analyze)</h2>\n<pre>" + html_escape(verdict.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) + "</pre>\n";
+  for (const auto& f : r.guest.files)
+    if (f.ends_with(".html"))
+      h += "<p>The runner's own page from the guest: <a href=\"" + html_escape(f) + "\">" + html_escape(f) + "</a></p>\n";
+  h += "<h2>Guest report</h2>\n<pre>" + html_escape(formats::encode_vm_guest_report(r.guest)) + "</pre>\n";
+  // The console's analysis as the analyzer wrote it, indented for reading.
+  const std::string doc = formats::encode_verdict(verdict);
+  const auto pretty = nlohmann::json::parse(doc, nullptr, false);
+  h += "<h2>Serial console verdict (oomlab-analyze)</h2>\n<pre>" +
+       html_escape(pretty.is_discarded() ? doc : pretty.dump(2, ' ', false, nlohmann::json::error_handler_t::replace)) +
+       "</pre>\n";
   // The serial log, with the lines the kernel's OOM and dump code print marked.
   h += "<h2>Serial console</h2>\n<pre>";
   for (std::string_view rest = serial; !rest.empty();) {
@@ -106,7 +118,7 @@ std::string render_report_html(const nlohmann::json& r, const std::string& seria
   return h;
 }
 
-RunStory run_story(const std::string& session, const nlohmann::json& guest_summary,
+RunStory run_story(const std::string& session, const std::optional<formats::RunSummary>& guest_summary,
                    const std::optional<formats::VerdictDoc>& console, const std::optional<formats::Report>& guest_report) {
   RunStory st;
   st.outcome = session;
@@ -120,10 +132,9 @@ RunStory run_story(const std::string& session, const nlohmann::json& guest_summa
     victim_stuck = guest_report->outcome.stall &&
                    guest_report->outcome.stall->cause == facts::stall_cause_name(facts::StallCause::victim_not_exiting);
   }
-  if (!o && guest_summary.is_object()) {
-    const auto cls = guest_summary.find("outcome");
-    if (cls != guest_summary.end() && cls->is_string()) o = facts::outcome_from_name(cls->get<std::string>());
-    st.reason = o ? guest_summary.value("reason", "") : "";
+  if (!o && guest_summary) {
+    o = facts::outcome_from_name(guest_summary->outcome);
+    st.reason = o ? guest_summary->reason : "";
   }
   if (!o) {
     st.reason.clear();

@@ -2,9 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <optional>
-#include <regex>
 #include <set>
 #include <cstdio>
 #include <sstream>
@@ -14,6 +12,7 @@
 #include "oomlab/cgroups/run_groups.hpp"
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/procfs.hpp"
+#include "oomlab/formats/run_summary.hpp"
 
 namespace fs = std::filesystem;
 
@@ -23,12 +22,12 @@ std::atomic<bool> g_interrupted{false};
 
 namespace {
 
-std::string report_path(const std::vector<TimedLine>& lines) {
-  static const std::regex re(R"re("report_json"\s*:\s*"([^"]+)")re");
-  std::smatch m;
-  for (const auto& l : lines)
-    if (std::regex_search(l.text, m, re)) return m[1];
-  return "";
+// The runner's --json summary (formats::RunSummary) among its stdout lines;
+// the last one that decodes. Its report_json names the report.
+std::optional<formats::RunSummary> run_summary(const std::vector<TimedLine>& lines) {
+  for (auto it = lines.rbegin(); it != lines.rend(); ++it)
+    if (auto s = formats::decode_run_summary(it->text)) return s;
+  return std::nullopt;
 }
 
 std::vector<std::string> tail_lines(const std::vector<TimedLine>& lines, std::size_t n) {
@@ -105,9 +104,12 @@ RunResult run_on_host(const HostRunConfig& c, std::string& log) {
   log = "$ " + argv[0] + " ...\n" + tail(repro.lines(), 6);
   if (guard) log += "guard " + std::string(guard_name(c.guard)) + " (last lines):\n" + tail(guard->lines(), 8);
 
-  const std::string path = report_path(repro.lines());
+  const std::optional<formats::RunSummary> summary = run_summary(repro.lines());
+  const std::string path = summary ? summary->report_json : "";
   std::ifstream in(path);
-  std::string why = path.empty() ? "none named" : in.is_open() ? "" : "cannot read " + path;
+  std::string why = !summary ? "no --json summary on its stdout"
+                    : path.empty() ? "none written: " + (summary->error.empty() ? summary->reason : summary->error)
+                    : in.is_open() ? "" : "cannot read " + path;
   std::optional<formats::Report> report;
   if (why.empty())
     report = formats::decode_report(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()), &why);

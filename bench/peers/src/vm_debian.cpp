@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <regex>
 
 #include "host_run.hpp"
@@ -52,9 +51,8 @@ std::vector<GuardKill> parse_oomd_kills(const std::vector<TimedLine>& lines) {
 }
 
 std::vector<std::string> debian_vm_argv(const DebianRunConfig& c) {
-  const std::string reports = c.work_dir + "/vm-reports";
   std::vector<std::string> argv = {c.bin_dir + "/oomlab-vm", "run", c.scenario, "--rootfs", "debian", "--guard", c.guard,
-               "--guard-config", c.tuned ? "tuned" : "default", "--mem", c.mem, "--reports", reports,
+               "--guard-config", c.tuned ? "tuned" : "default", "--mem", c.mem, "--report-dir", c.report_dir,
                "--bin-dir", c.bin_dir, "--timeout", "12m", "--stall-timeout", "120s",
                // The KVM probe can pass where nested KVM hangs the guest (vm/README.md).
                "--accel", "tcg"};
@@ -67,29 +65,36 @@ std::vector<std::string> debian_vm_argv(const DebianRunConfig& c) {
   return argv;
 }
 
-RunResult run_in_debian_vm(const DebianRunConfig& c, std::string& log) {
+RunResult run_in_debian_vm(const DebianRunConfig& config, std::string& log) {
   RunResult failed;
-  failed.scenario = c.scenario;
-  failed.guard = debian_guard_label(c.guard, c.tuned);
+  failed.scenario = config.scenario;
+  failed.guard = debian_guard_label(config.guard, config.tuned);
+  DebianRunConfig c = config;
+  c.report_dir = fresh_report_dir(c.work_dir).string();
+  const fs::path dir = c.report_dir;
   ProcessSpec spec;
   spec.argv = debian_vm_argv(c);
   spec.timeout = std::chrono::minutes(14);
-  const std::optional<fs::path> found = run_oomlab_vm(spec, log, failed.error);
-  if (!found) return failed;
-  const fs::path& dir = *found;
-  auto vm = nlohmann::json::parse(read_text(dir / "report.json"), nullptr, false);
+  auto drop = [&] {
+    std::error_code ec;
+    if (!c.keep_reports) fs::remove_all(dir, ec);  // the figures are kept in runs.json
+  };
+  const std::optional<formats::VmReport> vm = run_oomlab_vm(spec, dir, log, failed.error);
+  if (!vm) {
+    std::error_code ec;
+    if (fs::is_empty(dir, ec)) fs::remove(dir, ec);
+    return failed;  // what there is stays, for a look (the error names it)
+  }
   // The runner's full report came back as guest-<name>.json.
   std::optional<formats::Report> report;
-  for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().filename().string().rfind("guest-", 0) == 0 && e.path().extension() == ".json")
-      report = formats::decode_report(read_text(e.path()));
-  if (vm.is_discarded() || !report) {
-    failed.error = "no runner report from the guest (outcome " +
-                   (vm.is_object() ? vm.value("outcome", "?") : std::string("?")) + ", " + dir.string() + ")";
+  for (const std::string& f : vm->guest.files)
+    if (f.rfind("guest-", 0) == 0 && f.ends_with(".json")) report = formats::decode_report(read_text(dir / f));
+  if (!report) {
+    failed.error = "no runner report from the guest (outcome " + vm->outcome + ", " + dir.string() + ")";
     return failed;
   }
-  const auto& sd = vm.value("systemd", nlohmann::json::object());
-  if (c.guard != "none" && !sd.value("guard_ready", false)) {
+  const formats::VmSystemd sd = vm->systemd.value_or(formats::VmSystemd{});
+  if (c.guard != "none" && !sd.guard_ready) {
     failed.error = c.guard + " did not start as a service (" + dir.string() + ")";
     return failed;
   }
@@ -99,24 +104,14 @@ RunResult run_in_debian_vm(const DebianRunConfig& c, std::string& log) {
   if (c.guard == "systemd-oomd") kills = parse_oomd_kills(lines);
   else if (auto k = parse_guard(c.guard)) kind = *k, kills = parse_guard_kills(kind, lines);
   GuardCost cost;
-  if (const auto& after = sd.value("state", nlohmann::json::object()).value("guard", nlohmann::json::object())
-                              .value("after", nlohmann::json::object());
-      after.is_object() && after.contains("CPUUsageNSec")) {
-    try {
-      cost.cpu_ms = std::stod(after["CPUUsageNSec"].get<std::string>()) / 1e6;  // since the service started
-    } catch (const std::exception&) {
-    }
-  }
+  cost.cpu_ms = sd.guard_cpu_ms.value_or(0);  // since the service started
   RunResult r = measure_run(*report, kind, kills, std::nullopt, cost);
   r.guard = debian_guard_label(c.guard, c.tuned);
   for (auto& k : r.kills)
     if (k.by != "kernel") k.by = c.guard;
   for (std::size_t i = lines.size() > 15 ? lines.size() - 15 : 0; i < lines.size(); ++i)
     r.guard_tail.push_back(lines[i].text);
-  if (!c.keep_reports) {
-    std::error_code ec;
-    fs::remove_all(dir, ec);  // the figures are kept in runs.json
-  }
+  drop();
   return r;
 }
 

@@ -31,6 +31,7 @@ struct DebianRunConfig {
   std::string bin_dir;          // oomlab-vm and the build it installs into the guest
   std::string rootfs_cache;     // --rootfs-cache
   std::string work_dir;         // vm reports go to work_dir/vm-reports
+  std::string report_dir;       // this run's oomlab-vm --report-dir (run_in_debian_vm makes a fresh one)
   std::string oomlab_deb;       // --oomlab-deb: the package installed in the guest, "" = the build tree
   std::vector<std::string> scenario_args;  // the scenario's own options (--high 50% ...), after the runner's
   bool keep_reports = false;    // keep each run's oomlab-vm report directory (journal, oomctl dump, serial log)

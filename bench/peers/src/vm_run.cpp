@@ -3,7 +3,8 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <regex>
+#include <stdexcept>
+#include <stdlib.h>
 #include <sstream>
 
 #include "guard_wrap.hpp"
@@ -65,14 +66,15 @@ std::string guest_script(const VmRunConfig& c) {
   s += std::string("mkdir -p /sys/fs/cgroup") + kGuestParent + "\n";
   if (!g.empty()) s += "oomlab-bench-peers wrap --out /tmp/guard.json -- " + g + " & w=$!\nsleep 1\n";
   s += "oomlab-repro run " + c.scenario + " --limit " + c.mem + " --duration " + std::to_string(c.duration.count()) +
-       "s --period 100ms --stall-threshold " + std::to_string(kActAfterSeconds) + "s --json --out \"$TMPDIR/reports\"";
+       "s --period 100ms --stall-threshold " + std::to_string(kActAfterSeconds) + "s --json --report-dir \"$TMPDIR/run\"";
   for (const auto& w : c.scenario_args) s += " " + shell_word(w);
   s += " > /tmp/sum.json 2>/tmp/repro.err\n";
   s += "echo \"PEERS-REPRO-EXIT $?\"\n";
   s += "[ -n \"$w\" ] && { kill $w; wait $w; }\n";
-  s += "r=$(sed -n 's/.*\"report_json\": *\"\\([^\"]*\\)\".*/\\1/p' /tmp/sum.json)\n";
-  s += "[ -z \"$r\" ] && tail -n 5 /tmp/repro.err\n";
-  s += "echo PEERS-REPORT-BEGIN; [ -n \"$r\" ] && cat \"$r\"; echo; echo PEERS-REPORT-END\n";
+  // --report-dir named the report's directory: nothing to read out of the summary.
+  s += "r=\"$TMPDIR/run/report.json\"\n";
+  s += "[ -f \"$r\" ] || tail -n 5 /tmp/repro.err\n";
+  s += "echo PEERS-REPORT-BEGIN; [ -f \"$r\" ] && cat \"$r\"; echo; echo PEERS-REPORT-END\n";
   s += "echo PEERS-GUARD-BEGIN; cat /tmp/guard.json 2>/dev/null; echo; echo PEERS-GUARD-END\n";
   return s;
 }
@@ -99,10 +101,10 @@ RunResult run_in_vm(const VmRunConfig& c, std::string& log) {
   RunResult failed;
   failed.scenario = c.scenario;
   failed.guard = std::string(guard_name(c.guard));
-  const std::string reports = c.work_dir + "/vm-reports";
+  const fs::path dir = fresh_report_dir(c.work_dir);
   ProcessSpec spec;
   spec.argv = {c.bin_dir + "/oomlab-vm", "run", "--guest-cmd", guest_script(c), "--mem", c.mem, "--timeout", "240s",
-               "--stall-timeout", "60s", "--reports", reports, "--bin-dir", c.bin_dir,
+               "--stall-timeout", "60s", "--report-dir", dir.string(), "--bin-dir", c.bin_dir,
                // TCG on a loaded host: the boot-time IO-APIC timer check can fail and panic.
                "--append", "no_timer_check"};
   // Page cache the guest can reclaim needs a disk: the initramfs is RAM. mmap-lock-hold's churn reads a
@@ -112,9 +114,11 @@ RunResult run_in_vm(const VmRunConfig& c, std::string& log) {
   if (c.guard == GuardKind::earlyoom) extra += ":/usr/bin/earlyoom";
   spec.env = {{"OOMLAB_VM_EXTRA_BINARIES", extra}};
   spec.timeout = std::chrono::seconds(300);
-  const std::optional<fs::path> found = run_oomlab_vm(spec, log, failed.error);
-  if (!found) return failed;
-  const fs::path& dir = *found;
+  if (!run_oomlab_vm(spec, dir, log, failed.error)) {
+    std::error_code ec;
+    if (fs::is_empty(dir, ec)) fs::remove(dir, ec);
+    return failed;
+  }
   const std::string serial = read_text(dir / "serial.log");
   auto report = formats::decode_report(between_markers(serial, "PEERS-REPORT-BEGIN", "PEERS-REPORT-END"));
   if (!report) {
@@ -145,16 +149,24 @@ RunResult run_in_vm(const VmRunConfig& c, std::string& log) {
   return r;
 }
 
-std::optional<fs::path> run_oomlab_vm(const ProcessSpec& spec, std::string& log, std::string& error) {
+fs::path fresh_report_dir(const std::string& work_dir) {
+  const fs::path parent = fs::path(work_dir) / "vm-reports";
+  fs::create_directories(parent);
+  std::string tmpl = (parent / "run-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a directory in " + parent.string());
+  return tmpl;
+}
+
+std::optional<formats::VmReport> run_oomlab_vm(const ProcessSpec& spec, const fs::path& dir, std::string& log,
+                                               std::string& error) {
   ProcessResult p = run_process(spec);
   log = p.err.size() > 2000 ? p.err.substr(p.err.size() - 2000) : p.err;
-  std::smatch m;
-  static const std::regex report_re(R"(report: (\S+)/report\.json)");
-  if (!std::regex_search(p.out, m, report_re)) {
-    error = "oomlab-vm gave no report (exit " + std::to_string(p.exit_code) + ")";
-    return std::nullopt;
-  }
-  return fs::path(m[1].str());
+  std::string why;
+  const std::string text = read_text(dir / "report.json");
+  auto report = text.empty() ? std::nullopt : formats::decode_vm_report(text, &why);
+  if (!report)
+    error = "oomlab-vm gave no report (exit " + std::to_string(p.exit_code) + (why.empty() ? "" : ", " + why) + ")";
+  return report;
 }
 
 std::string read_text(const fs::path& p) {

@@ -14,6 +14,7 @@
 
 #include "guards.hpp"
 #include "oomlab/common/subprocess.hpp"
+#include "oomlab/formats/vm_report.hpp"
 #include "run_metrics.hpp"
 
 namespace oomlab::peers {
@@ -36,10 +37,15 @@ std::string between_markers(const std::string& serial, const std::string& begin,
 
 RunResult run_in_vm(const VmRunConfig& c, std::string& log);
 
-// Runs oomlab-vm (busybox or Debian guest) and returns the report directory
-// its "report: DIR/report.json" line names; log gets the tail of its stderr.
-// Without that line: nullopt, and error says so with the exit code.
-std::optional<std::filesystem::path> run_oomlab_vm(const ProcessSpec& spec, std::string& log, std::string& error);
+// A fresh, empty directory under WORK_DIR/vm-reports for one oomlab-vm run
+// (its --report-dir); throws std::runtime_error when it cannot be made.
+std::filesystem::path fresh_report_dir(const std::string& work_dir);
+// Runs oomlab-vm (busybox or Debian guest), whose argv names DIR with
+// --report-dir, and decodes DIR/report.json (formats::VmReport); log gets
+// the tail of its stderr. Without a report: nullopt, and error says why
+// with the exit code.
+std::optional<formats::VmReport> run_oomlab_vm(const ProcessSpec& spec, const std::filesystem::path& dir,
+                                               std::string& log, std::string& error);
 // A whole file as text (empty when it cannot be read).
 std::string read_text(const std::filesystem::path& p);
 

@@ -5,6 +5,7 @@
 // `raw`; the fields below are what those readers need, decoded in one place.
 // Wrong types and missing fields decode as defaults.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,6 +27,7 @@ struct VerdictDoc {
   std::vector<VerdictFinding> findings;
   std::vector<VerdictSuppressed> suppressed;  // input.suppressed: lines the printk ratelimit dropped
   bool watchdog_log_merged = false;           // input.watchdog_log: the watchdog's JSON lines were read
+  std::size_t oom_events = 0;                 // how many OOM events (oom_events[]) the log showed
   std::string error;  // {"error": "..."}: why there is no verdict (the VM harness writes this)
   std::string raw;    // the whole document, compact JSON
 };

@@ -20,6 +20,11 @@ struct RunConfig {
   double stall_psi = 0.25;  // PSI "some" share over 1 s that counts as stalled (--stall-psi 25%)
   bool json = false;
   std::string out_dir = "reports";
+  // --report-dir: the run's report directory itself (created; it must not
+  // exist or be empty), instead of OUT_DIR/<UTC>-<NAME>: a caller that runs
+  // a shell (the VM guests, the peers bench) knows where report.json is
+  // without reading it out of the summary.
+  std::string report_dir;
   bool unsafe_no_cgroup = false;
   // Where the run's group goes, relative to the memory root (--cgroup-parent):
   // a systemd slice in a guest where systemd-oomd watches that slice.
