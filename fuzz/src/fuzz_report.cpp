@@ -1,14 +1,19 @@
 // The JSON documents the tools hand each other, as their readers decode them
 // with the formats library's codecs: report.json (the peers bench, the VM
-// harness), the analyzer's verdict inside it, runs.json (summarize). Any
+// harness), the analyzer's verdict inside it, runs.json (summarize), the
+// runner's --json summary (the bench, the VM from its guest's console), the
+// VM's report.json (the bench, the kernel matrix) and the matrix's cells. Any
 // input must decode or be refused with a one-line reason, never crash; a
 // document that decodes must survive encode -> decode -> encode unchanged
 // (the codec is the only writer of the format).
 #include <string>
 
+#include "oomlab/formats/kernel_matrix.hpp"
 #include "oomlab/formats/peers_runs.hpp"
 #include "oomlab/formats/report.hpp"
+#include "oomlab/formats/run_summary.hpp"
 #include "oomlab/formats/verdict_summary.hpp"
+#include "oomlab/formats/vm_report.hpp"
 
 namespace {
 
@@ -37,6 +42,26 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else {
     refused_with_a_line(why);
   }
+  // The codecs whose encode is the only writer: decode -> encode -> decode -> encode is stable.
+  auto stable = [&](auto decode, auto encode) {
+    std::string w;
+    if (auto d = decode(text, &w)) {
+      const std::string once = encode(*d);
+      auto again = decode(once, &w);
+      if (!again || encode(*again) != once) __builtin_trap();
+    } else {
+      refused_with_a_line(w);
+    }
+  };
+  stable([](std::string_view t, std::string* w) { return decode_run_summary(t, w); },
+         [](const RunSummary& s) { return encode_run_summary(s); });
+  stable([](std::string_view t, std::string* w) { return decode_vm_report(t, w); },
+         [](const VmReport& r) { return encode_vm_report(r); });
+  stable([](std::string_view t, std::string* w) { return decode_matrix_cell(t, w); },
+         [](const MatrixCell& c) { return encode_matrix_cell(c); });
+  if (auto c = decode_vm_guest_cmd(text)) (void)c;
+  if (auto s = decode_vm_systemd_state(text)) (void)s;
+  if (auto h = decode_matrix_host(text, &why)) (void)h;
   why.clear();
   if (auto v = decode_verdict(text, &why)) {
     auto again = decode_verdict(encode_verdict(*v));

@@ -16,6 +16,7 @@
 #include "initramfs.hpp"
 #include "kernel.hpp"
 #include "kernel_series.hpp"
+#include "matrix.hpp"
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/subprocess.hpp"
 #include "oomlab/common/units.hpp"
@@ -40,6 +41,7 @@ constexpr int kExitIncomplete = 1, kExitUsage = 2, kExitEnvironment = 3;
 const char* kUsage = R"(usage: oomlab-vm run SCENARIO [options] [-- scenario options]
        oomlab-vm run --guest-cmd 'SHELL COMMAND' [options]
        oomlab-vm fetch-kernel [--kernel-package NAME] [--cache-dir DIR]
+       oomlab-vm matrix [--render-only] [...]   (scripts/kernel-matrix; matrix --help)
        oomlab-vm --help | run --help
 
 Runs an oomlab scenario on a real kernel in qemu (a livelock cannot take the
@@ -355,7 +357,7 @@ int fetch_kernel(const std::vector<std::string>& args) {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   try {
-    if (args.empty()) throw UsageError("give a command: run or fetch-kernel (see --help)");
+    if (args.empty()) throw UsageError("give a command: run, fetch-kernel or matrix (see --help)");
     if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
       std::fputs(kUsage, stdout);
       std::printf("\n%s", run_usage());
@@ -363,7 +365,8 @@ int main(int argc, char** argv) {
     }
     std::vector<std::string> rest(args.begin() + 1, args.end());
     if (args[0] == "fetch-kernel") return fetch_kernel(rest);
-    if (args[0] != "run") throw UsageError("unknown command '" + args[0] + "' (run, fetch-kernel)");
+    if (args[0] == "matrix") return matrix_main(rest);
+    if (args[0] != "run") throw UsageError("unknown command '" + args[0] + "' (run, fetch-kernel, matrix)");
     for (const auto& a : rest) {
       if (a == "--") break;
       if (a == "--help" || a == "-h") {
