@@ -3,7 +3,6 @@
 // line awaited, and always killed and reaped by the destructor.
 #pragma once
 #include <chrono>
-#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <sys/types.h>
 #include <variant>
@@ -42,8 +41,6 @@ class Child {
 
 std::string bin(const std::string& name);  // OOMLAB_BIN_DIR/name
 std::string slurp(const std::string& path);
-// The JSON objects of a JSON-lines file (the watchdog's --json-log), blank lines skipped.
-std::vector<nlohmann::json> json_lines(const std::string& path);
 // The watchdog's --json-log through its one codec (formats/watchdog_log.hpp),
 // as the runner and the analyzer read it: a renamed field breaks the build,
 // not silently a test. Blank lines skipped; a line that does not decode is a

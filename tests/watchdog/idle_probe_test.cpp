@@ -9,8 +9,8 @@
 // unless some other task on the machine is stalled then too, which keeps
 // any daemon scanning every period.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <cstdio>
+#include <optional>
 #include <regex>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,7 +20,7 @@
 #include "oomlab/common/subprocess.hpp"
 
 using namespace std::chrono_literals;
-using nlohmann::json;
+namespace formats = oomlab::formats;
 using wdtest::bin;
 using wdtest::Child;
 
@@ -75,23 +75,24 @@ TEST(WatchdogIdleProbe, FindsALockStallThatBeginsWhileIdle) {
 
   // The writer's MemAlloc line, however long a loaded machine takes (a bound,
   // not a timing assertion: before the probe it never came within an hour).
-  json line;
+  std::optional<formats::WdTask> line;
+  std::string text;  // its text line, for failure messages
   wdtest::wait_for(
       [&] {
-        for (const json& j : wdtest::json_lines(events))
-          if (j.value("type", "") == "memalloc" && j.value("tid", 0) == writer) line = j;
-        return !line.is_null() || !wd.running();
+        for (const formats::WatchdogRecord& r : wdtest::watchdog_records(events))
+          if (const auto* t = std::get_if<formats::WdTask>(&r.payload); t && t->tid == writer) line = *t, text = r.line;
+        return line || !wd.running();
       },
       60s);
   const long probes = metric(sock, "oomlab_watchdog_group_probes_total");
   EXPECT_TRUE(wd.running()) << wdtest::slurp(err);
   EXPECT_EQ(wd.stop(), 0);
-  ASSERT_FALSE(line.is_null()) << "no MemAlloc line for the stalled writer " << writer << " in " << scope << "\n"
+  ASSERT_TRUE(line) << "no MemAlloc line for the stalled writer " << writer << " in " << scope << "\n"
                                << wdtest::slurp(err);
-  EXPECT_EQ(line["kind"], "mmap_lock") << line.dump();
-  EXPECT_EQ(line["evidence"], "wait") << line.dump();
-  EXPECT_EQ(line["state"], "D") << line.dump();
-  EXPECT_EQ(line["cgroup"], scope) << line.dump();
+  EXPECT_EQ(line->kind, "mmap_lock") << text;
+  EXPECT_EQ(line->evidence, "wait") << text;
+  EXPECT_EQ(line->state, "D") << text;
+  EXPECT_EQ(line->cgroup, scope) << text;
   // Not asserted: when another task on the machine is stalled, the daemon is
   // not idle and its scans find the writer without a probe.
   std::printf("group probes before the line: %ld\n", probes);

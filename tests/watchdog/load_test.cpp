@@ -30,7 +30,8 @@ constexpr int kTasks = 5000;
 // main + FUSE holder + writers + sleepers = kTasks in the stalled process.
 constexpr int kSleepers = kTasks - kBlocked - 2;
 
-using wdtest::json_lines;
+using wdtest::watchdog_records;
+namespace formats = oomlab::formats;
 
 json status(const std::string& socket) {
   std::string cmd = bin("oomlab-watchdog") + " status --socket " + socket + " 2>/dev/null";
@@ -114,16 +115,14 @@ TEST(WatchdogLoad, FiveThousandTasksAThousandBlocked) {
     std::int64_t first_warn_ms = -1, kill_ms = -1, resolved_ms = -1;
     int kills = 0;
     const std::string group = "/" + cg->name();
-    for (const json& j : json_lines(events)) {
-      const std::string type = j.value("type", "");
-      const std::int64_t mono = j.value("mono_ms", std::int64_t{-1});
-      if (type == "warn" && j.value("cgroup", "") == group) {
-        warned.insert(j.value("tid", 0L));
+    for (const formats::WatchdogRecord& r : watchdog_records(events)) {
+      const std::int64_t mono = r.mono_ms;
+      if (const auto* w = std::get_if<formats::WdWarn>(&r.payload); w && w->cgroup == group) {
+        warned.insert(w->tid);
         if (first_warn_ms < 0) first_warn_ms = mono;
       }
-      if (type == "kill" && kills++ == 0) kill_ms = mono;
-      if (type == "note" && resolved_ms < 0 && j.value("line", "").find(" resolved after ") != std::string::npos)
-        resolved_ms = mono;
+      if (std::holds_alternative<formats::WdKill>(r.payload) && kills++ == 0) kill_ms = mono;
+      if (r.type == "note" && resolved_ms < 0 && r.line.find(" resolved after ") != std::string::npos) resolved_ms = mono;
     }
     EXPECT_GE(most_tasks, static_cast<std::uint64_t>(kTasks)) << "the scans did not see every task";
     EXPECT_GE(warned.size(), static_cast<std::size_t>(kBlocked)) << "not every blocked task was reported";

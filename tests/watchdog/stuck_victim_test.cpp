@@ -8,7 +8,6 @@
 // task's /proc/PID/cgroup says "/", so the victim left its group's view)
 // and never acted again.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <csignal>
 #include <cstdio>
 #include <sys/stat.h>
@@ -19,7 +18,7 @@
 #include "oomlab/cgroups/memory_cgroup.hpp"
 
 using namespace std::chrono_literals;
-using nlohmann::json;
+namespace formats = oomlab::formats;
 using wdtest::bin;
 using wdtest::Child;
 
@@ -66,8 +65,8 @@ TEST(WatchdogStuckVictim, IncidentStaysOpenUntilTheVictimExitsAndEscalates) {
     bool resolved = false, alive_at_resolution = false;
     wdtest::wait_for(
         [&] {
-          for (const json& j : wdtest::json_lines(events))
-            if (j.value("type", "") == "note" && j.value("line", "").find(" resolved after ") != std::string::npos) {
+          for (const formats::WatchdogRecord& r : wdtest::watchdog_records(events))
+            if (r.type == "note" && r.line.find(" resolved after ") != std::string::npos) {
               resolved = true;
               alive_at_resolution = stall.running();
             }
@@ -81,8 +80,8 @@ TEST(WatchdogStuckVictim, IncidentStaysOpenUntilTheVictimExitsAndEscalates) {
     // Who was killed, in order: the stalled process, then (it could not
     // exit) by escalation the FUSE server that held it.
     std::vector<std::pair<int, std::string>> kills;
-    for (const json& j : wdtest::json_lines(events))
-      if (j.value("type", "") == "kill") kills.emplace_back(j.value("pid", 0), j.value("reason", ""));
+    for (const formats::WdKill& k : wdtest::payloads<formats::WdKill>(wdtest::watchdog_records(events)))
+      kills.emplace_back(k.pid, k.reason);
     ASSERT_GE(kills.size(), 2u) << wdtest::slurp(err);
     EXPECT_EQ(kills[0], std::make_pair(pid, std::string("stall_timeout")));
     EXPECT_EQ(kills[1], std::make_pair(server, std::string("escalation"))) << wdtest::slurp(err);

@@ -15,7 +15,6 @@
 //   a victim and its exit; the restarted daemon does not choose it again.
 #include <gtest/gtest.h>
 #include <linux/sched.h>
-#include <nlohmann/json.hpp>
 #include <csignal>
 #include <cstring>
 #include <dirent.h>
@@ -39,7 +38,7 @@
 
 using namespace std::chrono_literals;
 using namespace oomlab::watchdog;
-using nlohmann::json;
+namespace formats = oomlab::formats;
 using wdtest::bin;
 using wdtest::Child;
 
@@ -249,7 +248,7 @@ TEST(NoWrongKill, RealFactsNeverKillable) {
 
 namespace {
 
-using wdtest::json_lines;
+using wdtest::watchdog_records;
 
 std::unique_ptr<oomlab::cgroups::MemoryCgroup> group(const std::string& prefix) {
   oomlab::cgroups::CreateOptions o;
@@ -306,15 +305,18 @@ TEST(NoWrongKill, ScopeBoundary) {
     const std::string out_path = "/" + out->name();
     int kills = 0;
     bool warned_outside = false;
-    for (const json& j : json_lines(events)) {
-      const std::string type = j.value("type", "");
-      const std::string cg = j.value("cgroup", "");
-      if (type == "kill" || type == "killed" || type == "escalate") {
+    for (const formats::WatchdogRecord& r : watchdog_records(events)) {
+      // The action's group and victim (a killed record names no group).
+      std::string cg, comm;
+      if (const auto* k = std::get_if<formats::WdKill>(&r.payload)) cg = k->cgroup, comm = k->comm;
+      if (const auto* k = std::get_if<formats::WdKilled>(&r.payload)) comm = k->comm;
+      if (const auto* e = std::get_if<formats::WdEscalate>(&r.payload)) cg = e->cgroup;
+      if (r.type == "kill" || r.type == "killed" || r.type == "escalate") {
         ++kills;
-        EXPECT_NE(cg.rfind(out_path, 0), 0u) << "action outside --scope: " << j.dump();
-        EXPECT_NE(j.value("comm", ""), "hog-outside") << j.dump();
+        EXPECT_NE(cg.rfind(out_path, 0), 0u) << "action outside --scope: " << r.line;
+        EXPECT_NE(comm, "hog-outside") << r.line;
       }
-      if (type == "warn" && cg == out_path) warned_outside = true;
+      if (const auto* w = std::get_if<formats::WdWarn>(&r.payload); w && w->cgroup == out_path) warned_outside = true;
     }
     EXPECT_GE(kills, 1);
     // Reports stay system-wide: the outside stall was seen, just not acted on.
@@ -389,7 +391,7 @@ TEST(NoWrongKill, RestartMidKillKillsNothingTwice) {
     bool acted = false;
     for (int i = 0; i < 80 && !acted; ++i) {
       std::this_thread::sleep_for(250ms);
-      acted = wdtest::slurp(ev2).find("\"type\":\"kill\"") != std::string::npos;
+      acted = !wdtest::payloads<formats::WdKill>(watchdog_records(ev2)).empty();
     }
     std::this_thread::sleep_for(3s);   // escalations: more victims would be chosen now
     EXPECT_TRUE(acted) << wdtest::slurp(err);
@@ -398,11 +400,10 @@ TEST(NoWrongKill, RestartMidKillKillsNothingTwice) {
     std::map<long, int> kills;   // pid -> kill events over both instances
     std::vector<long> second_kills;
     for (const std::string* path : {&ev1, &ev2})
-      for (const json& j : json_lines(*path))
-        if (j.value("type", "") == "kill") {
-          ++kills[j.value("pid", 0L)];
-          if (path == &ev2) second_kills.push_back(j.value("pid", 0L));
-        }
+      for (const formats::WdKill& k : wdtest::payloads<formats::WdKill>(watchdog_records(*path))) {
+        ++kills[k.pid];
+        if (path == &ev2) second_kills.push_back(k.pid);
+      }
     EXPECT_EQ(kills[big.pid()], 1) << "the dying victim was chosen again after the restart";
     for (const auto& [pid, n] : kills) EXPECT_EQ(n, 1) << "pid " << pid << " killed " << n << " times";
     EXPECT_FALSE(second_kills.empty()) << "the restarted daemon did nothing";
