@@ -1,10 +1,10 @@
 // The oomlab-repro command line: list, run, help.
 #include <cstdio>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "oomlab/common/units.hpp"
+#include "oomlab/formats/scenario_list.hpp"
 #include "oomlab/repro/outcome.hpp"
 #include "oomlab/repro/runner.hpp"
 
@@ -61,18 +61,14 @@ const char* kUsage =
 
 int list(const std::vector<std::unique_ptr<Scenario>>& catalogue, bool json) {
   if (json) {
-    nlohmann::json out = nlohmann::json::array();
+    std::vector<formats::ScenarioInfo> out;
     for (const auto& s : catalogue) {
-      nlohmann::json options = nlohmann::json::array();
-      for (const OptionSpec& o : s->options())
-        options.push_back({{"name", o.name}, {"default", o.default_value}, {"help", o.help}});
-      out.push_back({{"name", s->name()},
-                     {"summary", s->summary()},
-                     {"needs_cgroup_v2", s->requirements().cgroup_v2},
-                     {"needs_disk", s->requirements().needs_disk},
-                     {"options", options}});
+      formats::ScenarioInfo info{std::string(s->name()), std::string(s->summary()), s->requirements().cgroup_v2,
+                                 s->requirements().needs_disk, {}};
+      for (const OptionSpec& o : s->options()) info.options.push_back({o.name, o.default_value, o.help});
+      out.push_back(std::move(info));
     }
-    std::printf("%s\n", out.dump(2).c_str());
+    std::printf("%s\n", formats::encode_scenario_list(out).c_str());
     return 0;
   }
   if (catalogue.empty()) std::printf("(no scenarios built in)\n");

@@ -4,6 +4,7 @@
 // captures keep such), wrong types decode as defaults, a wrong schema is
 // refused with one line.
 #include "oomlab/formats/run_summary.hpp"
+#include "oomlab/formats/scenario_list.hpp"
 
 #include <fstream>
 #include <gtest/gtest.h>
@@ -100,4 +101,28 @@ TEST(RunSummaryCodec, WrongSchemaIsOneLine) {
   EXPECT_FALSE(decode_run_summary("outcome: livelock", &why));
   EXPECT_EQ(why, "the run summary is not a JSON object");
   EXPECT_FALSE(decode_run_summary("[1]", &why));
+}
+
+// `oomlab-repro list --json` (formats/scenario_list.hpp): what the VM harness
+// checks a scenario's name and disk need with.
+TEST(ScenarioListCodec, RoundTripWrongTypesAndNotAList) {
+  std::vector<ScenarioInfo> list = {{"page-cache-thrash", "s", false, true, {{"ballast", "60%", "h"}}},
+                                    {"memory-high", "m", true, false, {}}};
+  const std::string text = encode_scenario_list(list);
+  auto back = decode_scenario_list(text);
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->size(), 2u);
+  EXPECT_TRUE((*back)[0].needs_disk);
+  EXPECT_EQ((*back)[0].options.at(0).default_value, "60%");
+  EXPECT_TRUE((*back)[1].needs_cgroup_v2);
+  EXPECT_EQ(encode_scenario_list(*back), text);
+  auto odd = decode_scenario_list(R"([{"name":1,"needs_disk":"yes","options":{}},7,{"name":"x"}])");
+  ASSERT_TRUE(odd);
+  ASSERT_EQ(odd->size(), 2u);
+  EXPECT_EQ((*odd)[0].name, "");
+  EXPECT_FALSE((*odd)[0].needs_disk);
+  EXPECT_EQ((*odd)[1].name, "x");
+  std::string why;
+  EXPECT_FALSE(decode_scenario_list(R"({"name":"x"})", &why));
+  EXPECT_EQ(why, "the scenario list is not a JSON array");
 }

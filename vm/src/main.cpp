@@ -7,7 +7,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include "debian_guest.hpp"
@@ -21,6 +20,7 @@
 #include "oomlab/common/subprocess.hpp"
 #include "oomlab/common/units.hpp"
 #include "oomlab/formats/run_summary.hpp"
+#include "oomlab/formats/scenario_list.hpp"
 #include "oomlab/formats/vm_report.hpp"
 #include "options.hpp"
 #include "qemu.hpp"
@@ -30,7 +30,6 @@
 #include "session.hpp"
 
 namespace fs = std::filesystem;
-using nlohmann::json;
 using namespace oomlab;
 using namespace oomlab::vm;
 
@@ -127,17 +126,19 @@ std::string outcome_of(const SessionResult& s, const GuestOutput& g) {
 
 // The scenario's entry in `oomlab-repro list --json`: checks the name on the
 // host (no VM boot for a typo) and says whether it needs a disk.
-json scenario_entry(const std::string& bin_dir, const std::string& scenario) {
+formats::ScenarioInfo scenario_entry(const std::string& bin_dir, const std::string& scenario) {
   ProcessSpec spec({bin_dir + "/oomlab-repro", "list", "--json"});
   spec.timeout = std::chrono::seconds(30);
   ProcessResult r = run_process(spec);
-  json list = json::parse(r.out, nullptr, false);
-  if (r.exit_code != 0 || !list.is_array())
-    throw Failure{kExitEnvironment, "oomlab-repro list --json failed: " + r.err.substr(0, r.err.find('\n'))};
+  std::string why;
+  auto list = r.exit_code == 0 ? formats::decode_scenario_list(r.out, &why) : std::nullopt;
+  if (!list)
+    throw Failure{kExitEnvironment, "oomlab-repro list --json failed: " +
+                                        (r.exit_code != 0 ? r.err.substr(0, r.err.find('\n')) : why)};
   std::string names;
-  for (const auto& e : list) {
-    if (e.value("name", "") == scenario) return e;
-    names += (names.empty() ? "" : ", ") + e.value("name", "");
+  for (const auto& e : *list) {
+    if (e.name == scenario) return e;
+    names += (names.empty() ? "" : ", ") + e.name;
   }
   throw Failure{kExitUsage, "unknown scenario '" + scenario + "' (oomlab-repro list: " + names + ")"};
 }
@@ -151,7 +152,7 @@ int run(RunOptions o) {
   const bool debian = o.rootfs == "debian";
   if (std::error_code ec; !o.report_dir.empty() && fs::exists(o.report_dir, ec) && !fs::is_empty(o.report_dir, ec))
     throw Failure{kExitUsage, "--report-dir " + o.report_dir + " exists and is not empty (it holds one run)"};
-  if (!o.scenario.empty() && !o.disk && !debian && scenario_entry(bin_dir, o.scenario).value("needs_disk", false)) {
+  if (!o.scenario.empty() && !o.disk && !debian && scenario_entry(bin_dir, o.scenario).needs_disk) {
     log(o.scenario + " needs reclaimable page cache: attaching an ext4 disk (--disk)");
     o.disk = true;
   }
