@@ -4,7 +4,6 @@
 
 #include <dirent.h>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -15,6 +14,7 @@
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/common/subprocess.hpp"
 #include "oomlab/formats/report.hpp"
+#include "oomlab/formats/run_summary.hpp"
 
 namespace e2e {
 
@@ -52,10 +52,10 @@ inline std::optional<oomlab::formats::Report> read_report(const std::string& pat
   return oomlab::formats::decode_report(text.str(), why);
 }
 
-// The `report_json` path from a --json summary line.
+// The `report_json` path from a --json summary line (formats::RunSummary).
 inline std::string report_path(const std::string& out) {
-  auto j = nlohmann::json::parse(out, nullptr, false);
-  return j.is_object() && j.contains("report_json") ? j["report_json"].get<std::string>() : "";
+  auto s = oomlab::formats::decode_run_summary(out);
+  return s ? s->report_json : "";
 }
 
 // Groups (in any hierarchy) named after a runner pid: "repro-<pid>-...".

@@ -9,10 +9,10 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
-#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "oomlab/formats/report.hpp"
+#include "oomlab/formats/run_summary.hpp"
 #include <string>
 #include <vector>
 
@@ -43,12 +43,12 @@ std::optional<oomlab::formats::Report> run_report(const std::vector<std::string>
   if (expected_exit >= 0) {
     EXPECT_EQ(r.exit_code, expected_exit) << r.out << r.err;
   }
-  auto summary = nlohmann::json::parse(r.out, nullptr, false);
-  if (!summary.is_object() || !summary.contains("report_json")) {
+  auto summary = oomlab::formats::decode_run_summary(r.out);
+  if (!summary || summary->report_json.empty()) {
     ADD_FAILURE() << "no report: " << r.out << r.err;
     return std::nullopt;
   }
-  std::ifstream f(summary["report_json"].get<std::string>());
+  std::ifstream f(summary->report_json);
   std::string why;
   auto report = oomlab::formats::decode_report(
       std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()), &why);

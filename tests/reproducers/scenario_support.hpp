@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <fstream>
 #include <initializer_list>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -22,6 +21,7 @@
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/common/subprocess.hpp"
 #include "oomlab/formats/report.hpp"
+#include "oomlab/formats/run_summary.hpp"
 
 namespace scenario_test {
 
@@ -35,10 +35,11 @@ inline std::optional<formats::Report> report_of(const std::string& summary, std:
     if (why) *why = std::move(what);
     return std::nullopt;
   };
-  auto j = nlohmann::json::parse(summary, nullptr, false);
-  if (!j.is_object() || !j.contains("report_json") || !j["report_json"].is_string())
-    return fail("no report_json in the runner's --json summary");
-  const std::string path = j["report_json"].get<std::string>();
+  std::string bad;
+  auto s = formats::decode_run_summary(summary, &bad);
+  if (!s) return fail("the runner's --json summary: " + bad);
+  if (s->report_json.empty()) return fail("no report_json in the runner's --json summary");
+  const std::string& path = s->report_json;
   std::ifstream f(path);
   if (!f) return fail("cannot open " + path);
   std::ostringstream text;
