@@ -114,3 +114,44 @@ TEST(ProbeRule, PageInWaitsAndExitsAskOnlyWhenTheyPersist) {
   EXPECT_FALSE(fresh.wants_scan({task(5, 2, StallKind::Io)}));
   EXPECT_TRUE(fresh.wants_scan({task(5, 2, StallKind::Exit)}));
 }
+
+// A PSI event's stall is the watched groups' when, over the trigger window,
+// the system's some total grew no more than theirs (plus the slack).
+TEST(StallAttribution, ExplainedOnlyByAReadingAWindowOldAndGroupsThatGrewAsMuch) {
+  StallAttribution a;
+  // No reading yet: never explained.
+  EXPECT_FALSE(a.explains(1000, 500000, {100000}));
+  a.note(2000, 500000, {100000});
+  a.note(3000, 500000, {100000});
+  // 200 ms of stall, all of it in the group, since the reading 2 s before.
+  EXPECT_TRUE(a.explains(4000, 700000, {300000}));
+  // Since the 4000 reading (the newest one at least 2 s old): the system
+  // grew 300 ms, the group only 100 ms: a task elsewhere stalled.
+  EXPECT_FALSE(a.explains(6000, 1000000, {400000}));
+  // Slack: 5 ms plus 1/8 of the groups' growth.
+  StallAttribution b;
+  b.note(0, 1000000, {0, 0});
+  EXPECT_TRUE(b.explains(2000, 1000000 + 80000 + 90000 + 21250 + 5000, {80000, 90000}));
+  StallAttribution c;
+  c.note(0, 1000000, {0, 0});
+  EXPECT_FALSE(c.explains(2000, 1000000 + 80000 + 90000 + 21250 + 5001, {80000, 90000}));
+}
+
+TEST(StallAttribution, StaleOrBrokenReadingsExplainNothing) {
+  StallAttribution a;
+  a.note(0, 1000, {1000});
+  // The only reading is older than max_age: unknown, so every task is scanned.
+  EXPECT_FALSE(a.explains(10000, 1000, {1000}, 2000, 5000));
+  StallAttribution b;
+  b.note(0, 0, {1000});  // the system's file was unreadable
+  EXPECT_FALSE(b.explains(2000, 5000, {5000}));
+  StallAttribution c;
+  c.note(0, 5000, {5000});
+  EXPECT_FALSE(c.explains(2000, 4000, {6000}));  // the system's total went backwards
+  StallAttribution d;
+  d.note(0, 5000, {5000});
+  EXPECT_FALSE(d.explains(2000, 9000, {4000}));  // a group's went backwards (recreated)
+  StallAttribution e;
+  e.note(0, 5000, {5000});
+  EXPECT_FALSE(e.explains(2000, 5000, {5000, 0}));  // not the same groups
+}

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 
@@ -70,6 +71,14 @@ int Engine::run() {
       reporter_.note(kWarning, dir + " is not under a cgroup mount: its PSI only wakes the watchdog, no pressure action");
     open_psi(w.pressure_path, false);
   }
+  // Attribution reads the system PSI file on the scan worker: only a real
+  // one (a test's FIFO would block the read).
+  struct stat psi_st {};
+  attribute_ = !watched_.empty() && psi_system_ && ::stat(opt_.psi_path.c_str(), &psi_st) == 0 && S_ISREG(psi_st.st_mode);
+  for (WatchedGroup& w : watched_)
+    for (const WatchedGroup& o : watched_)
+      if (&o != &w && !w.cgroup.empty() && !o.cgroup.empty() && w.cgroup != o.cgroup && in_cgroup(w.cgroup, o.cgroup))
+        w.counted = false;
   set_probe_dirs();
   open_kmsg();
   open_tracer();
@@ -149,9 +158,13 @@ void Engine::on_tick() {
     return;
   }
   // Following what is tracked: a full scan only every full_follow_ms(); in
-  // between, only the tracked tasks and their groups (follow_targets()).
-  start_scan(!psi_system_ || opt_.idle_scan.count() == 0 || now - full_scan_started_ms_ >= full_follow_ms() ||
-             incidents_.count("/") != 0);
+  // between, only the tracked tasks and their groups (follow_targets()). A
+  // PSI event whose stall the watched groups explained counts as a look at
+  // everything that stalled on memory then; every task is still read at least
+  // every --idle-scan (a lock stall elsewhere shows no PSI).
+  const std::int64_t covered_ms = std::max(full_scan_started_ms_, attributed_scan_ms_);
+  start_scan(!psi_system_ || opt_.idle_scan.count() == 0 || now - covered_ms >= full_follow_ms() ||
+             now - full_scan_started_ms_ >= opt_.idle_scan.count() || incidents_.count("/") != 0);
 }
 
 std::int64_t Engine::full_follow_ms() const {
@@ -191,6 +204,8 @@ void Engine::start_probe() {
   auto wants = std::make_shared<bool>(false);
   bool ok = scan_worker_.submit(
       [this, dirs, wants] {
+        // A reading a PSI event's scan can compare with.
+        if (attribute_) note_pressure(false);
         probe_pids_.clear();
         list_group_pids(*dirs, probe_pids_);
         sampler_.sample(probe_pids_, probe_samples_);
@@ -222,7 +237,9 @@ bool Engine::idle() const {
   // A watched group's event: its pressure share needs readings one period
   // apart from the onset on (the --pressure-above clock), so follow every
   // period for a trigger window.
-  if (monotonic_ms() - last_watched_psi_event_ms_ < kPsiFollowMs) return false;
+  // It ends as soon as a reading after the event shows the groups' stall
+  // no longer growing: the pressure is gone, and the clock never started.
+  if (monotonic_ms() - last_watched_psi_event_ms_ < kPsiFollowMs && watched_still_rising()) return false;
   if (!model_.victims().empty() || !incidents_.empty()) return false;
   for (const WatchedGroup& w : watched_)
     if (w.tracker.above()) return false;
@@ -240,7 +257,36 @@ bool Engine::idle() const {
   return true;
 }
 
-void Engine::start_scan(bool full) {
+bool Engine::watched_still_rising() const {
+  for (const WatchedGroup& w : watched_)
+    if (w.read_ms <= last_watched_psi_event_ms_ || w.rising) return true;
+  return false;
+}
+
+bool Engine::note_pressure(bool explain) {
+  // The probe's readings only need to reach a trigger window (2 s) back:
+  // one every 1.5 s or more (each costs two file reads).
+  if (!explain && monotonic_ms() - last_note_ms_ < 1500) return false;
+  last_note_ms_ = monotonic_ms();
+  char buf[512];
+  auto some_us = [&buf](const char* path) -> std::uint64_t {
+    long n = read_proc_file_into(path, buf, sizeof buf - 1);
+    auto r = n > 0 ? facts::parse_psi(std::string_view(buf, static_cast<std::size_t>(n))) : std::nullopt;
+    return r ? r->some_total_us : 0;
+  };
+  const std::uint64_t system_us = some_us(opt_.psi_path.c_str());
+  attr_groups_us_.clear();
+  for (const WatchedGroup& w : watched_)
+    if (w.counted) attr_groups_us_.push_back(some_us(w.pressure_path.c_str()));
+  const std::int64_t now = monotonic_ms();
+  if (!explain) {
+    attribution_.note(now, system_us, attr_groups_us_);
+    return false;
+  }
+  return attribution_.explains(now, system_us, attr_groups_us_, 2000, 4000 + 2 * opt_.period.count());
+}
+
+void Engine::start_scan(bool full, bool on_event) {
   // Pending = submitted and its result not yet folded in: the worker may be
   // idle while on_scan_done still waits in the queue, and back_ is swapped
   // there, so a new scan must not start before it ran.
@@ -248,18 +294,26 @@ void Engine::start_scan(bool full) {
     // The worker runs one job at a time: scan as soon as it is free.
     if (probe_pending_) scan_after_probe_ = true;
     if (full) full_wanted_ = true;
+    if (full && on_event) event_wanted_ = true;
     return;
   }
   scan_started_ms_ = monotonic_ms();
   std::shared_ptr<std::vector<pid_t>> targets;  // null: every task
   auto target_dirs = std::make_shared<std::vector<std::string>>();
+  // A PSI event with watched groups: the scan job decides (full_scan_started_ms_
+  // is set by on_scan_done then, if it scanned every task).
+  const bool attribute = full && on_event && attribute_;
   if (full) {
-    full_scan_started_ms_ = scan_started_ms_;
+    if (!attribute) full_scan_started_ms_ = scan_started_ms_;
     full_wanted_ = false;
-  } else {
+    event_wanted_ = false;
+  }
+  if (!full || attribute) {
     targets = std::make_shared<std::vector<pid_t>>();
     follow_targets(*targets, *target_dirs);
   }
+  if (on_event) event_scan_started_ms_ = scan_started_ms_;
+  auto targeted = std::make_shared<bool>(!full);
   auto cgroups = std::make_shared<std::map<pid_t, std::string>>();
   auto stats = std::make_shared<ScanStats>();
   auto snap = std::make_shared<tracer::Snapshot>();
@@ -270,8 +324,12 @@ void Engine::start_scan(bool full) {
   for (const auto& [tid, st] : model_.stalls())
     if (st.cgroup.empty() || st.cgroup == "?") victims.push_back(st.tgid);
   std::vector<TaskSample>* out = &back_;
-  bool ok = scan_worker_.submit([this, cgroups, stats, snap, out, targets, target_dirs, victims = std::move(victims)] {
-    if (targets) {
+  bool ok = scan_worker_.submit([this, cgroups, stats, snap, out, targets, target_dirs, targeted, attribute,
+                                 victims = std::move(victims)] {
+    // Every scan leaves a reading; an event's decides what it scans.
+    const bool explained = attribute_ && note_pressure(attribute);
+    if (attribute) *targeted = explained;
+    if (*targeted) {
       list_group_pids(*target_dirs, *targets);  // adds the groups' processes; sorted, unique
       *stats = sampler_.sample(*targets, *out, true);
     } else {
@@ -298,8 +356,11 @@ void Engine::start_scan(bool full) {
       long n = read_proc_file_into(w.pressure_path.c_str(), buf, sizeof buf - 1);
       w.reading = n > 0 ? facts::parse_psi(std::string_view(buf, static_cast<std::size_t>(n))) : std::nullopt;
     }
-  }, [this, stats, snap, cgroups, targets] {
-    asio::post(io_, [this, stats, snap, cgroups, targets] { on_scan_done(*stats, *snap, cgroups, targets); });
+  }, [this, stats, snap, cgroups, targets, targeted, attribute] {
+    asio::post(io_, [this, stats, snap, cgroups, targets, targeted, attribute] {
+      if (attribute) (*targeted ? attributed_scan_ms_ : full_scan_started_ms_) = scan_started_ms_;
+      on_scan_done(*stats, *snap, cgroups, *targeted ? targets : nullptr);
+    });
   });
   scan_pending_ = ok;
 }
@@ -343,7 +404,7 @@ void Engine::on_scan_done(const ScanStats& stats, const tracer::Snapshot& snap,
   report(now, false);
   respond(now);
   wake_ticks();
-  if (full_wanted_ && !stopping_) start_scan(true);  // a PSI event came during this scan
+  if (full_wanted_ && !stopping_) start_scan(true, event_wanted_);  // a PSI event came during this scan
 }
 
 void Engine::report(std::int64_t now, bool from_stale_scan) {
@@ -398,11 +459,13 @@ void Engine::arm_psi(std::shared_ptr<asio::posix::stream_descriptor> sd, bool sy
   sd->async_wait(asio::posix::stream_descriptor::wait_error, [this, sd, system](const boost::system::error_code& ec) {
     if (ec || stopping_) return;
     ++metrics_.psi_events;
+    if (!system) ++metrics_.group_psi_events;
     last_psi_event_ms_ = monotonic_ms();
     if (!system) last_watched_psi_event_ms_ = last_psi_event_ms_;
     wake_ticks();
     // Pressure now: look at every task now rather than at the next period.
-    if (monotonic_ms() - full_scan_started_ms_ >= 100) start_scan(true);
+    // (Once per burst: the system's and a group's trigger fire together.)
+    if (monotonic_ms() - std::max(full_scan_started_ms_, event_scan_started_ms_) >= 100) start_scan(true, true);
     // POLLPRI stays asserted until the window passes; do not spin on it.
     auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(200));
     t->async_wait([this, sd, t, system](const boost::system::error_code& e) {

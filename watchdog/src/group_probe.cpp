@@ -102,4 +102,38 @@ bool ProbeRule::wants_scan(const std::vector<TaskSample>& samples) {
   return want;
 }
 
+void StallAttribution::note(std::int64_t now_ms, std::uint64_t system_us, const std::vector<std::uint64_t>& groups_us) {
+  // A ring whose entries keep their vectors: no allocation once it is full.
+  if (ring_.size() < kKeep) ring_.emplace_back();
+  else std::rotate(ring_.begin(), ring_.begin() + 1, ring_.end());
+  Reading& r = ring_.back();
+  r.ms = now_ms;
+  r.system_us = system_us;
+  r.groups_us.assign(groups_us.begin(), groups_us.end());
+}
+
+bool StallAttribution::explains(std::int64_t now_ms, std::uint64_t system_us,
+                                const std::vector<std::uint64_t>& groups_us, std::int64_t window_ms,
+                                std::int64_t max_age_ms) {
+  const Reading* base = nullptr;
+  for (auto it = ring_.rbegin(); it != ring_.rend(); ++it)
+    if (now_ms - it->ms >= window_ms) {
+      base = &*it;
+      break;
+    }
+  bool explained = false;
+  if (base && now_ms - base->ms <= max_age_ms && base->system_us != 0 && system_us >= base->system_us &&
+      groups_us.size() == base->groups_us.size()) {
+    std::uint64_t grown = 0;
+    bool ok = true;
+    for (std::size_t i = 0; i < groups_us.size(); ++i) {
+      if (groups_us[i] < base->groups_us[i]) ok = false;
+      else grown += groups_us[i] - base->groups_us[i];
+    }
+    explained = ok && system_us - base->system_us <= grown + grown / 8 + kSlackUs;
+  }
+  note(now_ms, system_us, groups_us);
+  return explained;
+}
+
 }  // namespace oomlab::watchdog

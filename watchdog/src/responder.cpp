@@ -24,6 +24,9 @@ std::string pct(double v) {
 void Engine::fold_pressure(std::int64_t now) {
   for (WatchedGroup& w : watched_) {
     if (!w.reading) continue;
+    w.rising = w.read_ms >= 0 && w.reading->some_total_us > w.prev_some_us;
+    w.prev_some_us = w.reading->some_total_us;
+    w.read_ms = now;
     bool was_above = w.tracker.above();
     w.tracker.update(*w.reading, now, opt_.pressure_above);
     w.reading.reset();

@@ -95,6 +95,12 @@ struct WatchedGroup {
   PressureTracker tracker;
   std::optional<facts::PsiReading> reading;  // written by the scan job, folded in on the loop
   bool noted = false;  // the "pressure above" note was written for this episode
+  bool counted = true;  // not inside another watched group (StallAttribution sums the disjoint ones)
+  // Whether its some total grew between the last two readings (folded on
+  // the loop): the follow after its PSI event ends once it stops growing.
+  std::uint64_t prev_some_us = 0;
+  std::int64_t read_ms = -1;
+  bool rising = false;
   std::set<pid_t> paging_in;  // its processes seen in page-in waits while above (IncidentFacts::paging_in)
 };
 
@@ -111,7 +117,9 @@ class Engine {
   void on_tick();
   // full: every task (/proc); else a follow-up scan of the tracked tasks
   // and their groups only (follow_targets()).
-  void start_scan(bool full = true);
+  // on_event: a PSI event's scan; with watched groups, every task only when
+  // the stall is not explained by them (StallAttribution), else theirs.
+  void start_scan(bool full = true, bool on_event = false);
   std::int64_t full_follow_ms() const;
   void follow_targets(std::vector<pid_t>& pids, std::vector<std::string>& dirs) const;
   // group_probe.hpp: while idle, the watched groups' own tasks every period.
@@ -192,10 +200,14 @@ class Engine {
   std::int64_t started_ms_ = 0, last_scan_done_ms_ = 0, scan_started_ms_ = 0, last_report_ms_ = 0;
   bool scan_pending_ = false;
   bool full_wanted_ = false;  // a full scan was asked for while the worker was busy
+  bool event_wanted_ = false;  // ... by a PSI event (attributed when it can be)
+  std::int64_t event_scan_started_ms_ = -1000000;
+  std::int64_t attributed_scan_ms_ = -1000000;  // an event's scan of the watched groups only
   std::int64_t full_scan_started_ms_ = 0, last_full_scan_done_ms_ = 0;
   std::vector<pid_t> all_pids_;  // processes of the last full scan
   std::int64_t last_psi_event_ms_ = -1000000, last_watched_psi_event_ms_ = -1000000;
   bool idle() const;
+  bool watched_still_rising() const;
   void wake_ticks();
   bool tick_idle_ = false;  // the pending tick is the far idle deadline
   // The watched groups' directories (copied by each probe job: a reload may
@@ -207,6 +219,13 @@ class Engine {
   std::vector<pid_t> probe_pids_;
   std::vector<TaskSample> probe_samples_;
   ProbeRule probe_rule_;
+  bool attribute_ = false;  // watched groups and a system PSI file: events are attributed
+  StallAttribution attribution_;
+  std::vector<std::uint64_t> attr_groups_us_;
+  std::int64_t last_note_ms_ = -1000000;
+  // Reads the system's and the counted watched groups' some totals (scan
+  // worker); true when they explain the stall of the last trigger window.
+  bool note_pressure(bool explain);
   std::vector<std::shared_ptr<asio::posix::stream_descriptor>> psi_;
   std::vector<WatchedGroup> watched_;
   std::map<pid_t, std::string> victim_cgroups_;  // tgid -> memory cgroup, from the last scan

@@ -47,4 +47,38 @@ class ProbeRule {
   std::vector<std::pair<pid_t, std::uint64_t>> noisy_, next_;  // sorted (tid, starttime)
 };
 
+// Whether the memory stall behind a PSI event happened in the watched
+// groups. The system's PSI "some" total counts the time at least one task
+// anywhere was stalled on memory, a group's the time one of its own tasks
+// was: when, over the trigger's whole window, the system's total grew no
+// more than the watched groups' together (plus a slack: the files are read
+// one after the other while the stall goes on), no task outside them stalled
+// meanwhile - except at the very moments a watched task did, which a later
+// event or the safety scan still finds. Such an event needs a look at the
+// watched groups' tasks only, not at every task. The readings come from the
+// idle probe (every period) and every scan. Groups must not overlap (a
+// group inside another would count twice).
+class StallAttribution {
+ public:
+  static constexpr std::uint64_t kSlackUs = 5000;  // plus 1/8 of the groups' growth
+
+  // One reading: the system's some total (0: unreadable) and each watched
+  // group's (0 for one unreadable), at now_ms.
+  void note(std::int64_t now_ms, std::uint64_t system_us, const std::vector<std::uint64_t>& groups_us);
+  // Notes this reading, then: true when the growth since a reading taken
+  // between window_ms and max_age_ms ago is explained by the groups; false
+  // when there is no such reading, a total went backwards or is unreadable.
+  bool explains(std::int64_t now_ms, std::uint64_t system_us, const std::vector<std::uint64_t>& groups_us,
+                std::int64_t window_ms = 2000, std::int64_t max_age_ms = 5000);
+
+ private:
+  struct Reading {
+    std::int64_t ms = 0;
+    std::uint64_t system_us = 0;
+    std::vector<std::uint64_t> groups_us;
+  };
+  std::vector<Reading> ring_;  // the last kKeep, oldest first
+  static constexpr std::size_t kKeep = 8;
+};
+
 }  // namespace oomlab::watchdog
