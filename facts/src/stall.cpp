@@ -67,6 +67,16 @@ StallCause ProgressModel::fold(const ProgressSample& s) {
     // tasks between two holds of the same lock is the same stall.
     const bool continues = !episodes_.empty() && (previous_stalled_ || t - episodes_.back().end_ms <= rules_.gap_ms ||
                                                   start - episodes_.back().end_ms <= rules_.gap_ms);
+    // The PSI share alone, over a window that reaches back into the task
+    // evidence: the same stall measured late (see the header). It keeps the
+    // episode open and adds nothing to it.
+    const bool lagging_share = continues && cause == StallCause::memory_pressure && task_seen_ >= 0 &&
+                               t - rules_.psi_window_ms < task_seen_;
+    if (lagging_share) {
+      previous_stalled_ = true;
+      previous_t_ = last_t_ = t;
+      return cause;
+    }
     if (continues) {
       episodes_.back().end_ms = t;
     } else {
@@ -75,7 +85,9 @@ StallCause ProgressModel::fold(const ProgressSample& s) {
       e.end_ms = t;
       episodes_.push_back(e);
       votes_.emplace_back();
+      task_seen_ = -1;
     }
+    if (cause != StallCause::memory_pressure) task_seen_ = t;
     StallEpisode& e = episodes_.back();
     Votes& v = votes_.back();
     ++v.cause[static_cast<int>(cause)];

@@ -55,6 +55,11 @@ json sample_json(const ReportSample& s) {
           {"trace", trace}};
 }
 
+json ended_by_json(const std::optional<ReportEndedBy>& k) {
+  if (!k) return nullptr;
+  return {{"t_ms", k->t_ms}, {"pid", k->pid}, {"comm", k->comm}, {"by", k->by}, {"reason", or_null(k->reason)}};
+}
+
 json watchdog_json(const ReportWatchdog& w) {
   json kills = json::array();
   for (const ReportWatchdogKill& k : w.kills)
@@ -67,7 +72,8 @@ json watchdog_json(const ReportWatchdog& w) {
   for (const ReportWatchdogEvent& e : w.events) events.push_back({{"t_ms", e.t_ms}, {"type", e.type}, {"line", e.line}});
   return {{"argv", w.argv},     {"status", w.status},        {"log", w.log},
           {"kills", kills},     {"stall_reports", w.stall_reports}, {"events", events},
-          {"events_dropped", w.events_dropped}, {"bad_lines", w.bad_lines}, {"kmsg_withheld", w.kmsg_withheld}};
+          {"events_dropped", w.events_dropped}, {"bad_lines", w.bad_lines}, {"kmsg_withheld", w.kmsg_withheld},
+          {"stall", w.stall ? stall_json(*w.stall) : json(nullptr)}, {"stall_ended_by", ended_by_json(w.stall_ended_by)}};
 }
 
 json report_json(const Report& r) {
@@ -76,9 +82,7 @@ json report_json(const Report& r) {
   const ReportOutcome& o = r.outcome;
   json stalls = json::array();
   for (const ReportStall& s : o.stalls) stalls.push_back(stall_json(s));
-  json ended_by = nullptr;
-  if (const auto& k = o.ended_by)
-    ended_by = {{"t_ms", k->t_ms}, {"pid", k->pid}, {"comm", k->comm}, {"by", k->by}, {"reason", or_null(k->reason)}};
+  json ended_by = ended_by_json(o.ended_by);
   json kills = json::array();
   for (const ReportOomKill& k : r.oom_kills)
     kills.push_back({{"t_ms", k.t_ms},
@@ -190,6 +194,13 @@ ReportSample sample_of(const json& j) {
   return s;
 }
 
+std::optional<ReportEndedBy> ended_by_of(const json& j, const char* key = "ended_by") {
+  auto e = j.find(key);
+  if (e == j.end() || !e->is_object()) return std::nullopt;
+  return ReportEndedBy{get<std::int64_t>(*e, "t_ms"), get<std::int64_t>(*e, "pid"), get<std::string>(*e, "comm"),
+                       get<std::string>(*e, "by"), get<std::string>(*e, "reason")};
+}
+
 ReportWatchdog watchdog_of(const json& j) {
   ReportWatchdog w;
   w.argv = strings(array(j, "argv"));
@@ -210,6 +221,8 @@ ReportWatchdog watchdog_of(const json& j) {
     w.events.push_back({get<std::int64_t>(e, "t_ms"), get<std::string>(e, "type"), get<std::string>(e, "line")});
   w.events_dropped = get<std::uint64_t>(j, "events_dropped"), w.bad_lines = get<int>(j, "bad_lines");
   w.kmsg_withheld = get<std::uint64_t>(j, "kmsg_withheld");
+  if (auto s = j.find("stall"); s != j.end() && s->is_object()) w.stall = stall_of(*s);
+  w.stall_ended_by = ended_by_of(j, "stall_ended_by");
   return w;
 }
 
@@ -237,10 +250,7 @@ Report report_of(const json& j) {
   r.outcome.exit_code = get<int>(o, "exit_code"), r.outcome.interrupted = get<bool>(o, "interrupted");
   r.outcome.kill_to_freed_ms = opt<std::int64_t>(o, "kill_to_freed_ms");
   if (auto s = o.find("stall"); s != o.end() && s->is_object()) r.outcome.stall = stall_of(*s);
-  if (auto e = o.find("ended_by"); e != o.end() && e->is_object())
-    r.outcome.ended_by = ReportEndedBy{get<std::int64_t>(*e, "t_ms"), get<std::int64_t>(*e, "pid"),
-                                       get<std::string>(*e, "comm"), get<std::string>(*e, "by"),
-                                       get<std::string>(*e, "reason")};
+  r.outcome.ended_by = ended_by_of(o);
   for (const json& s : array(o, "stalls"))
     if (s.is_object()) r.outcome.stalls.push_back(stall_of(s));
   const json& w = object(j, "workload");

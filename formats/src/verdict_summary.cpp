@@ -13,8 +13,25 @@ VerdictDoc verdict_from_json(const json& j) {
   v.verdict = get<std::string>(j, "verdict");
   v.title = get<std::string>(j, "title");
   v.error = get<std::string>(j, "error");
-  for (const json& f : array(j, "findings"))
-    if (f.is_object()) v.findings.push_back({get<std::string>(f, "class"), get<std::string>(f, "title")});
+  for (const json& f : array(j, "findings")) {
+    if (!f.is_object()) continue;
+    VerdictFinding finding{get<std::string>(f, "class"), get<std::string>(f, "title"), std::nullopt};
+    const json& d = object(f, "details");
+    const auto start = opt<double>(d, "start_ts");
+    const auto duration = opt<double>(d, "duration_s");
+    if (start && duration) {
+      VerdictStall st;
+      st.source = get<std::string>(d, "source");
+      st.start_ts = *start, st.end_ts = get<double>(d, "end_ts"), st.duration_s = *duration;
+      st.cause = get<std::string>(d, "cause"), st.wait = get<std::string>(d, "wait");
+      st.description = get<std::string>(d, "description"), st.max_blocked = get<int>(d, "max_blocked");
+      st.ended_by = get<std::string>(d, "ended_by");
+      st.ended_by_pid = get<std::int64_t>(d, "ended_by_pid"), st.ended_by_comm = get<std::string>(d, "ended_by_comm");
+      st.ended_by_reason = get<std::string>(d, "ended_by_reason"), st.ended_by_ts = opt<double>(d, "ended_by_ts");
+      finding.stall = std::move(st);
+    }
+    v.findings.push_back(std::move(finding));
+  }
   const json& in = object(j, "input");
   for (const json& s : array(in, "suppressed"))
     if (s.is_object()) v.suppressed.push_back({get<std::string>(s, "who"), get<std::uint64_t>(s, "lines")});

@@ -1,5 +1,6 @@
 #include "report_files.hpp"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -29,6 +30,12 @@ bool write_file(const std::string& path, const std::string& data, std::string& e
 }
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+
+std::string at_seconds(std::int64_t ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "+%.1fs", static_cast<double>(ms) / 1000);
+  return buf;
+}
 
 // Runs oomlab-analyze (a sibling binary) on the kernel log slice, with the
 // watchdog's JSON log merged in when there is one (the reports the kernel's
@@ -97,6 +104,37 @@ std::string verdict_line(const RunRecord& r, const std::optional<formats::Verdic
 
 }  // namespace
 
+void watchdog_stall(WatchdogSection& w, const Outcome& outcome, const formats::VerdictDoc& v) {
+  w.stall.reset();
+  w.stall_ended_by.reset();
+  const auto run_ms = [&](double ts) { return static_cast<std::int64_t>(std::llround(ts * 1000)) - w.t0_mono_ms; };
+  const formats::VerdictStall* best = nullptr;
+  std::int64_t best_overlap = -1;
+  for (const formats::VerdictFinding& f : v.findings) {
+    if (!f.stall || f.stall->source != "oomlab-watchdog") continue;
+    const formats::VerdictStall& s = *f.stall;
+    const std::int64_t start = run_ms(s.start_ts), end = run_ms(s.end_ts);
+    // The one the outcome is about (most overlap), else the longest.
+    std::int64_t overlap = static_cast<std::int64_t>(s.duration_s * 1000);
+    if (outcome.stall)
+      overlap = std::max<std::int64_t>(0, std::min(end, outcome.stall->end_ms) - std::max(start, outcome.stall->start_ms)) +
+                (1LL << 40);
+    if (overlap > best_overlap) best = &s, best_overlap = overlap;
+  }
+  if (!best) return;
+  formats::ReportStall d;
+  d.start_ms = run_ms(best->start_ts);
+  d.end_ms = run_ms(best->end_ts);
+  d.length_ms = static_cast<std::int64_t>(std::llround(best->duration_s * 1000));
+  d.ongoing = best->ended_by == "end_of_log" || best->ended_by == "unknown";
+  d.cause = best->cause, d.wait = best->wait, d.max_blocked = best->max_blocked, d.description = best->description;
+  w.stall = d;
+  if ((best->ended_by == "watchdog_kill" || best->ended_by == "oom_kill") && best->ended_by_ts)
+    w.stall_ended_by = formats::ReportEndedBy{run_ms(*best->ended_by_ts), best->ended_by_pid, best->ended_by_comm,
+                                              best->ended_by == "watchdog_kill" ? "watchdog" : "kernel",
+                                              best->ended_by_reason};
+}
+
 bool make_report_dir(const RunConfig& config, const std::string& scenario, ReportPaths& paths, std::string& error) {
   std::error_code ec;
   std::string dir = config.report_dir;
@@ -141,6 +179,7 @@ bool write_reports(RunRecord& r, const ReportPaths& paths, std::string& error) {
   const auto analyzed = analyze(paths.kernel_log, r.watchdog.enabled ? paths.dir + "/" + r.watchdog.log_file : "", why);
   r.verdict = one_verdict(r, analyzed, why);
   r.verdict_line = verdict_line(r, analyzed);
+  if (r.watchdog.enabled && analyzed) watchdog_stall(r.watchdog, r.outcome, *analyzed);
   formats::Report doc = report_document(r);
   doc.log_verdict = analyzed;
   if (!analyzed) doc.log_verdict_error = why;
@@ -176,6 +215,15 @@ void print_summary(const RunRecord& r, const ReportPaths& paths, const std::stri
       std::printf("watchdog: %zu kill%s, %d stall report%s (%s)\n", r.watchdog.kills.size(),
                   r.watchdog.kills.size() == 1 ? "" : "s", r.watchdog.stall_reports,
                   r.watchdog.stall_reports == 1 ? "" : "s", r.watchdog.status.c_str());
+    if (const auto& st = r.watchdog.stall) {
+      // Its own reports' story, beside the outcome's (same model, its evidence).
+      std::string ended = st->ongoing ? "until its reports ended" : "then progressed";
+      if (const auto& k = r.watchdog.stall_ended_by)
+        ended = "ended by " + std::string(k->by == "watchdog" ? "its kill of " : "the kernel's OOM kill of ") + k->comm + "(" +
+                std::to_string(k->pid) + ") at " + at_seconds(k->t_ms);
+      std::printf("  its reports: no progress from %s for %.1f s (%s), %s\n", at_seconds(st->start_ms).c_str(),
+                  static_cast<double>(st->length_ms) / 1000, st->description.c_str(), ended.c_str());
+    }
       for (const WatchdogKill& k : r.watchdog.kills)
         std::printf("  +%.1fs %s(%d) reason=%s%s, freed %s\n", static_cast<double>(k.t_ms) / 1000, k.comm.c_str(), k.pid,
                     k.reason.c_str(), k.dry_run ? " dry-run" : "",

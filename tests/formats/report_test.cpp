@@ -229,7 +229,7 @@ TEST(VerdictDoc, FieldsAndRawKept) {
   EXPECT_EQ(why, "the verdict is not a JSON object");
   // Built from fields only (no raw): the fields come back.
   VerdictDoc built;
-  built.verdict = "silent_hang", built.title = "t", built.findings = {{"silent_hang", "t"}};
+  built.verdict = "silent_hang", built.title = "t", built.findings = {{"silent_hang", "t", std::nullopt}};
   auto again = decode_verdict(encode_verdict(built));
   ASSERT_TRUE(again);
   EXPECT_EQ(again->verdict, "silent_hang");

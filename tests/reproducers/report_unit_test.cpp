@@ -83,3 +83,47 @@ TEST(Report, HtmlIsSelfContainedWithTheChartAndEscapesText) {
   EXPECT_EQ(html.find("src=\"http"), std::string::npos);
   EXPECT_EQ(html.find("href=\"http"), std::string::npos);
 }
+
+TEST(WatchdogStall, TheWatchdogsOwnFindingOnTheRunsClock) {
+  // oomlab-analyze's findings of a demo run (log clock: CLOCK_MONOTONIC s);
+  // the workload started at mono 29445830 ms.
+  oomlab::formats::VerdictDoc v;
+  oomlab::formats::VerdictStall kernel{"kernel", 29440.0, 29441.0, 1.0, "blocked_wait", "reclaim", "", 1, "recovered",
+                                       0, "", "", std::nullopt};
+  oomlab::formats::VerdictStall early{"oomlab-watchdog", 29446.0, 29446.5, 0.5, "blocked_wait", "mmap_lock", "", 1,
+                                      "recovered", 0, "", "", std::nullopt};
+  oomlab::formats::VerdictStall demo{"oomlab-watchdog", 29446.34, 29455.833, 9.493, "blocked_wait", "mmap_lock",
+                                     "up to 3 task(s) blocked on mmap_lock", 3, "watchdog_kill", 26950, "slow-fuse",
+                                     "escalation", 29455.859};
+  v.findings = {{"allocation_stall", "k", kernel}, {"allocation_stall", "e", early}, {"allocation_stall", "d", demo},
+                {"oom_resolved", "r", std::nullopt}};
+  WatchdogSection w;
+  w.t0_mono_ms = 29445830;
+  Outcome o;
+  o.stall = Stall{};
+  o.stall->start_ms = 510, o.stall->end_ms = 10100;
+  watchdog_stall(w, o, v);
+  ASSERT_TRUE(w.stall);  // the one overlapping the outcome's stall, not the kernel's or the short early one
+  EXPECT_EQ(w.stall->start_ms, 510);
+  EXPECT_EQ(w.stall->end_ms, 10003);
+  EXPECT_EQ(w.stall->length_ms, 9493);
+  EXPECT_FALSE(w.stall->ongoing);
+  EXPECT_EQ(w.stall->wait, "mmap_lock");
+  ASSERT_TRUE(w.stall_ended_by);
+  EXPECT_EQ(w.stall_ended_by->by, "watchdog");
+  EXPECT_EQ(w.stall_ended_by->comm, "slow-fuse");
+  EXPECT_EQ(w.stall_ended_by->pid, 26950);
+  EXPECT_EQ(w.stall_ended_by->t_ms, 10029);
+  // No outcome stall: the longest; a stall its reports did not see end is ongoing.
+  v.findings = {{"allocation_stall", "e", early}, {"silent_hang", "k", kernel}};
+  v.findings[0].stall->ended_by = "end_of_log";
+  watchdog_stall(w, Outcome{}, v);
+  ASSERT_TRUE(w.stall);
+  EXPECT_EQ(w.stall->length_ms, 500);
+  EXPECT_TRUE(w.stall->ongoing);
+  EXPECT_FALSE(w.stall_ended_by);
+  // No finding of the watchdog's: none.
+  v.findings = {{"silent_hang", "k", kernel}};
+  watchdog_stall(w, Outcome{}, v);
+  EXPECT_FALSE(w.stall);
+}

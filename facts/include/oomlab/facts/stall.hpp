@@ -13,6 +13,18 @@
 //     victim_min_ms after its kill, or
 //   - without PSI: tasks in D while the group is pressed against its limit.
 // Consecutive stalled moments, with gaps of at most gap_ms, form one episode.
+//
+// The PSI share lags by construction: a share over the window ending at t
+// says the group lost that much of (t - psi_window_ms, t], not that it is
+// stalled at t. So once an episode's task evidence (blocked tasks, a victim,
+// the no-PSI fallback) is gone, a sample stalled by the PSI share alone keeps
+// the episode open but does not move its end until its window lies wholly
+// after the last task evidence: pressure measured over time already counted
+// as blocked is that stall again, not more of it. The demo (mmap-lock-hold)
+// showed why: the readers ran again 0.1 s after the watchdog's kill, while
+// the 1 s share stayed over 25% for 0.6 s more, and the runner's outcome
+// said 10.3 s where the log (no PSI) said 9.5 s. Pressure that goes on for a
+// whole window after the tasks cleared extends the episode as before.
 // Pure: the callers turn their samples into ProgressSample.
 #pragma once
 #include <cstdint>
@@ -20,6 +32,7 @@
 #include <string>
 #include <vector>
 
+#include "oomlab/facts/psi.hpp"
 #include "oomlab/facts/vocabulary.hpp"
 #include "oomlab/facts/wait_kind.hpp"
 
@@ -34,6 +47,7 @@ struct StallRules {
   std::int64_t blocked_min_ms = 1000; // continuous blocking in one wait kind
   std::int64_t victim_min_ms = 1000;  // a victim alive this long after its kill
   std::int64_t gap_ms = 500;          // relief shorter than this does not end an episode
+  std::int64_t psi_window_ms = kStallPsiWindow.window_ms;  // what psi_share is measured over
 };
 
 struct ProgressSample {
@@ -75,6 +89,7 @@ class ProgressModel {
   std::int64_t held_seen_[6] = {-1, -1, -1, -1, -1, -1};
   std::int64_t previous_t_ = -1, last_t_ = -1;
   bool previous_stalled_ = false;
+  std::int64_t task_seen_ = -1;  // the current episode's last sample with task evidence (-1: none)
   struct Votes {
     int cause[5] = {};
     int wait[6] = {};

@@ -113,6 +113,11 @@ struct ReportWatchdog {
   std::uint64_t events_dropped = 0;
   int bad_lines = 0;
   std::uint64_t kmsg_withheld = 0;
+  // The stall its own reports show (its MemAlloc lines through facts' one
+  // model, as oomlab-analyze reads them; the run's clock) and the kill that
+  // ended it: the same story as outcome.stall / outcome.ended_by.
+  std::optional<ReportStall> stall;
+  std::optional<ReportEndedBy> stall_ended_by;
 };
 
 struct ReportTracer {

@@ -14,8 +14,21 @@
 
 namespace oomlab::formats {
 
+// A stall finding's episode (`details` of silent_hang / allocation_stall,
+// docs/FORMATS.md "Stall verdicts"), on the log's clock in seconds.
+struct VerdictStall {
+  std::string source;          // "kernel", "oomlab-watchdog", "task_dumps"
+  double start_ts = 0, end_ts = 0, duration_s = 0;
+  std::string cause, wait, description;
+  int max_blocked = 0;
+  std::string ended_by;        // watchdog_kill, oom_kill, recovered, end_of_log, unknown
+  std::int64_t ended_by_pid = 0;
+  std::string ended_by_comm, ended_by_reason;
+  std::optional<double> ended_by_ts;
+};
 struct VerdictFinding {
   std::string cls, title;  // "class", "title"
+  std::optional<VerdictStall> stall;  // when its details carry start_ts and duration_s
 };
 struct VerdictSuppressed {
   std::string who;  // "oomlab-watchdog", a kernel function...

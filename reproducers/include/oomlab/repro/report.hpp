@@ -40,6 +40,11 @@ struct WatchdogSection {
   int stall_reports = 0;            // MemAlloc-Info lines
   int bad_lines = 0;                // lines that were not JSON objects
   std::uint64_t kmsg_withheld = 0;  // lines it kept out of /dev/kmsg (ratelimit), from its summaries
+  std::int64_t t0_mono_ms = 0;      // CLOCK_MONOTONIC of the workload start: its log's clock to the run's
+  // The stall its reports show and the kill that ended it (set with the
+  // reports: watchdog_stall(), from oomlab-analyze's finding on its lines).
+  std::optional<formats::ReportStall> stall;
+  std::optional<formats::ReportEndedBy> stall_ended_by;
 };
 
 struct RunRecord {
@@ -71,6 +76,11 @@ struct RunRecord {
   std::string verdict_line;
 };
 
+// The stall the watchdog's own reports show: oomlab-analyze's finding on
+// its lines (details.source "oomlab-watchdog") - the one overlapping the
+// outcome's stall, else the longest - on the run's clock, with the kill that
+// ended it. Unset when the analyzer found none.
+void watchdog_stall(WatchdogSection& w, const Outcome& outcome, const formats::VerdictDoc& v);
 // The report.json document of the run (formats/report.hpp), with
 // r.verdict; without the analyzer's document and the files, which
 // write_reports adds.
