@@ -521,7 +521,7 @@ void Engine::on_kmsg_line(const std::string& m) {
     if (!s->task_memcg.empty()) victim_homes_.try_emplace(pid, s->task_memcg);
     // Count the kill against the group whose limit was hit (a global OOM:
     // the victim's own group).
-    note_oom_kill(s->oom_memcg.empty() ? s->task_memcg : s->oom_memcg, monotonic_ms());
+    note_oom_kill(s->oom_memcg.empty() ? s->task_memcg : s->oom_memcg, s->pid, monotonic_ms());
   }
   if (pid > 0 && !model_.is_victim(pid)) {
     model_.mark_victim(pid, monotonic_ms());

@@ -37,11 +37,13 @@ std::string mib(std::uint64_t bytes) {
 
 }  // namespace
 
-void Engine::note_oom_kill(const std::string& cgroup, std::int64_t now) {
+void Engine::note_oom_kill(const std::string& cgroup, pid_t victim, std::int64_t now) {
   if (cgroup.empty() || cgroup == "/") return;
   OomHistory& h = oom_history_[cgroup];
   h.kills_ms.push_back(now);
   while (!h.kills_ms.empty() && now - h.kills_ms.front() > kHolderWindowMs) h.kills_ms.pop_front();
+  if (victim > 0) h.victims.push_back(GroupKill{victim, now});
+  while (!h.victims.empty() && now - h.victims.front().t_ms > kHolderWindowMs) h.victims.pop_front();
 }
 
 bool Engine::holders_pending_check(std::int64_t now) const {
@@ -54,7 +56,7 @@ void Engine::check_holders(std::int64_t now) {
   for (auto it = oom_history_.begin(); it != oom_history_.end();) {
     OomHistory& h = it->second;
     while (!h.kills_ms.empty() && now - h.kills_ms.front() > kHolderWindowMs) h.kills_ms.pop_front();
-    if (h.kills_ms.empty() && !h.pending) {
+    if (h.kills_ms.empty() && !h.pending && !h.look_pending) {
       it = oom_history_.erase(it);
       continue;
     }

@@ -1,5 +1,8 @@
 #include "oomlab/watchdog/kill_policy.hpp"
 
+#include <algorithm>
+#include <map>
+
 #include "oomlab/watchdog/cgroup_view.hpp"
 
 namespace oomlab::watchdog {
@@ -109,6 +112,81 @@ Decision KillPolicy::decide(Step step, const IncidentFacts& inc, const std::vect
       return d;
     case Step::cgroup_kill:
       return group_kill(inc, cands);
+  }
+  return d;
+}
+
+std::optional<Respawner> find_respawner(const std::vector<GroupKill>& kills, const std::vector<GroupLook>& looks,
+                                        int min_replaced) {
+  if (looks.empty()) return std::nullopt;
+  auto same = [](const GroupProc& a, const GroupProc& b) { return a.pid == b.pid && a.starttime == b.starttime; };
+  std::vector<GroupKill> order = kills;
+  std::stable_sort(order.begin(), order.end(), [](const GroupKill& a, const GroupKill& b) { return a.t_ms < b.t_ms; });
+  struct Count {
+    int replaced = 0;
+    std::int64_t first_seen_ms = -1;  // the look that showed its first replacement
+  };
+  std::map<pid_t, Count> by_parent;
+  std::vector<GroupProc> used;  // new children already counted for a kill
+  std::vector<pid_t> seen_victims;
+  for (const GroupKill& k : order) {
+    if (std::find(seen_victims.begin(), seen_victims.end(), k.pid) != seen_victims.end()) continue;
+    seen_victims.push_back(k.pid);
+    // The victim's parent and its children, from the last look before the kill.
+    const GroupLook* before = nullptr;
+    for (const GroupLook& l : looks)
+      if (l.t_ms <= k.t_ms &&
+          std::any_of(l.procs.begin(), l.procs.end(), [&](const GroupProc& p) { return p.pid == k.pid; }))
+        before = &l;
+    if (!before) continue;
+    pid_t parent = 0;
+    for (const GroupProc& p : before->procs)
+      if (p.pid == k.pid) parent = p.ppid;
+    // The parent must be in the group: one outside it (the service manager,
+    // a container runtime) is not this rule's to judge.
+    if (parent <= 0 ||
+        std::none_of(before->procs.begin(), before->procs.end(), [&](const GroupProc& p) { return p.pid == parent; }))
+      continue;
+    auto known_before = [&](const GroupProc& c) {
+      return std::any_of(before->procs.begin(), before->procs.end(), [&](const GroupProc& p) { return same(p, c); });
+    };
+    bool replaced = false;
+    for (const GroupLook& l : looks) {
+      if (l.t_ms <= k.t_ms || replaced) continue;
+      for (const GroupProc& c : l.procs) {
+        if (c.ppid != parent || c.pid == k.pid || known_before(c)) continue;
+        if (std::any_of(used.begin(), used.end(), [&](const GroupProc& u) { return same(u, c); })) continue;
+        used.push_back(c);
+        Count& n = by_parent[parent];
+        ++n.replaced;
+        if (n.first_seen_ms < 0) n.first_seen_ms = l.t_ms;
+        replaced = true;
+        break;
+      }
+    }
+  }
+  const GroupLook& last = looks.back();
+  std::optional<Respawner> best;
+  for (const auto& [parent, n] : by_parent) {
+    if (n.replaced < min_replaced) continue;
+    const bool took_back = std::any_of(order.begin(), order.end(), [&](const GroupKill& k) { return k.t_ms > n.first_seen_ms; });
+    const bool alive = std::any_of(last.procs.begin(), last.procs.end(), [&](const GroupProc& p) { return p.pid == parent; });
+    if (!took_back || !alive) continue;
+    if (!best || n.replaced > best->replaced) best = Respawner{parent, n.replaced};  // map order: lower pid wins ties
+  }
+  return best;
+}
+
+Decision KillPolicy::respawner_kill(const Respawner& r, const std::vector<Candidate>& cands) const {
+  Decision d;
+  d.dry_run = dry_run_;
+  d.reason = "respawner";
+  for (const Candidate& c : cands) {
+    if (c.pid != r.parent) continue;
+    if (rules_.never_kill(c) || !in_scope(c.cgroup)) return d;
+    d.action = Decision::Action::kill;
+    d.victim = c;
+    return d;
   }
   return d;
 }

@@ -154,6 +154,7 @@ void Engine::respond(std::int64_t now) {
     it = incidents_.erase(it);
   }
   check_holders(now);
+  check_respawners(now);
   track_kills(now);
 }
 

@@ -128,7 +128,7 @@ bool Engine::start_kill(const Candidate& victim, const std::string& cgroup, cons
       ++metrics_.kills[reason];
       model_.mark_victim(k.pid, now);
       if (!cgroup.empty() && cgroup != "/") victim_homes_[k.pid] = cgroup;
-      note_oom_kill(cgroup, now);
+      note_oom_kill(cgroup, k.pid, now);
       // Exit time from the pidfd itself (readable when the process is gone).
       int watch = ::dup(k.pidfd);
       if (watch >= 0) {

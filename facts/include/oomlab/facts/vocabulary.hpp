@@ -54,8 +54,9 @@ int exit_code_for(Outcome o);
 //   escalation      the previous kill did not end the stall within --escalate-after
 //   cgroup_kill     every unprotected process of the group (escalate: lines)
 //   holder          it keeps open shmem files or pipes that repeated OOM kills did not free
+//   respawner       its children, killed by OOM kills in its group, were each replaced by a new child that took the memory back
 inline constexpr const char* kKillReasons[] = {"stall_timeout", "pressure", "victim_timeout", "escalation", "cgroup_kill",
-                                               "holder"};
+                                               "holder", "respawner"};
 bool is_kill_reason(std::string_view reason);
 
 // A kill as every tool records it: who, when, by whom.

@@ -85,6 +85,13 @@ struct OomHistory {
   bool pending = false;               // a search is on the facts worker
   bool told_unheld = false;           // "nothing can free it" was said
   std::set<pid_t> killed;             // holders killed already
+  // The respawner rule (respawn_rule.cpp): the kills' victims and looks at
+  // the group's processes while the kills go on.
+  std::deque<GroupKill> victims;      // within kHolderWindowMs
+  std::deque<GroupLook> looks;
+  std::int64_t looked_ms = -1;
+  bool look_pending = false;
+  std::set<pid_t> respawners;         // parents judged already (killed, or protected and said so)
 };
 
 // A --watch-cgroup directory: its PSI trigger wakes the loop, its readings
@@ -162,8 +169,11 @@ class Engine {
   bool start_kill(const Candidate& victim, const std::string& cgroup, const std::string& reason);
 
   // holder_rule.cpp: memory that OOM kills do not free
-  void note_oom_kill(const std::string& cgroup, std::int64_t now_ms);
+  void note_oom_kill(const std::string& cgroup, pid_t victim, std::int64_t now_ms);
   void check_holders(std::int64_t now_ms);
+  // respawn_rule.cpp
+  void check_respawners(std::int64_t now_ms);
+  void judge_respawner(const std::string& cgroup, const Respawner& r);
   bool holders_pending_check(std::int64_t now_ms) const;
 
   // engine.cpp: taskstats delay accounting (--delayacct)

@@ -81,6 +81,41 @@ struct Decision {
 };
 const char* action_name(Decision::Action a);
 
+// The respawner rule. A supervisor that restarts each child an OOM kill
+// takes (dying-competition's "dying-compet", a naive fork loop) keeps its
+// group at the limit whoever kills a child: the kernel's kills and ours
+// free memory the next child takes back at once (bench/peers/RESULTS.md:
+// every guard 17.5-19.1 s of 20 s without progress; killing the supervisor
+// by hand ended the stall within 1-4 s). Its facts: looks at the group's
+// processes (cgroup.procs and each one's /proc/PID/stat ppid and start
+// time - never cmdline or maps) and the group's OOM kills.
+struct GroupProc {
+  pid_t pid = 0, ppid = 0;
+  std::uint64_t starttime = 0;  // with the pid, names a process across looks
+};
+struct GroupLook {
+  std::int64_t t_ms = 0;
+  std::vector<GroupProc> procs;
+};
+struct GroupKill {
+  pid_t pid = 0;
+  std::int64_t t_ms = 0;
+};
+struct Respawner {
+  pid_t parent = 0;
+  int replaced = 0;  // OOM kills of its children that a new child of it replaced
+};
+// A parent in the group (seen in the last look before a kill, as the
+// victim's ppid) each of whose killed children was followed by a new child
+// of it (seen in a later look; each new child replaces one kill), at least
+// min_replaced times, with an OOM kill in the group after the first
+// replacement was seen (the new child took the memory back), and still in
+// the group's last look. The parent with the most replacements (ties: the
+// lower pid), or nullopt. Kills whose victim no look before showed are not
+// counted (their parent is unknown), nor is a pid killed twice.
+std::optional<Respawner> find_respawner(const std::vector<GroupKill>& kills, const std::vector<GroupLook>& looks,
+                                        int min_replaced = 2);
+
 class KillPolicy {
  public:
   KillPolicy(const Options& o, pid_t self);
@@ -99,6 +134,12 @@ class KillPolicy {
   // The whole-group step alone (also what escalation falls to when nobody
   // is left to kill one by one).
   Decision group_kill(const IncidentFacts& inc, const std::vector<Candidate>& cands) const;
+
+  // The respawner, given its facts (cands: the group's candidates, the
+  // parent among them): kill it (reason respawner) unless it may never be
+  // killed (pid 1, the watchdog, -1000, --protect: a real supervisor is
+  // protected there) or is out of --scope; else nothing.
+  Decision respawner_kill(const Respawner& r, const std::vector<Candidate>& cands) const;
 
   const VictimRules& rules() const { return rules_; }
 
