@@ -89,6 +89,7 @@ void Engine::check_holders(std::int64_t now) {
             const std::string what = std::to_string(kills) + " OOM kill(s) in " + std::to_string(span / 1000) + "s";
             if (!found->holdings.empty() && found->holdings[0].bytes >= worth) {
               const Holding& top = found->holdings[0];
+              hist.holding_found = true;
               std::string who;
               for (const Candidate& c : found->holders) who += (who.empty() ? "" : ", ") + c.comm + "(" + std::to_string(c.pid) + ")";
               formats::WdHolder rec{cg, top.bytes, top.files, top.pipes, top.largest, top.holders, kills};

@@ -4,7 +4,8 @@
 // on the facts worker - cgroup.procs and each process's /proc/PID/stat for
 // its ppid and start time, nothing that waits for an mmap lock - and when a
 // parent in the group keeps replacing the children those kills take, kill
-// the parent (reason=respawner), or say that it may not be killed.
+// the parent (reason=respawner), or say that it may not be killed. After the
+// holder rule (holder_rule.cpp) searched the group and found nothing held.
 #include <cstdio>
 
 #include "oomlab/common/clock.hpp"
@@ -59,6 +60,12 @@ void Engine::check_respawners(std::int64_t now) {
               hist.looks.pop_front();
             const std::vector<GroupKill> kills(hist.victims.begin(), hist.victims.end());
             const std::vector<GroupLook> looks(hist.looks.begin(), hist.looks.end());
+            // The holder rule judges first: where the kills free nothing
+            // because a process holds shmem or pipes (shmem-fill, pipe-fill,
+            // whose supervisors restart their applications too), restarting
+            // is not what keeps the group full, and the holders are killed.
+            // Looks go on meanwhile, so no kill goes unseen.
+            if (hist.pending || hist.checked_ms < 0 || hist.holding_found) return;
             const std::optional<Respawner> r = find_respawner(kills, looks);
             if (!r || hist.respawners.count(r->parent)) return;
             hist.respawners.insert(r->parent);

@@ -85,6 +85,7 @@ struct OomHistory {
   bool pending = false;               // a search is on the facts worker
   bool told_unheld = false;           // "nothing can free it" was said
   std::set<pid_t> killed;             // holders killed already
+  bool holding_found = false;         // a search found shmem/pipes worth a kill (the respawner rule then stands aside)
   // The respawner rule (respawn_rule.cpp): the kills' victims and looks at
   // the group's processes while the kills go on.
   std::deque<GroupKill> victims;      // within kHolderWindowMs
