@@ -3,6 +3,8 @@
 #include <fstream>
 #include <regex>
 
+#include "oomlab/formats/nohang_conf.hpp"
+
 namespace oomlab::peers {
 
 std::string_view guard_name(GuardKind g) {
@@ -22,40 +24,22 @@ std::optional<GuardKind> parse_guard(std::string_view name) {
 }
 
 std::string nohang_config(const Target& t) {
-  // Defaults of /etc/nohang/nohang.conf except: PSI checking on, pointed at
-  // the workload group's own memory.pressure (the host's MemAvailable never
-  // moves for a 256M group), "some" avg10 >= 25% for kActAfterSeconds (the
-  // same 25% share oomlab-repro calls a stall), memory thresholds low enough
-  // never to fire for the rest of the host, and victims limited to the
-  // workload: +1000 badness for its cgroup and min_badness 900 so that no
-  // other process on a shared host can be chosen.
-  const std::string psi = t.pressure_file.empty() ? "/proc/pressure/memory" : t.pressure_file;
-  std::string s;
-  s += "zram_checking_enabled = False\n";
-  s += "psi_checking_enabled = True\n";
-  s += "psi_path = " + psi + "\n";
-  s += "psi_metrics = some_avg10\n";
-  s += "psi_excess_duration = " + std::to_string(kActAfterSeconds) + "\n";
-  s += "psi_post_action_delay = 10\n";
-  s += "fill_rate_mem = 6000\nfill_rate_swap = 2000\nfill_rate_zram = 4000\n";
-  s += "max_sleep = 1\nmin_sleep = 0.1\n";
-  s += "post_action_gui_notifications = False\nhide_corrective_action_type = False\n";
-  s += "low_memory_warnings_enabled = False\nwarning_exe =\n";
-  s += "warning_threshold_min_mem = 2 %\nwarning_threshold_min_swap = 25 %\nwarning_threshold_max_zram = 45 %\n";
-  s += "warning_threshold_max_psi = 100\nmin_post_warning_delay = 60\nenv_cache_time = 300\n";
-  s += "soft_threshold_min_mem = 1 %\nsoft_threshold_min_swap = 10 %\nsoft_threshold_max_zram = 55 %\n";
-  s += "soft_threshold_max_psi = 25\n";
-  s += "hard_threshold_min_mem = 0.5 %\nhard_threshold_min_swap = 4 %\nhard_threshold_max_zram = 60 %\n";
-  s += "hard_threshold_max_psi = 50\n";
-  s += "ignore_positive_oom_score_adj = False\nmax_soft_exit_time = 5\npost_kill_exe =\n";
-  s += "min_badness = 900\npost_soft_action_delay = 3\npost_zombie_delay = 0.1\nvictim_cache_time = 10\n";
-  s += "exe_timeout = 20\nprint_config_at_startup = False\nprint_mem_check_results = False\n";
-  s += "min_mem_report_interval = 60\nprint_proc_table = False\nextra_table_info = None\n";
-  s += "print_victim_status = True\nprint_victim_cmdline = False\nmax_victim_ancestry_depth = 3\n";
-  s += "print_statistics = False\ndebug_psi = False\ndebug_gui_notifications = False\n";
-  s += "debug_sleep = False\ndebug_threading = False\nseparate_log = False\n";
-  if (!t.memory_cgroup.empty()) s += "@BADNESS_ADJ_RE_CGROUP_V2 1000 /// ^" + t.memory_cgroup + "$\n";
-  return s;
+  // nohang pointed at the workload group's own memory.pressure (the host's
+  // MemAvailable never moves for a 256M group), "some" avg10 >= 25% for
+  // kActAfterSeconds (the same 25% share oomlab-repro calls a stall), memory
+  // thresholds low enough never to fire for the rest of the host, and
+  // victims limited to the workload: +1000 badness for its cgroup and
+  // min_badness 900 so that no other process on a shared host can be chosen.
+  formats::NohangTuning n;
+  if (!t.pressure_file.empty()) n.psi_path = t.pressure_file;
+  n.act_after_s = kActAfterSeconds;
+  n.warning_min_mem = "2 %";
+  n.soft_min_mem = "1 %";
+  n.hard_min_mem = "0.5 %";
+  n.min_badness = 900;
+  if (!t.memory_cgroup.empty()) n.badness_cgroup_re = "^" + t.memory_cgroup + "$";
+  n.badness_adj = 1000;
+  return formats::nohang_conf(n);
 }
 
 std::vector<std::string> guard_command(GuardKind g, const Target& t, const std::string& watchdog_bin) {
