@@ -167,9 +167,14 @@ std::optional<Respawner> find_respawner(const std::vector<GroupKill>& kills, con
   }
   const GroupLook& last = looks.back();
   std::optional<Respawner> best;
-  for (const auto& [parent, n] : by_parent) {
+  for (const auto& entry : by_parent) {
+    // Named copies, not structured bindings: clang 14 (the fuzz build)
+    // refuses a lambda that captures a structured binding.
+    const pid_t parent = entry.first;
+    const auto& n = entry.second;
     if (n.replaced < min_replaced) continue;
-    const bool took_back = std::any_of(order.begin(), order.end(), [&](const GroupKill& k) { return k.t_ms > n.first_seen_ms; });
+    const std::int64_t first_seen = n.first_seen_ms;
+    const bool took_back = std::any_of(order.begin(), order.end(), [&](const GroupKill& k) { return k.t_ms > first_seen; });
     const bool alive = std::any_of(last.procs.begin(), last.procs.end(), [&](const GroupProc& p) { return p.pid == parent; });
     if (!took_back || !alive) continue;
     if (!best || n.replaced > best->replaced) best = Respawner{parent, n.replaced};  // map order: lower pid wins ties
