@@ -239,6 +239,7 @@ Finding to_finding(const State& st, const std::vector<Snapshot>& snaps, const fa
       r.where = first_meaningful(dumped->frames);
     f.tasks.push_back(std::move(r));
   }
+  add_blockers(st, f);
   f.details.emplace_back("source", std::string("task_dumps"));
   f.details.emplace_back("hung_reports", hung_reports);
   f.details.emplace_back("task_dumps", dumps);

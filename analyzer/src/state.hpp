@@ -12,6 +12,7 @@
 
 #include "oomlab/analyzer/model.hpp"
 #include "oomlab/analyzer/normalizer.hpp"
+#include "oomlab/facts/hung_task.hpp"
 #include "oomlab/facts/wait_kind.hpp"
 
 namespace oomlab::analyzer {
@@ -56,6 +57,7 @@ struct RawReport {
   ProcRef task;              // task named by the header or "CPU: N PID: N Comm: X"
   std::vector<TraceItem> items;
   std::optional<std::size_t> task_idx;   // hung task: the dumped task carries the frames
+  std::optional<facts::HungTaskBlocker> blocker;   // hung task: the lock it waits for and its likely owner (6.15+)
   Where first, last;
   std::vector<std::uint64_t> evidence;
   std::vector<std::pair<std::string, DetailValue>> details;

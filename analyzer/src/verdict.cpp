@@ -23,6 +23,38 @@ std::optional<VerdictClass> verdict_class_from_string(std::string_view s) {
   return std::nullopt;
 }
 
+void add_blockers(const State& st, Finding& f) {
+  for (const RawReport& r : st.reports) {
+    if (!r.blocker) continue;
+    const facts::HungTaskBlocker& b = *r.blocker;
+    auto waiter = std::find_if(f.tasks.begin(), f.tasks.end(), [&](const TaskRole& t) { return t.pid == b.pid; });
+    if (waiter == f.tasks.end()) continue;
+    LockInfo lock;
+    lock.name = facts::blocker_lock_name(b.lock);
+    if (b.lock == facts::BlockerLock::RwSemaphore && waiter->wait == "mmap_lock") lock.name = "mmap_lock";
+    lock.mode = b.waits_as == "reader" ? "read" : b.waits_as == "writer" ? "write" : "";
+    (lock.mode == "read" ? lock.read_waiters : lock.write_waiters).push_back(b.pid);   // a mutex is exclusive
+    if (b.owner_pid) {
+      lock.holders.push_back(b.owner_pid);
+      auto owner = std::find_if(f.tasks.begin(), f.tasks.end(), [&](const TaskRole& t) { return t.pid == b.owner_pid; });
+      if (owner == f.tasks.end()) {
+        TaskRole holder{b.owner_pid, b.owner_comm, "holder", '?', "", ""};
+        for (auto it = st.report.tasks.rbegin(); it != st.report.tasks.rend(); ++it) {
+          if (it->pid != b.owner_pid) continue;
+          holder.state = it->state;
+          holder.where = first_meaningful(it->frames);
+          break;
+        }
+        f.tasks.push_back(std::move(holder));
+        owner = std::prev(f.tasks.end());
+      }
+      owner->role = "holder";
+      if (!b.owner_as.empty()) owner->wait = "holds it as " + b.owner_as;
+    }
+    if (!f.lock) f.lock = std::move(lock);
+  }
+}
+
 void build_verdict(State& st) {
   std::vector<Finding> out;
   oom_findings(st, out);
@@ -52,6 +84,7 @@ void build_verdict(State& st) {
       }
       f.tasks.push_back(std::move(t));
     }
+    if (r.blocker) add_blockers(st, f);
     out.push_back(std::move(f));
   }
   std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {

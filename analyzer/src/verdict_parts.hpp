@@ -31,4 +31,10 @@ void dying_victim_findings(State& st, std::vector<Finding>& out);
 // kill_loop.cpp: runs of memcg OOM kills that free nothing (oom_ineffective);
 // the events of a run are marked in `consumed` (no oom_resolved of their own).
 void kill_loop_findings(State& st, std::vector<Finding>& out, std::vector<bool>& consumed);
+
+// verdict.cpp: what the kernel's hung-task blocker lines (6.15+) say about
+// the finding's tasks: the lock a hung task waits for, named mmap_lock when
+// that task waits from an mmap_lock frame; its likely owner becomes the
+// "holder" (added when the finding does not list it yet).
+void add_blockers(const State& st, Finding& f);
 }  // namespace oomlab::analyzer

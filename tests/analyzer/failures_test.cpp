@@ -128,5 +128,151 @@ TEST(Failures, MailTextWithKernelWordsIsNotACrash) {
   EXPECT_EQ(r.verdict, VerdictClass::clean);
 }
 
+
+// kernel/hung_task.c (6.15+, CONFIG_DETECT_HUNG_TASK_BLOCKER) names the lock a
+// hung task waits for and its likely owner, then dumps the owner. The lines
+// follow the kernel's format strings (no capture here: this host's
+// hung_task_warnings is spent, and lowering its timeout would report other
+// runs' tasks); the facts parser's own table is tests/facts/hung_task_test.cpp.
+std::string hung_with_blocker(const std::string& blocker_line, const std::string& owner_frames, char owner_state) {
+  return std::string(
+             "[  245.012345] INFO: task cat:1150 blocked for more than 122 seconds.\n"
+             "[  245.013001]       Not tainted 6.17.0 #1\n"
+             "[  245.013502] \"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.\n"
+             "[  245.014100] task:cat             state:D stack:0     pid:1150  tgid:1150  ppid:1100   task_flags:0x400000 flags:0x00004002\n"
+             "[  245.014900] Call Trace:\n"
+             "[  245.015100]  <TASK>\n"
+             "[  245.015300]  __schedule+0x3c8/0xb80\n"
+             "[  245.015500]  schedule+0x27/0xf0\n"
+             "[  245.015700]  schedule_preempt_disabled+0x15/0x30\n"
+             "[  245.015900]  __mutex_lock.constprop.0+0x3ff/0x8a0\n"
+             "[  245.016100]  read_dummy+0x2e/0x70 [test_hung]\n"
+             "[  245.016300]  full_proxy_read+0x5b/0x90\n"
+             "[  245.016500]  vfs_read+0xc5/0x390\n"
+             "[  245.016700]  ksys_read+0x6a/0xf0\n"
+             "[  245.016900]  do_syscall_64+0x5f/0x2d0\n"
+             "[  245.017100]  entry_SYSCALL_64_after_hwframe+0x76/0x7e\n"
+             "[  245.017300]  </TASK>\n"
+             "[  245.017500] ") +
+         blocker_line + "\n[  245.017700] task:cat             state:" + owner_state +
+         " stack:0     pid:1149  tgid:1149  ppid:1100   task_flags:0x400000 flags:0x00000002\n"
+         "[  245.017900] Call Trace:\n"
+         "[  245.018100]  <TASK>\n" +
+         owner_frames + "[  245.020300]  </TASK>\n";
+}
+
+const char* kSleepingOwner =
+    "[  245.018300]  __schedule+0x3c8/0xb80\n"
+    "[  245.018500]  schedule+0x27/0xf0\n"
+    "[  245.018700]  schedule_timeout+0x77/0xf0\n"
+    "[  245.018900]  msleep_interruptible+0x3e/0x60\n"
+    "[  245.019100]  read_dummy+0x2d/0x70 [test_hung]\n"
+    "[  245.019300]  full_proxy_read+0x5b/0x90\n";
+
+TEST(HungTaskBlocker, TheFindingNamesTheLockAndItsLikelyOwner) {
+  Report r = analyze_text(
+      hung_with_blocker("INFO: task cat:1150 is blocked on a mutex likely owned by task cat:1149.", kSleepingOwner, 'S'));
+  ASSERT_EQ(r.verdict, VerdictClass::hung_task) << r.title;
+  ASSERT_EQ(r.findings.size(), 1u) << "the blocker line belongs to the hung report, it is not a second one";
+  const Finding& f = r.findings[0];
+  EXPECT_EQ(f.title, "INFO: task hung in read_dummy");
+  ASSERT_TRUE(f.lock);
+  EXPECT_EQ(f.lock->name, "mutex");
+  EXPECT_EQ(f.lock->holders, std::vector<int>{1149});
+  EXPECT_EQ(f.lock->write_waiters, std::vector<int>{1150});
+  const TaskRole* owner = role_of(f, 1149);
+  ASSERT_NE(owner, nullptr);
+  EXPECT_EQ(owner->role, "holder");
+  EXPECT_EQ(owner->state, 'S');
+  EXPECT_EQ(owner->where, "read_dummy");
+  ASSERT_NE(role_of(f, 1150), nullptr);
+  EXPECT_EQ(role_of(f, 1150)->role, "blocked");
+}
+
+TEST(HungTaskBlocker, SemaphoreLineIsNotASecondHungReport) {
+  // "blocked on a semaphore" has no "is": the old header rule (" blocked "
+  // after COMM:PID) read it as another hung task.
+  Report r = analyze_text(hung_with_blocker("INFO: task cat:1150 blocked on a semaphore likely last held by task cat:1149",
+                                            kSleepingOwner, 'S'));
+  ASSERT_EQ(r.findings.size(), 1u) << r.title;
+  ASSERT_TRUE(r.findings[0].lock);
+  EXPECT_EQ(r.findings[0].lock->name, "semaphore");
+  EXPECT_EQ(r.findings[0].lock->holders, std::vector<int>{1149});
+}
+
+TEST(HungTaskBlocker, OwnerNotFoundNamesTheLockOnly) {
+  Report r = analyze_text(
+      hung_with_blocker("INFO: task cat:1150 is blocked on a mutex, but the owner is not found.", kSleepingOwner, 'S'));
+  ASSERT_EQ(r.findings.size(), 1u);
+  ASSERT_TRUE(r.findings[0].lock);
+  EXPECT_TRUE(r.findings[0].lock->holders.empty());
+  const TaskRole* other = role_of(r.findings[0], 1149);
+  EXPECT_TRUE(other == nullptr || other->role != "holder");
+}
+
+TEST(HungTaskBlocker, LostHeaderTheBlockerLineStillReportsTheHungTask) {
+  Report r = analyze_text("[  245.017500] INFO: task cat:1150 is blocked on a mutex likely owned by task cat:1149.\n");
+  ASSERT_EQ(r.verdict, VerdictClass::hung_task) << r.title;
+  ASSERT_TRUE(r.findings[0].lock);
+  EXPECT_EQ(r.findings[0].lock->holders, std::vector<int>{1149});
+}
+
+
+TEST(HungTaskBlocker, AnRwSemaphoreWaitedOnFromMunmapIsTheMmapLock) {
+  // 6.17+: the munmap writer hung behind a reader faulting on a FUSE file
+  // (mmap-lock-hold's shape); the rw-semaphore is the mmap_lock.
+  Report r = analyze_text(
+    "[ 1230.512001] INFO: task a.out:2190 blocked for more than 122 seconds.\n"
+    "[ 1230.512010]       Not tainted 6.17.0 #1\n"
+    "[ 1230.512015] \"echo 0 > /proc/sys/kernel/hung_task_timeout_secs\" disables this message.\n"
+    "[ 1230.512020] task:a.out           state:D stack:0     pid:2190  tgid:2188  ppid:2100   task_flags:0x400040 flags:0x00004002\n"
+    "[ 1230.512030] Call Trace:\n"
+    "[ 1230.512031]  <TASK>\n"
+    "[ 1230.512040]  __schedule+0x3c8/0xb80\n"
+    "[ 1230.512041]  schedule+0x27/0xf0\n"
+    "[ 1230.512042]  schedule_preempt_disabled+0x15/0x30\n"
+    "[ 1230.512043]  rwsem_down_write_slowpath+0x24b/0x640\n"
+    "[ 1230.512044]  down_write_killable+0x6d/0x80\n"
+    "[ 1230.512045]  __vm_munmap+0x87/0x180\n"
+    "[ 1230.512046]  __x64_sys_munmap+0x1b/0x30\n"
+    "[ 1230.512047]  do_syscall_64+0x5f/0x2d0\n"
+    "[ 1230.512048]  entry_SYSCALL_64_after_hwframe+0x76/0x7e\n"
+    "[ 1230.512049]  </TASK>\n"
+    "[ 1230.512060] INFO: task a.out:2190 <writer> blocked on an rw-semaphore likely owned by task a.out:2189 <reader>\n"
+    "[ 1230.512070] task:a.out           state:D stack:0     pid:2189  tgid:2188  ppid:2100   task_flags:0x400040 flags:0x00004002\n"
+    "[ 1230.512080] Call Trace:\n"
+    "[ 1230.512081]  <TASK>\n"
+    "[ 1230.512082]  __schedule+0x3c8/0xb80\n"
+    "[ 1230.512083]  schedule+0x27/0xf0\n"
+    "[ 1230.512084]  request_wait_answer+0x1b5/0x2a0 [fuse]\n"
+    "[ 1230.512085]  fuse_simple_request+0x18e/0x2d0 [fuse]\n"
+    "[ 1230.512086]  fuse_do_readfolio+0x161/0x1c0 [fuse]\n"
+    "[ 1230.512087]  fuse_read_folio+0x2c/0x60 [fuse]\n"
+    "[ 1230.512088]  filemap_read_folio+0x45/0xe0\n"
+    "[ 1230.512089]  filemap_fault+0x4e3/0xb40\n"
+    "[ 1230.512090]  __do_fault+0x37/0x120\n"
+    "[ 1230.512091]  do_fault+0x2a1/0x4a0\n"
+    "[ 1230.512092]  handle_mm_fault+0x2c6/0x4d0\n"
+    "[ 1230.512093]  do_user_addr_fault+0x1b8/0x6a0\n"
+    "[ 1230.512094]  exc_page_fault+0x77/0x170\n"
+    "[ 1230.512095]  asm_exc_page_fault+0x26/0x30\n"
+    "[ 1230.512096]  </TASK>\n"
+  );
+  const auto hung = findings_of(r, VerdictClass::hung_task);
+  ASSERT_EQ(hung.size(), 1u) << r.title;
+  ASSERT_TRUE(hung[0]->lock);
+  EXPECT_EQ(hung[0]->lock->name, "mmap_lock");
+  EXPECT_EQ(hung[0]->lock->mode, "write");
+  EXPECT_EQ(hung[0]->lock->holders, std::vector<int>{2189});
+  ASSERT_NE(role_of(*hung[0], 2189), nullptr);
+  EXPECT_EQ(role_of(*hung[0], 2189)->role, "holder");
+  EXPECT_EQ(role_of(*hung[0], 2189)->where, "request_wait_answer");
+  // The stall the dumps show names the same holder.
+  ASSERT_FALSE(r.findings.empty());
+  EXPECT_EQ(r.verdict, VerdictClass::silent_hang);
+  ASSERT_NE(role_of(r.findings[0], 2189), nullptr);
+  EXPECT_EQ(role_of(r.findings[0], 2189)->role, "holder");
+}
+
 }  // namespace
 }  // namespace oomlab::analyzer::test

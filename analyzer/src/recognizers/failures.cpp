@@ -1,6 +1,7 @@
 // Kernel failure reports other than OOM, each turned into a RawReport whose
 // title is completed from its trace (titles.cpp):
 //   INFO: task a.out:3418 blocked for more than 120 seconds.                 (kernel/hung_task.c)
+//   INFO: task cat:1150 is blocked on a mutex likely owned by task cat:1149.  (6.15+, facts/hung_task.hpp)
 //   BUG: soft lockup - CPU#1 stuck for 22s! [a.out:3417]  / watchdog: BUG: ... (kernel/watchdog.c)
 //   NMI watchdog: Watchdog detected hard LOCKUP on cpu 1
 //   INFO: rcu_sched self-detected stall on CPU / rcu: INFO: rcu_preempt detected stalls on CPUs/tasks:
@@ -16,6 +17,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "oomlab/facts/hung_task.hpp"
 #include "../oops_table.hpp"
 #include "../state.hpp"
 #include "../text.hpp"
@@ -95,19 +97,33 @@ bool continues_open_crash(State& st, const Line& l) {
 }
 
 bool hung_task(State& st, const Line& l) {   // "INFO: task a.out:3418 blocked for more than 120 seconds."
-  std::string_view m = l.msg.substr(11);     // "INFO: task "
-  std::size_t b = m.find(" blocked ");
-  if (b == std::string_view::npos) b = m.find(" can't die ");
-  if (b == std::string_view::npos) return false;
-  std::size_t colon = m.rfind(':', b);
-  if (colon == std::string_view::npos) return false;
-  auto pid = text::parse_uint(m.substr(colon + 1, b - colon - 1));
-  if (!pid || *pid > 0x7fffffff) return false;
+  auto h = facts::parse_hung_task_header(l.msg);
+  if (!h) return false;
   RawReport* r = begin_oops(st, l, l.msg);
   if (!r) return false;
-  r->task = ProcRef{static_cast<int>(*pid), std::string(m.substr(0, colon))};
-  if (std::size_t more = m.find("for more than ", b); more != std::string_view::npos)
-    if (auto secs = text::leading_uint(m.substr(more + 14))) r->details.emplace_back("blocked_s", static_cast<std::int64_t>(*secs));
+  r->task = ProcRef{h->pid, h->comm};
+  if (h->blocked_s) r->details.emplace_back("blocked_s", static_cast<std::int64_t>(*h->blocked_s));
+  return true;
+}
+
+// "INFO: task cat:1150 is blocked on a mutex likely owned by task cat:1149."
+// (6.15+): belongs to the hung-task report of that task just before it, whose
+// finding then names the lock and its likely owner. Without that report (its
+// header lost to the ratelimit) the line itself reports the hung task.
+bool hung_task_blocker(State& st, const Line& l, facts::HungTaskBlocker b) {
+  for (std::size_t i = st.reports.size(); i-- > 0;) {
+    RawReport& r = st.reports[i];
+    if (l.no - r.first.line > 400) break;
+    if (r.klass != VerdictClass::hung_task || r.task.pid != b.pid) continue;
+    r.evidence.push_back(l.no);
+    r.last = Where{l.no, l.ts};
+    r.blocker = std::move(b);
+    return true;
+  }
+  RawReport* r = begin_oops(st, l, l.msg);
+  if (!r) return true;
+  r->task = ProcRef{b.pid, b.comm};
+  r->blocker = std::move(b);
   return true;
 }
 
@@ -124,7 +140,10 @@ bool rcu_stall(State& st, const Line& l, std::string_view m) {
 
 bool info(State& st, const Line& l) {
   std::string_view m = l.msg;
-  if (starts_with(m, "INFO: task ")) return hung_task(st, l);
+  if (starts_with(m, "INFO: task ")) {
+    if (auto b = facts::parse_hung_task_blocker(m)) return hung_task_blocker(st, l, std::move(*b));
+    return hung_task(st, l);
+  }
   if (starts_with(m, "INFO: rcu")) return rcu_stall(st, l, m);
   // Other INFO: lines are reports only when the table knows them (lockdep,
   // suspicious RCU usage): user space prints many.
