@@ -86,7 +86,7 @@ std::uint64_t peak_rss_kb(pid_t pid) {
 // The watchdog's counters from its control socket (asked outside the
 // windows: answering costs the daemon CPU too).
 struct Counters {
-  double psi = -1, group_psi = -1, scans = -1, full = -1, probes = -1;
+  double psi = -1, group_psi = -1, settled = -1, scans = -1, full = -1, probes = -1;
 };
 
 double metric(const std::string& text, const std::string& name) {
@@ -102,6 +102,7 @@ Counters counters(const Daemon& d, const char* watchdog_bin) {
   auto r = run_process(spec);
   c.psi = metric(r.out, "oomlab_watchdog_psi_events_total");
   c.group_psi = metric(r.out, "oomlab_watchdog_group_psi_events_total");
+  c.settled = metric(r.out, "oomlab_watchdog_psi_events_settled_total");
   c.scans = metric(r.out, "oomlab_watchdog_scans_total");
   c.full = metric(r.out, "oomlab_watchdog_full_scans_total");
   c.probes = metric(r.out, "oomlab_watchdog_group_probes_total");
@@ -336,8 +337,11 @@ void run_window(const char* label, const std::vector<Daemon>& daemons, int secon
                 static_cast<unsigned long long>(kb), e_kb > 0 ? static_cast<double>(kb) / static_cast<double>(e_kb) : 0.0);
     if (!daemons[i].sock.empty() && c0[i].psi >= 0 && c1[i].psi >= 0) {
       const double grp = c1[i].group_psi >= 0 && c0[i].group_psi >= 0 ? c1[i].group_psi - c0[i].group_psi : -1;
-      std::printf("  %-28s   got %.0f PSI events (%s from the group trigger); %.0f scans, %.0f of every task; %.0f group probes\n",
+      // An older build (--baseline) has no settled counter: "?".
+      const double settled = c1[i].settled >= 0 && c0[i].settled >= 0 ? c1[i].settled - c0[i].settled : -1;
+      std::printf("  %-28s   got %.0f PSI events (%s from the group trigger, %s over at the recheck); %.0f scans, %.0f of every task; %.0f group probes\n",
                   "", c1[i].psi - c0[i].psi, grp >= 0 ? std::to_string(static_cast<int>(grp)).c_str() : "?",
+                  settled >= 0 ? std::to_string(static_cast<int>(settled)).c_str() : "?",
                   c1[i].scans - c0[i].scans, c1[i].full - c0[i].full, c1[i].probes - c0[i].probes);
     }
   }

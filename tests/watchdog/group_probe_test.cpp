@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "oomlab/facts/psi.hpp"
 #include "oomlab/watchdog/group_probe.hpp"
 
 using namespace oomlab::watchdog;
@@ -154,4 +155,75 @@ TEST(StallAttribution, StaleOrBrokenReadingsExplainNothing) {
   StallAttribution e;
   e.note(0, 5000, {5000});
   EXPECT_FALSE(e.explains(2000, 5000, {5000, 0}));  // not the same groups
+}
+
+// stall_goes_on with readings taken on this host (kernel 6.18, cgroup v1
+// memory + the cgroup2 twin's memory.pressure), 2026-12-07: a 32 MiB group
+// rewriting a file while holding 18 MiB, and the same group once killed.
+namespace {
+
+std::uint64_t some_total(const char* text) {
+  auto r = oomlab::facts::parse_psi(text);
+  EXPECT_TRUE(r) << text;
+  return r ? r->some_total_us : PsiTotals::kUnread;
+}
+
+PsiTotals totals(std::int64_t ms, const char* system, std::vector<const char*> groups) {
+  PsiTotals t;
+  t.ms = ms;
+  t.system_us = system ? some_total(system) : PsiTotals::kUnread;
+  for (const char* g : groups) t.groups_us.push_back(g ? some_total(g) : PsiTotals::kUnread);
+  return t;
+}
+
+// /proc/pressure/memory and the group's memory.pressure at each moment.
+constexpr const char* kSysIdle =
+    "some avg10=0.00 avg60=1.09 avg300=1.94 total=1335312403\nfull avg10=0.00 avg60=0.22 avg300=0.46 total=377895541\n";
+constexpr const char* kSysOtherJob =  // 2.36 s later: another job stalled 137 ms
+    "some avg10=0.00 avg60=1.06 avg300=1.92 total=1335449159\nfull avg10=0.00 avg60=0.21 avg300=0.46 total=377896255\n";
+constexpr const char* kSysSqueeze0 =
+    "some avg10=0.59 avg60=1.10 avg300=1.91 total=1335449159\nfull avg10=0.00 avg60=0.18 avg300=0.44 total=377896255\n";
+constexpr const char* kSysSqueeze1 =  // 1.23 s later
+    "some avg10=0.59 avg60=1.10 avg300=1.91 total=1335535735\nfull avg10=0.00 avg60=0.18 avg300=0.44 total=377898313\n";
+constexpr const char* kSysKilled0 =  // at the kill
+    "some avg10=0.59 avg60=1.10 avg300=1.91 total=1335537776\nfull avg10=0.00 avg60=0.18 avg300=0.44 total=377898346\n";
+constexpr const char* kSysKilled1 = kSysKilled0;  // 0.58 s later: not a microsecond more
+constexpr const char* kGroupFresh =
+    "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n";
+constexpr const char* kGroupSqueeze0 =
+    "some avg10=0.49 avg60=0.14 avg300=0.03 total=158077\nfull avg10=0.49 avg60=0.14 avg300=0.03 total=158077\n";
+constexpr const char* kGroupSqueeze1 =  // 1.23 s later: 98 ms more
+    "some avg10=0.40 avg60=0.14 avg300=0.03 total=256351\nfull avg10=0.40 avg60=0.14 avg300=0.03 total=256351\n";
+constexpr const char* kGroupKilled =
+    "some avg10=0.40 avg60=0.14 avg300=0.03 total=258752\nfull avg10=0.40 avg60=0.14 avg300=0.03 total=258752\n";
+
+}  // namespace
+
+TEST(StallGoesOn, TableOfRealReadings) {
+  struct Row {
+    const char* what;
+    PsiTotals at_event, later;
+    bool goes_on;
+  };
+  const Row rows[] = {
+      {"quiet host, no group", totals(0, kSysIdle, {}), totals(533, kSysIdle, {}), false},
+      {"another job stalled 137 ms in 2.36 s (5.8%)", totals(0, kSysIdle, {}), totals(2360, kSysOtherJob, {}), true},
+      {"the group's squeeze goes on: 98 ms in 1.23 s (8%)", totals(0, kSysSqueeze0, {kGroupSqueeze0}),
+       totals(1228, kSysSqueeze1, {kGroupSqueeze1}), true},
+      {"the same growth seen by the group's file alone (system reading unchanged)",
+       totals(0, kSysSqueeze0, {kGroupSqueeze0}), totals(1228, kSysSqueeze0, {kGroupSqueeze1}), true},
+      {"killed: nothing more in 0.58 s", totals(0, kSysKilled0, {kGroupKilled}), totals(576, kSysKilled1, {kGroupKilled}),
+       false},
+      {"a group that never stalled (total=0) is a reading, not an unreadable file",
+       totals(0, kSysKilled0, {kGroupFresh}), totals(576, kSysKilled1, {kGroupFresh}), false},
+      {"the last 2 ms before the kill, counted 576 ms later (under 3.75%: 21.6 ms)", totals(0, kSysSqueeze1, {kGroupSqueeze1}),
+       totals(576, kSysKilled0, {kGroupKilled}), false},
+      {"the system file unreadable later", totals(0, kSysKilled0, {}), totals(576, nullptr, {}), true},
+      {"a group file unreadable at the event", totals(0, kSysKilled0, {nullptr}), totals(576, kSysKilled1, {kGroupKilled}),
+       true},
+      {"a total went backwards", totals(0, kSysSqueeze1, {}), totals(576, kSysSqueeze0, {}), true},
+      {"no time passed", totals(576, kSysKilled0, {}), totals(576, kSysKilled1, {}), true},
+      {"the watched groups changed (reload)", totals(0, kSysKilled0, {kGroupKilled}), totals(576, kSysKilled1, {}), true},
+  };
+  for (const Row& r : rows) EXPECT_EQ(stall_goes_on(r.at_event, r.later), r.goes_on) << r.what;
 }

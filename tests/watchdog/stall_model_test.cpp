@@ -236,3 +236,25 @@ TEST(StallModel, FollowUpScanForgetsOnlyWhatItLookedAt) {
   EXPECT_EQ(m.stalls().at(30).since_ms, 1000);
   EXPECT_EQ(m.stalls().at(10).delay_ms(3000), 2000);
 }
+
+TEST(StallModel, BackdateDatesWhatAConfirmedEventsScanFoundFromTheEvent) {
+  StallModel m(1000);
+  m.update({task(10, 'D', StallKind::MmapLock)}, 1000);  // stalled before the event
+  // The event at 4000, confirmed at 4500; its scan at 4600 finds 11 and 12
+  // new, and 13 in a page-in wait.
+  m.update({task(10, 'D', StallKind::MmapLock), task(11, 'D', StallKind::Reclaim), task(12, 'D', StallKind::Alloc),
+            task(13, 'D', StallKind::Io)},
+           4600);
+  m.backdate(4600, 4000);
+  EXPECT_EQ(m.stalls().at(10).since_ms, 1000);  // older than the event: kept
+  EXPECT_EQ(m.stalls().at(11).since_ms, 4000);
+  EXPECT_EQ(m.stalls().at(12).since_ms, 4000);
+  EXPECT_EQ(m.stalls().at(13).since_ms, 4600);  // page-in: still needs two sightings
+  EXPECT_EQ(m.stalls().at(11).delay_ms(5000), 1000);
+  EXPECT_EQ(m.reportable(5000).size(), 3u);  // 10, 11, 12 at >= warn_after
+  // A later scan does not move them again, nor does a backdate for a scan
+  // that did not see them.
+  m.update({task(11, 'D', StallKind::Reclaim)}, 5600);
+  m.backdate(5000, 3000);
+  EXPECT_EQ(m.stalls().at(11).since_ms, 4000);
+}

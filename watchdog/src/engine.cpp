@@ -23,6 +23,20 @@ constexpr char kPsiTrigger[] = "some 150000 2000000";
 constexpr std::int64_t kPsiFollowMs = 2500;
 constexpr auto kKmsgBatch = std::chrono::milliseconds(500);
 
+// The some total of one PSI file (the system's or a group's memory.pressure),
+// PsiTotals::kUnread when it cannot be read.
+std::uint64_t read_some_total(const std::string& path) {
+  char buf[512];
+  long n = read_proc_file_into(path.c_str(), buf, sizeof buf - 1);
+  auto r = n > 0 ? facts::parse_psi(std::string_view(buf, static_cast<std::size_t>(n))) : std::nullopt;
+  return r ? r->some_total_us : PsiTotals::kUnread;
+}
+
+bool regular_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
 std::vector<const char*> c_argv(const std::vector<std::string>& argv) {
   std::vector<const char*> out;
   for (const auto& a : argv) out.push_back(a.c_str());
@@ -44,9 +58,10 @@ Engine::Engine(Options options, std::vector<std::string> argv)
       sampler_(opt_.proc_root, opt_.max_tasks, opt_.stack),
       model_(opt_.warn_after.count(), opt_.delay_share_pct / 100.0),
       cgroups_(opt_.proc_root, opt_.cgroup_root),
-      policy_(opt_, ::getpid()) {
-  front_.reserve(opt_.max_tasks);
-  back_.reserve(opt_.max_tasks);
+      policy_(opt_, ::getpid()),
+      recheck_timer_(io_) {
+  // Reserved, not touched: only the pages the scans fill become resident.
+  samples_.reserve(opt_.max_tasks);
 }
 
 Engine::~Engine() {
@@ -73,8 +88,10 @@ int Engine::run() {
   }
   // Attribution reads the system PSI file on the scan worker: only a real
   // one (a test's FIFO would block the read).
-  struct stat psi_st {};
-  attribute_ = !watched_.empty() && psi_system_ && ::stat(opt_.psi_path.c_str(), &psi_st) == 0 && S_ISREG(psi_st.st_mode);
+  attribute_ = !watched_.empty() && psi_system_ && regular_file(opt_.psi_path);
+  // The same for the event recheck, on the loop: every PSI file it reads.
+  recheck_ok_ = psi_system_ && regular_file(opt_.psi_path) &&
+                std::all_of(watched_.begin(), watched_.end(), [](const WatchedGroup& w) { return regular_file(w.pressure_path); });
   for (WatchedGroup& w : watched_)
     for (const WatchedGroup& o : watched_)
       if (&o != &w && !w.cgroup.empty() && !o.cgroup.empty() && w.cgroup != o.cgroup && in_cgroup(w.cgroup, o.cgroup))
@@ -199,29 +216,22 @@ void Engine::set_probe_dirs() {
 }
 
 void Engine::start_probe() {
-  if (scan_pending_ || probe_pending_) return;
-  auto dirs = probe_dirs_;
-  auto wants = std::make_shared<bool>(false);
-  bool ok = scan_worker_.submit(
-      [this, dirs, wants] {
-        // A reading a PSI event's scan can compare with.
-        if (attribute_) note_pressure(false);
-        probe_pids_.clear();
-        list_group_pids(*dirs, probe_pids_);
-        sampler_.sample(probe_pids_, probe_samples_);
-        *wants = probe_rule_.wants_scan(probe_samples_);
-      },
-      [this, wants] { asio::post(io_, [this, wants] { on_probe_done(*wants); }); });
-  probe_pending_ = ok;
-}
-
-void Engine::on_probe_done(bool wants_scan) {
-  probe_pending_ = false;
+  // On the loop thread itself: handing it to the scan worker and back cost
+  // more than the reads (two thread wake-ups a period: ~55% of a probe,
+  // perf). The probe reads only what does not wait behind a held mmap lock
+  // (../shared/PLATFORM.md): the groups' cgroup.procs, each listed task's
+  // /proc stat and, for blocked ones, wchan (stack, which takes
+  // exec_update_lock instead, only when wchan names nothing) - and an
+  // empty group costs its listing alone. The sampler and the attribution's
+  // readings are the scan job's otherwise: no scan job may run meanwhile.
+  if (scan_pending_) return;
+  if (attribute_) note_pressure(false);  // a reading a PSI event's scan can compare with
+  probe_pids_.clear();
+  list_group_pids(*probe_dirs_, probe_pids_);
+  if (probe_pids_.empty()) samples_.clear();
+  else sampler_.sample(probe_pids_, samples_);
   ++metrics_.probes;
-  bool asked = scan_after_probe_;
-  scan_after_probe_ = false;
-  if (stopping_ || (!wants_scan && !asked)) return;
-  start_scan();
+  if (probe_rule_.wants_scan(samples_) && !stopping_) start_scan();
 }
 
 bool Engine::idle() const {
@@ -233,13 +243,17 @@ bool Engine::idle() const {
   // the loop following; if not, the loop sleeps until the next event (the
   // trigger fires again within its 2 s window while the pressure lasts). A
   // burst of pressure from another job costs one scan, not three.
-  if (last_scan_done_ms_ < last_psi_event_ms_) return false;
-  // A watched group's event: its pressure share needs readings one period
-  // apart from the onset on (the --pressure-above clock), so follow every
-  // period for a trigger window.
-  // It ends as soon as a reading after the event shows the groups' stall
-  // no longer growing: the pressure is gone, and the clock never started.
-  if (monotonic_ms() - last_watched_psi_event_ms_ < kPsiFollowMs && watched_still_rising()) return false;
+  // While an event waits for its recheck, it keeps nobody busy: the
+  // recheck starts the scan if the stall goes on, or settles the event.
+  if (!recheck_pending_) {
+    if (std::max(last_scan_done_ms_, settled_event_ms_) < last_psi_event_ms_) return false;
+    // A watched group's event: its pressure share needs readings one period
+    // apart from the onset on (the --pressure-above clock), so follow every
+    // period for a trigger window.
+    // It ends as soon as a reading after the event shows the groups' stall
+    // no longer growing: the pressure is gone, and the clock never started.
+    if (monotonic_ms() - last_watched_psi_event_ms_ < kPsiFollowMs && watched_still_rising()) return false;
+  }
   if (!model_.victims().empty() || !incidents_.empty()) return false;
   for (const WatchedGroup& w : watched_)
     if (w.tracker.above()) return false;
@@ -288,11 +302,10 @@ bool Engine::note_pressure(bool explain) {
 
 void Engine::start_scan(bool full, bool on_event) {
   // Pending = submitted and its result not yet folded in: the worker may be
-  // idle while on_scan_done still waits in the queue, and back_ is swapped
-  // there, so a new scan must not start before it ran.
-  if (scan_pending_ || probe_pending_) {
+  // idle while on_scan_done still waits in the queue, and samples_ is read
+  // there, so a new scan (or probe) must not start before it ran.
+  if (scan_pending_) {
     // The worker runs one job at a time: scan as soon as it is free.
-    if (probe_pending_) scan_after_probe_ = true;
     if (full) full_wanted_ = true;
     if (full && on_event) event_wanted_ = true;
     return;
@@ -313,6 +326,7 @@ void Engine::start_scan(bool full, bool on_event) {
     follow_targets(*targets, *target_dirs);
   }
   if (on_event) event_scan_started_ms_ = scan_started_ms_;
+  const std::int64_t onset = on_event ? std::exchange(backdate_ms_, -1) : -1;
   auto targeted = std::make_shared<bool>(!full);
   auto cgroups = std::make_shared<std::map<pid_t, std::string>>();
   auto stats = std::make_shared<ScanStats>();
@@ -323,7 +337,7 @@ void Engine::start_scan(bool full, bool on_event) {
   // blocked by a scan): their cgroup is read with the victims'.
   for (const auto& [tid, st] : model_.stalls())
     if (st.cgroup.empty() || st.cgroup == "?") victims.push_back(st.tgid);
-  std::vector<TaskSample>* out = &back_;
+  std::vector<TaskSample>* out = &samples_;
   bool ok = scan_worker_.submit([this, cgroups, stats, snap, out, targets, target_dirs, targeted, attribute,
                                  victims = std::move(victims)] {
     // Every scan leaves a reading; an event's decides what it scans.
@@ -356,10 +370,10 @@ void Engine::start_scan(bool full, bool on_event) {
       long n = read_proc_file_into(w.pressure_path.c_str(), buf, sizeof buf - 1);
       w.reading = n > 0 ? facts::parse_psi(std::string_view(buf, static_cast<std::size_t>(n))) : std::nullopt;
     }
-  }, [this, stats, snap, cgroups, targets, targeted, attribute] {
-    asio::post(io_, [this, stats, snap, cgroups, targets, targeted, attribute] {
+  }, [this, stats, snap, cgroups, targets, targeted, attribute, onset] {
+    asio::post(io_, [this, stats, snap, cgroups, targets, targeted, attribute, onset] {
       if (attribute) (*targeted ? attributed_scan_ms_ : full_scan_started_ms_) = scan_started_ms_;
-      on_scan_done(*stats, *snap, cgroups, *targeted ? targets : nullptr);
+      on_scan_done(*stats, *snap, cgroups, *targeted ? targets : nullptr, onset);
     });
   });
   scan_pending_ = ok;
@@ -367,9 +381,8 @@ void Engine::start_scan(bool full, bool on_event) {
 
 void Engine::on_scan_done(const ScanStats& stats, const tracer::Snapshot& snap,
                           std::shared_ptr<std::map<pid_t, std::string>> cgroups,
-                          std::shared_ptr<std::vector<pid_t>> targets) {
+                          std::shared_ptr<std::vector<pid_t>> targets, std::int64_t onset_ms) {
   scan_pending_ = false;
-  std::swap(front_, back_);
   std::int64_t now = monotonic_ms();
   last_scan_done_ms_ = now;
   ++metrics_.scans;
@@ -383,12 +396,13 @@ void Engine::on_scan_done(const ScanStats& stats, const tracer::Snapshot& snap,
     metrics_.tasks = stats.tasks;
     metrics_.tasks_dropped = stats.dropped;
     // The processes of the whole system, for a system-wide incident's
-    // victim choice (front_ may hold a follow-up scan's few tasks then).
+    // victim choice (samples_ may hold a follow-up scan's few tasks then).
     all_pids_.clear();
-    for (const TaskSample& t : front_)
+    for (const TaskSample& t : samples_)
       if (t.tid == t.tgid) all_pids_.push_back(t.tgid);
   }
-  model_.update(front_, now, targets.get());
+  model_.update(samples_, now, targets.get());
+  if (onset_ms >= 0) model_.backdate(now, onset_ms);
   fold_tracer(now, snap);
   fold_pressure(now);
   std::erase_if(victim_homes_, [this](const auto& e) { return !model_.is_victim(e.first); });
@@ -458,20 +472,77 @@ void Engine::open_psi(const std::string& path, bool system) {
 void Engine::arm_psi(std::shared_ptr<asio::posix::stream_descriptor> sd, bool system) {
   sd->async_wait(asio::posix::stream_descriptor::wait_error, [this, sd, system](const boost::system::error_code& ec) {
     if (ec || stopping_) return;
-    ++metrics_.psi_events;
-    if (!system) ++metrics_.group_psi_events;
-    last_psi_event_ms_ = monotonic_ms();
-    if (!system) last_watched_psi_event_ms_ = last_psi_event_ms_;
-    wake_ticks();
-    // Pressure now: look at every task now rather than at the next period.
-    // (Once per burst: the system's and a group's trigger fire together.)
-    if (monotonic_ms() - std::max(full_scan_started_ms_, event_scan_started_ms_) >= 100) start_scan(true, true);
+    on_psi_event(system);
     // POLLPRI stays asserted until the window passes; do not spin on it.
     auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(200));
     t->async_wait([this, sd, t, system](const boost::system::error_code& e) {
       if (!e && !stopping_) arm_psi(sd, system);
     });
   });
+}
+
+void Engine::on_psi_event(bool system) {
+  ++metrics_.psi_events;
+  if (!system) ++metrics_.group_psi_events;
+  last_psi_event_ms_ = monotonic_ms();
+  if (!system) last_watched_psi_event_ms_ = last_psi_event_ms_;
+  if (recheck_ok_) {
+    // Judged once more in a moment (stall_goes_on); the system's and a
+    // group's trigger fire together for one burst: one recheck.
+    if (recheck_pending_) return;
+    recheck_pending_ = true;
+    at_event_ = read_psi_totals();
+    recheck_timer_.expires_after(std::chrono::milliseconds(recheck_ms()));
+    recheck_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && !stopping_) recheck_event();
+    });
+    return;
+  }
+  wake_ticks();
+  // Pressure now: look at every task now rather than at the next period.
+  // (Once per burst: the system's and a group's trigger fire together.)
+  if (monotonic_ms() - std::max(full_scan_started_ms_, event_scan_started_ms_) >= 100) start_scan(true, true);
+}
+
+std::int64_t Engine::recheck_ms() const {
+  // Long enough that a burst already ended shows no growth (half a second
+  // of a stall at the trigger's rate is ~37 ms of it), short beside any
+  // --warn-after; never longer than a period.
+  return std::clamp<std::int64_t>(opt_.period.count(), 100, 500);
+}
+
+PsiTotals Engine::read_psi_totals() const {
+  PsiTotals t;
+  t.ms = monotonic_ms();
+  t.system_us = read_some_total(opt_.psi_path);
+  t.groups_us.reserve(watched_.size());
+  for (const WatchedGroup& w : watched_) t.groups_us.push_back(read_some_total(w.pressure_path));
+  return t;
+}
+
+void Engine::recheck_event() {
+  recheck_pending_ = false;
+  const PsiTotals later = read_psi_totals();
+  if (stall_goes_on(at_event_, later)) {
+    wake_ticks();
+    if (later.ms - std::max(full_scan_started_ms_, event_scan_started_ms_) >= 100) {
+      backdate_ms_ = at_event_.ms;
+      start_scan(true, true);
+    }
+    return;
+  }
+  // Over: no scan. The groups' readings say they are not rising, which
+  // ends a group event's follow (idle()) as a scan's reading would.
+  ++metrics_.psi_events_settled;
+  settled_event_ms_ = later.ms;
+  for (std::size_t i = 0; i < watched_.size() && i < later.groups_us.size(); ++i) {
+    WatchedGroup& w = watched_[i];
+    if (later.groups_us[i] == PsiTotals::kUnread) continue;
+    w.prev_some_us = later.groups_us[i];
+    w.read_ms = later.ms;
+    w.rising = false;
+  }
+  wake_ticks();
 }
 
 void Engine::open_kmsg() {
@@ -626,6 +697,7 @@ void Engine::stop() {
   stopping_ = true;
   sd_notify("STOPPING=1");
   tick_timer_.cancel();
+  recheck_timer_.cancel();
   ping_timer_.cancel();
   signals_.cancel();
   for (auto& sd : psi_) sd->cancel();

@@ -102,6 +102,21 @@ bool ProbeRule::wants_scan(const std::vector<TaskSample>& samples) {
   return want;
 }
 
+bool stall_goes_on(const PsiTotals& at_event, const PsiTotals& later) {
+  const std::int64_t elapsed_ms = later.ms - at_event.ms;
+  if (elapsed_ms <= 0 || later.groups_us.size() != at_event.groups_us.size()) return true;
+  // Half the trigger's rate (150 ms in 2 s): 3.75% of the time that passed.
+  const std::uint64_t enough_us = static_cast<std::uint64_t>(elapsed_ms) * 1000 * 3 / 80;
+  auto grew = [enough_us](std::uint64_t before, std::uint64_t after) {
+    constexpr std::uint64_t unread = PsiTotals::kUnread;
+    return before == unread || after == unread || after < before || after - before >= enough_us;
+  };
+  if (grew(at_event.system_us, later.system_us)) return true;
+  for (std::size_t i = 0; i < later.groups_us.size(); ++i)
+    if (grew(at_event.groups_us[i], later.groups_us[i])) return true;
+  return false;
+}
+
 void StallAttribution::note(std::int64_t now_ms, std::uint64_t system_us, const std::vector<std::uint64_t>& groups_us) {
   // A ring whose entries keep their vectors: no allocation once it is full.
   if (ring_.size() < kKeep) ring_.emplace_back();

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <malloc.h>
 #include <nlohmann/json.hpp>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -124,6 +125,10 @@ int main(int argc, char** argv) {
     case Command::Run:
       break;
   }
+  // One malloc arena for the daemon's five threads: the workers allocate
+  // little and seldom, one at a time, and each arena of its own kept its
+  // own touched pages (~8-24 kB each, measured) resident and locked.
+  ::mallopt(M_ARENA_MAX, 1);
   try {
     Engine engine(parsed.options, std::vector<std::string>(argv, argv + argc));
     return engine.run();

@@ -81,6 +81,9 @@ std::string Metrics::prometheus() const {
   metric("oomlab_watchdog_group_psi_events_total", "counter",
          "PSI trigger wake-ups from the watched groups' triggers (--watch-cgroup); the rest are the system's.",
          group_psi_events);
+  metric("oomlab_watchdog_psi_events_settled_total", "counter",
+         "PSI events whose stall was over when the watchdog looked again a moment later (no scan).",
+         psi_events_settled);
   metric("oomlab_watchdog_delayacct", "gauge", "1 when the last scan read taskstats delay accounting.", delayacct ? 1 : 0);
   metric("oomlab_watchdog_delay_queries_total", "counter", "Taskstats delay-accounting queries answered.", delay_queries);
   s << "# HELP oomlab_watchdog_kills_total Processes killed, by reason.\n# TYPE oomlab_watchdog_kills_total counter\n";

@@ -134,6 +134,12 @@ void StallModel::update(const std::vector<TaskSample>& samples, std::int64_t now
   for (auto& [tid, s] : stalls_) s.victim = victims_.count(s.tgid) != 0;
 }
 
+void StallModel::backdate(std::int64_t now_ms, std::int64_t onset_ms) {
+  for (auto& [tid, s] : stalls_)
+    if (s.seen_ms == now_ms && s.since_ms > onset_ms && s.kind != StallKind::Io && s.kind != StallKind::Exit)
+      s.since_ms = onset_ms;
+}
+
 void StallModel::mark_victim(pid_t tgid, std::int64_t now_ms, bool count_as_oom) {
   if (victims_.try_emplace(tgid, now_ms).second && count_as_oom) ++oom_count_;
   for (auto& [tid, s] : stalls_)

@@ -133,13 +133,21 @@ class Engine {
   // group_probe.hpp: while idle, the watched groups' own tasks every period.
   void set_probe_dirs();
   void start_probe();
-  void on_probe_done(bool wants_scan);
+  // onset_ms >= 0: a confirmed PSI event's scan; the stalls it finds are
+  // dated back to the event (StallModel::backdate).
   void on_scan_done(const ScanStats& stats, const tracer::Snapshot& snap,
                     std::shared_ptr<std::map<pid_t, std::string>> cgroups,
-                    std::shared_ptr<std::vector<pid_t>> targets);
+                    std::shared_ptr<std::vector<pid_t>> targets, std::int64_t onset_ms = -1);
   void report(std::int64_t now_ms, bool from_stale_scan);
   void open_psi(const std::string& path, bool system);
   void arm_psi(std::shared_ptr<asio::posix::stream_descriptor> sd, bool system);
+  // A PSI event: judged once more recheck_ms() later (stall_goes_on) when
+  // the PSI files can be read on the loop; a full scan only if the stall
+  // goes on.
+  void on_psi_event(bool system);
+  void recheck_event();
+  std::int64_t recheck_ms() const;
+  PsiTotals read_psi_totals() const;  // on the loop: regular PSI files only (recheck_ok_)
   void open_kmsg();
   void arm_kmsg();
   void on_kmsg_line(const std::string& message);
@@ -207,7 +215,11 @@ class Engine {
   CgroupView cgroups_;
   KillPolicy policy_;
   Metrics metrics_;
-  std::vector<TaskSample> front_, back_;
+  // One scan's samples: filled by the scan job, read by on_scan_done (no
+  // scan starts before that ran), and by the probe on the loop in between.
+  // One buffer, not two swapped: every page of a second one became resident
+  // too (~150 B a task), for nothing.
+  std::vector<TaskSample> samples_;
   std::int64_t started_ms_ = 0, last_scan_done_ms_ = 0, scan_started_ms_ = 0, last_report_ms_ = 0;
   bool scan_pending_ = false;
   bool full_wanted_ = false;  // a full scan was asked for while the worker was busy
@@ -224,11 +236,8 @@ class Engine {
   // The watched groups' directories (copied by each probe job: a reload may
   // replace them while a probe runs); empty: system-wide, no probe.
   std::shared_ptr<const std::vector<std::string>> probe_dirs_ = std::make_shared<std::vector<std::string>>();
-  bool probe_pending_ = false;
-  bool scan_after_probe_ = false;  // a scan was asked for while the probe ran
-  // Used by the probe job on the scan worker only.
+  // Used by the probe on the loop thread, while no scan job runs.
   std::vector<pid_t> probe_pids_;
-  std::vector<TaskSample> probe_samples_;
   ProbeRule probe_rule_;
   bool attribute_ = false;  // watched groups and a system PSI file: events are attributed
   StallAttribution attribution_;
@@ -237,6 +246,14 @@ class Engine {
   // Reads the system's and the counted watched groups' some totals (scan
   // worker); true when they explain the stall of the last trigger window.
   bool note_pressure(bool explain);
+  // The event recheck (on_psi_event): the system's and every watched
+  // group's PSI file is a regular file (a test's FIFO would block the read).
+  bool recheck_ok_ = false;
+  bool recheck_pending_ = false;
+  PsiTotals at_event_;
+  std::int64_t settled_event_ms_ = -1000000;  // the last recheck that found the stall over
+  std::int64_t backdate_ms_ = -1;            // the confirmed event the next event scan dates its stalls to
+  asio::steady_timer recheck_timer_;
   std::vector<std::shared_ptr<asio::posix::stream_descriptor>> psi_;
   std::vector<WatchedGroup> watched_;
   std::map<pid_t, std::string> victim_cgroups_;  // tgid -> memory cgroup, from the last scan

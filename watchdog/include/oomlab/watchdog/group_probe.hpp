@@ -47,6 +47,24 @@ class ProbeRule {
   std::vector<std::pair<pid_t, std::uint64_t>> noisy_, next_;  // sorted (tid, starttime)
 };
 
+// Whether the stall behind a PSI event goes on. The trigger fires once
+// 150 ms of "some" stall fell within its 2 s window; by the time the loop
+// looks, the stall is often over (another job's short burst, a squeeze the
+// kernel or a guard already ended), and a full scan then finds nothing.
+// So the loop reads the PSI some totals (the system's and each watched
+// group's) at the event and once more a short interval later, and scans
+// only when one of them kept growing at half the trigger's rate or more
+// (75 ms a second). A stall that lasts keeps growing its totals; its onset
+// is then dated back to the event. Unreadable totals (0, or fewer groups)
+// and a total that went backwards count as growing: scan, as before.
+struct PsiTotals {
+  static constexpr std::uint64_t kUnread = ~std::uint64_t{0};
+  std::int64_t ms = 0;
+  std::uint64_t system_us = kUnread;     // the system's some total
+  std::vector<std::uint64_t> groups_us;  // each watched group's
+};
+bool stall_goes_on(const PsiTotals& at_event, const PsiTotals& later);
+
 // Whether the memory stall behind a PSI event happened in the watched
 // groups. The system's PSI "some" total counts the time at least one task
 // anywhere was stalled on memory, a group's the time one of its own tasks

@@ -26,6 +26,7 @@ struct Metrics {
   std::uint64_t reports = 0;             // MemAlloc-Info lines
   std::uint64_t psi_events = 0;
   std::uint64_t group_psi_events = 0;  // of psi_events: from --watch-cgroup triggers
+  std::uint64_t psi_events_settled = 0;  // events whose stall was over at the recheck: no scan
   bool delayacct = false;                // the last scan read delay accounting
   std::uint64_t delay_queries = 0;       // taskstats answers
   std::map<std::string, std::uint64_t> kills;  // by reason

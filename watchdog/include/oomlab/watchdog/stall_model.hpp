@@ -84,6 +84,15 @@ class StallModel {
   void update(const std::vector<TaskSample>& samples, std::int64_t now_ms,
               const std::vector<pid_t>* looked_at = nullptr);
 
+  // The scan taken at now_ms followed a PSI event at onset_ms whose stall
+  // was still growing a moment later (group_probe.hpp, stall_goes_on): the
+  // stalls it found first - in reclaim, an allocation or a lock wait - are
+  // dated from the event, as a scan right at the event would have dated
+  // them, so the --warn-after and --kill-after clocks lose nothing to the
+  // recheck. Page-in waits and exits keep their date: the rule that follows
+  // them only once seen twice (idle()) needs it.
+  void backdate(std::int64_t now_ms, std::int64_t onset_ms);
+
   // A process the kernel (kmsg) or we chose as OOM victim.
   void mark_victim(pid_t tgid, std::int64_t now_ms, bool count_as_oom = true);
   bool is_victim(pid_t tgid) const { return victims_.count(tgid) != 0; }
