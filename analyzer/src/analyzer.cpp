@@ -32,7 +32,7 @@ struct Dispatch {
   std::vector<const Pattern*> by_first[256];
   std::vector<Scan> after_comm;
   Dispatch() {
-    for (auto family : {oom_patterns(), memalloc_patterns(), oomlab_line_patterns(), taskdump_patterns(),
+    for (auto family : {oom_patterns(), memalloc_patterns(), oomlab_line_patterns(), guard_line_patterns(), taskdump_patterns(),
                         failure_patterns()}) {
       for (const Pattern& p : family) {
         if (p.anchor == Pattern::Anchor::start) by_first[static_cast<unsigned char>(p.needle[0])].push_back(&p);

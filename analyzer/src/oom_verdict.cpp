@@ -161,10 +161,36 @@ void watchdog_kills(State& st, std::vector<Finding>& out) {
   }
 }
 
+// Userspace OOM killers' kills (earlyoom, systemd-oomd, nohang): memory
+// trouble that a guard ended; resolved_ms when its victim's exit is logged.
+void guard_kills(State& st, std::vector<Finding>& out) {
+  for (const GuardKillSeen& g : st.guard_kills) {
+    if (g.dry_run) continue;
+    Finding f;
+    f.klass = VerdictClass::oom_resolved;
+    f.first = g.first;
+    f.last = g.last;
+    f.evidence = g.evidence;
+    const facts::GuardKill& k = g.kill;
+    std::string who = k.pid ? k.comm + "(" + std::to_string(k.pid) + ")" : k.cgroup;
+    f.title = g.killer + " kill of " + who;
+    if (!k.reason.empty()) f.title += " (" + k.reason + ")";
+    if (g.exited_ms) f.title += ": it exited in " + std::to_string(*g.exited_ms) + " ms";
+    if (k.pid) f.tasks.push_back({k.pid, k.comm, "victim", '?', "", ""});
+    f.details.emplace_back("resolved_by", g.killer);
+    if (!k.signal.empty()) f.details.emplace_back("signal", k.signal);
+    if (!k.cgroup.empty()) f.details.emplace_back("cgroup", k.cgroup);
+    if (!k.reason.empty()) f.details.emplace_back("reason", k.reason);
+    if (g.exited_ms) f.details.emplace_back("resolved_ms", static_cast<double>(*g.exited_ms));
+    out.push_back(std::move(f));
+  }
+}
+
 }  // namespace
 
 void oom_findings(State& st, std::vector<Finding>& out) {
   watchdog_kills(st, out);
+  guard_kills(st, out);
   auto& events = st.report.oom_events;
   const double thr = st.opt.victim_threshold_s;
   std::vector<bool> consumed(events.size(), false);

@@ -12,6 +12,7 @@
 
 #include "oomlab/analyzer/model.hpp"
 #include "oomlab/analyzer/normalizer.hpp"
+#include "oomlab/facts/guard_kills.hpp"
 #include "oomlab/facts/hung_task.hpp"
 #include "oomlab/facts/wait_kind.hpp"
 
@@ -67,6 +68,17 @@ struct RawReport {
   }
 };
 
+// A kill by a userspace OOM killer (earlyoom, systemd-oomd, nohang) as its
+// own syslog/journal lines tell it (facts/guard_kills.hpp).
+struct GuardKillSeen {
+  std::string killer;   // the line's ident: "earlyoom", "systemd-oomd", "nohang"
+  facts::GuardKill kill;
+  Where first, last;
+  std::vector<std::uint64_t> evidence;
+  std::optional<std::int64_t> exited_ms;   // earlyoom: "process exited after N seconds"
+  bool dry_run = false;                    // earlyoom --dryrun: it only said what it would kill
+};
+
 // Per printk caller (CPU/thread id; "" when the log has none): where the
 // frames that follow belong. Interleaved serial logs keep their traces apart.
 struct TraceCtx {
@@ -109,6 +121,8 @@ class State {
   std::optional<double> last_ts;         // the latest timestamp of the log (the stall model's end of evidence)
   bool watchdog_withheld = false;        // oomlab-watchdog said it kept lines out of the kernel log ("kmsg: N line(s) kept out")
   std::vector<Where> sysrq_oom;          // "SysRq : Manual OOM execution"
+  std::vector<GuardKillSeen> guard_kills;   // userspace OOM killers' kills (capped by Limits::misc)
+  facts::NohangKills nohang;             // nohang's victim block waiting for its send line
   std::vector<TaskObservation> observations;   // capped by Limits::series (misc_dropped)
   // "Sending NMI from CPU 0 to CPUs 1:" inside a report (RCU stalls, hard
   // lockups): the other CPUs' backtraces, printed from their own printk
@@ -189,6 +203,7 @@ struct Pattern {
 std::span<const Pattern> oom_patterns();
 std::span<const Pattern> memalloc_patterns();
 std::span<const Pattern> oomlab_line_patterns();
+std::span<const Pattern> guard_line_patterns();
 std::span<const Pattern> taskdump_patterns();
 std::span<const Pattern> failure_patterns();
 

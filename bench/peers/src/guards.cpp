@@ -3,6 +3,7 @@
 #include <fstream>
 #include <regex>
 
+#include "oomlab/facts/guard_kills.hpp"
 #include "oomlab/formats/nohang_conf.hpp"
 
 namespace oomlab::peers {
@@ -98,14 +99,10 @@ std::vector<GuardKill> parse_guard_kills(GuardKind g, const std::vector<TimedLin
   // "dry-run"), and cgroup-wide escalations.
   static const std::regex oomlab_kill(R"(\bkill: pid=(\d+) comm=(\S*) )");
   static const std::regex oomlab_group(R"(\b(killed \d+ process\(es\) of cgroup|cgroup\.kill written for) )");
-  // earlyoom 1.7: sending SIGTERM to process 123 uid 0 "zero-hog": badness ...
-  static const std::regex earlyoom_kill(R"re(sending SIG\w+ to process (\d+) uid \d+ "([^"]*)")re");
-  // nohang 0.2: "  PID:       123, name: zero-hog, state: ..." then
-  // "  Sending SIGTERM to the victim".
-  static const std::regex nohang_victim(R"(PID:\s+(\d+), name: ([^,]*),)");
-  static const std::regex nohang_send(R"(Sending SIG\w+ to the victim)");
+  // earlyoom's and nohang's kill lines: facts/guard_kills.hpp (the analyzer
+  // reads the same lines in journals).
   std::vector<GuardKill> kills;
-  GuardKill pending;
+  facts::NohangKills nohang;
   std::smatch m;
   for (const TimedLine& l : lines) {
     switch (g) {
@@ -117,17 +114,10 @@ std::vector<GuardKill> parse_guard_kills(GuardKind g, const std::vector<TimedLin
           kills.push_back({l.realtime_ms, 0, "", true});
         break;
       case GuardKind::earlyoom:
-        if (std::regex_search(l.text, m, earlyoom_kill))
-          kills.push_back({l.realtime_ms, static_cast<pid_t>(std::stol(m[1])), m[2], false});
+        if (auto k = facts::parse_earlyoom_kill(l.text)) kills.push_back({l.realtime_ms, k->pid, k->comm, false});
         break;
       case GuardKind::nohang:
-        if (std::regex_search(l.text, m, nohang_victim)) {
-          pending = {0, static_cast<pid_t>(std::stol(m[1])), m[2], false};
-        } else if (pending.pid > 0 && std::regex_search(l.text, nohang_send)) {
-          pending.realtime_ms = l.realtime_ms;
-          kills.push_back(pending);
-          pending = {};
-        }
+        if (auto k = nohang.feed(l.text)) kills.push_back({l.realtime_ms, k->pid, k->comm, false});
         break;
       case GuardKind::none: break;
     }
