@@ -163,5 +163,21 @@ TEST(Oom, SeparateEventsWhenFarApart) {
   EXPECT_EQ(findings_of(r, VerdictClass::oom_resolved).size(), 3u);
 }
 
+
+// vm.oom_kill_allocating_task=1 (mm/oom_kill.c: oom_kill_process(oc, "Out
+// of memory (oom_kill_allocating_task)")): the kill line has its own prefix.
+TEST(Oom, KillAllocatingTaskPrefix) {
+  Report r = analyze_text(
+      "[  200.000000] Out of memory (oom_kill_allocating_task): Killed process 4321 (hog) total-vm:2099004kB, anon-rss:1752kB, "
+      "file-rss:4kB, shmem-rss:0kB, UID:0 pgtables:4100kB oom_score_adj:0\n"
+      "[  200.010000] oom_reaper: reaped process 4321 (hog), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB\n");
+  ASSERT_EQ(r.oom_events.size(), 1u);
+  ASSERT_TRUE(r.oom_events[0].victim);
+  EXPECT_EQ(r.oom_events[0].victim->pid, 4321);
+  EXPECT_EQ(r.oom_events[0].victim_anon_rss_kb, 1752u);
+  ASSERT_TRUE(r.oom_events[0].resolved_ms);
+  EXPECT_NEAR(*r.oom_events[0].resolved_ms, 10.0, 0.5);   // the kill to the reap, not the reap alone
+}
+
 }  // namespace
 }  // namespace oomlab::analyzer::test

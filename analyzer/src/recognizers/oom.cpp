@@ -101,6 +101,13 @@ bool out_of_memory(State& st, const Line& l) {
   return kill_line(st, l, rest, false);
 }
 
+// vm.oom_kill_allocating_task=1: the allocating task is killed without a
+// task scan ("Out of memory (oom_kill_allocating_task): Killed process ...").
+bool out_of_memory_allocating(State& st, const Line& l) {
+  std::string_view rest = l.msg.substr(l.msg.find("): ") + 3);
+  return kill_line(st, l, rest, false);
+}
+
 bool memcg_out_of_memory(State& st, const Line& l) {
   std::string_view rest = l.msg.substr(29);   // "Memory cgroup out of memory: "
   return kill_line(st, l, rest, true);
@@ -183,6 +190,7 @@ constexpr Pattern kPatterns[] = {
     {"mem-info", "Mem-Info:", Pattern::Anchor::start, mem_info},
     {"oom-kill-constraint", "oom-kill:", Pattern::Anchor::start, constraint},
     {"out-of-memory", "Out of memory: ", Pattern::Anchor::start, out_of_memory},
+    {"out-of-memory-allocating", "Out of memory (oom_kill_allocating_task): ", Pattern::Anchor::start, out_of_memory_allocating},
     {"memcg-out-of-memory", "Memory cgroup out of memory: ", Pattern::Anchor::start, memcg_out_of_memory},
     {"killed-process", "Killed process ", Pattern::Anchor::start, bare_killed},
     {"memcg-task-in", "Task in ", Pattern::Anchor::start, task_in_memcg},
