@@ -203,6 +203,28 @@ void stall_findings(State& st, std::vector<Finding>& out) {
       if (f.evidence.size() < st.opt.limits.evidence) f.evidence.push_back(a.at.line);
     }
     f.title = "page allocation stalls for up to " + std::to_string(max_ms) + " ms";
+    // An allocation stalled for the threshold with no OOM kill in that time
+    // is a silent hang (DESIGN.md), whoever reported it: warn_alloc's own
+    // "stalls for Nms" counts from the allocation's start.
+    const auto threshold_ms = static_cast<std::uint64_t>(st.opt.stall_threshold_s * 1000);
+    const AllocStall* silent = nullptr;   // the longest stall no OOM kill interrupted
+    for (const AllocStall& a : stalls) {
+      if (a.ms < threshold_ms || (silent && silent->ms >= a.ms)) continue;
+      bool killed = false;
+      for (const OomEvent& e : st.report.oom_events) {
+        if (!e.killed) continue;
+        if (!e.killed->ts || !a.at.ts) { killed = true; break; }   // no clock: cannot tell, keep the milder class
+        const double from = *a.at.ts - static_cast<double>(a.ms) / 1000.0;
+        if (*e.killed->ts >= from && *e.killed->ts <= *a.at.ts) { killed = true; break; }
+      }
+      if (!killed) silent = &a;
+    }
+    if (silent) {
+      f.klass = VerdictClass::silent_hang;
+      f.title = "silent hang: " + silent->task.comm + "(" + std::to_string(silent->task.pid) +
+                ") stalled in the page allocator for " + std::to_string(silent->ms / 1000) +
+                " s with no OOM kill (page allocation stalls for up to " + std::to_string(max_ms) + " ms)";
+    }
     for (const AllocStall& a : stalls) {
       const bool listed = std::any_of(f.tasks.begin(), f.tasks.end(), [&](const TaskRole& t) {
         return t.pid == a.task.pid && t.comm == a.task.comm;

@@ -274,5 +274,32 @@ TEST(HungTaskBlocker, AnRwSemaphoreWaitedOnFromMunmapIsTheMmapLock) {
   EXPECT_EQ(role_of(r.findings[0], 2189)->role, "holder");
 }
 
+
+// warn_alloc's "stalls for Nms" counts from the allocation's start: one that
+// reached the stall threshold (30 s) with no OOM kill meanwhile is a silent
+// hang (DESIGN.md), one the OOM killer acted during stays allocation_stall.
+std::string warn_alloc_stall(int ts, int ms) {
+  return "[" + std::to_string(ts) + ".441002] a.out: page allocation stalls for " + std::to_string(ms) +
+         "ms, order:0, mode:0x24201ca(GFP_HIGHUSER_MOVABLE|__GFP_COLD)\n";
+}
+
+TEST(Failures, LongAllocationStallWithoutOomKillIsSilentHang) {
+  std::string log;
+  for (int i = 1; i <= 4; ++i) log += warn_alloc_stall(300 + 10 * i, 10000 * i);
+  Report r = analyze_text(log);
+  EXPECT_EQ(r.verdict, VerdictClass::silent_hang) << r.title;
+  EXPECT_NE(r.title.find("stalled in the page allocator for 40 s with no OOM kill"), std::string::npos) << r.title;
+
+  // The same stall with the OOM killer acting at 325 s, inside it.
+  Report acted = analyze_text(log + "[  325.000000] Out of memory: Killed process 3418 (a.out) total-vm:2099004kB, anon-rss:1752kB, "
+                                    "file-rss:4kB, shmem-rss:0kB\n");
+  EXPECT_TRUE(findings_of(acted, VerdictClass::silent_hang).empty()) << acted.title;
+  EXPECT_EQ(findings_of(acted, VerdictClass::allocation_stall).size(), 1u);
+
+  // Shorter than the threshold: allocation_stall.
+  Report shorter = analyze_text(warn_alloc_stall(310, 10000) + warn_alloc_stall(320, 20000));
+  EXPECT_EQ(shorter.verdict, VerdictClass::allocation_stall) << shorter.title;
+}
+
 }  // namespace
 }  // namespace oomlab::analyzer::test
