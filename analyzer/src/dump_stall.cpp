@@ -249,13 +249,7 @@ Finding to_finding(const State& st, const std::vector<Snapshot>& snaps, const fa
       f.details.emplace_back(std::string("blocked_") + facts::wait_kind_name(static_cast<facts::WaitKind>(k)),
                              static_cast<std::int64_t>(max_by_kind[k]));
   f.details.emplace_back("description", cause);
-  f.details.emplace_back("ended_by", ended_by);
-  if (ender) {
-    f.details.emplace_back("ended_by_pid", static_cast<std::int64_t>(ender->pid));
-    f.details.emplace_back("ended_by_comm", ender->comm);
-    f.details.emplace_back("ended_by_ts", static_cast<double>(ender->t_ms) / 1000.0);
-    if (!ender->reason.empty()) f.details.emplace_back("ended_by_reason", ender->reason);
-  }
+  ender_details(ended_by, ender ? &*ender : nullptr, f);
   return f;
 }
 

@@ -52,6 +52,15 @@ void stalled_tasks(const State& st, std::uint64_t from, std::uint64_t to, std::s
 
 // The episode's own facts, in the same keys for every source of a stall
 // finding (MemAlloc reports, task dumps): FORMATS.md "Stall verdicts".
+void ender_details(const std::string& ended_by, const facts::KillEvent* ender, Finding& f) {
+  f.details.emplace_back("ended_by", ended_by);
+  if (!ender) return;
+  f.details.emplace_back("ended_by_pid", static_cast<std::int64_t>(ender->pid));
+  f.details.emplace_back("ended_by_comm", ender->comm);
+  f.details.emplace_back("ended_by_ts", static_cast<double>(ender->t_ms) / 1000.0);
+  if (!ender->reason.empty()) f.details.emplace_back("ended_by_reason", ender->reason);
+}
+
 void episode_details(const facts::StallEpisode& e, Finding& f) {
   const std::int64_t length = e.length_ms();
   f.details.emplace_back("start_ts", static_cast<double>(e.start_ms) / 1000.0);
@@ -126,13 +135,7 @@ Finding to_finding(const State& st, const LogProgress& lp, const facts::StallEpi
   episode_details(e, f);
   f.details.emplace_back("description", cause);
   f.details.emplace_back("report_period_ms", lp.period_ms);
-  f.details.emplace_back("ended_by", ended_by);
-  if (ender) {
-    f.details.emplace_back("ended_by_pid", static_cast<std::int64_t>(ender->pid));
-    f.details.emplace_back("ended_by_comm", ender->comm);
-    f.details.emplace_back("ended_by_ts", static_cast<double>(ender->t_ms) / 1000.0);
-    if (!ender->reason.empty()) f.details.emplace_back("ended_by_reason", ender->reason);
-  }
+  ender_details(ended_by, ender ? &*ender : nullptr, f);
   for (const Where& w : st.sysrq_oom)
     if (w.line > first.at.line && w.line <= f.last.line && w.ts) f.details.emplace_back("sysrq_oom_ts", *w.ts);
   return f;

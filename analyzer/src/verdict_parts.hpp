@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -19,6 +20,9 @@ void dump_stall_findings(const State& st, const std::vector<std::pair<std::int64
 // stall_verdict.cpp: a stall episode's start_ts, end_ts, duration_s, cause,
 // wait and max_blocked details, the same for every stall finding.
 void episode_details(const facts::StallEpisode& e, Finding& f);
+// stall_verdict.cpp: what ended a stall ("watchdog_kill", "oom_kill",
+// "recovered", ...) and, for a kill, whose (ended_by_pid/comm/ts/reason).
+void ender_details(const std::string& ended_by, const facts::KillEvent* ender, Finding& f);
 
 // victim_alive.cpp: the last line after `kill` that shows task `pid` still
 // there (same pid and comm); how many times it was killed; the same task chosen again and again

@@ -51,29 +51,12 @@ HolderOutcome run_under_watchdog(const std::string& scenario) {
     out.skip = "oomlab-repro made no group";  // asserted by the caller through an empty report
     return out;
   }
-  const std::string events = run.dir + "/events.jsonl", err = run.dir + "/stderr.log", cg = "/oomlab/" + run.group;
-  // Under strace when there is one: the holder search must open nothing
-  // that blocks behind an mmap lock.
-  const bool traced = ::access("/usr/bin/strace", X_OK) == 0;
-  std::vector<std::string> argv{bin("oomlab-watchdog"), "--period", "500ms", "--warn-after", "2s", "--kill-after", "10m",
-                                "--escalate-after", "10m", "--scope", cg, "--socket", "", "--json-log", events,
-                                "--no-self-protect", "--no-kmsg-write"};
-  if (traced)
-    argv.insert(argv.begin(), {"/usr/bin/strace", "-f", "-qq", "-e", "trace=open,openat,openat2", "-o", run.dir + "/strace.log"});
-  Child wd(argv, nullptr, err);
-  for (int i = 0; i < 80 && run.repro->running(); ++i) std::this_thread::sleep_for(500ms);  // <= 40 s
-  run.repro->stop(30s);
-  out.log = wdtest::slurp(err);
-  // SIGTERM to the daemon itself (strace would only detach): its pid is in its first line.
-  pid_t daemon = 0;
-  if (traced && std::sscanf(out.log.c_str() + std::min(out.log.size(), out.log.find("oomlab-watchdog[")),
-                            "oomlab-watchdog[%d]", &daemon) == 1)
-    ::kill(daemon, SIGTERM);
-  wd.stop(10s);
-  out.log = wdtest::slurp(err);
-  if (traced) out.trace = wdtest::slurp(run.dir + "/strace.log");
+  wdtest::ScopedWatchdogRun wd = wdtest::watch_until_run_ends(run);
+  out.log = wd.log;
+  out.trace = wd.trace;
+  const std::string& cg = wd.cgroup;
   // The JSON log through the formats codec (no hand-written keys).
-  for (const formats::WatchdogRecord& rec : wdtest::watchdog_records(events)) {
+  for (const formats::WatchdogRecord& rec : wdtest::watchdog_records(wd.events)) {
     if (auto* h = std::get_if<formats::WdHolder>(&rec.payload); h && h->cgroup == cg && !out.holder) out.holder = *h;
     if (auto* k = std::get_if<formats::WdKill>(&rec.payload)) {
       if (k->reason == "holder") out.killed.insert(k->comm);
@@ -89,10 +72,7 @@ HolderOutcome run_under_watchdog(const std::string& scenario) {
 void expect_safe_reads(const HolderOutcome& o) {
   if (o.trace.empty()) return;  // no strace here
   EXPECT_TRUE(std::regex_search(o.trace, std::regex(R"re("/proc/\d+/fd")re"))) << "no /proc/PID/fd opened";
-  std::regex forbidden(
-      R"re("/proc/(\d+)/(task/\d+/)?(cmdline|environ|maps|map_files|smaps|smaps_rollup|numa_maps|mem|pagemap)")re");
-  for (auto it = std::sregex_iterator(o.trace.begin(), o.trace.end(), forbidden); it != std::sregex_iterator(); ++it)
-    ADD_FAILURE() << "opened " << (*it)[0] << " (the watchdog must never read it)";
+  for (const std::string& f : wdtest::mmap_lock_reads(o.trace)) ADD_FAILURE() << "opened " << f << " (the watchdog must never read it)";
 }
 
 // Without two OOM kills the scenario did not reproduce here (nothing to

@@ -7,6 +7,10 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <regex>
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
 #include <sstream>
 #include <stdexcept>
 #include <stdlib.h>
@@ -76,6 +80,55 @@ std::optional<oomlab::formats::WatchdogRecord> first_event(const std::string& pa
     if (const T* p = std::get_if<T>(&r->payload); p && pred(*p, *r)) return r;
   }
   return std::nullopt;
+}
+
+
+// oomlab-watchdog scoped to a run's group while the run lasts, with only the
+// rule under test able to act (--kill-after/--escalate-after 10 minutes),
+// under strace when there is one: the holder and respawner tests check what
+// it opened. Ends when the run ends (<= 40 s).
+struct ScopedWatchdogRun {
+  std::string cgroup;   // "/oomlab/<group>", as the watchdog names it
+  std::string events;   // its JSON log
+  std::string log;      // its stderr
+  std::string trace;    // strace of its opens; "" without strace
+};
+inline ScopedWatchdogRun watch_until_run_ends(ReproRun& run) {
+  using namespace std::chrono_literals;
+  ScopedWatchdogRun out;
+  out.cgroup = "/oomlab/" + run.group;
+  out.events = run.dir + "/events.jsonl";
+  const std::string err = run.dir + "/stderr.log";
+  const bool traced = ::access("/usr/bin/strace", X_OK) == 0;
+  std::vector<std::string> argv{bin("oomlab-watchdog"), "--period", "500ms", "--warn-after", "2s", "--kill-after", "10m",
+                                "--escalate-after", "10m", "--scope", out.cgroup, "--socket", "", "--json-log", out.events,
+                                "--no-self-protect", "--no-kmsg-write"};
+  if (traced)
+    argv.insert(argv.begin(), {"/usr/bin/strace", "-f", "-qq", "-e", "trace=open,openat,openat2", "-o", run.dir + "/strace.log"});
+  Child wd(argv, nullptr, err);
+  for (int i = 0; i < 80 && run.repro->running(); ++i) std::this_thread::sleep_for(500ms);
+  run.repro->stop(30s);
+  // SIGTERM to the daemon itself (strace would only detach): its pid is in its first line.
+  const std::string first = slurp(err);
+  pid_t daemon = 0;
+  if (traced && std::sscanf(first.c_str() + std::min(first.size(), first.find("oomlab-watchdog[")), "oomlab-watchdog[%d]",
+                            &daemon) == 1)
+    ::kill(daemon, SIGTERM);
+  wd.stop(10s);
+  out.log = slurp(err);
+  if (traced) out.trace = slurp(run.dir + "/strace.log");
+  return out;
+}
+
+// The /proc files in an strace of opens that wait for the target's mmap
+// lock (PLATFORM.md): the watchdog must never open one.
+inline std::vector<std::string> mmap_lock_reads(const std::string& trace) {
+  static const std::regex forbidden(
+      R"re("/proc/(\d+)/(task/\d+/)?(cmdline|environ|maps|map_files|smaps|smaps_rollup|numa_maps|mem|pagemap)")re");
+  std::vector<std::string> out;
+  for (auto it = std::sregex_iterator(trace.begin(), trace.end(), forbidden); it != std::sregex_iterator(); ++it)
+    out.push_back((*it)[0]);
+  return out;
 }
 
 }  // namespace wdtest
