@@ -3,7 +3,11 @@
 //   1. One scan over ~N tasks (N spawned sleeping processes plus the
 //      system's): oomlab::watchdog::Sampler::scan versus a minimal
 //      hand-written loop reading /proc/PID/stat for every pid.
-//      Goal: ratio <= 1.2.
+//      Goal: ratio <= 1.2. And the same scan with the BPF task iterator as
+//      its source (--scan bpf: one read() for every task's stat fields,
+//      /proc only for blocked and dying tasks) against the /proc one, wall
+//      and the scanning thread's CPU time, alternating; skipped with the
+//      reason where the iterator cannot load.
 //   2. Delay accounting: the same scan (same N sleepers plus 8 spinning
 //      children, which are runnable and therefore queried) with a taskstats
 //      client attached and kernel.task_delayacct=1, versus without the
@@ -12,7 +16,8 @@
 //      restored right after (and by the signal handler); without root or
 //      taskstats it prints "delayacct: skipped: <reason>".
 //   3. and 4. (psi_window.hpp) earlyoom (-r 0), oomlab-watchdog --period 1s
-//      system-wide and scoped to the bench's own group (--scope,
+//      system-wide with each scan source (--scan bpf and --scan proc, when
+//      the iterator loads; else the default alone) and scoped to the bench's own group (--scope,
 //      --watch-cgroup), a --baseline build of the watchdog in both
 //      configurations when given, and nohang (PSI checking on, thresholds it
 //      cannot reach) run side by side. Measure 3: an idle window (30 s).
@@ -79,7 +84,7 @@ void reap_all() {
 // kernel.task_delayacct to put back ('0' or '1'), 0 when untouched; read by
 // the signal handler, so a plain char and raw syscalls.
 volatile char delayacct_restore = 0;
-char sock_files[8][128];  // the watchdogs' control sockets, "" when none
+char sock_files[10][128];  // the watchdogs' control sockets, "" when none
 char nohang_conf[128]; // nohang's config file, "" when none
 
 void restore_delayacct_raw() {
@@ -350,6 +355,7 @@ int main(int argc, char** argv) {
   sampler.scan(out);  // warm: page cache of /proc dentries, the reserve
   handwritten_stat_loop();
   int reps = quick ? 7 : 21;
+  bool bpf_ok = true;
   std::vector<double> ours, base;
   std::size_t sampled = 0, processes = 0, detailed = 0;
   for (int r = 0; r < reps; ++r) {
@@ -373,6 +379,40 @@ int main(int argc, char** argv) {
               "  ratio: median %.2f, min %.2f (goal <= 1.2)\n",
               processes, sampled, detailed, reps, median(base), minimum(base), median(ours), minimum(ours),
               median(ours) / median(base), minimum(ours) / minimum(base));
+  std::fflush(stdout);
+
+  {
+    // The BPF task iterator against /proc, same Sampler code otherwise.
+    oomlab::watchdog::Sampler bpf("/proc", 1 << 16, true);
+    std::string why;
+    if (!bpf.use_task_iter(why)) {
+      std::printf("scan source: bpf skipped: %s\n", why.c_str());
+      bpf_ok = false;
+    } else {
+      std::vector<oomlab::watchdog::TaskSample> out_bpf;
+      bpf.scan(out_bpf);
+      std::vector<double> wall[2], cpu[2];
+      std::size_t n[2] = {};
+      for (int r = 0; r < reps; ++r) {
+        for (int which = 0; which < 2; ++which) {
+          int src = (which ^ r) & 1;  // 0 /proc, 1 bpf
+          std::int64_t t0 = oomlab::monotonic_us();
+          double c0 = thread_cpu_ms();
+          auto stats = src ? bpf.scan(out_bpf) : sampler.scan(out);
+          cpu[src].push_back(thread_cpu_ms() - c0);
+          wall[src].push_back((oomlab::monotonic_us() - t0) / 1e3);
+          n[src] = stats.tasks;
+        }
+      }
+      std::printf("scan source: %d reps alternating, tasks listed /proc %zu, bpf %zu\n"
+                  "  /proc:        wall median %.3f ms, min %.3f ms; CPU median %.3f ms, min %.3f ms\n"
+                  "  BPF iterator: wall median %.3f ms, min %.3f ms; CPU median %.3f ms, min %.3f ms\n"
+                  "  ratio bpf//proc: wall median %.2f, CPU median %.2f\n",
+                  reps, n[0], n[1], median(wall[0]), minimum(wall[0]), median(cpu[0]), minimum(cpu[0]), median(wall[1]),
+                  minimum(wall[1]), median(cpu[1]), minimum(cpu[1]), median(wall[1]) / median(wall[0]),
+                  median(cpu[1]) / median(cpu[0]));
+    }
+  }
   std::fflush(stdout);
 
   // 2. delay accounting (the sleepers stay for it)
@@ -401,15 +441,23 @@ int main(int argc, char** argv) {
   // reports and never kills. System-wide (the default), and scoped to the
   // bench's group with a trigger on its memory.pressure (--scope and
   // --watch-cgroup: how one service or container is guarded).
-  auto add_watchdog = [&](const std::string& name, const std::string& bin, bool scoped) {
+  auto add_watchdog = [&](const std::string& name, const std::string& bin, bool scoped, const char* scan = nullptr) {
     const std::size_t n = daemons.size();
     std::snprintf(sock_files[n], sizeof sock_files[n], "/tmp/oomlab-bench-watchdog-%d-%zu.sock", static_cast<int>(getpid()), n);
     std::vector<std::string> argv{bin, "--period", "1s", "--socket", sock_files[n], "--dry-run"};
     if (scoped) argv.insert(argv.end(), {"--scope", group->scope(), "--watch-cgroup", group->watch_dir()});
+    if (scan) argv.insert(argv.end(), {"--scan", scan});
     daemons.push_back({name, spawn(argv), sock_files[n]});
     children.push_back(daemons.back().pid);
   };
-  add_watchdog("oomlab-watchdog", watchdog_bin, false);
+  // Each scan source side by side when the iterator loads (the default,
+  // auto, is the BPF one then).
+  if (bpf_ok) {
+    add_watchdog("oomlab-watchdog --scan bpf", watchdog_bin, false, "bpf");
+    add_watchdog("oomlab-watchdog --scan proc", watchdog_bin, false, "proc");
+  } else {
+    add_watchdog("oomlab-watchdog", watchdog_bin, false);
+  }
   if (group) add_watchdog("oomlab-watchdog --scope", watchdog_bin, true);
   if (!baseline_bin.empty()) {
     add_watchdog("baseline", baseline_bin, false);

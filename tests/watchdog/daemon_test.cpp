@@ -241,4 +241,6 @@ TEST(WatchdogDaemon, NoPermissionForTheKernelLog) {
   EXPECT_NE(err.find("cannot write the kernel log /dev/kmsg (Permission denied)"), std::string::npos) << err;
   EXPECT_NE(err.find("oom_score_adj unchanged"), std::string::npos) << "self-protection failure not reported: " << err;
   EXPECT_NE(err.find("started:"), std::string::npos) << err;
+  // Unprivileged, the BPF task iterator cannot load: /proc, and why.
+  EXPECT_NE(err.find("full scans read /proc ("), std::string::npos) << err;
 }

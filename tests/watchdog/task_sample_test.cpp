@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
+#include <cstring>
 
+#include "oomlab/watchdog/task_iter.hpp"
 #include "oomlab/watchdog/task_sample.hpp"
+#include "task_record.h"
 
 using namespace oomlab::watchdog;
 
@@ -40,3 +43,47 @@ TEST(ParseStat, KernelThreadFlag) {
   EXPECT_TRUE(t.kernel_thread());
 }
 
+
+// The BPF task iterator's raw values read as /proc prints them
+// (fs/proc/array.c, include/linux/sched.h).
+TEST(TaskIterRecord, StateLettersAsTaskStateIndex) {
+  EXPECT_EQ(task_state_letter(0x0, 0), 'R');
+  EXPECT_EQ(task_state_letter(0x1, 0), 'S');
+  EXPECT_EQ(task_state_letter(0x2, 0), 'D');
+  EXPECT_EQ(task_state_letter(0x102, 0), 'D');     // TASK_KILLABLE (a vfork parent)
+  EXPECT_EQ(task_state_letter(0x402, 0), 'I');     // TASK_IDLE
+  EXPECT_EQ(task_state_letter(0x4, 0), 'T');
+  EXPECT_EQ(task_state_letter(0x8, 0), 't');
+  EXPECT_EQ(task_state_letter(0x80, 0x10), 'X');   // TASK_DEAD, EXIT_DEAD
+  EXPECT_EQ(task_state_letter(0x80, 0x20), 'Z');   // TASK_DEAD, EXIT_ZOMBIE
+  EXPECT_EQ(task_state_letter(0x40, 0), 'P');
+  EXPECT_EQ(task_state_letter(0x8001, 0), 'D');    // TASK_FROZEN reads as uninterruptible
+  EXPECT_EQ(task_state_letter(0x1000, 0), 'D');    // TASK_RTLOCK_WAIT
+}
+
+TEST(TaskIterRecord, ToSampleUsesProcUnits) {
+  oomlab_task_record r{};
+  r.tid = 4243;
+  r.tgid = 4242;
+  r.state = 0x2;
+  r.flags = 0x400104;  // PF_EXITING among others
+  r.nr_threads = 3;
+  r.start_boottime = 9876543210987ull;  // ns
+  r.sigpending = 0xffffffff00000100ull;
+  r.rss_pages = 2560;
+  r.blkio_delay = 770000000;  // 0.77 s
+  std::memcpy(r.comm, "0123456789abcdef", 16);  // a full 16-byte comm: no NUL in the record
+  TaskSample t;
+  to_sample(r, t);
+  EXPECT_EQ(t.tid, 4243);
+  EXPECT_EQ(t.tgid, 4242);
+  EXPECT_EQ(t.state, 'D');
+  EXPECT_TRUE(t.exiting());
+  EXPECT_EQ(t.num_threads, 3);
+  EXPECT_EQ(t.starttime, 987654u);   // clock ticks (USER_HZ 100)
+  EXPECT_EQ(t.sigpending, 0x100u);   // do_task_stat keeps the low 31 bits
+  EXPECT_TRUE(t.dying());
+  EXPECT_EQ(t.rss_pages, 2560u);
+  EXPECT_EQ(t.blkio_ticks, 77u);
+  EXPECT_STREQ(t.comm, "0123456789abcdef");
+}

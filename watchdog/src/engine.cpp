@@ -99,6 +99,18 @@ int Engine::run() {
   set_probe_dirs();
   open_kmsg();
   open_tracer();
+  std::string scan_source = "full scans read /proc (--scan proc)";
+  if (opt_.scan != "proc") {
+    std::string why;
+    if (sampler_.use_task_iter(why)) {
+      scan_source = "full scans read the BPF task iterator";
+    } else if (opt_.scan == "bpf") {
+      reporter_.note(kErr, "--scan bpf: " + why);
+      return 1;
+    } else {
+      scan_source = "full scans read /proc (" + why + ")";
+    }
+  }
   const std::string delayacct = open_delayacct();
   try {
     open_control();
@@ -113,7 +125,7 @@ int Engine::run() {
                             "ms kill_after=" + std::to_string(opt_.kill_after.count()) +
                             "ms escalate_after=" + std::to_string(opt_.escalate_after.count()) + "ms" +
                             (opt_.dry_run ? " dry-run" : "") + (protection_.empty() ? "" : "; " + protection_) +
-                            "; memory cgroups at " + cgroups_.root() + "; " + delayacct);
+                            "; memory cgroups at " + cgroups_.root() + "; " + delayacct + "; " + scan_source);
   next_tick_ = asio::steady_timer::clock_type::now();
   start_scan();
   schedule_tick();

@@ -88,6 +88,10 @@ const std::vector<OptionSpec>& option_table() {
       {"socket", "PATH", false, "control/metrics unix socket (default /run/oomlab-watchdog/control.sock; '' = none)", [](Options& o, const std::string& v) { o.socket_path = v; }},
       {"metrics-textfile", "PATH", false, "also write the Prometheus metrics to PATH every 10s, atomically (temp file + rename), for node_exporter's textfile collector (name it *.prom)", [](Options& o, const std::string& v) { o.metrics_textfile = v; }},
       {"bpf", nullptr, false, "add the BPF stall tracer (root, BTF): gfp/order of reclaim, tasks running in reclaim, lock modes", [](Options& o, const std::string& v) { o.bpf = bool_value("bpf", v); }},
+      {"scan", "SOURCE", false, "where a full scan gets its task list: auto (default: a BPF task iterator when it loads, root and kernel BTF, else /proc), bpf (the iterator or refuse to start), proc (read /proc/PID/stat of every task)", [](Options& o, const std::string& v) {
+         if (v != "auto" && v != "bpf" && v != "proc") throw UsageError("--scan: expected auto, bpf or proc: '" + v + "'");
+         o.scan = v;
+       }},
       {"delayacct", "MODE", false, "per-task delay accounting via taskstats: auto (when kernel.task_delayacct=1), enable (set it while running), off", [](Options& o, const std::string& v) {
          if (v != "auto" && v != "enable" && v != "off") throw UsageError("--delayacct: expected auto, enable or off: '" + v + "'");
          o.delayacct = v;
@@ -309,6 +313,7 @@ std::vector<std::string> apply_reload(Options& running, const Options& fresh) {
   differs(running.socket_path != fresh.socket_path, "socket");
   differs(running.metrics_textfile != fresh.metrics_textfile, "metrics-textfile");
   differs(running.bpf != fresh.bpf, "bpf");
+  differs(running.scan != fresh.scan, "scan");
   differs(running.stack != fresh.stack, "stack");
   differs(running.delayacct != fresh.delayacct, "delayacct");
   differs(running.self_protect != fresh.self_protect, "self-protect");

@@ -119,6 +119,11 @@ ScanStats Sampler::scan(std::vector<TaskSample>& out) {
   delayacct_on_ = taskstats_ && read_task_delayacct_at(delayacct_path_.c_str()) == 1;
   running_queries_ = 0;
   stats.delayacct = delayacct_on_;
+  if (iter_.is_open() && scan_iter(out, stats)) {
+    stats.duration_us = monotonic_us() - t0;
+    return stats;
+  }
+  out.clear();  // the iterator failed midway: /proc, as without it
   if (proc_fd_ < 0) proc_fd_ = ::open(proc_root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (proc_fd_ < 0) return stats;
   stats.listed = tasks_created() || known_.empty();
@@ -149,6 +154,32 @@ ScanStats Sampler::scan(std::vector<TaskSample>& out) {
   stats.tasks += out.size();
   stats.duration_us = monotonic_us() - t0;
   return stats;
+}
+
+bool Sampler::use_task_iter(std::string& why) {
+  if (proc_root_ != "/proc") {
+    why = "the proc root is " + proc_root_ + ", not /proc";
+    return false;
+  }
+  return iter_.open(why);
+}
+
+bool Sampler::scan_iter(std::vector<TaskSample>& out, ScanStats& stats) {
+  TaskIter::Pass pass;
+  if (!iter_.read(out, max_tasks_, pass)) return false;
+  // /proc's order (processes by pid, each one's threads after it, by tid),
+  // which the iterator's (by tid) is not.
+  std::sort(out.begin(), out.end(), [](const TaskSample& a, const TaskSample& b) {
+    if (a.tgid != b.tgid) return a.tgid < b.tgid;
+    if ((a.tid == a.tgid) != (b.tid == b.tgid)) return a.tid == a.tgid;
+    return a.tid < b.tid;
+  });
+  for (TaskSample& t : out)
+    if (t.tgid != self_) inspect(t, stats);
+  stats.bpf = true;
+  stats.dropped = pass.dropped;
+  stats.tasks = out.size() + pass.kthreads;
+  return true;
 }
 
 bool Sampler::sample_known(Known& k, std::vector<TaskSample>& out, ScanStats& stats) {

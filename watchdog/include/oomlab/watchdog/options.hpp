@@ -58,6 +58,10 @@ struct Options {
   std::string metrics_textfile;     // node_exporter textfile, rewritten every 10 s; "" = none
   bool bpf = false;                 // use the BPF stall tracer when it loads (tracer/)
   bool stack = true;                // read /proc/PID/stack of D tasks (root only)
+  // Where a full scan gets its task list: "auto" the BPF task iterator when
+  // it loads (root or CAP_BPF, kernel BTF, a build with BPF), else /proc;
+  // "bpf" the iterator or refuse to start; "proc" always /proc.
+  std::string scan = "auto";
   // Delay accounting through taskstats: "auto" uses it when the kernel
   // counts (kernel.task_delayacct=1), "enable" sets that sysctl for the
   // daemon's lifetime (restored at exit), "off" never queries.

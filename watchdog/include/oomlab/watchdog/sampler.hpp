@@ -1,4 +1,5 @@
-// One pass over every task in /proc. Reads only files that never take the
+// One pass over every task in /proc (or, with use_task_iter, over the BPF
+// task iterator's list, /proc read only for blocked and dying tasks). Reads only files that never take the
 // target's mmap lock (stat, wchan, stack: see common/procfs.hpp), through
 // oomlab::read_proc_file_into, into memory allocated once at construction:
 // the scan itself never allocates, so it runs when the system cannot.
@@ -27,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "oomlab/watchdog/task_iter.hpp"
 #include "oomlab/watchdog/task_sample.hpp"
 
 namespace oomlab::watchdog {
@@ -38,6 +40,7 @@ struct ScanStats {
   std::size_t delay_queries = 0;  // taskstats queries answered
   bool delayacct = false;     // kernel.task_delayacct was on and queried
   bool listed = false;        // /proc was listed (a task was created since the last scan)
+  bool bpf = false;           // the task list came from the BPF task iterator
   std::int64_t duration_us = 0;
 };
 
@@ -61,6 +64,14 @@ class Sampler {
 
   std::size_t capacity() const { return max_tasks_; }
 
+  // scan() takes its task list from the BPF task iterator (task_iter.hpp)
+  // instead of /proc: one read() for every task's stat fields; /proc is
+  // then read only for the blocked and dying tasks' wchan and stack. Only
+  // for the real /proc (a test's proc root has no iterator). False, with
+  // the reason, when it cannot be loaded: scan() keeps reading /proc.
+  bool use_task_iter(std::string& why);
+  bool task_iter() const { return iter_.is_open(); }
+
   // Delay accounting through c (owned by the caller, used on the scan's
   // thread only); nullptr turns it off. At most max_running runnable tasks
   // are queried per scan (blocked and dying ones always).
@@ -81,6 +92,7 @@ class Sampler {
   bool sample_known(Known& k, std::vector<TaskSample>& out, ScanStats& stats);
   void forget(Known& k);
   bool tasks_created();  // the last allocated pid moved (or cannot be read)
+  bool scan_iter(std::vector<TaskSample>& out, ScanStats& stats);
   void sample_process(pid_t pid, std::vector<TaskSample>& out, ScanStats& stats);
   // The process sampled (detail, delays), then its other threads.
   void sample_parsed(TaskSample& proc, std::vector<TaskSample>& out, ScanStats& stats);
@@ -105,6 +117,7 @@ class Sampler {
   std::vector<Known> known_, next_;            // the processes of the last scan, the next one's
   std::size_t kept_fds_ = 0;
   std::size_t fd_cap_;                         // kMaxKeptFds, or less under a low RLIMIT_NOFILE
+  TaskIter iter_;
 };
 
 // Kernel threads, zombies and the watchdog itself are never stall
