@@ -103,7 +103,7 @@ void StallModel::update(const std::vector<TaskSample>& samples, std::int64_t now
       s.tid = t.tid;
       s.tgid = t.tgid;
       s.starttime = t.starttime;
-      s.since_ms = std::min(now_ms, delay_since);
+      s.since_ms = s.own_since_ms = std::min(now_ms, delay_since);
     }
     if (t.has_delays) {
       if (!s.has_delays) s.delays_base = delay_base;  // first totals of this stall
@@ -132,12 +132,42 @@ void StallModel::update(const std::vector<TaskSample>& samples, std::int64_t now
     else ++it;
   }
   for (auto& [tid, s] : stalls_) s.victim = victims_.count(s.tgid) != 0;
+  fold_lock_holds(now_ms, looked_at);
+}
+
+void StallModel::fold_lock_holds(std::int64_t now_ms, const std::vector<pid_t>* looked_at) {
+  // Waiters of this scan. A hold goes on while every scan that looked at
+  // the process saw one (as facts::ProgressModel's held wait kinds: seen in
+  // the previous observation too); a scan that looked and saw none ends it.
+  for (auto& [tid, s] : stalls_) {
+    if (s.kind != StallKind::MmapLock || s.seen_ms != now_ms) continue;
+    LockHold& h = lock_holds_[s.tgid];
+    if (h.since_ms < 0 || s.own_since_ms < h.since_ms) h.since_ms = s.own_since_ms;
+    h.seen_ms = now_ms;
+    h.longest_wait_ms = std::max(h.longest_wait_ms, now_ms - s.own_since_ms);
+  }
+  std::erase_if(lock_holds_, [&](const auto& e) {
+    return e.second.seen_ms != now_ms &&
+           (!looked_at || std::binary_search(looked_at->begin(), looked_at->end(), e.first));
+  });
+  for (auto& [tid, s] : stalls_) {
+    if (s.kind != StallKind::MmapLock) continue;
+    auto it = lock_holds_.find(s.tgid);
+    // Only a hold that has shown one long wait: a busy lock handed on
+    // quickly always has waiters, and none of them waits long.
+    if (it == lock_holds_.end() || it->second.longest_wait_ms < warn_after_ms_ || it->second.since_ms >= s.since_ms)
+      continue;
+    s.since_ms = it->second.since_ms;
+    s.lock_hold = true;
+  }
 }
 
 void StallModel::backdate(std::int64_t now_ms, std::int64_t onset_ms) {
   for (auto& [tid, s] : stalls_)
-    if (s.seen_ms == now_ms && s.since_ms > onset_ms && s.kind != StallKind::Io && s.kind != StallKind::Exit)
+    if (s.seen_ms == now_ms && s.since_ms > onset_ms && s.kind != StallKind::Io && s.kind != StallKind::Exit) {
       s.since_ms = onset_ms;
+      s.own_since_ms = std::min(s.own_since_ms, onset_ms);  // its own wait too: the lock hold reads it
+    }
 }
 
 void StallModel::mark_victim(pid_t tgid, std::int64_t now_ms, bool count_as_oom) {
@@ -158,10 +188,11 @@ void StallModel::note_reclaim(pid_t tid, pid_t tgid, const std::string& comm, st
     std::snprintf(s.wchan, sizeof s.wchan, "?");
     s.kind = StallKind::Reclaim;
     s.evidence = StallEvidence::Tracer;
-    s.since_ms = since_ms;
+    s.since_ms = s.own_since_ms = since_ms;
     s.victim = victims_.count(tgid) != 0;
   } else {
     s.since_ms = std::min(s.since_ms, since_ms);
+    s.own_since_ms = std::min(s.own_since_ms, since_ms);
     if (s.kind == StallKind::Io || s.kind == StallKind::None) {
       s.kind = StallKind::Reclaim;
       s.evidence = StallEvidence::Tracer;

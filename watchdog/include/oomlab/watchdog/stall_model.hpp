@@ -9,6 +9,18 @@
 // the elapsed time to reclaim, compaction, thrashing or swap-in: that finds
 // the task that loops in reclaim while runnable (no memory wchan to see),
 // and its delay then counts from the start of the first such interval.
+//
+// One process's mmap_lock is one lock (its threads share the mm): while, in
+// every scan that looked at the process, at least one of its threads is
+// blocked on it, the lock has been held against them all along, whichever
+// threads those are. Writers that take turns (mmap-sem: ten threads mapping
+// and unmapping) each get the lock now and then, so each one's own wait
+// restarts, and under TCG no single wait reached 5 s before the kernel
+// acted (bench/peers/RESULTS.md: 2.0-4.4 s waits logged, 8.7 s of stall).
+// Once one of the waiters has itself waited --warn-after (a contended but
+// healthy lock is handed on in microseconds), every current waiter's stall
+// counts from the start of that hold: the same "no progress" the runner's
+// facts::ProgressModel counts (blocked in one wait kind in every sample).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -34,7 +46,9 @@ struct TaskStall {
   char wchan[48] = {};
   StallKind kind = StallKind::None;
   StallEvidence evidence = StallEvidence::Wait;
-  std::int64_t since_ms = 0;      // first sample of this continuous stall
+  std::int64_t since_ms = 0;      // first sample of this continuous stall (or of its process's mmap_lock hold)
+  std::int64_t own_since_ms = 0;  // first sample of this task's own continuous stall
+  bool lock_hold = false;         // since_ms is its process's mmap_lock hold, older than its own wait
   std::int64_t seen_ms = 0;       // last sample
   std::uint64_t rss_kb = 0;
   bool dying = false, exiting = false, victim = false;
@@ -67,6 +81,13 @@ struct DelayTrack {
   std::int64_t run_since_ms = -1;  // start of the current run of stalled intervals, -1: none
   DelayTotals run_base;           // totals at run_since_ms
   StallKind run_kind = StallKind::None;
+};
+
+// The mmap_lock of one process, held against its threads (StallModel internal).
+struct LockHold {
+  std::int64_t since_ms = -1;        // first scan of this continuous hold
+  std::int64_t seen_ms = -1;         // last scan that saw a waiter
+  std::int64_t longest_wait_ms = 0;  // the longest single wait seen during the hold
 };
 
 class StallModel {
@@ -108,6 +129,11 @@ class StallModel {
   // Tasks worth a MemAlloc: line (delay >= warn_after, or victims), longest first.
   std::vector<TaskStall*> reportable(std::int64_t now_ms);
   std::unordered_map<pid_t, TaskStall>& stalls() { return stalls_; }
+  // The process's mmap_lock hold (nullptr: none of its threads waits on it).
+  const LockHold* lock_hold(pid_t tgid) const {
+    auto it = lock_holds_.find(tgid);
+    return it == lock_holds_.end() ? nullptr : &it->second;
+  }
 
   std::int64_t warn_after_ms() const { return warn_after_ms_; }
   void set_warn_after(std::int64_t ms) { warn_after_ms_ = ms; }
@@ -117,12 +143,15 @@ class StallModel {
   // Folds t's delay totals in; returns the kind of the delay stall t is in
   // (None when it is not) and sets since_ms to where that stall began.
   StallKind fold_delays(const TaskSample& t, std::int64_t now_ms, std::int64_t& since_ms, DelayTotals& base);
+  // After a scan's stalls are folded in: each process's mmap_lock hold.
+  void fold_lock_holds(std::int64_t now_ms, const std::vector<pid_t>* looked_at);
 
   std::int64_t warn_after_ms_;
   double delay_share_;
   std::unordered_map<pid_t, DelayTrack> delays_;     // by tid, tasks with delay totals
   std::unordered_map<pid_t, TaskStall> stalls_;      // by tid
   std::unordered_map<pid_t, std::int64_t> victims_;  // tgid -> marked at
+  std::unordered_map<pid_t, LockHold> lock_holds_;   // by tgid: mmap_lock waits of its threads
   std::uint64_t oom_count_ = 0;
 };
 
