@@ -40,6 +40,16 @@ TEST(Options, FlagsSwitchesAndRepeats) {
   EXPECT_EQ(o.period, 250ms);
 }
 
+TEST(Options, ScanSource) {
+  EXPECT_EQ(parse({}).options.scan, "auto");
+  EXPECT_EQ(parse({"--scan", "proc"}).options.scan, "proc");
+  EXPECT_EQ(parse({"--scan=bpf"}).options.scan, "bpf");
+  EXPECT_THROW(parse({"--scan", "iterator"}), UsageError);
+  Options c;
+  apply_config_json(c, R"({"scan": "proc"})");
+  EXPECT_EQ(c.scan, "proc");
+}
+
 TEST(Options, DelayAccountingModeAndShare) {
   Options o = parse({}).options;
   EXPECT_EQ(o.delayacct, "auto");
