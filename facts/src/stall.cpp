@@ -53,7 +53,7 @@ StallCause ProgressModel::fold(const ProgressSample& s) {
     cause = StallCause::victim_not_exiting;
   else if (held != WaitKind::None)
     cause = StallCause::blocked_wait;
-  else if (s.psi_share >= 0 && s.psi_share >= rules_.psi_share)
+  else if (psi_share_stalled(s.psi_share, rules_.psi_share))
     cause = StallCause::memory_pressure;
   else if (s.psi_share < 0 && s.limit_pressed)
     cause = StallCause::limit_pressed;
@@ -61,7 +61,7 @@ StallCause ProgressModel::fold(const ProgressSample& s) {
   if (cause != StallCause::none) {
     // The episode started somewhere in the interval before this sample,
     // or, for tasks blocked in a wait, when they were first seen blocked.
-    std::int64_t start = previous_t_ >= 0 ? previous_t_ : t;
+    std::int64_t start = episode_onset_ms(previous_t_, t);
     if (held != WaitKind::None) start = std::min(start, held_since_[idx(held)]);
     // One episode across short relief: a sample or two without blocked
     // tasks between two holds of the same lock is the same stall.

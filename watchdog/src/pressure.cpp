@@ -4,17 +4,27 @@
 #include <cstdlib>
 #include <cstdio>
 
+#include "oomlab/facts/stall.hpp"
 #include "oomlab/watchdog/options.hpp"
 
 namespace oomlab::watchdog {
 namespace {
 
-// The recent share's window: 2 s, the shortest PSI trigger window here and
-// oomlab-repro's stall window. A reference reading older than 4 s is not
-// recent (the loop slept while idle, so readings are sparse, and a share
-// over it would dilute a fresh stall into a long quiet stretch); one younger
-// than 1 s is too noisy.
-constexpr facts::PsiWindowRule kRecentWindow{2000, 4000, 1000};
+// The recent share's window: the runner's stall window (facts::kStallPsiWindow,
+// 1 s), so that "above" here and "stalled" in oomlab-repro's outcome are the
+// same share of the same stretch of time. The runner samples every 50-100 ms;
+// the watchdog reads once a period and sleeps while idle, so two limits it
+// does not need: a reference reading older than two windows is not recent
+// (a share over a long quiet stretch would dilute a fresh stall), and one
+// younger than half a window is too noisy (after a wake-up from idle, the
+// first share is measured over the readings since the wake-up).
+constexpr facts::PsiWindowRule kRecentWindow{facts::kStallPsiWindow.window_ms, 2 * facts::kStallPsiWindow.window_ms,
+                                             facts::kStallPsiWindow.window_ms / 2};
+
+// --pressure-above's percentage as the stall model's share (a fraction).
+bool over(double threshold_pct, double share) {
+  return threshold_pct >= 0 && facts::psi_share_stalled(share, threshold_pct / 100.0);
+}
 
 }  // namespace
 
@@ -56,23 +66,26 @@ bool PressureTracker::update(const facts::PsiReading& r, std::int64_t now_ms, co
       facts::psi_window_share(std::span<const facts::PsiPoint>(history_.data(), count_), now, kRecentWindow);
   recent_some_ = share.some < 0 ? -1 : 100.0 * share.some;
   recent_full_ = share.full < 0 ? -1 : 100.0 * share.full;
-  const std::int64_t window_ms = share.window_ms;
-  const std::uint64_t some_stall_us = share.some_stall_us, full_stall_us = share.full_stall_us;
+  const std::int64_t previous_ms = count_ ? history_[count_ - 1].t_ms : -1;
   if (count_ == history_.size()) std::move(history_.begin() + 1, history_.end(), history_.begin()), --count_;
   history_[count_++] = now;
 
   // The clock follows the recent share alone: avg10 is a 10 s average that
   // needs several seconds of thrashing to cross the threshold, which would
-  // delay every pressure kill by that much. No share yet (the first second
-  // of history): not above.
-  auto over = [](double threshold, double recent) { return threshold >= 0 && recent >= 0 && recent >= threshold; };
-  const bool some_over = over(t.some, recent_some_), full_over = over(t.full, recent_full_);
-  const bool now_above = some_over || full_over;
-  pressing_ = now_above;
+  // delay every pressure kill by that much. No share yet (the first half
+  // second of history): not above.
+  const bool now_above = over(t.some, share.some) || over(t.full, share.full);
+  // A reading just after the share was above still presses: the 1 s share
+  // of a thrash that hovers around the threshold dips under it for a reading
+  // between two refault storms (the host's page-cache thrash, in the fixture
+  // tests/watchdog/fixtures/page-cache-thrash-psi.txt), and a kill that
+  // falls due on that reading would otherwise wait for the next storm.
+  pressing_ = now_above || (above_at_previous_ && above_since_ms_ >= 0);
+  above_at_previous_ = now_above;
   if (!now_above) {
     // A dip: the episode (and its clock) ends only once the share has been
-    // below for a whole share window. The dip began at the first reading
-    // under the threshold, at the latest.
+    // below for kReliefMs. The dip began at the first reading under the
+    // threshold, at the latest.
     if (above_since_ms_ >= 0) {
       if (below_since_ms_ < 0) below_since_ms_ = now_ms;
       if (now_ms - below_since_ms_ >= kReliefMs) above_since_ms_ = below_since_ms_ = -1;
@@ -80,16 +93,17 @@ bool PressureTracker::update(const facts::PsiReading& r, std::int64_t now_ms, co
   } else {
     below_since_ms_ = -1;
     if (above_since_ms_ < 0) {
-      // The pressure began at least as long ago as the stall the window
-      // holds (a task cannot stall longer than the time that passed): start
-      // the clock there, so that --kill-after counts from the onset and not
-      // from the moment the share had risen to the threshold.
-      std::uint64_t stall_us = std::max(some_over ? some_stall_us : 0, full_over ? full_stall_us : 0);
-      std::int64_t back_ms = std::min<std::int64_t>(window_ms, static_cast<std::int64_t>(stall_us / 1000));
-      above_since_ms_ = now_ms - back_ms;
+      // Where the runner's stall model puts the onset of the stall this
+      // reading shows: in the interval before it, at the previous reading
+      // (facts::episode_onset_ms) - but not further back than the window the
+      // share covers (after a wake-up from idle the previous reading can be
+      // up to two windows old). So --kill-after counts from the runner's
+      // first stalled sample, give or take a period, not from the moment a
+      // longer average had risen.
+      above_since_ms_ = std::max(facts::episode_onset_ms(previous_ms, now_ms), now_ms - kRecentWindow.window_ms);
     }
   }
-  return now_above;
+  return pressing_;
 }
 
 }  // namespace oomlab::watchdog

@@ -61,7 +61,7 @@ void Engine::collect_pressure(std::int64_t now, std::map<std::string, const Task
       reporter_.note(kWarning, "memory pressure in cgroup " + w.cgroup + " above " +
                                    format_pressure_threshold(opt_.pressure_above) + " for " +
                                    std::to_string(w.tracker.above_for(now)) + "ms: some avg10=" + pct(r.some_avg10) +
-                                   " full avg10=" + pct(r.full_avg10) + ", last 2s some=" +
+                                   " full avg10=" + pct(r.full_avg10) + ", last 1s some=" +
                                    pct(w.tracker.recent_some()) + " full=" + pct(w.tracker.recent_full()));
     }
     over.try_emplace(w.cgroup, nullptr);

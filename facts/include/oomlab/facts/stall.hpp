@@ -98,6 +98,15 @@ class ProgressModel {
   std::vector<Votes> votes_;  // per episode: stalled samples per cause and per held wait kind
 };
 
+// The PSI part of the model, for a caller that watches the share alone (the
+// watchdog's --pressure-above clock) and must agree with the runner on when
+// a stall began. A moment is stalled by PSI when the share over the trailing
+// window is known and at least `psi_share` (StallRules::psi_share, a fraction).
+inline bool psi_share_stalled(double share, double psi_share) { return share >= 0 && share >= psi_share; }
+// The episode a stalled observation at t opens began in the interval before
+// it: at the previous observation (the first one ever: at t itself).
+inline std::int64_t episode_onset_ms(std::int64_t previous_t, std::int64_t t) { return previous_t >= 0 ? previous_t : t; }
+
 std::vector<StallEpisode> find_stall_episodes(const std::vector<ProgressSample>& samples, const StallRules& rules = {});
 
 // "tasks blocked on mmap_lock", "memory PSI some >= 25%", "an OOM victim that does not exit".

@@ -5,21 +5,27 @@
 // thrashing: every task waits a little on every refault, the kernel never
 // calls the OOM killer).
 //
-// "Above" is the share of stall time over the last ~2 s, computed from the
-// cumulative total= (facts::psi_window_share). Not avg10: that 10 s
+// "Above" is the share of stall time over the last second, computed from the
+// cumulative total= (facts::psi_window_share) with the runner's stall window
+// and share rule (facts::kStallPsiWindow, facts::psi_share_stalled): with
+// --pressure-above some=25 the watchdog calls a moment "above" when
+// oomlab-repro's outcome calls it stalled by memory PSI. Not avg10: that 10 s
 // average needs seconds of thrashing to rise past the threshold and seconds
-// to fall after a kill that helped. The clock starts at the onset (back-dated
-// by the stall the window holds), so the action comes at most --kill-after
-// plus one reading period after sustained pressure begins.
+// to fall after a kill that helped. The clock starts where the runner's stall
+// model puts the onset (facts::episode_onset_ms: the reading before the first
+// one above), so the action comes at most --kill-after plus a period or two
+// after the runner's first stalled sample.
 //
 // The clock has hysteresis: a thrash whose share hovers around the threshold
-// dips under it for a reading or two, and a user calls that one thrash, not
-// several (the runner's outcome counts it as one stall, too). So the clock
-// runs from the onset until the share has stayed below the threshold for a
-// whole share window (kReliefMs, 2 s: every stall the share then counts came
-// after the pressure eased), and only then resets. Acting needs both: the
-// clock past --kill-after AND the share above at that reading, so a burst
-// shorter than --kill-after never triggers a kill from inside its dip.
+// dips under it for a second or two between refault storms, and a user calls
+// that one thrash, not several (the runner's time without progress adds the
+// storms up). So the clock runs from the onset until the share has stayed
+// below the threshold for kReliefMs (2 s: the host's page-cache thrash dips
+// for up to ~1.7 s on the 1 s share), and only then resets. Acting needs
+// both: the clock past --kill-after AND the share pressing at that reading
+// (above now, or above at the previous reading: a one-reading dip between two
+// storms), so a burst shorter than --kill-after never triggers a kill from
+// inside the quiet after it.
 // Pure and allocation-free: the engine feeds it readings, the tests too.
 #pragma once
 #include <array>
@@ -45,7 +51,7 @@ std::string format_pressure_threshold(const PressureThreshold& t);  // "full=40,
 class PressureTracker {
  public:
   // How long the share must stay below the threshold before the clock
-  // resets: the share's own window (see above).
+  // resets (see above).
   static constexpr std::int64_t kReliefMs = 2000;
 
   // Folds in a reading taken at now_ms; returns pressing().
@@ -53,7 +59,8 @@ class PressureTracker {
   // A pressure episode is going on: the clock runs (the share is above, or
   // went below less than kReliefMs ago).
   bool above() const { return above_since_ms_ >= 0; }
-  // The share is at or above the threshold at the last reading.
+  // The share is at or above the threshold at the last reading, or was at
+  // the one before it inside an episode (a one-reading dip).
   bool pressing() const { return pressing_; }
   // How long the episode has lasted while the share is above now (0 when
   // not pressing: a dip inside an episode does not count as "over for
@@ -67,7 +74,7 @@ class PressureTracker {
     if (above()) above_since_ms_ = now_ms;
   }
   const facts::PsiReading& last() const { return last_; }
-  // Share of time stalled over the last ~2 s (1-4 s when readings are
+  // Share of time stalled over the last second (0.5-2 s when readings are
   // sparse), in percent; -1 = not known yet.
   double recent_some() const { return recent_some_; }
   double recent_full() const { return recent_full_; }
@@ -81,6 +88,7 @@ class PressureTracker {
   std::int64_t above_since_ms_ = -1;
   std::int64_t below_since_ms_ = -1;  // first reading under the threshold in this episode (-1: pressing)
   bool pressing_ = false;
+  bool above_at_previous_ = false;  // the share was at or above the threshold at the previous reading
 };
 
 }  // namespace oomlab::watchdog
