@@ -72,7 +72,7 @@ json settings_json(const PeersSettings& s) {
   if (s.period_ms) j["period_ms"] = *s.period_ms;
   put("started_at", s.started_at), put("kernel", s.kernel), put("kernel_series", s.kernel_series);
   if (!s.scenario_args.empty()) j["scenario_args"] = s.scenario_args;
-  put("oomlab_from", s.oomlab_from);
+  put("oomlab_from", s.oomlab_from), put("vm_disk", s.vm_disk);
   j["guards"] = json::object();
   for (const auto& [name, words] : s.guards) j["guards"][name] = words;
   return j;
@@ -88,6 +88,7 @@ PeersSettings settings_of(const json& j) {
   for (const json& a : array(j, "scenario_args"))
     if (auto v = as<std::string>(a)) s.scenario_args.push_back(*v);
   s.oomlab_from = get<std::string>(j, "oomlab_from");
+  s.vm_disk = get<std::string>(j, "vm_disk");
   for (const auto& [name, words] : object(j, "guards").items())
     if (auto w = as<std::string>(words)) s.guards.emplace_back(name, *w);
   return s;

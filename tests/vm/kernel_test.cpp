@@ -111,6 +111,12 @@ TEST(Qemu, CommandLineCarriesTheMachineAndTheMuxedConsole) {
   EXPECT_NE(after("-chardev").find("mux=on"), std::string::npos);
   EXPECT_NE(after("-drive").find("file=/d.img"), std::string::npos);
   EXPECT_NE(std::find(a.begin(), a.end(), "-no-reboot"), a.end());
+  EXPECT_EQ(after("-drive").find("throttling"), std::string::npos);
+  c.disk_iops = 200;
+  c.disk_bps = 8ull << 20;
+  a = qemu_argv(c);
+  EXPECT_NE(after("-drive").find(",throttling.iops-total=200"), std::string::npos) << after("-drive");
+  EXPECT_NE(after("-drive").find(",throttling.bps-total=8388608"), std::string::npos) << after("-drive");
   c.kvm = true;
   a = qemu_argv(c);
   EXPECT_EQ(after("-accel"), "kvm");

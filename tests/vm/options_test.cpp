@@ -33,6 +33,18 @@ TEST(RunOptions, MachineAndTimeOptions) {
   EXPECT_EQ(o.kernel_path, "/boot/vmlinuz");
 }
 
+TEST(RunOptions, DiskThrottleImpliesADiskAndRejectsNonsense) {
+  RunOptions o = parse({"x", "--disk-iops", "300", "--disk-bps", "16M"});
+  EXPECT_TRUE(o.disk);
+  EXPECT_EQ(o.disk_iops, 300u);
+  EXPECT_EQ(o.disk_bps, 16ull << 20);
+  EXPECT_FALSE(parse({"x"}).disk);
+  EXPECT_EQ(parse({"x"}).disk_iops, 0u);
+  for (const char* bad : {"0", "-1", "ten", "", "20000000"})
+    EXPECT_THROW(parse({"x", "--disk-iops", bad}), oomlab::vm::UsageError) << bad;
+  EXPECT_THROW(parse({"x", "--disk-bps", "1K"}), oomlab::vm::UsageError);
+}
+
 TEST(RunOptions, StallTimeoutNeverExceedsTheHardTimeout) {
   RunOptions o = parse({"x", "--timeout", "10s"});
   EXPECT_EQ(o.stall_timeout.count(), 10000);

@@ -235,6 +235,7 @@ int run(RunOptions o) {
   if (o.disk) {
     fs::create_directories(scratch.dir / "disk-root" / "work");
     qc.disk = (scratch.dir / "disk.img").string();
+    qc.disk_iops = o.disk_iops, qc.disk_bps = o.disk_bps;
     ProcessSpec mkfs({"mkfs.ext4", "-q", "-F", "-d", (scratch.dir / "disk-root").string(), qc.disk,
                       std::to_string(o.disk_bytes >> 10) + "k"});
     mkfs.timeout = std::chrono::seconds(60);

@@ -52,6 +52,10 @@ machine:
                            directory (page cache that can be reclaimed)
   --disk-size SIZE         default 2G (a sparse file: host disk is used only
                            for what the guest writes)
+  --disk-iops N            hold the disk to N requests per second, --disk-bps SIZE to
+                           SIZE bytes per second (qemu throttling; both imply --disk):
+                           reads the host's page cache answers then cost the guest what
+                           a real disk's would (page-cache-thrash; vm/README.md)
   --append ARGS            extra kernel command line
 root file system:
   --rootfs debian          boot a Debian 12 disk with systemd as PID 1 (built once with
@@ -143,6 +147,18 @@ RunOptions parse_run_options(const std::vector<std::string>& args) {
     else if (a == "--watchdog-arg") o.watchdog_args.push_back(value());
     else if (a == "--disk") o.disk = have_disk = true;
     else if (a == "--disk-size") { o.disk_bytes = size_arg(a, value()); o.disk = have_disk = true; }
+    else if (a == "--disk-iops") {
+      const std::string& v = value();
+      char* end = nullptr;
+      long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 1 || n > 10000000) throw UsageError("--disk-iops: not 1..10000000: '" + v + "'");
+      o.disk_iops = static_cast<std::uint64_t>(n);
+      o.disk = have_disk = true;
+    } else if (a == "--disk-bps") {
+      o.disk_bps = size_arg(a, value());
+      if (o.disk_bps < 4096) throw UsageError("--disk-bps: at least 4K (bytes per second)");
+      o.disk = have_disk = true;
+    }
     else if (a == "--guest-cmd") o.guest_cmd = value();
     else if (a == "--guest-limit") { o.guest_limit_bytes = size_arg(a, value()); have_limit = true; }
     else if (a == "--timeout") { o.timeout = duration_arg(a, value()); have_timeout = true; }

@@ -41,6 +41,7 @@ struct RunOptions {
   std::vector<std::string> watchdog_args;   // --watchdog-arg, repeated
   bool disk = false;
   std::uint64_t disk_bytes = 2ull << 30;  // sparse: costs host disk only for what the guest writes
+  std::uint64_t disk_iops = 0, disk_bps = 0;  // --disk-iops / --disk-bps: qemu block throttling, 0 = none
   Accel accel = Accel::automatic;
 
   std::chrono::milliseconds timeout{std::chrono::minutes(3)};   // hard limit for the whole VM (Debian: 8 min)

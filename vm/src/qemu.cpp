@@ -31,7 +31,10 @@ std::vector<std::string> qemu_argv(const QemuConfig& c) {
   if (c.kvm) a.insert(a.begin() + 3, {"-cpu", "host"});
   if (!c.disk.empty()) {
     a.push_back("-drive");
-    a.push_back("file=" + c.disk + ",format=raw,if=virtio,cache=unsafe" + (c.disk_snapshot ? ",snapshot=on" : ""));
+    std::string drive = "file=" + c.disk + ",format=raw,if=virtio,cache=unsafe" + (c.disk_snapshot ? ",snapshot=on" : "");
+    if (c.disk_iops) drive += ",throttling.iops-total=" + std::to_string(c.disk_iops);
+    if (c.disk_bps) drive += ",throttling.bps-total=" + std::to_string(c.disk_bps);
+    a.push_back(drive);
   }
   return a;
 }

@@ -19,6 +19,11 @@ struct QemuConfig {
   std::string kernel, initrd, append;
   std::string disk;  // raw image attached as virtio (/dev/vda), empty for none
   bool disk_snapshot = false;  // the guest's writes go to a temporary overlay, the image stays as it was
+  // qemu's block throttling (0 = none): the guest's disk requests are held to
+  // this many per second / bytes per second, whatever serves them on the host
+  // (a read the host's page cache answers costs the guest as much as one from
+  // a slow disk). See vm/README.md "A disk that costs like a disk".
+  std::uint64_t disk_iops = 0, disk_bps = 0;
 };
 
 std::vector<std::string> qemu_argv(const QemuConfig& c);

@@ -46,6 +46,8 @@ const char* kUsage =
     "tuned to act after 5 s (--guard-configs default,tuned); --kernel SERIES, --mem SIZE (guest, default 512M),\n"
     "--rootfs-cache DIR as for oomlab-vm; --oomlab-deb FILE installs that package in the guest instead of the build\n"
     "tree; --scenario-args 'ARGS' (both VM guests) appends the scenarios' own options (e.g. '--high 50% --alloc 90%');\n"
+    "--disk-iops N (--vm, busybox guest) throttles the disk of page-cache-thrash and mmap-lock-hold to N requests per second\n"
+    "(oomlab-vm --disk-iops): unthrottled, the host's page cache answers the guest's reads and the guest never thrashes;\n"
     "--keep-vm-reports keeps each run's oomlab-vm report directory (guard journal, oomctl dump) in DIR/vm-reports.\n"
     "Code: src/vm_debian.cpp.\n"
     "summarize: merges raw run files (e.g. host + VM) into DIR/summary.md and DIR/chart.svg.\n"
@@ -116,7 +118,7 @@ int main(int argc, char** argv) {
   bool summarize_mode = !args.empty() && args[0] == "summarize";
   if (summarize_mode) args.erase(args.begin());
   bool quick = false, vm = false, keep_vm_reports = false;
-  std::string rootfs, guard_configs = "default,tuned", kernel, mem = "512M", rootfs_cache, oomlab_deb, scenario_args;
+  std::string rootfs, guard_configs = "default,tuned", kernel, mem = "512M", rootfs_cache, oomlab_deb, scenario_args, disk_iops;
   int runs = 5;
   std::vector<std::string> guards{"none", "oomlab-watchdog", "nohang"};
   std::vector<std::string> scenarios{"mmap-sem", "mmap-lock-hold", "page-cache-thrash", "shmem-fill", "pipe-fill",
@@ -138,13 +140,14 @@ int main(int argc, char** argv) {
     } else if (a == "--keep-vm-reports") {
       keep_vm_reports = true;
     } else if (a == "--rootfs" || a == "--guard-configs" || a == "--kernel" || a == "--mem" || a == "--rootfs-cache" ||
-               a == "--oomlab-deb" || a == "--scenario-args") {
+               a == "--oomlab-deb" || a == "--scenario-args" || a == "--disk-iops") {
       const std::string* v = value();
       if (!v) return usage_error(a + " needs a value");
       (a == "--rootfs" ? rootfs : a == "--guard-configs" ? guard_configs : a == "--kernel" ? kernel
                                   : a == "--mem"        ? mem
                                   : a == "--oomlab-deb" ? oomlab_deb
                                   : a == "--scenario-args" ? scenario_args
+                                  : a == "--disk-iops"   ? disk_iops
                                                         : rootfs_cache) = *v;
     } else if (a == "--runs" || a == "--guards" || a == "--scenarios" || a == "--limit" || a == "--duration" ||
                a == "--out" || a == "--bin-dir") {
@@ -172,6 +175,12 @@ int main(int argc, char** argv) {
   if (duration < 2 || duration > 600) return usage_error("--duration: expected 2..600 seconds");
   if (rootfs.empty() && !oomlab_deb.empty()) return usage_error("--oomlab-deb goes with --vm --rootfs debian");
   if (!vm && !scenario_args.empty()) return usage_error("--scenario-args goes with --vm");
+  if (!disk_iops.empty()) {
+    if (!vm || !rootfs.empty()) return usage_error("--disk-iops goes with --vm (the busybox guest's disk)");
+    if (disk_iops.find_first_not_of("0123456789") != std::string::npos || disk_iops.size() > 7 || disk_iops == "0" ||
+        disk_iops[0] == '0')
+      return usage_error("--disk-iops: expected 1..9999999 requests per second: '" + disk_iops + "'");
+  }
   std::vector<std::string> scenario_words;
   {
     std::istringstream words(scenario_args);
@@ -250,6 +259,7 @@ int main(int argc, char** argv) {
   oomlab::formats::PeersSettings settings;
   settings.where = vm ? "vm" : "host", settings.limit = limit, settings.duration_s = duration, settings.runs = runs;
   settings.scenario_args = scenario_words;
+  if (!disk_iops.empty()) settings.vm_disk = disk_iops + " IOPS";
   settings.quick = quick, settings.started_at = oomlab::utc_iso8601(oomlab::realtime_ms()), settings.period_ms = 50;
   for (GuardKind k : kinds) settings.set_guard(std::string(guard_name(k)), guard_settings(k));
   if (std::ifstream v("/proc/version"); v) std::getline(v, settings.kernel);
@@ -267,7 +277,7 @@ int main(int argc, char** argv) {
         if (vm) {
           VmRunConfig c;
           c.scenario = s, c.guard = k, c.mem = limit, c.duration = std::chrono::seconds(duration);
-          c.bin_dir = bin_dir, c.work_dir = out, c.scenario_args = scenario_words;
+          c.bin_dir = bin_dir, c.work_dir = out, c.scenario_args = scenario_words, c.disk_iops = disk_iops;
           r = run_in_vm(c, log);
           // A guest that did not boot: once more. Not when the global OOM killer took oomlab-repro: that is
           // what this scenario does to a whole-machine limit, and it would do it again.

@@ -109,7 +109,13 @@ RunResult run_in_vm(const VmRunConfig& c, std::string& log) {
                "--append", "no_timer_check"};
   // Page cache the guest can reclaim needs a disk: the initramfs is RAM. mmap-lock-hold's churn reads a
   // sparse file, which on tmpfs holds no pages at all, so without a disk it makes no pressure.
-  if (c.scenario == "page-cache-thrash" || c.scenario == "mmap-lock-hold") spec.argv.push_back("--disk");
+  if (c.scenario == "page-cache-thrash" || c.scenario == "mmap-lock-hold") {
+    spec.argv.push_back("--disk");
+    // qemu answers the guest's reads from the host's page cache: a refault
+    // costs microseconds and the guest never thrashes. Throttled, each read
+    // costs what a real disk's would (vm/README.md).
+    if (!c.disk_iops.empty()) spec.argv.insert(spec.argv.end(), {"--disk-iops", c.disk_iops});
+  }
   std::string extra = c.bin_dir + "/oomlab-bench-peers";
   if (c.guard == GuardKind::earlyoom) extra += ":/usr/bin/earlyoom";
   spec.env = {{"OOMLAB_VM_EXTRA_BINARIES", extra}};

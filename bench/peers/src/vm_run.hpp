@@ -27,6 +27,7 @@ struct VmRunConfig {
   std::string bin_dir;        // oomlab-vm, oomlab-repro, oomlab-watchdog, oomlab-bench-peers
   std::string work_dir;       // vm reports go to work_dir/vm-reports
   std::vector<std::string> scenario_args;  // the scenario's own options (--ballast 70% ...), after the runner's
+  std::string disk_iops;  // oomlab-vm --disk-iops for the scenarios with a disk ("": not throttled)
 };
 
 // The busybox script the guest runs (exposed for the tests).

@@ -66,6 +66,7 @@ struct PeersSettings {
   std::string kernel_series;  // vm-debian: --kernel
   std::vector<std::string> scenario_args;  // vm-debian: the scenario's own options (left out when empty)
   std::string oomlab_from;    // vm-debian: the .deb installed in the guest, or "cmake --install (build tree)"
+  std::string vm_disk;        // vm: the scenario disk's qemu throttling ("200 IOPS"; empty: none)
   std::vector<std::pair<std::string, std::string>> guards;  // guard label -> its settings in words
   void set_guard(const std::string& label, const std::string& words) {
     for (auto& [k, v] : guards)
