@@ -106,6 +106,24 @@ int Child::stop(std::chrono::milliseconds grace) {
 
 std::string bin(const std::string& name) { return std::string(OOMLAB_BIN_DIR) + "/" + name; }
 
+std::string lock_stall_unavailable() {
+  if (geteuid() != 0) return "needs root (memory cgroups, FUSE mount)";
+  if (::access("/dev/fuse", F_OK) != 0) return "no /dev/fuse: cannot build an mmap-lock stall";
+  return {};
+}
+
+std::unique_ptr<oomlab::cgroups::MemoryCgroup> test_group(const std::string& prefix, std::uint64_t max_bytes, std::string* why) {
+  try {
+    oomlab::cgroups::CreateOptions o;
+    o.prefix = prefix;
+    o.limits.max_bytes = max_bytes;
+    return std::make_unique<oomlab::cgroups::MemoryCgroup>(oomlab::cgroups::MemoryCgroup::create(o));
+  } catch (const oomlab::cgroups::CgroupError& e) {
+    if (why) *why = std::string("no memory cgroup: ") + e.what();
+    return nullptr;
+  }
+}
+
 void poll_pause() { std::this_thread::sleep_for(std::chrono::milliseconds(100)); }
 
 std::string world_exec_copy(const std::string& name, const std::string& dir) {

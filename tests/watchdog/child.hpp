@@ -3,6 +3,8 @@
 // line awaited, and always killed and reaped by the destructor.
 #pragma once
 #include <chrono>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <sys/types.h>
 #include <variant>
@@ -90,5 +92,14 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Why an e2e test that builds an mmap-lock stall (a FUSE-backed mapping) in
+// a memory group cannot run on this machine; "" when it can (root, /dev/fuse).
+std::string lock_stall_unavailable();
+
+// A fresh memory group "<prefix>-..." limited to max_bytes for one test,
+// deleted with everything in it when the pointer goes; nullptr with *why
+// when this machine cannot make one.
+std::unique_ptr<oomlab::cgroups::MemoryCgroup> test_group(const std::string& prefix, std::uint64_t max_bytes, std::string* why);
 
 }  // namespace wdtest

@@ -55,16 +55,10 @@ struct RunFiles {
 class MmapLockStall : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (memory cgroups, FUSE mount)";
-    if (!have("/dev/fuse")) GTEST_SKIP() << "no /dev/fuse: cannot build an mmap-lock stall";
-    try {
-      oomlab::cgroups::CreateOptions o;
-      o.prefix = "wdtest";
-      o.limits.max_bytes = 256ull << 20;
-      cg_ = std::make_unique<oomlab::cgroups::MemoryCgroup>(oomlab::cgroups::MemoryCgroup::create(o));
-    } catch (const oomlab::cgroups::CgroupError& e) {
-      GTEST_SKIP() << "no memory cgroup: " << e.what();
-    }
+    if (std::string why = wdtest::lock_stall_unavailable(); !why.empty()) GTEST_SKIP() << why;
+    std::string no_group;
+    cg_ = wdtest::test_group("wdtest", 256ull << 20, &no_group);
+    if (!cg_) GTEST_SKIP() << no_group;
     stall_child_ = std::make_unique<Child>(std::vector<std::string>{bin("oomlab-test-mmap-lock-stall"), "--seconds", "60"}, cg_.get());
     std::string ready = stall_child_->wait_line(60s);  // a loaded machine can be slow to get there
     ASSERT_EQ(std::sscanf(ready.c_str(), "ready %d holder=%d writer=%d", &stall_.pid, &stall_.holder, &stall_.writer), 3)

@@ -37,18 +37,10 @@ long metric(const std::string& sock, const std::string& name) {
 }  // namespace
 
 TEST(WatchdogIdleProbe, FindsALockStallThatBeginsWhileIdle) {
-  struct stat st;
-  if (geteuid() != 0) GTEST_SKIP() << "needs root (memory cgroups, FUSE mount)";
-  if (::stat("/dev/fuse", &st) != 0) GTEST_SKIP() << "no /dev/fuse: cannot build an mmap-lock stall";
-  std::unique_ptr<oomlab::cgroups::MemoryCgroup> cg;
-  try {
-    oomlab::cgroups::CreateOptions o;
-    o.prefix = "wdprobe";
-    o.limits.max_bytes = 256ull << 20;
-    cg = std::make_unique<oomlab::cgroups::MemoryCgroup>(oomlab::cgroups::MemoryCgroup::create(o));
-  } catch (const oomlab::cgroups::CgroupError& e) {
-    GTEST_SKIP() << "no memory cgroup: " << e.what();
-  }
+  if (std::string why = wdtest::lock_stall_unavailable(); !why.empty()) GTEST_SKIP() << why;
+  std::string no_group;
+  std::unique_ptr<oomlab::cgroups::MemoryCgroup> cg = wdtest::test_group("wdprobe", 256ull << 20, &no_group);
+  if (!cg) GTEST_SKIP() << no_group;
   wdtest::TempDir dir("oomlab-wd-probe");  // removed however the test ends
   const std::string events = dir / "events.jsonl", err = dir / "stderr.log", sock = dir / "ctl.sock";
   const std::string psi = dir / "psi";

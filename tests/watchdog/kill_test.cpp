@@ -50,17 +50,10 @@ std::unique_ptr<Child> hog(oomlab::cgroups::MemoryCgroup* cg, std::vector<std::s
 class KillPolicy : public ::testing::Test {
  protected:
   void SetUp() override {
-    struct stat st;
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (memory cgroups, FUSE mount)";
-    if (::stat("/dev/fuse", &st) != 0) GTEST_SKIP() << "no /dev/fuse: cannot build an mmap-lock stall";
-    try {
-      oomlab::cgroups::CreateOptions o;
-      o.prefix = "wdkill";
-      o.limits.max_bytes = 1ull << 30;
-      g_.cg = std::make_unique<oomlab::cgroups::MemoryCgroup>(oomlab::cgroups::MemoryCgroup::create(o));
-    } catch (const oomlab::cgroups::CgroupError& e) {
-      GTEST_SKIP() << "no memory cgroup: " << e.what();
-    }
+    if (std::string why = wdtest::lock_stall_unavailable(); !why.empty()) GTEST_SKIP() << why;
+    std::string no_group;
+    g_.cg = wdtest::test_group("wdkill", 1ull << 30, &no_group);
+    if (!g_.cg) GTEST_SKIP() << no_group;
     char tmpl[] = "/tmp/oomlab-wd-kill-XXXXXX";
     g_.dir = mkdtemp(tmpl);
     g_.events = g_.dir + "/events.jsonl";

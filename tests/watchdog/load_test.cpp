@@ -58,15 +58,9 @@ TEST(WatchdogLoad, FiveThousandTasksAThousandBlocked) {
   if (::stat("/dev/fuse", &st) != 0) GTEST_SKIP() << "no /dev/fuse: cannot block threads behind an mmap lock";
   if (read_long("/proc/sys/kernel/threads-max") < 4 * kTasks || read_long("/proc/sys/kernel/pid_max") < 4 * kTasks)
     GTEST_SKIP() << "kernel.threads-max or kernel.pid_max below " << 4 * kTasks;
-  std::unique_ptr<oomlab::cgroups::MemoryCgroup> cg;
-  try {
-    oomlab::cgroups::CreateOptions o;
-    o.prefix = "wdload";
-    o.limits.max_bytes = 1ull << 30;
-    cg = std::make_unique<oomlab::cgroups::MemoryCgroup>(oomlab::cgroups::MemoryCgroup::create(o));
-  } catch (const oomlab::cgroups::CgroupError& e) {
-    GTEST_SKIP() << "no memory cgroup: " << e.what();
-  }
+  std::string no_group;
+  std::unique_ptr<oomlab::cgroups::MemoryCgroup> cg = wdtest::test_group("wdload", 1ull << 30, &no_group);
+  if (!cg) GTEST_SKIP() << no_group;
   wdtest::TempDir dir("oomlab-wd-load");
   const std::string events = dir / "events.jsonl", err = dir / "stderr.log", sock = dir / "wd.sock";
   {

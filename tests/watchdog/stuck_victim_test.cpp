@@ -23,18 +23,10 @@ using wdtest::bin;
 using wdtest::Child;
 
 TEST(WatchdogStuckVictim, IncidentStaysOpenUntilTheVictimExitsAndEscalates) {
-  struct stat st;
-  if (geteuid() != 0) GTEST_SKIP() << "needs root (memory cgroups, FUSE mount)";
-  if (::stat("/dev/fuse", &st) != 0) GTEST_SKIP() << "no /dev/fuse: cannot build an mmap-lock stall";
-  std::unique_ptr<oomlab::cgroups::MemoryCgroup> cg;
-  try {
-    oomlab::cgroups::CreateOptions o;
-    o.prefix = "wdstuck";
-    o.limits.max_bytes = 256ull << 20;
-    cg = std::make_unique<oomlab::cgroups::MemoryCgroup>(oomlab::cgroups::MemoryCgroup::create(o));
-  } catch (const oomlab::cgroups::CgroupError& e) {
-    GTEST_SKIP() << "no memory cgroup: " << e.what();
-  }
+  if (std::string why = wdtest::lock_stall_unavailable(); !why.empty()) GTEST_SKIP() << why;
+  std::string no_group;
+  std::unique_ptr<oomlab::cgroups::MemoryCgroup> cg = wdtest::test_group("wdstuck", 256ull << 20, &no_group);
+  if (!cg) GTEST_SKIP() << no_group;
   wdtest::TempDir dir("oomlab-wd-stuck");
   const std::string events = dir / "events.jsonl", err = dir / "stderr.log";
   {

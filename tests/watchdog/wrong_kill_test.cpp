@@ -250,27 +250,18 @@ namespace {
 
 using wdtest::watchdog_records;
 
-std::unique_ptr<oomlab::cgroups::MemoryCgroup> group(const std::string& prefix) {
-  oomlab::cgroups::CreateOptions o;
-  o.prefix = prefix;
-  o.limits.max_bytes = 1ull << 30;
-  return std::make_unique<oomlab::cgroups::MemoryCgroup>(oomlab::cgroups::MemoryCgroup::create(o));
-}
 
 }  // namespace
 
 TEST(NoWrongKill, ScopeBoundary) {
-  struct stat st;
-  if (geteuid() != 0) GTEST_SKIP() << "needs root (memory cgroups, FUSE mount)";
-  if (::stat("/dev/fuse", &st) != 0) GTEST_SKIP() << "no /dev/fuse: cannot build an mmap-lock stall";
-  std::unique_ptr<oomlab::cgroups::MemoryCgroup> in, out;
-  try {
-    in = group("wdscope");
-    // Named "<in's name>x-...": the scope string is a prefix of its path.
-    out = group(in->name().substr(in->name().rfind('/') + 1) + "x");
-  } catch (const oomlab::cgroups::CgroupError& e) {
-    GTEST_SKIP() << "no memory cgroup: " << e.what();
-  }
+  if (std::string why = wdtest::lock_stall_unavailable(); !why.empty()) GTEST_SKIP() << why;
+  std::string no_group;
+  std::unique_ptr<oomlab::cgroups::MemoryCgroup> in = wdtest::test_group("wdscope", 1ull << 30, &no_group);
+  if (!in) GTEST_SKIP() << no_group;
+  // Named "<in's name>x-...": the scope string is a prefix of its path.
+  std::unique_ptr<oomlab::cgroups::MemoryCgroup> out =
+      wdtest::test_group(in->name().substr(in->name().rfind('/') + 1) + "x", 1ull << 30, &no_group);
+  if (!out) GTEST_SKIP() << no_group;
   const std::string scope = "/" + in->name();
   ASSERT_EQ(("/" + out->name()).rfind(scope, 0), 0u) << out->name();
 
@@ -330,18 +321,13 @@ TEST(NoWrongKill, ScopeBoundary) {
 // Restart=always does. The new instance must not choose the dying victim
 // again: every pid appears in at most one kill, and the stall still ends.
 TEST(NoWrongKill, RestartMidKillKillsNothingTwice) {
-  struct stat st;
-  if (geteuid() != 0) GTEST_SKIP() << "needs root (memory cgroups, FUSE mount, freezer)";
-  if (::stat("/dev/fuse", &st) != 0) GTEST_SKIP() << "no /dev/fuse: cannot build an mmap-lock stall";
+  if (std::string why = wdtest::lock_stall_unavailable(); !why.empty()) GTEST_SKIP() << why;
   const auto& h = oomlab::cgroups::host_hierarchy();
   if (h.memory_version != 1 || h.freezer_root.empty())
     GTEST_SKIP() << "needs a v1 freezer (a v2 frozen task dies of SIGKILL at once: no way to hold a killed process)";
-  std::unique_ptr<oomlab::cgroups::MemoryCgroup> g;
-  try {
-    g = group("wdrestart");
-  } catch (const oomlab::cgroups::CgroupError& e) {
-    GTEST_SKIP() << "no memory cgroup: " << e.what();
-  }
+  std::string no_group;
+  std::unique_ptr<oomlab::cgroups::MemoryCgroup> g = wdtest::test_group("wdrestart", 1ull << 30, &no_group);
+  if (!g) GTEST_SKIP() << no_group;
   const std::string hold = h.freezer_root + "/" + g->name() + "-hold";
   ASSERT_EQ(::mkdir(hold.c_str(), 0755), 0) << hold << ": " << std::strerror(errno);
   char tmpl[] = "/tmp/oomlab-wd-restart-XXXXXX";
