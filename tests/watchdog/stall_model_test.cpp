@@ -258,3 +258,31 @@ TEST(StallModel, BackdateDatesWhatAConfirmedEventsScanFoundFromTheEvent) {
   m.backdate(5000, 3000);
   EXPECT_EQ(m.stalls().at(11).since_ms, 4000);
 }
+
+// A page-in/folio wait alone (a throttled disk, a FUSE or NFS server) is no
+// reason to kill unless memory is short; every other wait is. h18 saw the
+// watchdog kill anon-ballast in a guest whose disk was throttled to 30 IOPS,
+// with no memory pressure at all, on a 5.5 s page-in wait.
+TEST(StallModel, APageInWaitMayKillOnlyWhenMemoryIsShort) {
+  struct Row {
+    StallKind kind;
+    StallEvidence evidence;
+    bool memory_short, may_kill;
+  };
+  const Row rows[] = {
+      {StallKind::Io, StallEvidence::Wait, false, false},       // folio_wait_bit_common on a slow disk
+      {StallKind::Io, StallEvidence::Wait, true, true},         // the same wait while memory PSI fires: thrash
+      {StallKind::Io, StallEvidence::Delays, false, true},      // thrashing/swap-in delays: memory by definition
+      {StallKind::Reclaim, StallEvidence::Wait, false, true},
+      {StallKind::Alloc, StallEvidence::Wait, false, true},
+      {StallKind::MmapLock, StallEvidence::Wait, false, true},  // the seed's lock: never needs PSI
+      {StallKind::Exit, StallEvidence::Wait, false, true},      // a victim that does not finish exiting
+  };
+  for (const Row& r : rows) {
+    TaskStall s;
+    s.kind = r.kind;
+    s.evidence = r.evidence;
+    EXPECT_EQ(stall_may_kill(s, r.memory_short), r.may_kill)
+        << kind_name(r.kind) << " " << evidence_name(r.evidence) << " memory_short=" << r.memory_short;
+  }
+}

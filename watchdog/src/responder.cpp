@@ -76,16 +76,30 @@ void Engine::collect_pressure(std::int64_t now, std::map<std::string, const Task
   }
 }
 
+// Memory is short now when a memory PSI trigger (the system's or a watched
+// group's) fired within the last two trigger windows, or a watched group is
+// above --pressure-above. Without a system PSI trigger it cannot be told,
+// and every stall counts as before.
+bool Engine::memory_short(std::int64_t now) const {
+  if (!psi_system_) return true;
+  const std::int64_t recent = 2 * kPsiWindowMs + opt_.period.count();
+  if (now - last_psi_event_ms_ <= recent || now - last_watched_psi_event_ms_ <= recent) return true;
+  for (const WatchedGroup& w : watched_)
+    if (w.tracker.above()) return true;
+  return false;
+}
+
 void Engine::respond(std::int64_t now) {
   // Stalls past --warn-after: one warn: line per stall.
   std::map<std::string, const TaskStall*> over;  // cgroup -> longest stall past --kill-after
+  const bool short_of_memory = memory_short(now);
   for (auto& [tid, s] : model_.stalls()) {
     std::int64_t d = s.delay_ms(now);
     if (!s.warned && d >= opt_.warn_after.count()) {
       s.warned = true;
       reporter_.emit(kWarning, format_warn(s, now), formats::WdWarn{s.tid, s.comm, d, s.cgroup});
     }
-    if (policy_.over_threshold(d)) {
+    if (policy_.over_threshold(d) && stall_may_kill(s, short_of_memory)) {
       std::string cg = s.cgroup.empty() || s.cgroup == "?" ? "/" : s.cgroup;
       if (!policy_.in_scope(cg)) continue;
       auto& best = over[cg];

@@ -203,6 +203,10 @@ void StallModel::note_reclaim(pid_t tid, pid_t tgid, const std::string& comm, st
   s.order = order;
 }
 
+bool stall_may_kill(const TaskStall& s, bool memory_short) {
+  return s.kind != StallKind::Io || memory_short || s.evidence == StallEvidence::Delays;
+}
+
 StallCounts StallModel::counts(std::int64_t now_ms) const {
   StallCounts c;
   c.oom_count = oom_count_;

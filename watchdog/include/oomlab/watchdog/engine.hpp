@@ -230,6 +230,8 @@ class Engine {
   std::vector<pid_t> all_pids_;  // processes of the last full scan
   std::int64_t last_psi_event_ms_ = -1000000, last_watched_psi_event_ms_ = -1000000;
   bool idle() const;
+  bool memory_short(std::int64_t now) const;   // responder.cpp: may a page-in wait lead to a kill
+  static constexpr std::int64_t kPsiWindowMs = 2000;   // kPsiTrigger's window
   bool watched_still_rising() const;
   void wake_ticks();
   bool tick_idle_ = false;  // the pending tick is the far idle deadline

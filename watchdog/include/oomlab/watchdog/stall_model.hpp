@@ -63,6 +63,14 @@ struct TaskStall {
   std::int64_t delay_ms(std::int64_t now) const { return now - since_ms; }
 };
 
+// Whether a stall may lead to a kill once it lasts --kill-after. A page-in
+// or folio wait (Io) seen in a task's wait channel is everyday I/O - a slow
+// or throttled disk, an NFS or FUSE server - unless memory is short, and then
+// it counts, as in the runner's model (facts::ProgressModel counts Io waits
+// only under memory pressure). An Io stall the delay accounting found
+// (thrashing and swap-in delays) is memory by definition.
+bool stall_may_kill(const TaskStall& s, bool memory_short);
+
 struct StallCounts {
   int stalling = 0;   // in reclaim/alloc/mmap_lock/io for >= warn_after
   int dying = 0;      // SIGKILL pending
