@@ -104,6 +104,16 @@ int Engine::run() {
     std::string why;
     if (sampler_.use_task_iter(why)) {
       scan_source = "full scans read the BPF task iterator";
+      // A source that lacks processes /proc shows would miss their stalls:
+      // --scan auto keeps /proc then; --scan bpf (asked for) says so.
+      if (std::string misses = sampler_.task_iter_misses(); !misses.empty()) {
+        if (opt_.scan == "bpf") {
+          reporter_.note(kWarning, "--scan bpf: " + misses + "; their stalls will not be seen");
+        } else {
+          sampler_.use_proc();
+          scan_source = "full scans read /proc (" + misses + ")";
+        }
+      }
     } else if (opt_.scan == "bpf") {
       reporter_.note(kErr, "--scan bpf: " + why);
       return 1;

@@ -156,12 +156,53 @@ ScanStats Sampler::scan(std::vector<TaskSample>& out) {
   return stats;
 }
 
+bool Sampler::is_kthread(pid_t pid) {
+  char path[48];
+  std::snprintf(path, sizeof path, "%s/%d/stat", proc_root_.c_str(), pid);
+  long n = read_proc_file_once(path, text_.data(), text_.size() - 1);
+  TaskSample t;
+  return n > 0 && parse_stat(std::string_view(text_.data(), static_cast<std::size_t>(n)), t) && t.kernel_thread();
+}
+
 bool Sampler::use_task_iter(std::string& why) {
   if (proc_root_ != "/proc") {
     why = "the proc root is " + proc_root_ + ", not /proc";
     return false;
   }
   return iter_.open(why);
+}
+
+std::string Sampler::task_iter_misses() {
+  // The iterator lists the tasks of this daemon's pid namespace; /proc may
+  // show more (a /proc of a parent namespace, processes that entered from
+  // outside, as `docker exec` does). A source that misses processes /proc
+  // has would miss their stalls: /proc, listed before and after one
+  // iterator read (a process that came or went in between is no miss),
+  // must hold no process the iterator lacks.
+  auto list_proc = [this] {
+    std::vector<pid_t> pids;
+    for_each_pid_entry(proc_root_.c_str(), dents_proc_, [&pids](pid_t pid) { pids.push_back(pid); });
+    std::sort(pids.begin(), pids.end());
+    return pids;
+  };
+  const std::vector<pid_t> before = list_proc();
+  std::vector<TaskSample> tasks;
+  TaskIter::Pass pass;
+  if (!iter_.read(tasks, max_tasks_, pass)) return "the BPF task iterator could not be read";
+  const std::vector<pid_t> after = list_proc();
+  std::vector<pid_t> listed;
+  for (const TaskSample& t : tasks) listed.push_back(t.tgid);
+  std::sort(listed.begin(), listed.end());
+  std::size_t missing = 0;
+  pid_t example = 0;
+  for (pid_t pid : before) {
+    if (!std::binary_search(after.begin(), after.end(), pid) || std::binary_search(listed.begin(), listed.end(), pid)) continue;
+    if (is_kthread(pid)) continue;   // kernel threads are counted, not listed
+    if (!missing++) example = pid;
+  }
+  if (missing == 0) return {};
+  return "the BPF task iterator lacks " + std::to_string(missing) + " of /proc's processes (e.g. pid " +
+         std::to_string(example) + ": another pid namespace?)";
 }
 
 bool Sampler::scan_iter(std::vector<TaskSample>& out, ScanStats& stats) {

@@ -121,6 +121,11 @@ void to_sample(const oomlab_task_record& r, TaskSample& t) {
   t.num_threads = r.nr_threads;
 }
 
+void TaskIter::close() {
+  if (link_fd_ >= 0) ::close(link_fd_);
+  link_fd_ = -1;
+}
+
 TaskIter::~TaskIter() {
   if (link_fd_ >= 0) ::close(link_fd_);
 }

@@ -70,6 +70,10 @@ class Sampler {
   // for the real /proc (a test's proc root has no iterator). False, with
   // the reason, when it cannot be loaded: scan() keeps reading /proc.
   bool use_task_iter(std::string& why);
+  // After use_task_iter: "" when the iterator lists every process /proc
+  // shows, else what it lacks (--scan auto then keeps /proc).
+  std::string task_iter_misses();
+  void use_proc() { iter_.close(); }   // full scans read /proc again
   bool task_iter() const { return iter_.is_open(); }
 
   // Delay accounting through c (owned by the caller, used on the scan's
@@ -104,6 +108,7 @@ class Sampler {
   std::size_t max_tasks_;
   bool read_stack_;
   pid_t self_;
+  bool is_kthread(pid_t pid);   // /proc/PID/stat says PF_KTHREAD (task_iter_misses' check)
   std::vector<char> dents_proc_, dents_task_;  // getdents64 buffers
   std::vector<char> text_;                     // file contents
   std::string delayacct_path_;                 // kernel.task_delayacct under proc_root_

@@ -31,6 +31,7 @@ class TaskIter {
   // namespace other than the initial one). False with the reason.
   bool open(std::string& why);
   bool is_open() const { return link_fd_ >= 0; }
+  void close();   // back to no iterator (its program is unloaded with the link)
 
   struct Pass {
     std::size_t kthreads = 0;  // listed, not returned
