@@ -19,6 +19,7 @@
 #include "oomlab/cgroups/hierarchy.hpp"
 #include "oomlab/cgroups/memory_cgroup.hpp"
 #include "oomlab/common/clock.hpp"
+#include "oomlab/common/dirent64.hpp"
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/common/subprocess.hpp"
 #include "oomlab/facts/proc_stat.hpp"
@@ -39,14 +40,6 @@ constexpr std::chrono::microseconds kStall{150000}, kWindow{2000000};
 char g_file[128];
 volatile pid_t g_child = 0;
 
-struct Dirent64 {
-  unsigned long ino;
-  long off;
-  unsigned short reclen;
-  unsigned char type;
-  char name[];
-};
-
 // ns on CPU of every thread (schedstat: the ticks of stat are 10 ms, coarser
 // than a quiet daemon's whole window).
 std::uint64_t sched_ns(pid_t pid) {
@@ -59,9 +52,9 @@ std::uint64_t sched_ns(pid_t pid) {
   while ((got = syscall(SYS_getdents64, dir, dents, sizeof dents)) > 0) {
     for (long off = 0; off < got;) {
       auto* d = reinterpret_cast<Dirent64*>(dents + off);
-      off += d->reclen;
-      if (d->name[0] < '0' || d->name[0] > '9') continue;
-      auto s = read_proc_file(task_dir + "/" + d->name + "/schedstat", 256);
+      off += d->d_reclen;
+      if (d->d_name[0] < '0' || d->d_name[0] > '9') continue;
+      auto s = read_proc_file(task_dir + "/" + d->d_name + "/schedstat", 256);
       if (s) total += std::strtoull(s->c_str(), nullptr, 10);
     }
   }

@@ -53,6 +53,7 @@
 #include <vector>
 
 #include "oomlab/common/clock.hpp"
+#include "oomlab/common/dirent64.hpp"
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/common/subprocess.hpp"
 #include "oomlab/cgroups/cleanup.hpp"
@@ -66,14 +67,6 @@
 namespace {
 
 std::vector<pid_t> children;
-
-struct Dirent64 {
-  unsigned long ino;
-  long off;
-  unsigned short reclen;
-  unsigned char type;
-  char name[];
-};
 
 void reap_all() {
   for (pid_t p : children) kill(p, SIGKILL);
@@ -159,11 +152,11 @@ std::size_t handwritten_stat_loop() {
     long got = syscall(SYS_getdents64, dir, dents, sizeof dents);
     if (got <= 0) break;
     for (long off = 0; off < got;) {
-      auto* d = reinterpret_cast<Dirent64*>(dents + off);
-      off += d->reclen;
-      if (d->name[0] < '1' || d->name[0] > '9') continue;
+      auto* d = reinterpret_cast<oomlab::Dirent64*>(dents + off);
+      off += d->d_reclen;
+      if (d->d_name[0] < '1' || d->d_name[0] > '9') continue;
       char path[64];
-      std::snprintf(path, sizeof path, "/proc/%s/stat", d->name);
+      std::snprintf(path, sizeof path, "/proc/%s/stat", d->d_name);
       int fd = open(path, O_RDONLY | O_CLOEXEC);
       if (fd < 0) continue;
       ssize_t r = read(fd, buf, sizeof buf - 1);

@@ -6,7 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "dirent64.hpp"
+#include "oomlab/common/dirent64.hpp"
 #include "oomlab/watchdog/cgroup_view.hpp"
 
 namespace oomlab::watchdog {

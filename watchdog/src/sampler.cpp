@@ -9,8 +9,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "dirent64.hpp"
 #include "oomlab/common/clock.hpp"
+#include "oomlab/common/dirent64.hpp"
 #include "oomlab/common/procfs_once.hpp"
 #include "oomlab/facts/wait_kind.hpp"
 
