@@ -5,59 +5,65 @@
 namespace oomlab::facts {
 namespace {
 
-// The decimal number right after `key` (a whole key: at the start or after
-// a blank, ',' or ':'); nullopt when the key or its digits are missing.
-std::optional<std::uint64_t> number_after(std::string_view s, std::string_view key) {
+// The text right after the first whole `key`: one at the start of s or
+// after one of `before` ("file-rss:" is not "rss:", "task_memcg=" is not
+// "memcg="); nullopt without one. Every key lookup below goes through here.
+std::optional<std::string_view> after_key(std::string_view s, std::string_view key, std::string_view before) {
   for (std::size_t p = s.find(key); p != std::string_view::npos; p = s.find(key, p + 1)) {
-    if (p != 0 && s[p - 1] != ' ' && s[p - 1] != ',' && s[p - 1] != ':') continue;  // "file-rss:" is not "rss:"
-    std::size_t i = p + key.size(), digits = 0;
-    std::uint64_t v = 0;
-    for (; i < s.size() && s[i] >= '0' && s[i] <= '9' && digits < 19; ++i, ++digits)
-      v = v * 10 + static_cast<std::uint64_t>(s[i] - '0');
-    if (digits == 0) return std::nullopt;
-    return v;
+    if (p != 0 && before.find(s[p - 1]) == std::string_view::npos) continue;
+    return s.substr(p + key.size());
   }
   return std::nullopt;
+}
+
+// The value of the leading decimal digits of v, at most `max` of them;
+// nullopt when v does not start with a digit.
+std::optional<std::uint64_t> leading_digits(std::string_view v, std::size_t max) {
+  std::size_t i = 0;
+  std::uint64_t n = 0;
+  for (; i < v.size() && i < max && v[i] >= '0' && v[i] <= '9'; ++i) n = n * 10 + static_cast<std::uint64_t>(v[i] - '0');
+  if (i == 0) return std::nullopt;
+  return n;
+}
+
+// The key/value separators of a kill line's tail ("total-vm:N, anon-rss:N").
+constexpr std::string_view kFieldBefore = " ,:";
+
+// The decimal number right after the whole key; nullopt when the key or its
+// digits are missing.
+std::optional<std::uint64_t> number_after(std::string_view s, std::string_view key) {
+  auto v = after_key(s, key, kFieldBefore);
+  return v ? leading_digits(*v, 19) : std::nullopt;
 }
 
 // The same, signed and within int ("score -5" can be).
 std::optional<int> int_after(std::string_view s, std::string_view key) {
-  for (std::size_t p = s.find(key); p != std::string_view::npos; p = s.find(key, p + 1)) {
-    if (p != 0 && s[p - 1] != ' ' && s[p - 1] != ',' && s[p - 1] != ':') continue;
-    std::string_view v = s.substr(p + key.size());
-    const bool neg = !v.empty() && v[0] == '-';
-    if (neg) v.remove_prefix(1);
-    std::size_t i = 0;
-    long long n = 0;
-    for (; i < v.size() && i < 10 && v[i] >= '0' && v[i] <= '9'; ++i) n = n * 10 + (v[i] - '0');
-    if (i == 0 || n > 0x7fffffff) return std::nullopt;
-    return static_cast<int>(neg ? -n : n);
-  }
-  return std::nullopt;
+  auto v = after_key(s, key, kFieldBefore);
+  if (!v) return std::nullopt;
+  const bool neg = !v->empty() && v->front() == '-';
+  auto n = leading_digits(neg ? v->substr(1) : *v, 10);
+  if (!n || *n > 0x7fffffff) return std::nullopt;
+  return static_cast<int>(neg ? -static_cast<long long>(*n) : static_cast<long long>(*n));
 }
 
 // The leading decimal pid of s, 0 if none or out of range.
 pid_t leading_pid(std::string_view s) {
-  long long v = 0;
-  std::size_t i = 0;
-  for (; i < s.size() && i < 10 && s[i] >= '0' && s[i] <= '9'; ++i) v = v * 10 + (s[i] - '0');
-  return i == 0 || v > 0x7fffffff ? 0 : static_cast<pid_t>(v);
+  auto n = leading_digits(s, 10);
+  return !n || *n > 0x7fffffff ? 0 : static_cast<pid_t>(*n);
 }
 
-// The value of "key=" up to the next ',' outside parentheses (or the end).
+// The value of "key=" (after a ',' or ':') up to the next ',' outside
+// parentheses (or the end).
 std::string value_of(std::string_view s, std::string_view key) {
-  for (std::size_t p = s.find(key); p != std::string_view::npos; p = s.find(key, p + 1)) {
-    if (p != 0 && s[p - 1] != ',' && s[p - 1] != ':') continue;  // "task_memcg=" is not "memcg="
-    std::string_view v = s.substr(p + key.size());
-    std::size_t e = 0;
-    for (int depth = 0; e < v.size(); ++e) {
-      if (v[e] == '(') ++depth;
-      else if (v[e] == ')' && depth > 0) --depth;
-      else if (v[e] == ',' && depth == 0) break;
-    }
-    return std::string(v.substr(0, e));
+  auto v = after_key(s, key, ",:");
+  if (!v) return {};
+  std::size_t e = 0;
+  for (int depth = 0; e < v->size(); ++e) {
+    if ((*v)[e] == '(') ++depth;
+    else if ((*v)[e] == ')' && depth > 0) --depth;
+    else if ((*v)[e] == ',' && depth == 0) break;
   }
-  return {};
+  return std::string(v->substr(0, e));
 }
 
 // "N (comm)..." at the start of s: the comm ends at the last `end` (") "
