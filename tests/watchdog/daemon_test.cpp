@@ -3,7 +3,6 @@
 // every period on time, answer on its socket, never open the files that
 // block behind that lock, and degrade cleanly without PSI or the kernel log.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <csignal>
 #include <regex>
 #include <sstream>
@@ -14,9 +13,9 @@
 #include "child.hpp"
 #include "oomlab/cgroups/memory_cgroup.hpp"
 #include "oomlab/common/subprocess.hpp"
+#include "oomlab/formats/watchdog_status.hpp"
 
 using namespace std::chrono_literals;
-using nlohmann::json;  // the control socket's status only (it has no codec yet)
 namespace formats = oomlab::formats;
 using wdtest::bin;
 using wdtest::Child;
@@ -110,9 +109,11 @@ TEST_F(MmapLockStall, ReportsEveryPeriodOnTime) {
   auto status = oomlab::run_process(q);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
   ASSERT_EQ(status.exit_code, 0) << status.err;
-  json st = json::parse(status.out);  // the control socket's status: by keys until it has a codec
+  std::string why;
+  auto st = formats::decode_watchdog_status(status.out, &why);
+  ASSERT_TRUE(st) << why << "\n" << status.out;
   bool listed = false;
-  for (const auto& s : st["stalls"]) listed |= s["tid"] == stall_.writer && s["kind"] == "mmap_lock";
+  for (const formats::WsStall& s : st->stalls) listed |= s.tid == stall_.writer && s.kind == "mmap_lock";
   EXPECT_TRUE(listed) << status.out;
   // ~4 s of reports at 250 ms.
   wdtest::wait_for([&] { return count("memalloc_info") >= 14 || !wd.running(); }, 60s);

@@ -5,10 +5,10 @@
 // would. The watchdog must keep answering on its socket and reporting, say
 // that the facts missed their deadline, and decide nothing (~6 s, no root).
 #include <cerrno>
+#include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
@@ -16,10 +16,10 @@
 #include "child.hpp"
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/common/subprocess.hpp"
+#include "oomlab/formats/watchdog_status.hpp"
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-using nlohmann::json;
 using wdtest::bin;
 using wdtest::Child;
 
@@ -73,10 +73,11 @@ TEST(WatchdogFacts, LoopAnswersWhileAVictimFactReadBlocks) {
   auto status = oomlab::run_process(q);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s) << "the loop did not answer promptly";
   EXPECT_EQ(status.exit_code, 0) << status.err;
-  json st = json::parse(status.out, nullptr, false);
-  ASSERT_TRUE(st.is_object()) << status.out;
-  ASSERT_EQ(st["stalls"].size(), 1u) << status.out;
-  EXPECT_EQ(st["stalls"][0]["cgroup"], "/wdfake");
+  std::string why;
+  auto st = oomlab::formats::decode_watchdog_status(status.out, &why);
+  ASSERT_TRUE(st) << why << "\n" << status.out;
+  ASSERT_EQ(st->stalls.size(), 1u) << status.out;
+  EXPECT_EQ(st->stalls[0].cgroup, "/wdfake");
 
   // Unblock the reader (a writer appears, writes, goes), then stop.
   int fd = ::open((pb + "/cgroup").c_str(), O_RDWR | O_NONBLOCK);
@@ -85,11 +86,12 @@ TEST(WatchdogFacts, LoopAnswersWhileAVictimFactReadBlocks) {
   ::close(fd);
   std::this_thread::sleep_for(300ms);
   EXPECT_EQ(wd.stop(), 0);
-  const std::string log = wdtest::slurp(err), ev = wdtest::slurp(events);
+  const std::string log = wdtest::slurp(err);
   EXPECT_NE(log.find("victim facts for cgroup /wdfake not read within 2000ms"), std::string::npos) << log;
   // Reports kept coming while the read blocked: ~3 s of reports at 200 ms.
   std::size_t reports = 0;
-  for (std::size_t p = 0; (p = ev.find("\"type\":\"memalloc_info\"", p)) != std::string::npos; ++p) ++reports;
+  for (const oomlab::formats::WatchdogRecord& r : wdtest::watchdog_records(events))
+    reports += std::holds_alternative<oomlab::formats::WdInfo>(r.payload);
   EXPECT_GE(reports, 8u) << log;
   fs::remove_all(dir);
 }

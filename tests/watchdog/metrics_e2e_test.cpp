@@ -12,6 +12,7 @@
 
 #include "child.hpp"
 #include "oomlab/common/subprocess.hpp"
+#include "oomlab/formats/watchdog_status.hpp"
 #include "promtool.hpp"
 
 using namespace std::chrono_literals;
@@ -98,7 +99,8 @@ TEST(WatchdogMetrics, SocketDirectoryIsMadeWhenMissing) {
   auto status = oomlab::run_process(q);
   EXPECT_EQ(wd.stop(), 0);
   EXPECT_EQ(status.exit_code, 0) << status.err;
-  EXPECT_NE(status.out.find("\"schema\": \"oomlab.watchdog.status/1\""), std::string::npos) << status.out;
+  std::string why;
+  EXPECT_TRUE(oomlab::formats::decode_watchdog_status(status.out, &why)) << why << "\n" << status.out;
 }
 
 TEST(WatchdogMetrics, UnwritableTextfileIsAWarningNotAFailure) {

@@ -11,7 +11,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -23,12 +22,12 @@
 #include "oomlab/cgroups/run_groups.hpp"
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/common/subprocess.hpp"
+#include "oomlab/formats/watchdog_status.hpp"
 #include "oomlab/tracer/tracer.hpp"
 #include "oomlab/watchdog/taskstats.hpp"
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-using nlohmann::json;  // the control socket's status only (it has no codec yet)
 namespace formats = oomlab::formats;
 using wdtest::bin;
 using wdtest::Child;
@@ -228,12 +227,13 @@ TEST(WatchdogDelayacct, ReclaimingReadersAreReportedWithTheirDelayGrowth) {
     q.timeout = 10s;
     auto status = oomlab::run_process(q);
     ASSERT_EQ(status.exit_code, 0) << status.err;
-    // The control socket's status document: read by keys until it has a codec.
-    json st = json::parse(status.out, nullptr, false);
-    EXPECT_EQ(st["sources"]["taskstats"], true) << status.out;
-    EXPECT_EQ(st["sources"]["delayacct"], true) << status.out;
-    EXPECT_EQ(st["config"]["delayacct"], "enable") << status.out;
-    EXPECT_EQ(st["config"]["delay_share_pct"], share_pct) << status.out;
+    std::string why;
+    auto st = formats::decode_watchdog_status(status.out, &why);
+    ASSERT_TRUE(st) << why << "\n" << status.out;
+    EXPECT_TRUE(st->sources.taskstats) << status.out;
+    EXPECT_TRUE(st->sources.delayacct) << status.out;
+    EXPECT_EQ(st->config.delayacct, "enable") << status.out;
+    EXPECT_EQ(st->config.delay_share_pct, share_pct) << status.out;
     EXPECT_EQ(wd.stop(), 0);
   }
   EXPECT_EQ(read_task_delayacct("/proc"), before) << "kernel.task_delayacct not restored";

@@ -1,13 +1,14 @@
 // The control socket: a unix stream socket (never a network port). One
 // request per connection, first line:
-//   "status"            -> the state as JSON (oomlab-watchdog status)
+//   "status"            -> the state as JSON (oomlab-watchdog status;
+//                          formats::WatchdogStatus, docs/FORMATS.md)
 //   "metrics"           -> Prometheus text
 //   "GET /metrics ..."  -> the same over HTTP/1.0, for
 //                          curl --unix-socket PATH http://localhost/metrics
-#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
 #include "oomlab/common/clock.hpp"
+#include "oomlab/formats/watchdog_status.hpp"
 #include "oomlab/watchdog/engine.hpp"
 
 namespace oomlab::watchdog {
@@ -90,65 +91,43 @@ void Engine::accept_control() {
 std::string Engine::status_json() const {
   std::int64_t now = monotonic_ms();
   StallCounts c = model_.counts(now);
-  nlohmann::json j;
-  j["schema"] = "oomlab.watchdog.status/1";
-  j["pid"] = ::getpid();
-  j["uptime_ms"] = now - started_ms_;
-  j["config"] = {{"profile", opt_.profile},
-                 {"period_ms", opt_.period.count()},
-                 {"warn_after_ms", opt_.warn_after.count()},
-                 {"kill_after_ms", opt_.kill_after.count()},
-                 {"escalate_after_ms", opt_.escalate_after.count()},
-                 {"max_victims", opt_.max_victims},
-                 {"pressure_above", format_pressure_threshold(opt_.pressure_above)},
-                 {"dry_run", opt_.dry_run},
-                 {"sysrq", opt_.sysrq},
-                 {"delayacct", opt_.delayacct},
-                 {"delay_share_pct", opt_.delay_share_pct},
-                 {"config_file", opt_.config_path}};
-  j["sources"] = {{"psi_system", psi_system_},
-                  {"psi_triggers", psi_.size()},
-                  {"kmsg_read", kmsg_ != nullptr},
-                  {"bpf_tracer", tracer_ != nullptr},
-                  {"taskstats", taskstats_ != nullptr},
-                  {"delayacct", metrics_.delayacct},
-                  {"kmsg_write", reporter_.kmsg_ok()},
-                  {"cgroup_root", cgroups_.root()},
-                  {"self_protection", protection_}};
-  j["scan"] = {{"scans", metrics_.scans},
-               {"tasks", metrics_.tasks},
-               {"dropped", metrics_.tasks_dropped},
-               {"last_duration_ms", metrics_.last_scan_seconds * 1e3},
-               {"overruns", metrics_.scan_overruns},
-               {"last_done_ms_ago", last_scan_done_ms_ ? now - last_scan_done_ms_ : -1}};
-  j["counts"] = {{"stalling", c.stalling}, {"dying", c.dying},         {"exiting", c.exiting},
-                 {"victim", c.victim},     {"oom_count", c.oom_count}, {"longest_ms", c.longest_ms}};
-  nlohmann::json stalls = nlohmann::json::array();
+  formats::WatchdogStatus st;
+  st.pid = ::getpid();
+  st.uptime_ms = now - started_ms_;
+  st.config = {opt_.profile,
+               opt_.period.count(),
+               opt_.warn_after.count(),
+               opt_.kill_after.count(),
+               opt_.escalate_after.count(),
+               opt_.max_victims,
+               format_pressure_threshold(opt_.pressure_above),
+               opt_.dry_run,
+               opt_.sysrq,
+               opt_.delayacct,
+               opt_.delay_share_pct,
+               opt_.config_path};
+  st.sources = {psi_system_, psi_.size(), kmsg_ != nullptr, tracer_ != nullptr, taskstats_ != nullptr,
+                metrics_.delayacct, reporter_.kmsg_ok(), cgroups_.root(), protection_};
+  st.scan = {metrics_.scans,
+             metrics_.tasks,
+             metrics_.tasks_dropped,
+             metrics_.last_scan_seconds * 1e3,
+             metrics_.scan_overruns,
+             last_scan_done_ms_ ? now - last_scan_done_ms_ : -1};
+  st.counts = {c.stalling, c.dying, c.exiting, c.victim, c.oom_count, c.longest_ms};
   for (const auto& [tid, s] : const_cast<StallModel&>(model_).stalls())
-    stalls.push_back({{"tid", s.tid}, {"tgid", s.tgid}, {"comm", s.comm}, {"state", std::string(1, s.state)},
-                      {"kind", kind_name(s.kind)}, {"evidence", evidence_name(s.evidence)},
-                      {"delay_ms", s.delay_ms(now)}, {"wchan", s.wchan},
-                      {"cgroup", s.cgroup}});
-  j["stalls"] = stalls;
-  nlohmann::json incidents = nlohmann::json::array();
+    st.stalls.push_back({s.tid, s.tgid, s.comm, std::string(1, s.state), kind_name(s.kind),
+                         evidence_name(s.evidence), s.delay_ms(now), s.wchan, s.cgroup});
   for (const auto& [cg, inc] : incidents_)
-    incidents.push_back({{"cgroup", cg}, {"kills", inc.kills}, {"age_ms", now - inc.opened_ms},
-                         {"cgroup_killed", inc.cgroup_killed}, {"gave_up", inc.gave_up}});
-  j["incidents"] = incidents;
-  nlohmann::json pressure = nlohmann::json::array();
+    st.incidents.push_back({cg, inc.kills, now - inc.opened_ms, inc.cgroup_killed, inc.gave_up});
   for (const WatchedGroup& w : watched_)
-    pressure.push_back({{"dir", w.dir}, {"cgroup", w.cgroup}, {"some_avg10", w.tracker.last().some_avg10},
-                        {"full_avg10", w.tracker.last().full_avg10}, {"recent_some", w.tracker.recent_some()},
-                        {"recent_full", w.tracker.recent_full()}, {"above_ms", w.tracker.above_for(now)}});
-  j["pressure"] = pressure;
-  nlohmann::json kills = nlohmann::json::array();
+    st.pressure.push_back({w.dir, w.cgroup, w.tracker.last().some_avg10, w.tracker.last().full_avg10,
+                           w.tracker.recent_some(), w.tracker.recent_full(), w.tracker.above_for(now)});
   for (const auto& k : kills_)
-    kills.push_back({{"pid", k.pid}, {"comm", k.comm}, {"cgroup", k.cgroup}, {"reason", k.reason},
-                     {"rss_kb", k.rss_kb}, {"dry_run", k.dry_run}, {"ago_ms", now - k.kill_ms},
-                     {"kill_to_exit_ms", k.exit_ms >= 0 ? k.exit_ms - k.kill_ms : -1},
-                     {"kill_to_freed_ms", k.freed_ms >= 0 ? k.freed_ms - k.kill_ms : -1}, {"freed_kb", k.freed_kb}});
-  j["kills"] = kills;
-  return j.dump();
+    st.kills.push_back({k.pid, k.comm, k.cgroup, k.reason, k.rss_kb, k.dry_run, now - k.kill_ms,
+                        k.exit_ms >= 0 ? k.exit_ms - k.kill_ms : -1, k.freed_ms >= 0 ? k.freed_ms - k.kill_ms : -1,
+                        k.freed_kb});
+  return formats::encode_watchdog_status(st);
 }
 
 }  // namespace oomlab::watchdog

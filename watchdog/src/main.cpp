@@ -4,12 +4,12 @@
 #include <cstdio>
 #include <cstring>
 #include <malloc.h>
-#include <nlohmann/json.hpp>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "oomlab/formats/watchdog_status.hpp"
 #include "oomlab/watchdog/engine.hpp"
 
 using namespace oomlab::watchdog;
@@ -57,13 +57,15 @@ int client(const Options& o, const std::string& what) {
     return 1;
   }
   if (what == "status") {
-    try {
-      std::printf("%s\n", nlohmann::json::parse(answer).dump(2).c_str());
-      return 0;
-    } catch (const std::exception&) {
-      std::fprintf(stderr, "%s: unexpected answer from %s\n", kName, o.socket_path.c_str());
+    // Through the status codec: the daemon's one line, printed indented.
+    std::string why;
+    auto status = oomlab::formats::decode_watchdog_status(answer, &why);
+    if (!status) {
+      std::fprintf(stderr, "%s: unexpected answer from %s: %s\n", kName, o.socket_path.c_str(), why.c_str());
       return 1;
     }
+    std::printf("%s\n", oomlab::formats::encode_watchdog_status(*status, 2).c_str());
+    return 0;
   }
   std::fwrite(answer.data(), 1, answer.size(), stdout);
   return 0;
