@@ -3,7 +3,10 @@
 #include <cstdio>
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -12,7 +15,9 @@
 
 #include "oomlab/analyzer/analyzer.hpp"
 #include "oomlab/analyzer/output.hpp"
+#include "oomlab/common/text.hpp"
 #include "oomlab/common/units.hpp"
+#include "oomlab/formats/watchdog_log.hpp"
 
 namespace {
 
@@ -34,6 +39,11 @@ options:
                            time: merged into the one kernel log FILE by time, so
                            the verdict sees the reports the kernel's ratelimit
                            dropped from the log
+  --watchdog-lines FILE    no verdict: print the text line of each record of
+                           oomlab-watchdog's JSON lines FILE, one per line (as
+                           it wrote them to stderr and the kernel log), read
+                           through its codec; a record that does not decode
+                           is an error (exit 2)
   -h, --help               this text
 
 Several files without --jsonl/--text give a JSON array of documents.
@@ -43,6 +53,54 @@ exit status: 0 clean, 1 at least one finding, 2 bad input or usage.
 int usage_error(const std::string& msg) {
   std::fprintf(stderr, "oomlab-analyze: %s (try --help)\n", msg.c_str());
   return 2;
+}
+
+// --watchdog-lines: the watchdog's JSON log back to its text lines, through
+// formats/watchdog_log.hpp, so a script comparing them with the daemon's
+// stderr (bench/reliability/vm_memory_exhaustion.sh) reads no JSON itself.
+int print_watchdog_lines(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    std::fprintf(stderr, "oomlab-analyze: %s: is a directory\n", path.c_str());
+    return 2;
+  }
+  std::string text;
+  std::ifstream in(path, std::ios::binary);
+  try {
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  } catch (const std::exception&) {
+    in.setstate(std::ios::badbit);  // a read error (libstdc++ throws from underflow)
+  }
+  if (!in && !in.eof()) {
+    std::fprintf(stderr, "oomlab-analyze: %s: cannot be read\n", path.c_str());
+    return 2;
+  }
+  std::size_t n = 0, records = 0;
+  int status = 0;
+  oomlab::for_each_line(text, [&](std::string_view line) {
+    ++n;
+    if (line.empty()) return true;
+    std::string why;
+    auto r = oomlab::formats::decode_watchdog_record(line, &why);
+    if (!r) {
+      std::fprintf(stderr, "oomlab-analyze: %s:%zu: %s\n", path.c_str(), n, why.c_str());
+      status = 2;
+      return false;
+    }
+    ++records;
+    std::fwrite(r->line.data(), 1, r->line.size(), stdout);
+    std::fputc('\n', stdout);
+    return true;
+  });
+  if (status == 0 && records == 0) {
+    std::fprintf(stderr, "oomlab-analyze: %s: no oomlab-watchdog JSON record\n", path.c_str());
+    status = 2;
+  }
+  if (std::fflush(stdout) != 0) {
+    std::fprintf(stderr, "oomlab-analyze: cannot write the output\n");
+    return 2;
+  }
+  return status;
 }
 
 }  // namespace
@@ -87,6 +145,10 @@ int main(int argc, char** argv) {
       const char* v = value(a.c_str());
       if (!v || !*v) return usage_error("--watchdog-log needs a file");
       watchdog_log = v;
+    } else if (a == "--watchdog-lines") {
+      const char* v = value(a.c_str());
+      if (!v || !*v) return usage_error("--watchdog-lines needs a file");
+      return print_watchdog_lines(v);
     } else if (a == "--name") {
       const char* v = value(a.c_str());
       if (!v) return usage_error("--name needs a value");

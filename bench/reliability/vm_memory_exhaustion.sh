@@ -15,7 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-40}
 bin=${2:-build/ci/bin}
-[ -x "$bin/oomlab-vm" ] || { echo "vm_memory_exhaustion: $bin/oomlab-vm not built" >&2; exit 2; }
+for tool in oomlab-vm oomlab-analyze; do
+  [ -x "$bin/$tool" ] || { echo "vm_memory_exhaustion: $bin/$tool not built" >&2; exit 2; }
+done
 out=$(mktemp -d /tmp/oomlab-vm-fault-XXXXXX)
 trap 'rm -rf "$out"' EXIT
 [ -n "${KEEP:-}" ] && trap 'echo "kept $out"' EXIT
@@ -43,8 +45,8 @@ rc=$?
 set -e
 serial=$(find "$out" -name serial.log | head -1)
 [ -n "$serial" ] || { echo "vm_memory_exhaustion: no serial.log (oomlab-vm exit $rc)"; cat "$out/stderr"; exit 1; }
-python3 - "$serial" <<'PY'
-import json, re, sys
+python3 - "$serial" "$bin/oomlab-analyze" "$out/wd.jsonl" <<'PY'
+import re, subprocess, sys
 text = open(sys.argv[1], "rb").read().decode("utf-8", "replace").replace("\r", "")
 def block(name):
     m = re.search(rf"OOMLAB-FAULT {name} begin\n(.*?)OOMLAB-FAULT {name} end", text, re.S)
@@ -60,24 +62,26 @@ def check(cond, what):
     ok &= bool(cond)
 check(js is not None and err is not None, "the guest printed both logs")
 js, err = js or [], err or []
-parsed = []
-for l in js:
-    try: parsed.append(json.loads(l))
-    except ValueError: check(False, f"JSON line parses: {l[:80]}")
+# The watchdog's JSON log as the guest printed it, back to its text lines
+# through its codec (oomlab-analyze --watchdog-lines): no JSON is read here.
+with open(sys.argv[3], "w") as f:
+    f.write("".join(l + "\n" for l in js))
+got = subprocess.run([sys.argv[2], "--watchdog-lines", sys.argv[3]], capture_output=True, text=True, errors="replace")
+check(got.returncode == 0, "every JSON line decodes" + (f" ({got.stderr.strip()})" if got.returncode else ""))
+twins = got.stdout.splitlines()
 lines = [re.sub(r"^<\d+>", "", l) for l in err if re.match(r"^<\d+>", l)]
-twins = [j.get("line", "") for j in parsed]
 missing = [l for l in lines if l not in twins]
 kills_by_kernel = len(re.findall(r"oom-kill:", text))
 wd_killed = re.findall(r"Killed process \d+ \(oomlab-watchdog\)", text)
 check(facts.get("watchdog_pid", "none") != "none", f"watchdog alive at the end (pid {facts.get('watchdog_pid')})")
 check(not wd_killed, "the watchdog was never OOM-killed")
 check(facts.get("adj") == "-1000", f"oom_score_adj {facts.get('adj')}")
-check(len(lines) > 0 and not missing, f"{len(lines)} stderr report lines, {len(parsed)} JSON lines, {len(missing)} without a JSON twin")
+check(len(lines) > 0 and not missing, f"{len(lines)} stderr report lines, {len(twins)} JSON lines, {len(missing)} without a JSON twin")
 m = re.search(r"VmLck: (\S+ \S+)", text)
 vmlck = m.group(1) if m else "?"
 print(f"figures: exhaustion rounds={facts.get('rounds')} kernel OOM kill lines={kills_by_kernel} "
-      f"vmstat {facts.get('oom_kill','?')} json_lines={len(parsed)} stderr_lines={len(lines)} VmLck={vmlck}")
-started = [j for j in parsed if "started" in j.get("line", "")][:1]
-if started: print("started line:", started[0]["line"][:300])
+      f"vmstat {facts.get('oom_kill','?')} json_lines={len(twins)} stderr_lines={len(lines)} VmLck={vmlck}")
+started = [l for l in twins if "started" in l][:1]
+if started: print("started line:", started[0][:300])
 sys.exit(0 if ok else 1)
 PY

@@ -1,6 +1,9 @@
 // The oomlab-analyze CLI contract other components rely on: JSON on stdout,
 // exit 0 clean / 1 finding / 2 bad input or usage with one line on stderr.
+#include <filesystem>
+#include <fstream>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -121,6 +124,46 @@ TEST(Cli, OneBadFileDoesNotHideTheOthers) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(lines_of(r.out), 1);
   EXPECT_EQ(verdict_of(r.out), "oom_livelock");
+}
+
+// --watchdog-lines: the watchdog's JSON log back to the text lines it wrote
+// (what bench/reliability/vm_memory_exhaustion.sh compares with the
+// daemon's stderr), through the codec: the demo run's 133 records.
+TEST(Cli, WatchdogLinesAreTheRecordsText) {
+  auto r = run({"--watchdog-lines", fixture_path("demo_mmap_lock_hold.watchdog.jsonl")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.err.empty()) << r.err;
+  EXPECT_EQ(lines_of(r.out), 133);
+  EXPECT_EQ(r.out.rfind("oomlab-watchdog[2377]: started: profile=desktop period=250ms ", 0), 0u) << r.out.substr(0, 200);
+  EXPECT_NE(r.out.find("\noomlab-watchdog[2377]: killed: pid=2384 comm=anon-ballast kill_to_exit=4ms kill_to_freed=4ms "
+                       "freed=113812kB\n"),
+            std::string::npos);
+  EXPECT_EQ(r.out.find("\"mono_ms\""), std::string::npos) << "text lines, not JSON";
+}
+
+TEST(Cli, WatchdogLinesRefuseWhatIsNotTheWatchdogsLog) {
+  char tmpl[] = "/tmp/oomlab-cli-XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl, bad = dir + "/bad.jsonl", empty = dir + "/empty.jsonl";
+  {
+    std::ofstream(bad) << R"({"type":"note","line":"oomlab-watchdog[1]: ok","mono_ms":1,"priority":6,"time":"t"})"
+                       << "\nMemAlloc: not json\n";
+    std::ofstream{empty};
+  }
+  struct Case {
+    std::string file, needle;
+  };
+  for (const Case& c : {Case{bad, bad + ":2: "}, Case{empty, "no oomlab-watchdog JSON record"},
+                        Case{dir + "/missing", "cannot be read"}, Case{dir, dir + ": is a directory"}}) {
+    auto r = run({"--watchdog-lines", c.file});
+    EXPECT_EQ(r.exit_code, 2) << c.file;
+    EXPECT_EQ(lines_of(r.err), 1) << r.err;
+    EXPECT_NE(r.err.find(c.needle), std::string::npos) << r.err;
+  }
+  auto none = run({"--watchdog-lines"});
+  EXPECT_EQ(none.exit_code, 2);
+  EXPECT_NE(none.err.find("--watchdog-lines needs a file"), std::string::npos) << none.err;
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Cli, Help) {
