@@ -1,19 +1,23 @@
 // The project's own serial-console captures (tests/fixtures/vm/, see its
-// README): the marker splitter and oomlab-analyze on real guest logs.
+// README): the marker splitter and the analyzer on real guest logs. The
+// analyzer's findings are read from its own typed model (analyzer/model.hpp,
+// what its JSON encodes); the verdict the VM harness gets from the
+// oomlab-analyze binary is read through formats::decode_verdict, as the
+// harness reads it - nothing here picks the verdict document apart by key.
 #include <algorithm>
 #include <filesystem>
 #include <set>
 #include <vector>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include "fs_util.hpp"
-#include "oomlab/common/subprocess.hpp"
+#include "oomlab/analyzer/analyzer.hpp"
 #include "report.hpp"
 #include "serial_log.hpp"
 
-using nlohmann::json;
 using namespace oomlab::vm;
+namespace analyzer = oomlab::analyzer;
+using analyzer::VerdictClass;
 
 namespace {
 
@@ -25,20 +29,18 @@ std::int64_t event(const std::vector<std::pair<std::string, std::int64_t>>& even
   return -1;
 }
 
-std::string analyze_bin() { return std::string(OOMLAB_BIN_DIR) + "/oomlab-analyze"; }
+// The analyzer's report on a fixture (what oomlab-analyze prints as JSON).
+analyzer::Report analyze(const std::string& name) { return analyzer::analyze_file(fixture(name)); }
 
-// The analyzer's verdict on a fixture; skips the test when it is not built.
-json analyze(const std::string& name) {
-  oomlab::ProcessSpec spec({analyze_bin(), fixture(name)});
-  spec.timeout = std::chrono::seconds(60);
-  oomlab::ProcessResult r = oomlab::run_process(spec);
-  EXPECT_TRUE(r.exit_code == 0 || r.exit_code == 1) << r.err;
-  return json::parse(r.out, nullptr, false);
+// A finding's detail (the model keeps them as name/value pairs, in the
+// order the JSON's "details" object shows them); nullopt when absent.
+template <typename T>
+std::optional<T> detail(const analyzer::Finding& f, const std::string& name) {
+  for (const auto& [k, v] : f.details)
+    if (k == name)
+      if (const T* x = std::get_if<T>(&v)) return *x;
+  return std::nullopt;
 }
-
-#define REQUIRE_ANALYZER()                                                                      \
-  if (!std::filesystem::is_regular_file(analyze_bin()))                                         \
-  GTEST_SKIP() << "oomlab-analyze is not built in " OOMLAB_BIN_DIR " (analyzer/ not there yet)"
 
 struct Capture {
   const char* file;
@@ -98,63 +100,70 @@ TEST(VmFixtures, HangCaptureHasTheThreeSysrqDumpsAndNoExit) {
   EXPECT_NE(g.console.find("task:sleep"), std::string::npos);
 }
 
+// The verdict the VM harness records for each capture's console
+// (oomlab-analyze run on it, decoded through formats::decode_verdict) is the
+// analyzer's own verdict on the same text.
+TEST(VmFixtures, HarnessGetsTheAnalyzersVerdict) {
+  for (const Capture& c : {kOom61, kHang61, kOom612, kMmapSem61, kGlobalOom61, kLockHold61}) {
+    GuestOutput g = split_serial_log(*read_file(fixture(c.file)));
+    oomlab::formats::VerdictDoc v = analyze_console(OOMLAB_BIN_DIR, g.console, "serial.log");
+    ASSERT_TRUE(v.error.empty()) << c.file << ": " << v.error;
+    analyzer::Report r = analyzer::analyze_text(g.console, "serial.log");
+    EXPECT_EQ(v.verdict, analyzer::to_string(r.verdict)) << c.file;
+    EXPECT_EQ(v.title, r.title) << c.file;
+    EXPECT_EQ(v.oom_events, r.oom_events.size()) << c.file;
+    EXPECT_EQ(v.findings.size(), r.findings.size()) << c.file;
+  }
+}
+
 TEST(VmFixtures, AnalyzerFindsTheMemcgOomKill) {
-  REQUIRE_ANALYZER();
   for (const Capture& c : {kOom61, kOom612}) {
-    json v = analyze(c.file);
-    ASSERT_TRUE(v.is_object()) << c.file;
-    EXPECT_EQ(v["schema"], "oomlab.verdict/1");
-    EXPECT_EQ(v["verdict"], "oom_resolved") << c.file << "\n" << v.dump(2);
-    ASSERT_TRUE(v["oom_events"].is_array());
-    ASSERT_EQ(v["oom_events"].size(), 1u) << c.file;
-    const json& e = v["oom_events"][0];
-    EXPECT_NE(e.dump().find("\"dd\""), std::string::npos) << "victim comm: " << e.dump();
-    EXPECT_NE(e.dump().find("oomlab-cmd"), std::string::npos) << "memcg: " << e.dump();
+    analyzer::Report v = analyze(c.file);
+    EXPECT_EQ(v.verdict, VerdictClass::oom_resolved) << c.file << ": " << v.title;
+    ASSERT_EQ(v.oom_events.size(), 1u) << c.file;
+    const analyzer::OomEvent& e = v.oom_events[0];
+    ASSERT_TRUE(e.victim) << c.file;
+    EXPECT_EQ(e.victim->comm, "dd") << c.file;
+    EXPECT_NE((e.memcg + " " + e.task_memcg).find("oomlab-cmd"), std::string::npos)
+        << "memcg: " << e.memcg << " task_memcg: " << e.task_memcg;
   }
 }
 
 TEST(VmFixtures, AnalyzerCountsEveryKillOfTheMmapSemScenario) {
-  REQUIRE_ANALYZER();
-  json v = analyze(kMmapSem61.file);
-  ASSERT_TRUE(v.is_object());
+  analyzer::Report v = analyze(kMmapSem61.file);
   // The 6.1 kernel resolves the seed's pattern: the victim and the hog are
   // killed in turn (six kills, each freeing memory), no livelock.
-  EXPECT_EQ(v["verdict"], "oom_resolved") << v.dump(2);
-  ASSERT_TRUE(v["oom_events"].is_array());
-  EXPECT_EQ(v["oom_events"].size(), 6u);
-  std::string events = v["oom_events"].dump();
-  EXPECT_NE(events.find("zero-hog"), std::string::npos);
-  EXPECT_NE(events.find("mmap-victim"), std::string::npos);
+  EXPECT_EQ(v.verdict, VerdictClass::oom_resolved) << v.title;
+  ASSERT_EQ(v.oom_events.size(), 6u);
+  std::set<std::string> victims;
+  for (const analyzer::OomEvent& e : v.oom_events)
+    if (e.victim) victims.insert(e.victim->comm);
+  EXPECT_EQ(victims.count("zero-hog"), 1u);
+  EXPECT_EQ(victims.count("mmap-victim"), 1u);
 }
 
 TEST(VmFixtures, AnalyzerSeesTwoGlobalOomKillsOfATmpfsFill) {
-  REQUIRE_ANALYZER();
-  json v = analyze(kGlobalOom61.file);
-  ASSERT_TRUE(v.is_object());
-  ASSERT_TRUE(v["oom_events"].is_array());
-  ASSERT_EQ(v["oom_events"].size(), 2u) << v["oom_events"].dump();
-  const json& first = v["oom_events"][0];
-  const json& second = v["oom_events"][1];
-  EXPECT_EQ(first["constraint"], "CONSTRAINT_NONE");
-  EXPECT_EQ(first["memcg_oom"], false);
-  EXPECT_EQ(first["victim"]["comm"], "dd");
-  EXPECT_EQ(first["victim"]["pid"], 107);
-  EXPECT_EQ(second["victim"]["comm"], "sh");
-  EXPECT_EQ(second["victim"]["pid"], 103);
+  analyzer::Report v = analyze(kGlobalOom61.file);
+  ASSERT_EQ(v.oom_events.size(), 2u);
+  const analyzer::OomEvent& first = v.oom_events[0];
+  const analyzer::OomEvent& second = v.oom_events[1];
+  EXPECT_EQ(first.constraint, "CONSTRAINT_NONE");
+  EXPECT_FALSE(first.memcg_oom);
+  ASSERT_TRUE(first.victim && second.victim);
+  EXPECT_EQ(first.victim->comm, "dd");
+  EXPECT_EQ(first.victim->pid, 107);
+  EXPECT_EQ(second.victim->comm, "sh");
+  EXPECT_EQ(second.victim->pid, 103);
 }
 
 TEST(VmFixtures, AnalyzerReadsTheSysrqTaskDump) {
-  REQUIRE_ANALYZER();
-  json v = analyze(kHang61.file);
-  ASSERT_TRUE(v.is_object());
-  EXPECT_EQ(v["schema"], "oomlab.verdict/1");
+  analyzer::Report v = analyze(kHang61.file);
   // No OOM and no stall: the dumps are information, not a finding.
-  EXPECT_EQ(v["verdict"], "clean") << v.dump(2);
-  ASSERT_TRUE(v["tasks"].is_array());
+  EXPECT_EQ(v.verdict, VerdictClass::clean) << v.title;
   bool saw_sleep = false, saw_init = false;
-  for (const auto& t : v["tasks"]) {
-    if (t.value("comm", "") == "sleep") saw_sleep = true;
-    if (t.value("pid", -1) == 1) saw_init = true;
+  for (const analyzer::Task& t : v.tasks) {
+    if (t.comm == "sleep") saw_sleep = true;
+    if (t.pid == 1) saw_init = true;
   }
   EXPECT_TRUE(saw_sleep) << "sysrq-t lists the guest's sleep";
   EXPECT_TRUE(saw_init);
@@ -181,38 +190,37 @@ TEST(VmFixtures, LockHoldCaptureLoadedFuseAndRanTheScenario) {
 // 18 s, a kill of the anonymous ballast at 8 s, and a stall that the kill did
 // not end (the lock is held across slow FUSE reads, not for lack of memory).
 TEST(VmFixtures, AnalyzerSeesTheBlockedCmdlineReadersOfTheLockHold) {
-  REQUIRE_ANALYZER();
-  json v = analyze(kLockHold61.file);
-  ASSERT_TRUE(v.is_object());
-  EXPECT_EQ(v["verdict"], "allocation_stall") << v.dump(2);
-  ASSERT_TRUE(v["memalloc"]["tasks"].is_array());
-  std::int64_t longest_probe_ms = 0;
+  analyzer::Report v = analyze(kLockHold61.file);
+  EXPECT_EQ(v.verdict, VerdictClass::allocation_stall) << v.title;
+  std::uint64_t longest_probe_ms = 0;
   std::set<int> probes;
-  for (const auto& t : v["memalloc"]["tasks"]) {
-    if (t.value("comm", "") != "cmdline-probe") continue;
-    EXPECT_EQ(t["kind"], "mmap_lock") << t.dump();
-    EXPECT_EQ(t["state"], "D") << t.dump();
-    EXPECT_EQ(t["wchan"], "__access_remote_vm") << t.dump();
-    probes.insert(t["pid"].get<int>());
-    longest_probe_ms = std::max(longest_probe_ms, t["delay_ms"].get<std::int64_t>());
+  for (const analyzer::MemAllocTask& t : v.memalloc.tasks) {
+    if (t.task.comm != "cmdline-probe") continue;
+    EXPECT_EQ(t.kind, "mmap_lock") << t.task.pid;
+    EXPECT_EQ(t.state, "D") << t.task.pid;
+    EXPECT_EQ(t.wchan, "__access_remote_vm") << t.task.pid;
+    probes.insert(t.task.pid);
+    longest_probe_ms = std::max(longest_probe_ms, t.delay_ms.value_or(0));
   }
   EXPECT_EQ(probes, (std::set<int>{133, 134}));
-  EXPECT_GE(longest_probe_ms, 18000);
+  EXPECT_GE(longest_probe_ms, 18000u);
   std::vector<std::string> kills;
-  for (const auto& a : v["watchdog_actions"])
-    if (a["action"] == "kill") kills.push_back(a["fields"]["comm"].get<std::string>());
+  for (const analyzer::WatchdogAction& a : v.watchdog_actions)
+    if (a.action == "kill")
+      for (const auto& [k, val] : a.fields)
+        if (k == "comm") kills.push_back(val);
   EXPECT_EQ(kills, std::vector<std::string>{"anon-ballast"});
   // One stall (facts' model, as the runner's outcome): the ballast's kill
   // did not end it. The console lost 134 watchdog lines to the printk
   // ratelimit after its last report, so where it ended is not in the log.
-  ASSERT_EQ(v["findings"].size(), 1u) << v["findings"].dump(2);
-  const json& d = v["findings"][0]["details"];
-  EXPECT_EQ(d["cause"], "blocked_wait");
-  EXPECT_EQ(d["wait"], "mmap_lock");
-  EXPECT_EQ(d["max_blocked"], 3);
-  EXPECT_EQ(d["stalling_max"], 3);
-  EXPECT_EQ(d["ended_by"], "unknown");
-  EXPECT_GE(d["duration_s"].get<double>(), 18.0);   // at least the probes' longest delay=
+  ASSERT_EQ(v.findings.size(), 1u) << v.title;
+  const analyzer::Finding& f = v.findings[0];
+  EXPECT_EQ(detail<std::string>(f, "cause"), "blocked_wait");
+  EXPECT_EQ(detail<std::string>(f, "wait"), "mmap_lock");
+  EXPECT_EQ(detail<std::int64_t>(f, "max_blocked"), 3);
+  EXPECT_EQ(detail<std::int64_t>(f, "stalling_max"), 3);
+  EXPECT_EQ(detail<std::string>(f, "ended_by"), "unknown");
+  EXPECT_GE(detail<double>(f, "duration_s").value_or(0), 18.0);  // at least the probes' longest delay=
 }
 
 }  // namespace
