@@ -176,6 +176,9 @@ def main() -> int:
           b'[{"who":"oomlab-watchdog","lines":111}],"watchdog_log":{"name":"w","lines":3,"duplicates":0}},'
           b'"findings":[{"class":"allocation_stall","title":"t"}]}\n')
 
+    # The watchdog's control-socket status as a running daemon sent it.
+    write("report", "watchdog-status", read(os.path.join(ROOT, "tests/formats/fixtures/watchdog-status.json")))
+
     # serial: the VM fixtures (cut) and a synthetic stream with every marker.
     for p in files(os.path.join(ROOT, "tests/fixtures/vm")):
         write("serial", os.path.basename(p), cut(read(p), 8192))

@@ -2,7 +2,8 @@
 // with the formats library's codecs: report.json (the peers bench, the VM
 // harness), the analyzer's verdict inside it, runs.json (summarize), the
 // runner's --json summary (the bench, the VM from its guest's console), the
-// VM's report.json (the bench, the kernel matrix) and the matrix's cells. Any
+// VM's report.json (the bench, the kernel matrix), the matrix's cells and the
+// watchdog's control-socket status (its CLI, the tests). Any
 // input must decode or be refused with a one-line reason, never crash; a
 // document that decodes must survive encode -> decode -> encode unchanged
 // (the codec is the only writer of the format).
@@ -14,6 +15,7 @@
 #include "oomlab/formats/run_summary.hpp"
 #include "oomlab/formats/verdict_summary.hpp"
 #include "oomlab/formats/vm_report.hpp"
+#include "oomlab/formats/watchdog_status.hpp"
 
 namespace {
 
@@ -59,6 +61,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
          [](const VmReport& r) { return encode_vm_report(r); });
   stable([](std::string_view t, std::string* w) { return decode_matrix_cell(t, w); },
          [](const MatrixCell& c) { return encode_matrix_cell(c); });
+  stable([](std::string_view t, std::string* w) { return decode_watchdog_status(t, w); },
+         [](const WatchdogStatus& s) { return encode_watchdog_status(s); });
   if (auto c = decode_vm_guest_cmd(text)) (void)c;
   if (auto s = decode_vm_systemd_state(text)) (void)s;
   if (auto h = decode_matrix_host(text, &why)) (void)h;
