@@ -1,5 +1,6 @@
 #include "oomlab/common/subprocess.hpp"
 #include "oomlab/common/procfs.hpp"
+#include "oomlab/facts/proc_stat.hpp"
 
 #include <csignal>
 #include <gtest/gtest.h>
@@ -43,7 +44,8 @@ TEST(Subprocess, TimeoutKillsTheWholeProcessGroup) {
   bool gone = false;
   for (int i = 0; i < 200 && !gone; ++i) {
     state = read_proc_file("/proc/" + std::to_string(grandchild) + "/stat");
-    gone = !state || state->find(") Z ") != std::string::npos;
+    oomlab::facts::ProcStat st;
+    gone = !state || (oomlab::facts::parse_proc_stat(*state, st) && st.state == 'Z');
     if (!gone) usleep(10000);
   }
   EXPECT_TRUE(gone) << "grandchild " << grandchild << " survived: " << state.value_or("");

@@ -13,6 +13,7 @@
 #include "oomlab/cgroups/hierarchy.hpp"
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/common/subprocess.hpp"
+#include "oomlab/facts/proc_stat.hpp"
 #include "oomlab/formats/report.hpp"
 #include "oomlab/formats/run_summary.hpp"
 
@@ -84,11 +85,9 @@ inline std::vector<pid_t> live_tasks_named(const std::string& prefix) {
     if (pid <= 0) continue;
     auto stat = oomlab::read_proc_file("/proc/" + std::to_string(pid) + "/stat");
     if (!stat) continue;
-    auto open = stat->find('('), close = stat->rfind(')');
-    if (open == std::string::npos || close == std::string::npos || close + 2 >= stat->size()) continue;
-    std::string comm = stat->substr(open + 1, close - open - 1);
-    char state = (*stat)[close + 2];
-    if (comm.rfind(prefix, 0) == 0 && state != 'Z' && state != 'X') out.push_back(pid);
+    oomlab::facts::ProcStat st;
+    if (!oomlab::facts::parse_proc_stat(*stat, st)) continue;
+    if (std::string_view(st.comm).rfind(prefix, 0) == 0 && st.state != 'Z' && st.state != 'X') out.push_back(pid);
   }
   closedir(d);
   return out;

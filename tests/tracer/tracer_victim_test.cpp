@@ -21,6 +21,7 @@
 
 #include "bpf_capable.hpp"
 #include "oomlab/common/procfs.hpp"
+#include "oomlab/facts/proc_stat.hpp"
 #include "oomlab/tracer/format.hpp"
 #include "oomlab/tracer/tracer.hpp"
 #include "test_memcg.hpp"
@@ -39,9 +40,8 @@ char task_state(pid_t pid) {
   std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
   long n = oomlab::read_proc_file_into(path, buf, sizeof buf - 1);
   if (n <= 0) return '?';
-  buf[n] = 0;
-  const char* paren = std::strrchr(buf, ')');
-  return paren && paren[1] == ' ' ? paren[2] : '?';
+  oomlab::facts::ProcStat st;
+  return oomlab::facts::parse_proc_stat(std::string_view(buf, static_cast<std::size_t>(n)), st) ? st.state : '?';
 }
 
 bool wait_for_state(pid_t pid, char state, std::chrono::milliseconds timeout) {

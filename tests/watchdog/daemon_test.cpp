@@ -13,6 +13,7 @@
 #include "child.hpp"
 #include "oomlab/cgroups/memory_cgroup.hpp"
 #include "oomlab/common/subprocess.hpp"
+#include "oomlab/facts/proc_stat.hpp"
 #include "oomlab/formats/watchdog_status.hpp"
 
 using namespace std::chrono_literals;
@@ -73,8 +74,8 @@ class MmapLockStall : public ::testing::Test {
   }
   char task_state(pid_t tid) {
     std::string s = wdtest::slurp("/proc/" + std::to_string(stall_.pid) + "/task/" + std::to_string(tid) + "/stat");
-    auto p = s.rfind(')');
-    return p == std::string::npos || p + 2 >= s.size() ? '?' : s[p + 2];
+    oomlab::facts::ProcStat st;
+    return oomlab::facts::parse_proc_stat(s, st) ? st.state : '?';
   }
 
   std::unique_ptr<oomlab::cgroups::MemoryCgroup> cg_;

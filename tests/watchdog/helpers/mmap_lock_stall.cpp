@@ -48,6 +48,8 @@
 #include <vector>
 #include <unistd.h>
 
+#include "oomlab/facts/proc_stat.hpp"
+
 namespace {
 
 constexpr std::uint64_t kFileNode = 2;
@@ -93,11 +95,9 @@ bool parent_exiting(pid_t parent) {
   ssize_t n = ::read(fd, buf, sizeof buf - 1);
   ::close(fd);
   if (n <= 0) return true;
-  buf[n] = 0;
-  const char* p = std::strrchr(buf, ')');
-  unsigned long flags = 0;
-  // ") state ppid pgrp session tty_nr tpgid flags"
-  if (!p || std::sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1) return true;
+  oomlab::facts::ProcStat st;
+  if (!oomlab::facts::parse_proc_stat(std::string_view(buf, static_cast<std::size_t>(n)), st) || st.fields < 9) return true;
+  const std::uint64_t flags = st.flags;
   constexpr unsigned long kPfExiting = 0x4;
   return (flags & kPfExiting) != 0;
 }
@@ -214,9 +214,8 @@ bool server_outlives = false;
   ssize_t n = ::read(fd, buf, sizeof buf - 1);
   ::close(fd);
   if (n <= 0) return '?';
-  buf[n] = 0;
-  const char* p = std::strrchr(buf, ')');
-  return p && p[1] && p[2] ? p[2] : '?';
+  oomlab::facts::ProcStat st;
+  return oomlab::facts::parse_proc_stat(std::string_view(buf, static_cast<std::size_t>(n)), st) ? st.state : '?';
 }
 
 std::atomic<pid_t> holder_tid{0}, writer_tid{0};
