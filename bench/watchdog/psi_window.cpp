@@ -21,11 +21,11 @@
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/dirent64.hpp"
 #include "oomlab/common/procfs.hpp"
+#include "oomlab/common/psi_trigger.hpp"
 #include "oomlab/common/subprocess.hpp"
 #include "oomlab/facts/proc_stat.hpp"
 #include "oomlab/facts/proc_status.hpp"
 #include "oomlab/facts/psi.hpp"
-#include "psi_trigger.hpp"  // tracer/src: the PSI trigger oomlab-trace uses
 
 namespace oomlab::bench {
 namespace {
@@ -265,9 +265,9 @@ void run_window(const char* label, const std::vector<Daemon>& daemons, int secon
     return std::string();
   }();
   if (!group) bursts = 0;
-  tracer::PsiTrigger sys_trigger(kStall, kWindow);
-  std::unique_ptr<tracer::PsiTrigger> group_trigger;
-  if (group) group_trigger = std::make_unique<tracer::PsiTrigger>(kStall, kWindow, group->pressure_path().c_str());
+  PsiTrigger sys_trigger(kStall, kWindow);
+  std::unique_ptr<PsiTrigger> group_trigger;
+  if (group) group_trigger = std::make_unique<PsiTrigger>(kStall, kWindow, group->pressure_path().c_str());
   if (!sys_trigger.ok()) std::printf("%s: the bench's own system trigger: %s\n", label, sys_trigger.error().c_str());
   if (group_trigger && !group_trigger->ok()) {
     std::printf("%s: the bench's group trigger: %s (no bursts)\n", label, group_trigger->error().c_str());

@@ -10,12 +10,13 @@
 #include "oomlab/common/clock.hpp"
 #include "oomlab/tracer/format.hpp"
 #include "oomlab/tracer/tracer.hpp"
-#include "psi_trigger.hpp"
+#include "oomlab/common/psi_trigger.hpp"
 #include "trace_cli.hpp"
 
 namespace {
 
 using namespace oomlab::tracer;
+using oomlab::PsiTrigger;
 using std::chrono::milliseconds;
 
 volatile std::sig_atomic_t g_stop = 0;

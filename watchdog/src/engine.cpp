@@ -10,6 +10,7 @@
 
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/procfs.hpp"
+#include "oomlab/common/psi_trigger.hpp"
 #include "oomlab/facts/kernel_lines.hpp"
 #include "oomlab/watchdog/holders.hpp"
 #include "oomlab/watchdog/system.hpp"
@@ -19,7 +20,8 @@ namespace {
 
 // A PSI trigger: 150 ms of "some" memory stall within a 2 s window (this
 // kernel rejects windows that are not a multiple of 2 s: PLATFORM.md).
-constexpr char kPsiTrigger[] = "some 150000 2000000";
+// The trigger: 150 ms of "some" stall within a 2 s window.
+constexpr std::chrono::microseconds kPsiStall{150000}, kPsiWindow{2000000};
 constexpr std::int64_t kPsiFollowMs = 2500;
 constexpr auto kKmsgBatch = std::chrono::milliseconds(500);
 
@@ -473,18 +475,18 @@ void Engine::report(std::int64_t now, bool from_stale_scan) {
 }
 
 void Engine::open_psi(const std::string& path, bool system) {
-  int fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    reporter_.note(kWarning, "no PSI trigger on " + path + " (" + std::strerror(errno) +
+  PsiTrigger trigger(kPsiStall, kPsiWindow, path.c_str());
+  if (!trigger.ok() && !trigger.rejected()) {
+    reporter_.note(kWarning, "no PSI trigger on " + path + " (" + std::strerror(trigger.error_number()) +
                                  "): sampling on the timer only" + (system ? "" : " for this cgroup"));
     return;
   }
-  if (::write(fd, kPsiTrigger, sizeof kPsiTrigger) < 0) {
-    reporter_.note(kWarning, "PSI trigger '" + std::string(kPsiTrigger) + "' rejected by " + path + " (" +
-                                 std::strerror(errno) + "): sampling on the timer only");
-    ::close(fd);
+  if (!trigger.ok()) {
+    reporter_.note(kWarning, "PSI trigger '" + trigger.spec() + "' rejected by " + path + " (" +
+                                 std::strerror(trigger.error_number()) + "): sampling on the timer only");
     return;
   }
+  const int fd = trigger.release();
   if (system) psi_system_ = true;
   auto sd = std::make_shared<asio::posix::stream_descriptor>(io_, fd);
   psi_.push_back(sd);
