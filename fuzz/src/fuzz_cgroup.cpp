@@ -6,7 +6,7 @@
 #include <string>
 
 #include "fuzz_input.hpp"
-#include "oomlab/cgroups/hierarchy.hpp"
+#include "oomlab/facts/cgroup_hierarchy.hpp"
 #include "oomlab/cgroups/stats.hpp"
 #include "oomlab/watchdog/cgroup_view.hpp"
 
@@ -17,8 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)oomlab::cgroups::parse_memory_events_v2(f[0]);
   (void)oomlab::cgroups::parse_memory_events_v1(f[0], f[1]);
   if (auto limit = oomlab::cgroups::parse_limit(f[1])) (void)*limit;
-  (void)oomlab::cgroups::parse_hierarchy(f[0], f[1]);
-  (void)oomlab::cgroups::parse_hierarchy(f[2], f[3]);
+  (void)oomlab::facts::parse_hierarchy(f[0], f[1]);
+  (void)oomlab::facts::parse_hierarchy(f[2], f[3]);
 
   const std::string group = oomlab::watchdog::memory_cgroup_from(f[0]);
   if (group.size() > f[0].size()) __builtin_trap();

@@ -4,6 +4,7 @@
 
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/common/text.hpp"
+#include "oomlab/facts/cgroup_hierarchy.hpp"
 
 namespace oomlab::watchdog {
 namespace {
@@ -111,7 +112,13 @@ void PidListParser::finish(std::vector<pid_t>& out) {
 }
 
 CgroupView::CgroupView(std::string proc_root, std::string root) : proc_root_(std::move(proc_root)), root_(std::move(root)) {
-  if (root_.empty()) root_ = exists("/sys/fs/cgroup/memory/memory.usage_in_bytes") ? "/sys/fs/cgroup/memory" : "/sys/fs/cgroup";
+  if (root_.empty()) {
+    // facts' one detection (mountinfo, then the cgroup2 root's controllers);
+    // a machine without a memory controller keeps the cgroup2 default.
+    const facts::CgroupHierarchy h =
+        facts::detect_hierarchy([](const std::string& path) { return read_proc_file(path, 1 << 20).value_or(""); });
+    root_ = h.has_memory() ? h.memory_root : "/sys/fs/cgroup";
+  }
   v2_ = exists(root_ + "/cgroup.controllers");
 }
 

@@ -46,8 +46,8 @@ class PidListParser {
 
 class CgroupView {
  public:
-  // root: the memory controller's mount ("" = detect: v1 memory mount, else
-  // the cgroup2 mount at /sys/fs/cgroup).
+  // root: the memory controller's mount ("" = detect it as every component
+  // does, facts::detect_hierarchy; /sys/fs/cgroup when there is none).
   CgroupView(std::string proc_root, std::string root);
 
   const std::string& root() const { return root_; }

@@ -1,8 +1,14 @@
-#include "oomlab/cgroups/hierarchy.hpp"
+// facts' one cgroup hierarchy detection (the cgroups library's and the
+// watchdog's): mountinfo samples of the three layouts.
+#include "oomlab/facts/cgroup_hierarchy.hpp"
 
 #include <gtest/gtest.h>
+#include <map>
+#include <vector>
 
-using namespace oomlab::cgroups;
+using namespace oomlab::facts;
+using Hierarchy = CgroupHierarchy;
+using Layout = CgroupLayout;
 
 namespace {
 // Shortened from real /proc/self/mountinfo files.
@@ -59,14 +65,29 @@ TEST(Hierarchy, GarbageGivesNone) {
   EXPECT_EQ(parse_hierarchy("a b c\n- - -\n\n", "memory").layout, Layout::none);
 }
 
-TEST(Hierarchy, HostLayoutIsConsistent) {
-  const Hierarchy& h = host_hierarchy();
-  if (h.memory_version == 2) {
-    EXPECT_EQ(h.memory_root, h.unified_root);
-  }
-  if (h.memory_version == 1) {
-    EXPECT_FALSE(h.memory_root.empty());
-  }
-  std::printf("host cgroup layout: %s, memory at '%s'\n", std::string(layout_name(h.layout)).c_str(),
-              h.memory_root.c_str());
+// The reads in order: mountinfo, then the cgroup2 root's controllers (only
+// with a cgroup2 mount); a file that cannot be read is "".
+TEST(Hierarchy, DetectReadsMountinfoThenTheUnifiedControllers) {
+  std::map<std::string, std::string> files = {{"/proc/self/mountinfo", kPureV2},
+                                              {"/sys/fs/cgroup/cgroup.controllers", "cpu io memory pids\n"}};
+  std::vector<std::string> asked;
+  auto read = [&](const std::string& path) {
+    asked.push_back(path);
+    auto it = files.find(path);
+    return it == files.end() ? std::string() : it->second;
+  };
+  Hierarchy v2 = detect_hierarchy(read);
+  EXPECT_EQ(v2.layout, Layout::v2);
+  EXPECT_EQ(v2.memory_root, "/sys/fs/cgroup");
+  EXPECT_EQ(asked, (std::vector<std::string>{"/proc/self/mountinfo", "/sys/fs/cgroup/cgroup.controllers"}));
+
+  files = {{"/proc/self/mountinfo", kV1Only}};
+  asked.clear();
+  Hierarchy v1 = detect_hierarchy(read);
+  EXPECT_EQ(v1.layout, Layout::v1);
+  EXPECT_EQ(v1.memory_root, "/sys/fs/cgroup/memory");
+  EXPECT_EQ(asked, std::vector<std::string>{"/proc/self/mountinfo"});  // no cgroup2 mount: nothing more to read
+
+  files.clear();
+  EXPECT_FALSE(detect_hierarchy(read).has_memory());
 }
