@@ -9,19 +9,9 @@
 
 namespace oomlab::analyzer {
 
-namespace {
-constexpr const char* kClassNames[] = {"oom_livelock", "oom_reaper_failed", "silent_hang", "oom_ineffective", "hung_task",
-                                       "soft_lockup",  "rcu_stall",         "crash",            "warning",
-                                       "allocation_stall", "oom_resolved",  "clean"};
-}
+const char* to_string(VerdictClass c) { return facts::verdict_class_name(c); }
 
-const char* to_string(VerdictClass c) { return kClassNames[static_cast<int>(c)]; }
-
-std::optional<VerdictClass> verdict_class_from_string(std::string_view s) {
-  for (int i = 0; i <= static_cast<int>(VerdictClass::clean); ++i)
-    if (s == kClassNames[i]) return static_cast<VerdictClass>(i);
-  return std::nullopt;
-}
+std::optional<VerdictClass> verdict_class_from_string(std::string_view s) { return facts::verdict_class_from_name(s); }
 
 void add_blockers(const State& st, Finding& f) {
   for (const RawReport& r : st.reports) {

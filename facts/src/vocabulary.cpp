@@ -1,10 +1,17 @@
 #include "oomlab/facts/vocabulary.hpp"
 
+#include <iterator>
+
 namespace oomlab::facts {
 namespace {
 
 constexpr Outcome kOutcomes[] = {Outcome::livelock,     Outcome::stalled_then_resolved, Outcome::rescued,
                                  Outcome::oom_resolved, Outcome::oom_ineffective,       Outcome::no_oom};
+// In VerdictClass order.
+constexpr const char* kVerdictClassNames[] = {"oom_livelock", "oom_reaper_failed", "silent_hang",      "oom_ineffective",
+                                              "hung_task",    "soft_lockup",       "rcu_stall",        "crash",
+                                              "warning",      "allocation_stall",  "oom_resolved",     "clean"};
+static_assert(std::size(kVerdictClassNames) == static_cast<std::size_t>(VerdictClass::clean) + 1);
 
 }  // namespace
 
@@ -26,16 +33,25 @@ std::optional<Outcome> outcome_from_name(std::string_view name) {
   return std::nullopt;
 }
 
+const char* verdict_class_name(VerdictClass c) { return kVerdictClassNames[static_cast<int>(c)]; }
+
+std::optional<VerdictClass> verdict_class_from_name(std::string_view name) {
+  for (int i = 0; i <= static_cast<int>(VerdictClass::clean); ++i)
+    if (name == kVerdictClassNames[i]) return static_cast<VerdictClass>(i);
+  return std::nullopt;
+}
+
 std::string_view verdict_class_for(Outcome o, bool victim_stuck) {
+  VerdictClass c = VerdictClass::clean;
   switch (o) {
-    case Outcome::livelock: return victim_stuck ? "oom_livelock" : "silent_hang";
+    case Outcome::livelock: c = victim_stuck ? VerdictClass::oom_livelock : VerdictClass::silent_hang; break;
     case Outcome::stalled_then_resolved:
-    case Outcome::rescued: return "allocation_stall";
-    case Outcome::oom_resolved: return "oom_resolved";
-    case Outcome::oom_ineffective: return "oom_ineffective";
+    case Outcome::rescued: c = VerdictClass::allocation_stall; break;
+    case Outcome::oom_resolved: c = VerdictClass::oom_resolved; break;
+    case Outcome::oom_ineffective: c = VerdictClass::oom_ineffective; break;
     case Outcome::no_oom: break;
   }
-  return "clean";
+  return verdict_class_name(c);
 }
 
 int exit_code_for(Outcome o) {

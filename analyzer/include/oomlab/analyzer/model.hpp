@@ -9,6 +9,8 @@
 #include <variant>
 #include <vector>
 
+#include "oomlab/facts/vocabulary.hpp"
+
 namespace oomlab::analyzer {
 
 // A place in the input: 1-based line number and the kernel timestamp in
@@ -175,22 +177,8 @@ struct LockInfo {
 
 using DetailValue = std::variant<std::int64_t, double, std::string>;
 
-// Most severe first (DESIGN.md's order; oom_ineffective after silent_hang:
-// see analyzer/README.md).
-enum class VerdictClass {
-  oom_livelock,
-  oom_reaper_failed,
-  silent_hang,
-  oom_ineffective,
-  hung_task,
-  soft_lockup,
-  rcu_stall,
-  crash,
-  warning,
-  allocation_stall,
-  oom_resolved,
-  clean,
-};
+// Most severe first: facts' one list of verdict classes (vocabulary.hpp).
+using VerdictClass = facts::VerdictClass;
 const char* to_string(VerdictClass c);
 std::optional<VerdictClass> verdict_class_from_string(std::string_view s);
 

@@ -21,6 +21,27 @@ enum class Outcome {
 std::string_view outcome_name(Outcome o);
 std::optional<Outcome> outcome_from_name(std::string_view name);
 
+// The oomlab-analyze verdict classes (analyzer/README.md; FORMATS.md), most
+// severe first (DESIGN.md's order; oom_ineffective after silent_hang): the
+// analyzer's findings and verdict, a run's one verdict (run_verdict.hpp),
+// the VM harness. The order is the severity order: the analyzer sorts by it.
+enum class VerdictClass {
+  oom_livelock,
+  oom_reaper_failed,
+  silent_hang,
+  oom_ineffective,
+  hung_task,
+  soft_lockup,
+  rcu_stall,
+  crash,
+  warning,
+  allocation_stall,
+  oom_resolved,
+  clean,
+};
+const char* verdict_class_name(VerdictClass c);
+std::optional<VerdictClass> verdict_class_from_name(std::string_view name);
+
 // The oomlab-analyze verdict class (analyzer/README.md) that tells the same
 // story as a run's outcome, so a harness whose log cannot show a stall (a
 // memory.high throttle prints nothing to the kernel log) still gives one
