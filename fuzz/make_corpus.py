@@ -178,6 +178,8 @@ def main() -> int:
 
     # The watchdog's control-socket status as a running daemon sent it.
     write("report", "watchdog-status", read(os.path.join(ROOT, "tests/formats/fixtures/watchdog-status.json")))
+    # The peers bench's guard record as `wrap` wrote it around earlyoom.
+    write("report", "earlyoom.guard", read(os.path.join(ROOT, "tests/formats/fixtures/earlyoom.guard.json")))
 
     # serial: the VM fixtures (cut) and a synthetic stream with every marker.
     for p in files(os.path.join(ROOT, "tests/fixtures/vm")):

@@ -120,3 +120,40 @@ std::optional<PeersRuns> decode_peers_runs(std::string_view text, std::string* w
 }
 
 }  // namespace oomlab::formats
+
+namespace oomlab::formats {
+
+std::string encode_wrapped_guard(const PeersWrappedGuard& w) {
+  json lines = json::array();
+  for (const PeersGuardLine& l : w.lines) lines.push_back({{"t", l.realtime_ms}, {"text", l.text}});
+  json j = {{"started_realtime_ms", w.started_realtime_ms},
+            {"exit_status", w.exit_status},
+            {"cost",
+             {{"cpu_ms", w.cost.cpu_ms},
+              {"peak_rss_kb", w.cost.peak_rss_kb},
+              {"longest_d_ms", w.cost.longest_d_ms},
+              {"d_wchan", w.cost.d_wchan}}},
+            {"lines", std::move(lines)}};
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::optional<PeersWrappedGuard> decode_wrapped_guard(std::string_view text, std::string* why) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    if (why) *why = "the guard record is not a JSON object";
+    return std::nullopt;
+  }
+  PeersWrappedGuard w;
+  w.started_realtime_ms = get<std::int64_t>(j, "started_realtime_ms");
+  w.exit_status = get<int>(j, "exit_status", -1);
+  const json& c = object(j, "cost");
+  w.cost.cpu_ms = get<double>(c, "cpu_ms");
+  w.cost.peak_rss_kb = get<std::uint64_t>(c, "peak_rss_kb");
+  w.cost.longest_d_ms = get<std::int64_t>(c, "longest_d_ms");
+  w.cost.d_wchan = get<std::string>(c, "d_wchan");
+  for (const json& l : array(j, "lines"))
+    if (l.is_object()) w.lines.push_back({get<std::int64_t>(l, "t"), get<std::string>(l, "text")});
+  return w;
+}
+
+}  // namespace oomlab::formats

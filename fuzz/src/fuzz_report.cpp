@@ -3,7 +3,8 @@
 // harness), the analyzer's verdict inside it, runs.json (summarize), the
 // runner's --json summary (the bench, the VM from its guest's console), the
 // VM's report.json (the bench, the kernel matrix), the matrix's cells and the
-// watchdog's control-socket status (its CLI, the tests). Any
+// watchdog's control-socket status (its CLI, the tests) and the peers bench's
+// guard record (its VM runner). Any
 // input must decode or be refused with a one-line reason, never crash; a
 // document that decodes must survive encode -> decode -> encode unchanged
 // (the codec is the only writer of the format).
@@ -63,6 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
          [](const MatrixCell& c) { return encode_matrix_cell(c); });
   stable([](std::string_view t, std::string* w) { return decode_watchdog_status(t, w); },
          [](const WatchdogStatus& s) { return encode_watchdog_status(s); });
+  stable([](std::string_view t, std::string* w) { return decode_wrapped_guard(t, w); },
+         [](const PeersWrappedGuard& g) { return encode_wrapped_guard(g); });
   if (auto c = decode_vm_guest_cmd(text)) (void)c;
   if (auto s = decode_vm_systemd_state(text)) (void)s;
   if (auto h = decode_matrix_host(text, &why)) (void)h;

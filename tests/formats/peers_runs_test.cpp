@@ -1,7 +1,9 @@
 // runs.json (oomlab.bench-peers/1) through its one codec.
 #include "oomlab/formats/peers_runs.hpp"
 
+#include <fstream>
 #include <gtest/gtest.h>
+#include <iterator>
 
 using namespace oomlab::formats;
 
@@ -69,4 +71,47 @@ TEST(PeersRunsCodec, SchemaCheckedWithOneLine) {
   EXPECT_EQ(why, R"(no "schema" (expected "oomlab.bench-peers/1"))");
   EXPECT_FALSE(decode_peers_runs("nonsense", &why));
   EXPECT_EQ(why, "not a JSON object");
+}
+
+namespace {
+
+std::string guard_fixture() {
+  std::ifstream in(std::string(OOMLAB_SOURCE_DIR) + "/tests/formats/fixtures/earlyoom.guard.json");
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+// What `oomlab-bench-peers wrap` wrote around earlyoom (fixtures/README.md):
+// decodes, and encodes back to the same line byte for byte.
+TEST(WrappedGuardCodec, RealWrapFile) {
+  std::string text = guard_fixture();
+  ASSERT_FALSE(text.empty());
+  ASSERT_EQ(text.back(), '\n');
+  text.pop_back();
+  std::string why;
+  auto w = decode_wrapped_guard(text, &why);
+  ASSERT_TRUE(w) << why;
+  EXPECT_EQ(w->exit_status, 15);  // stopped by SIGTERM
+  ASSERT_GE(w->lines.size(), 5u);
+  EXPECT_EQ(w->lines[0].text, "earlyoom v1.7");
+  EXPECT_GE(w->lines[0].realtime_ms, w->started_realtime_ms);
+  EXPECT_GT(w->cost.peak_rss_kb, 0u);
+  EXPECT_EQ(encode_wrapped_guard(*w), text);
+}
+
+// A console that lost or garbled the record: one line, no throw; wrong
+// types decode as defaults (nlohmann's value() threw on them before).
+TEST(WrappedGuardCodec, BadInput) {
+  std::string why;
+  EXPECT_FALSE(decode_wrapped_guard("", &why));
+  EXPECT_EQ(why, "the guard record is not a JSON object");
+  EXPECT_FALSE(decode_wrapped_guard("\n[cut", &why));
+  EXPECT_EQ(why, "the guard record is not a JSON object");
+  auto w = decode_wrapped_guard(R"({"exit_status":"x","cost":[],"lines":[7,{"t":"1","text":"a"}]})", &why);
+  ASSERT_TRUE(w);
+  EXPECT_EQ(w->exit_status, -1);
+  ASSERT_EQ(w->lines.size(), 1u);
+  EXPECT_EQ(w->lines[0].realtime_ms, 0);
+  EXPECT_EQ(w->lines[0].text, "a");
 }

@@ -8,12 +8,13 @@
 #include <sys/types.h>
 #include <vector>
 
+#include "oomlab/formats/peers_runs.hpp"
+
 namespace oomlab::peers {
 
-struct TimedLine {
-  std::int64_t realtime_ms = 0;  // when the line was read (pipe latency: < 1 ms when idle)
-  std::string text;
-};
+// A line and when it was read (pipe latency: < 1 ms when idle); the type the
+// guard record that `wrap` writes carries (formats/peers_runs.hpp).
+using TimedLine = formats::PeersGuardLine;
 
 class Child {
  public:

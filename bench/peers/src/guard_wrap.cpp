@@ -3,40 +3,11 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
-#include <nlohmann/json.hpp>
 
 #include "host_run.hpp"  // g_interrupted
 #include "oomlab/common/clock.hpp"
 
 namespace oomlab::peers {
-
-nlohmann::json wrapped_to_json(const WrappedGuard& w) {
-  nlohmann::json lines = nlohmann::json::array();
-  for (const auto& l : w.lines) lines.push_back({{"t", l.realtime_ms}, {"text", l.text}});
-  return {{"started_realtime_ms", w.started_realtime_ms},
-          {"exit_status", w.exit_status},
-          {"cost",
-           {{"cpu_ms", w.cost.cpu_ms},
-            {"peak_rss_kb", w.cost.peak_rss_kb},
-            {"longest_d_ms", w.cost.longest_d_ms},
-            {"d_wchan", w.cost.d_wchan}}},
-          {"lines", lines}};
-}
-
-WrappedGuard wrapped_from_json(const nlohmann::json& j) {
-  WrappedGuard w;
-  w.started_realtime_ms = j.value("started_realtime_ms", std::int64_t{0});
-  w.exit_status = j.value("exit_status", -1);
-  if (auto c = j.find("cost"); c != j.end() && c->is_object()) {
-    w.cost.cpu_ms = c->value("cpu_ms", 0.0);
-    w.cost.peak_rss_kb = c->value("peak_rss_kb", std::uint64_t{0});
-    w.cost.longest_d_ms = c->value("longest_d_ms", std::int64_t{0});
-    w.cost.d_wchan = c->value("d_wchan", "");
-  }
-  for (const auto& l : j.value("lines", nlohmann::json::array()))
-    w.lines.push_back({l.value("t", std::int64_t{0}), l.value("text", "")});
-  return w;
-}
 
 namespace {
 void on_signal(int) { g_interrupted = true; }
@@ -80,7 +51,7 @@ int wrap_main(const std::vector<std::string>& args) {
     std::fprintf(stderr, "oomlab-bench-peers: wrap: %s\n", e.what());
     return 1;
   }
-  std::ofstream(out) << wrapped_to_json(w).dump() << "\n";
+  std::ofstream(out) << formats::encode_wrapped_guard(w) << "\n";
   return 0;
 }
 

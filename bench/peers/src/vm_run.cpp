@@ -2,7 +2,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <stdlib.h>
 #include <sstream>
@@ -139,12 +138,12 @@ RunResult run_in_vm(const VmRunConfig& c, std::string& log) {
   WrappedGuard w;
   std::optional<std::int64_t> started;
   if (c.guard != GuardKind::none) {
-    auto gj = nlohmann::json::parse(between_markers(serial, "PEERS-GUARD-BEGIN", "PEERS-GUARD-END"), nullptr, false);
-    if (gj.is_discarded() || !gj.is_object()) {
+    auto gw = formats::decode_wrapped_guard(between_markers(serial, "PEERS-GUARD-BEGIN", "PEERS-GUARD-END"));
+    if (!gw) {
       failed.error = "no guard record on the console (" + (dir / "serial.log").string() + ")";
       return failed;
     }
-    w = wrapped_from_json(gj);
+    w = std::move(*gw);
     started = w.started_realtime_ms;
   }
   RunResult r = measure_run(*report, c.guard, parse_guard_kills(c.guard, w.lines), started, w.cost);

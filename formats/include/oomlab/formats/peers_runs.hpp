@@ -90,4 +90,26 @@ std::string encode_peers_runs(const PeersRuns& doc);
 // "schema" is not kPeersRunsSchema.
 std::optional<PeersRuns> decode_peers_runs(std::string_view text, std::string* why = nullptr);
 
+// What `oomlab-bench-peers wrap` writes when it stops the guard it ran
+// inside the test VM (/tmp/guard.json, printed on the console between
+// PEERS-GUARD-BEGIN/END) and the bench's VM runner reads back: the guard's
+// output lines with the wall-clock time they arrived, its cost, its exit
+// status. The bench is both writer and reader; this is its one
+// encode/decode pair. No schema field (the shape it always had).
+struct PeersGuardLine {
+  std::int64_t realtime_ms = 0;  // "t": when the line was read
+  std::string text;
+};
+struct PeersWrappedGuard {
+  std::int64_t started_realtime_ms = 0;
+  std::vector<PeersGuardLine> lines;
+  PeersGuardCost cost;  // "cost": cpu_ms, peak_rss_kb, longest_d_ms, d_wchan
+  int exit_status = -1;
+};
+// One line of compact JSON, sorted keys, no newline.
+std::string encode_wrapped_guard(const PeersWrappedGuard& w);
+// nullopt with a one-line *why for text that is not a JSON object (a console
+// that lost the record); wrong types decode as defaults.
+std::optional<PeersWrappedGuard> decode_wrapped_guard(std::string_view text, std::string* why = nullptr);
+
 }  // namespace oomlab::formats
