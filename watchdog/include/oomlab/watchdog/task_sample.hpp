@@ -1,5 +1,5 @@
-// One task as seen by one scan, and the parser of /proc/PID/stat it comes
-// from. Fixed-size on purpose: the sampler fills a preallocated array of
+// One task as seen by one scan, filled from /proc/PID/stat by facts'
+// parse_proc_stat (the one stat parser). Fixed-size on purpose: the sampler fills a preallocated array of
 // these every period without touching the heap.
 #pragma once
 #include <cstdint>
@@ -46,10 +46,10 @@ struct TaskSample {
   bool dying() const { return sigpending & kSigkillBit; }
 };
 
-// Parses the content of /proc/PID/stat or /proc/PID/task/TID/stat into t
-// (tid, comm, state, flags, sigpending, starttime, rss, blkio, num_threads).
-// False when the text is not a stat line. The comm is between the first '('
-// and the LAST ')' since a comm may contain both.
+// The content of /proc/PID/stat or /proc/PID/task/TID/stat into t (tid,
+// comm, state, flags, sigpending, starttime, rss, blkio, num_threads),
+// through facts::parse_proc_stat. False when the text is not a stat line or
+// ends before rss (field 24).
 bool parse_stat(std::string_view text, TaskSample& t);
 
 }  // namespace oomlab::watchdog
