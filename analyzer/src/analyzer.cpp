@@ -91,7 +91,9 @@ bool starts_like_message(std::string_view msg) {
 }  // namespace
 
 Analyzer::Analyzer(Options opt)
-    : st_(std::make_unique<State>(std::move(opt))), join_(std::make_unique<Joiner>(st_->opt.limits.max_line)) {}
+    : st_(std::make_unique<State>(std::move(opt))), join_(std::make_unique<Joiner>(st_->opt.limits.max_line)) {
+  st_->report.input.cgroup = st_->opt.cgroup;
+}
 Analyzer::~Analyzer() = default;
 
 void Analyzer::feed(std::string_view raw) {

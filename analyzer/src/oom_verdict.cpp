@@ -225,7 +225,7 @@ void oom_findings(State& st, std::vector<Finding>& out) {
     std::optional<Where> memalloc_alive, progress;
     for (const MemAllocSample& m : st.report.memalloc.series) {
       if (m.at.line <= e.killed->line || m.at.line >= until) continue;
-      if (m.victim > 0 || m.dying > 0) {
+      if (m.victim_here() > 0 || m.dying_here() > 0) {
         if (after(m.at, kill, thr)) memalloc_alive = m.at;
       } else if (!progress) {
         progress = m.at;

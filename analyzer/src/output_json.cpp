@@ -180,6 +180,7 @@ json input(const InputStats& in) {
   }
   if (!in.watchdog_log.empty())
     j["watchdog_log"] = {{"name", in.watchdog_log}, {"lines", in.watchdog_lines}, {"duplicates", in.watchdog_duplicates}};
+  if (!in.cgroup.empty()) j["cgroup"] = {{"path", in.cgroup}, {"other_lines", in.other_cgroup_lines}};
   return j;
 }
 

@@ -65,8 +65,14 @@ LogProgress log_progress(const State& st, std::string_view source) {
   log_kills(st, out.kills, out.kill_at);
 
   std::vector<const MemAllocSample*> reports;
+  // Under --cgroup a watchdog report that lists none of the group's tasks
+  // was written for other groups: on a machine where only this group ran
+  // the watchdog would not have reported, so it counts as no report (a
+  // silence), not as a sample saying nothing was blocked - which would cut
+  // the group's stall at another group's report and stop its next report's
+  // delay= from dating the stall back.
   for (const MemAllocSample& s : st.report.memalloc.series)
-    if (s.source == source && s.at.ts) reports.push_back(&s);
+    if (s.source == source && s.at.ts && !(s.machine_wide && s.listed == 0 && s.listed_victim == 0)) reports.push_back(&s);
   if (reports.empty()) return out;
   // The report period: the median gap between two reports (several reports
   // of one scan, or a stale one, can come a few ms apart).
@@ -118,12 +124,14 @@ LogProgress log_progress(const State& st, std::string_view source) {
       if (s.blocked[k] > 0 && (most < 0 || s.blocked[k] > s.blocked[most])) most = k;
     if (most > 0) previous_kind = static_cast<facts::WaitKind>(most);
     // Task lines lost (ratelimit, a cap): the others wait like the listed
-    // ones, or like the previous report's.
-    if (r.stalling > listed) s.add_blocked(previous_kind, r.stalling - listed);
+    // ones, or like the previous report's. Not under --cgroup: the count is
+    // then the watchdog's machine-wide one, and the tasks missing from the
+    // list are mostly other groups' (left out on purpose).
+    if (!r.machine_wide && r.stalling > listed) s.add_blocked(previous_kind, r.stalling - listed);
     // A reporter lists tasks it judged stalled on memory: without PSI in a
     // log, that is what limit_pressed stands for (page-in waits count).
     s.limit_pressed = total_blocked(s) > 0;
-    if (r.victim > 0) {
+    if (r.victim_here() > 0) {
       const facts::KillEvent* last = nullptr;
       for (const facts::KillEvent& k : out.kills)
         if (k.t_ms <= t) last = &k;

@@ -84,7 +84,7 @@ Finding to_finding(const State& st, const LogProgress& lp, const facts::StallEpi
   const MemAllocSample& first = *reports.front();
   const MemAllocSample& last = *reports.back();
   int max_stalling = 0;
-  for (auto* r : reports) max_stalling = std::max(max_stalling, r->stalling);
+  for (auto* r : reports) max_stalling = std::max(max_stalling, r->stalling_here());
   // The kill that ended it: within one report period of its last stalled
   // sample (at least facts' default slack).
   const std::int64_t slack = std::max<std::int64_t>(500, lp.period_ms);
@@ -129,7 +129,7 @@ Finding to_finding(const State& st, const LogProgress& lp, const facts::StallEpi
             "), " + end_text;
   stalled_tasks(st, first.at.line, f.last.line, source, f);
   f.details.emplace_back("source", std::string(source));
-  f.details.emplace_back("stalling_first", static_cast<std::int64_t>(first.stalling));
+  f.details.emplace_back("stalling_first", static_cast<std::int64_t>(first.stalling_here()));
   f.details.emplace_back("stalling_max", static_cast<std::int64_t>(max_stalling));
   f.details.emplace_back("samples", static_cast<std::int64_t>(reports.size()));
   episode_details(e, f);
@@ -148,10 +148,10 @@ void untimed_finding(const State& st, std::string_view source, std::vector<Findi
   const MemAllocSample* last = nullptr;
   int max_stalling = 0;
   for (const MemAllocSample& s : st.report.memalloc.series) {
-    if (s.source != source || s.at.ts || s.stalling == 0) continue;
+    if (s.source != source || s.at.ts || s.stalling_here() == 0) continue;
     if (!first) first = &s;
     last = &s;
-    max_stalling = std::max(max_stalling, s.stalling);
+    max_stalling = std::max(max_stalling, s.stalling_here());
   }
   if (!first) return;
   Finding f;

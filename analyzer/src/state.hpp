@@ -120,6 +120,16 @@ class State {
   std::uint64_t misc_dropped = 0;        // lock waits, watchdog actions over the cap
   std::optional<double> last_ts;         // the latest timestamp of the log (the stall model's end of evidence)
   bool watchdog_withheld = false;        // oomlab-watchdog said it kept lines out of the kernel log ("kmsg: N line(s) kept out")
+  // Options::cgroup: true when a watchdog line naming `cgroup` is another
+  // group's (the group is opt.cgroup or below it). Counts what it leaves out.
+  bool other_cgroup(std::string_view cgroup) {
+    if (opt.cgroup.empty() || opt.cgroup == "/") return false;
+    const std::string_view g = opt.cgroup;
+    const bool ours = cgroup.substr(0, g.size()) == g && (cgroup.size() == g.size() || cgroup[g.size()] == '/');
+    if (!ours) ++report.input.other_cgroup_lines;
+    return !ours;
+  }
+  std::vector<int> other_kills;          // pids the watchdog killed in other groups: their killed: lines go too
   std::vector<Where> sysrq_oom;          // "SysRq : Manual OOM execution"
   std::vector<GuardKillSeen> guard_kills;   // userspace OOM killers' kills (capped by Limits::misc)
   facts::NohangKills nohang;             // nohang's victim block waiting for its send line

@@ -77,6 +77,17 @@ Report analyze_with_watchdog_log(const std::string& kernel_log, const std::strin
   // lines (only in the JSON log) before its MemAlloc-Info line.
   std::multiset<std::string> in_json;
   for (const Timed& t : records) in_json.insert(t.text);
+  // --cgroup: the kernel log also holds the lines of other oomlab-watchdog
+  // processes (another run's, writing to /dev/kmsg): their report headers
+  // would interleave with this watchdog's and cut its stalls apart. This
+  // watchdog is the one whose tags ("oomlab-watchdog[PID]: ") its JSON log
+  // has.
+  std::set<std::string, std::less<>> own_tags;
+  if (!opt.cgroup.empty())
+    for (const Timed& t : records)
+      if (std::size_t close = t.text.find("]: "); t.text.compare(0, 16, "oomlab-watchdog[") == 0 && close != std::string::npos)
+        own_tags.insert(t.text.substr(0, close + 3));
+  std::uint64_t other_watchdogs = 0;
   Analyzer a(opt);
   std::size_t next = 0;
   char stamp[48];
@@ -90,12 +101,18 @@ Report analyze_with_watchdog_log(const std::string& kernel_log, const std::strin
     bytes += line.size() + 1;
     std::string_view msg;
     if (auto ts = dmesg_stamp(line, &msg)) {
-      if (msg.substr(0, 16) == "oomlab-watchdog[")
+      if (msg.substr(0, 16) == "oomlab-watchdog[") {
         if (auto it = in_json.find(std::string(msg)); it != in_json.end()) {
           in_json.erase(it);
           ++duplicates;
           return;
         }
+        if (const std::size_t close = msg.find("]: "); !own_tags.empty() && close != std::string_view::npos &&
+                                                        !own_tags.count(msg.substr(0, close + 3))) {
+          ++other_watchdogs;
+          return;
+        }
+      }
       while (next < records.size() && records[next].ts <= *ts) feed_record(records[next++]);
     }
     buf.assign(line);
@@ -109,6 +126,7 @@ Report analyze_with_watchdog_log(const std::string& kernel_log, const std::strin
   rep.input.watchdog_log = watchdog_log;
   rep.input.watchdog_lines = records.size() - duplicates;  // the records only the JSON log had
   rep.input.watchdog_duplicates = duplicates;
+  rep.input.other_cgroup_lines += other_watchdogs;
   return rep;
 }
 

@@ -44,6 +44,14 @@ options:
                            it wrote them to stderr and the kernel log), read
                            through its codec; a record that does not decode
                            is an error (exit 2)
+  --cgroup PATH            only what concerns memory cgroup PATH (as
+                           oomlab-watchdog prints cgroup=, e.g. /oomlab/repro-1,
+                           and below it): leaves out oomlab-watchdog's task,
+                           warn, kill and escalate lines naming another cgroup,
+                           the killed: lines of those kills, and with
+                           --watchdog-log the lines of other oomlab-watchdog
+                           processes; its MemAlloc-Info counts, machine-wide,
+                           then count nothing (oomlab-repro passes its group)
   -h, --help               this text
 
 Several files without --jsonl/--text give a JSON array of documents.
@@ -149,6 +157,13 @@ int main(int argc, char** argv) {
       const char* v = value(a.c_str());
       if (!v || !*v) return usage_error("--watchdog-lines needs a file");
       return print_watchdog_lines(v);
+    } else if (a == "--cgroup") {
+      const char* v = value(a.c_str());
+      std::string path = v ? v : "";
+      while (path.size() > 1 && path.back() == '/') path.pop_back();
+      if (path.empty() || path[0] != '/' || path.find('\n') != std::string::npos)
+        return usage_error("--cgroup needs a cgroup path starting with '/', like /oomlab/repro-1");
+      opt.cgroup = path;
     } else if (a == "--name") {
       const char* v = value(a.c_str());
       if (!v) return usage_error("--name needs a value");

@@ -36,6 +36,8 @@ VerdictDoc verdict_from_json(const json& j) {
   for (const json& s : array(in, "suppressed"))
     if (s.is_object()) v.suppressed.push_back({get<std::string>(s, "who"), get<std::uint64_t>(s, "lines")});
   v.watchdog_log_merged = in.contains("watchdog_log") && !in["watchdog_log"].is_null();
+  const json& cg = object(in, "cgroup");
+  v.cgroup = get<std::string>(cg, "path"), v.other_cgroup_lines = get<std::uint64_t>(cg, "other_lines");
   v.oom_events = array(j, "oom_events").size();
   v.raw = j.dump(-1, ' ', false, json::error_handler_t::replace);
   return v;
@@ -52,6 +54,7 @@ json verdict_to_json(const VerdictDoc& v) {
   json input = json::object();
   for (const auto& s : v.suppressed) input["suppressed"].push_back({{"who", s.who}, {"lines", s.lines}});
   if (v.watchdog_log_merged) input["watchdog_log"] = json::object();
+  if (!v.cgroup.empty()) input["cgroup"] = {{"path", v.cgroup}, {"other_lines", v.other_cgroup_lines}};
   return {{"schema", "oomlab.verdict/1"}, {"verdict", v.verdict}, {"title", v.title}, {"input", input}, {"findings", findings}};
 }
 }  // namespace detail

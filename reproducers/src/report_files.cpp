@@ -39,10 +39,12 @@ std::string at_seconds(std::int64_t ms) {
 
 // Runs oomlab-analyze (a sibling binary) on the kernel log slice, with the
 // watchdog's JSON log merged in when there is one (the reports the kernel's
-// ratelimit kept out of the log). Returns its verdict document, or nullopt
-// with the reason in why.
+// ratelimit kept out of the log), and --cgroup the run's group: the
+// watchdog reports every group, so another group stalling at the same time
+// would otherwise be folded into this run's verdict. Returns its verdict
+// document, or nullopt with the reason in why.
 std::optional<formats::VerdictDoc> analyze(const std::string& kernel_log, const std::string& watchdog_log,
-                                           std::string& why) {
+                                           const std::string& cgroup, std::string& why) {
   const std::string exe = self_exe_dir() + "/oomlab-analyze";
   if (access(exe.c_str(), X_OK) != 0) {
     why = "oomlab-analyze not found next to oomlab-repro (" + exe + ")";
@@ -52,6 +54,7 @@ std::optional<formats::VerdictDoc> analyze(const std::string& kernel_log, const 
   std::error_code ec;
   if (!watchdog_log.empty() && fs::file_size(watchdog_log, ec) > 0 && !ec)
     argv.insert(argv.begin() + 1, {"--watchdog-log", watchdog_log});
+  if (!cgroup.empty()) argv.insert(argv.begin() + 1, {"--cgroup", cgroup});
   ProcessSpec spec(argv);
   spec.timeout = std::chrono::seconds(30);
   try {
@@ -176,7 +179,8 @@ bool write_reports(RunRecord& r, const ReportPaths& paths, std::string& error) {
   for (const KernelLine& l : r.kernel_log) log += l.text + "\n";
   if (!write_file(paths.kernel_log, log, error)) return false;
   std::string why;
-  const auto analyzed = analyze(paths.kernel_log, r.watchdog.enabled ? paths.dir + "/" + r.watchdog.log_file : "", why);
+  const auto analyzed =
+      analyze(paths.kernel_log, r.watchdog.enabled ? paths.dir + "/" + r.watchdog.log_file : "", r.cgroup_name, why);
   r.verdict = one_verdict(r, analyzed, why);
   r.verdict_line = verdict_line(r, analyzed);
   if (r.watchdog.enabled && analyzed) watchdog_stall(r.watchdog, r.outcome, *analyzed);

@@ -326,6 +326,7 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
   rec.cgroup_version = params.cgroup_version;
   rec.cgroup_layout = std::string(cgroups::layout_name(h.layout));
   rec.cgroup_path = params.cgroup_path;
+  if (group) rec.cgroup_name = "/" + group->name();
 
   // The watchdog comes up before the workload so it sees the whole run.
   WatchdogCompanion watchdog;

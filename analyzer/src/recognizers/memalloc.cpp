@@ -58,6 +58,7 @@ bool parse_memalloc_info(State& st, const Line& l, std::string_view body, std::s
     m.oom_count = kv_int(body, "oom_count=");
     m.format = m.exiting || m.oom_count ? "2016" : "2015";
   }
+  m.machine_wide = source == "oomlab-watchdog" && !st.opt.cgroup.empty();
   auto& ma = st.report.memalloc;
   if (m.stalling > ma.max_stalling) ma.max_stalling = m.stalling;
   st.push_capped(ma.series, std::move(m), st.opt.limits.series, ma.series_dropped);
@@ -113,6 +114,12 @@ bool parse_memalloc_task(State& st, const Line& l, std::string_view body, std::s
     }
   }
   auto& ma = st.report.memalloc;
+  if (source == "oomlab-watchdog" && st.other_cgroup(t.cgroup)) return true;  // --cgroup: another group's task
+  if (!ma.series.empty() && ma.series.back().machine_wide && ma.series.back().source == source) {
+    ++ma.series.back().listed;
+    ma.series.back().listed_dying += t.dying;
+    ma.series.back().listed_victim += t.victim;
+  }
   ++ma.task_lines;
   if (t.delay_ms && *t.delay_ms > ma.max_delay_ms) ma.max_delay_ms = *t.delay_ms;
   st.push_capped(ma.tasks, std::move(t), st.opt.limits.memalloc_tasks, ma.tasks_dropped);

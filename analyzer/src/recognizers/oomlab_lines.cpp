@@ -8,6 +8,9 @@
 //   oomlab-tracer[PID]: reclaim: COMM(TID) kind=direct|memcg gfp=0xHEX(FLAGS) order=N delay=Nms
 //   oomlab-tracer[PID]: lockwait: COMM(TID) waits mmap_lock write|read Nms; held by COMM(TID)[, COMM(TID)...]
 //   oomlab-tracer[PID]: victim: COMM(PID) marked=+Nms reaped=+Nms|skipped|- exited=+Nms|-
+#include <algorithm>
+#include <cstdlib>
+
 #include "../state.hpp"
 #include "../text.hpp"
 #include "memalloc.hpp"
@@ -53,6 +56,28 @@ std::vector<std::pair<std::string, std::string>> kv_fields(std::string_view s) {
   return out;
 }
 
+std::string_view field_of(const WatchdogAction& a, std::string_view key) {
+  for (const auto& [k, v] : a.fields)
+    if (k == key) return v;
+  return {};
+}
+
+// Options::cgroup: false for an action of another group (left out). warn, kill and
+// escalate name their cgroup; a killed: line is its kill's (same pid). An
+// action that names none (a cut line) stays: nothing says it is another's.
+bool of_the_group(State& st, const WatchdogAction& a) {
+  const int pid = std::atoi(std::string(field_of(a, "pid")).c_str());
+  if (a.action == "killed") {
+    if (std::find(st.other_kills.begin(), st.other_kills.end(), pid) == st.other_kills.end()) return true;
+    ++st.report.input.other_cgroup_lines;
+    return false;
+  }
+  const std::string_view cg = field_of(a, "cgroup");
+  if (cg.empty() || !st.other_cgroup(cg)) return true;
+  if (a.action == "kill" && pid > 0) st.other_kills.push_back(pid);
+  return false;
+}
+
 bool watchdog(State& st, const Line& l) {
   std::string_view body;
   if (!strip_tag(l.msg, "oomlab-watchdog[", body)) return false;
@@ -83,6 +108,7 @@ bool watchdog(State& st, const Line& l) {
   } else {
     a.fields = kv_fields(rest);
   }
+  if (!st.opt.cgroup.empty() && !of_the_group(st, a)) return true;
   st.push_capped(st.report.watchdog_actions, std::move(a), st.opt.limits.misc, st.misc_dropped);
   return true;
 }

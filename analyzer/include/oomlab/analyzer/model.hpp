@@ -96,6 +96,16 @@ struct MemAllocSample {
   std::string format;        // "2015", "2016", "kv"
   int stalling = 0, dying = 0, victim = 0;
   std::optional<int> exiting, oom_count;
+  // Options::cgroup: the counts above are oomlab-watchdog's, machine-wide
+  // (its reports cover every group); what concerns the group are the task
+  // lines of this report that were kept, counted here.
+  bool machine_wide = false;
+  int listed = 0, listed_dying = 0, listed_victim = 0;
+  // What the report says of the analyzed group: its counts, or under
+  // --cgroup its kept task lines.
+  int stalling_here() const { return machine_wide ? listed : stalling; }
+  int dying_here() const { return machine_wide ? listed_dying : dying; }
+  int victim_here() const { return machine_wide ? listed_victim : victim; }
 };
 
 // One per-task MemAlloc: line, or an oomlab-tracer reclaim line.
@@ -204,6 +214,9 @@ struct InputStats {
   std::string watchdog_log;               // its name, "" when none
   std::uint64_t watchdog_lines = 0;       // its records placed in the timeline
   std::uint64_t watchdog_duplicates = 0;  // records already in the kernel log
+  // Options::cgroup: the group, and the watchdog lines left out as another's.
+  std::string cgroup;
+  std::uint64_t other_cgroup_lines = 0;
   std::uint64_t joined_lines = 0;   // physical lines rejoined to the line they continue (mail wrapping)
 };
 
@@ -240,6 +253,15 @@ struct Limits {
 struct Options {
   double stall_threshold_s = 30.0;   // silent_hang: stalling this long without an OOM kill
   double victim_threshold_s = 10.0;  // oom_livelock: victim still there this long after the kill
+  // --cgroup PATH ("/oomlab/repro-1", as oomlab-watchdog prints cgroup=):
+  // only what concerns that memory cgroup. oomlab-watchdog reports every
+  // group (its --scope limits only its actions), so another group stalling
+  // at the same time would fold its tasks into this one's stalls. Left out:
+  // the watchdog's MemAlloc task lines, warn/kill/escalate lines naming
+  // another cgroup (PATH and below are kept), the killed: lines of those
+  // kills and, with a merged watchdog log, the lines of any other
+  // oomlab-watchdog process. "" = everything.
+  std::string cgroup;
   Limits limits;
 };
 

@@ -40,6 +40,10 @@ struct VerdictDoc {
   std::vector<VerdictFinding> findings;
   std::vector<VerdictSuppressed> suppressed;  // input.suppressed: lines the printk ratelimit dropped
   bool watchdog_log_merged = false;           // input.watchdog_log: the watchdog's JSON lines were read
+  // input.cgroup (oomlab-analyze --cgroup): the group analyzed ("" when
+  // none) and how many oomlab-watchdog lines were left out as another's.
+  std::string cgroup;
+  std::uint64_t other_cgroup_lines = 0;
   std::size_t oom_events = 0;                 // how many OOM events (oom_events[]) the log showed
   std::string error;  // {"error": "..."}: why there is no verdict (the VM harness writes this)
   std::string raw;    // the whole document, compact JSON

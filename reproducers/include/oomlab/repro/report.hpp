@@ -54,6 +54,9 @@ struct RunRecord {
   int cgroup_version = 0;             // 0: --unsafe-no-cgroup
   std::string cgroup_layout;          // "v1", "v2", "hybrid", "none"
   std::string cgroup_path;
+  // The group as oomlab-watchdog names tasks' cgroups ("/oomlab/repro-1-2-3";
+  // "" without one): its --scope, and oomlab-analyze's --cgroup.
+  std::string cgroup_name;
   std::string psi_source;             // group memory.pressure path or /proc/pressure/memory
   std::string kmsg_status;            // "ok" or why the kernel log was not read
   std::vector<Sample> samples;
