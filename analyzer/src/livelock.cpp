@@ -43,7 +43,9 @@ TaskWait classify_wait(const Task& t) {
       w.kind = m == facts::LockMode::Write ? "write" : "read";
       break;
     }
-    if (is_allocator_frame(fn)) {
+    // In the allocator (allocating, compacting or reclaiming), as facts'
+    // one wait table reads the frame.
+    if (const facts::WaitKind k = facts::classify_symbol(fn); k == facts::WaitKind::Alloc || k == facts::WaitKind::Reclaim) {
       w.kind = "alloc";
       break;
     }

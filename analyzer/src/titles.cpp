@@ -70,7 +70,10 @@ bool is_generic_frame(std::string_view f) {
   return false;
 }
 
-bool is_allocator_frame(std::string_view f) {
+// Allocator entry points and internals (kmalloc, slab, skb, folio...):
+// skipped when a title names where an allocation came from. Only titles ask
+// this; what a task waits for is facts' one wait table (classify_symbol).
+static bool is_allocator_frame(std::string_view f) {
   for (auto p : kAllocatorPrefixes)
     if (starts_with(f, p)) return true;
   return false;

@@ -13,9 +13,6 @@ namespace oomlab::analyzer {
 struct RawReport;
 
 bool is_generic_frame(std::string_view func);
-// Allocator internals: skipped when titling allocation failures and when
-// asking "where does this task allocate from".
-bool is_allocator_frame(std::string_view func);
 // First non-generic function from `from` on; reliable frames first, then "?" ones.
 std::string first_meaningful(const std::vector<Frame>& frames, std::size_t from = 0, bool skip_alloc = false);
 // A function name as titles show it: without GCC clone suffixes (".part.3", ".cold").

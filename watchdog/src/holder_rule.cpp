@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <unistd.h>
 
+#include "oomlab/facts/vocabulary.hpp"
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/watchdog/engine.hpp"
@@ -105,7 +106,7 @@ void Engine::check_holders(std::int64_t now) {
                   continue;
                 }
                 hist.killed.insert(c.pid);
-                start_kill(c, cg, "holder");
+                start_kill(c, cg, facts::kill_reason::kHolder);
               }
               return;
             }

@@ -1,3 +1,4 @@
+#include "oomlab/facts/vocabulary.hpp"
 #include "oomlab/watchdog/kill_policy.hpp"
 
 #include <algorithm>
@@ -56,7 +57,7 @@ Step KillPolicy::next_step(const IncidentFacts& inc, std::int64_t now) const {
 
 Decision KillPolicy::group_kill(const IncidentFacts& inc, const std::vector<Candidate>& cands) const {
   Decision d;
-  d.reason = "cgroup_kill";
+  d.reason = facts::kill_reason::kCgroupKill;
   d.dry_run = dry_run_;
   if (inc.cgroup == "/") {
     // The root is never killed as a group: at most the kernel is asked for
@@ -73,7 +74,7 @@ Decision KillPolicy::group_kill(const IncidentFacts& inc, const std::vector<Cand
 
 std::optional<Candidate> KillPolicy::choose(const IncidentFacts& inc, const std::vector<Candidate>& cands,
                                             std::uint64_t total_kb) const {
-  if (inc.first_reason == "pressure" && !inc.paging_in.empty()) {
+  if (inc.first_reason == facts::kill_reason::kPressure && !inc.paging_in.empty()) {
     // A thrash is ended by the tasks that refault, not by the largest one.
     std::vector<Candidate> refaulting;
     for (const Candidate& c : cands)
@@ -100,13 +101,13 @@ Decision KillPolicy::decide(Step step, const IncidentFacts& inc, const std::vect
     case Step::help_victim:
       // Only the stuck victim itself, and only if it may be killed at all.
       for (const Candidate& c : cands)
-        if (c.pid == inc.stuck_victim && !rules_.never_kill(c)) return kill(c, "victim_timeout");
+        if (c.pid == inc.stuck_victim && !rules_.never_kill(c)) return kill(c, facts::kill_reason::kVictimTimeout);
       return d;
     case Step::first_kill:
       if (auto v = choose(inc, cands, total_kb)) return kill(*v, inc.first_reason.c_str());
       return d;
     case Step::escalate:
-      if (auto v = choose(inc, cands, total_kb)) return kill(*v, "escalation");
+      if (auto v = choose(inc, cands, total_kb)) return kill(*v, facts::kill_reason::kEscalation);
       // Nobody left to kill one by one: straight to the group, once.
       if (!inc.cgroup_killed) return group_kill(inc, cands);
       return d;
@@ -185,7 +186,7 @@ std::optional<Respawner> find_respawner(const std::vector<GroupKill>& kills, con
 Decision KillPolicy::respawner_kill(const Respawner& r, const std::vector<Candidate>& cands) const {
   Decision d;
   d.dry_run = dry_run_;
-  d.reason = "respawner";
+  d.reason = facts::kill_reason::kRespawner;
   for (const Candidate& c : cands) {
     if (c.pid != r.parent) continue;
     if (rules_.never_kill(c) || !in_scope(c.cgroup)) return d;

@@ -8,6 +8,7 @@
 // holder rule (holder_rule.cpp) searched the group and found nothing held.
 #include <cstdio>
 
+#include "oomlab/facts/vocabulary.hpp"
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/facts/proc_stat.hpp"
@@ -100,7 +101,7 @@ void Engine::judge_respawner(const std::string& cg, const Respawner& r) {
                                        return;
                                      }
                                      reporter_.note(kErr, why + "; killing it");
-                                     start_kill(d.victim, cg, "respawner");
+                                     start_kill(d.victim, cg, facts::kill_reason::kRespawner);
                                    });
                                  });
   if (!ok) {

@@ -7,6 +7,7 @@
 // themselves (and the facts they need) are in victim_kill.cpp.
 #include <cstdio>
 
+#include "oomlab/facts/vocabulary.hpp"
 #include "oomlab/common/clock.hpp"
 #include "oomlab/watchdog/engine.hpp"
 
@@ -69,7 +70,7 @@ void Engine::collect_pressure(std::int64_t now, std::map<std::string, const Task
     if (fresh) {
       it->second.cgroup = w.cgroup;
       it->second.opened_ms = now;
-      it->second.first_reason = "pressure";
+      it->second.first_reason = facts::kill_reason::kPressure;
       it->second.procs_file = w.dir + "/cgroup.procs";
     }
     it->second.paging_in.insert(w.paging_in.begin(), w.paging_in.end());
@@ -125,7 +126,7 @@ void Engine::respond(std::int64_t now) {
       inc.cgroup = cg;
       inc.opened_ms = now;
     }
-    if (longest) inc.first_reason = "stall_timeout";  // a stalled task outranks the pressure
+    if (longest) inc.first_reason = facts::kill_reason::kStallTimeout;  // a stalled task outranks the pressure
     if (inc.facts_pending) continue;  // a decision is being prepared
     auto v = stuck_victims.find(cg);
     inc.stuck_victim = v == stuck_victims.end() ? 0 : v->second;
@@ -162,7 +163,7 @@ void Engine::respond(std::int64_t now) {
       ++it;
       continue;
     }
-    reporter_.note(kNotice, (it->second.first_reason == "pressure" ? "pressure in cgroup " : "stall in cgroup ") +
+    reporter_.note(kNotice, (it->second.first_reason == facts::kill_reason::kPressure ? "pressure in cgroup " : "stall in cgroup ") +
                                 it->first + " resolved after " + std::to_string(now - it->second.opened_ms) +
                                 "ms and " + std::to_string(it->second.kills) + " kill(s)");
     it = incidents_.erase(it);
@@ -191,18 +192,18 @@ void Engine::act_on(Incident& inc, std::int64_t now, Step step) {
     if (!k.closed && k.cgroup == inc.cgroup) close_kill(k, now);
   switch (step) {
     case Step::escalate:
-      reporter_.emit(kErr, format_escalate(inc.cgroup, "escalation"), formats::WdEscalate{inc.cgroup, "escalation"});
+      reporter_.emit(kErr, format_escalate(inc.cgroup, facts::kill_reason::kEscalation), formats::WdEscalate{inc.cgroup, facts::kill_reason::kEscalation});
       fetch_candidates(inc, 0, [this](Incident& i, VictimFacts& f) {
         i.last_action_ms = monotonic_ms();
         const Decision d = policy_.decide(Step::escalate, i, f.candidates, f.total_kb);
         if (carry_out(i, d) || d.action == Decision::Action::nothing) return;
         // Nobody left to kill one by one: straight to the group.
-        reporter_.emit(kErr, format_escalate(i.cgroup, "cgroup_kill"), formats::WdEscalate{i.cgroup, "cgroup_kill"});
+        reporter_.emit(kErr, format_escalate(i.cgroup, facts::kill_reason::kCgroupKill), formats::WdEscalate{i.cgroup, facts::kill_reason::kCgroupKill});
         kill_cgroup(i);
       });
       return;
     case Step::cgroup_kill:
-      reporter_.emit(kErr, format_escalate(inc.cgroup, "cgroup_kill"), formats::WdEscalate{inc.cgroup, "cgroup_kill"});
+      reporter_.emit(kErr, format_escalate(inc.cgroup, facts::kill_reason::kCgroupKill), formats::WdEscalate{inc.cgroup, facts::kill_reason::kCgroupKill});
       kill_cgroup(inc);
       return;
     case Step::give_up:

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <unistd.h>
 
+#include "oomlab/facts/vocabulary.hpp"
 #include "oomlab/common/clock.hpp"
 #include "oomlab/common/procfs.hpp"
 #include "oomlab/watchdog/group_probe.hpp"
@@ -195,7 +196,7 @@ void Engine::kill_cgroup(Incident& inc) {
         const std::vector<Candidate>& members = g.members;
         const std::size_t kept = f.candidates.size() - members.size();
         if (g.whole_group && cgroups_.kill_v2(i.cgroup)) {
-          ++metrics_.kills["cgroup_kill"];
+          ++metrics_.kills[facts::kill_reason::kCgroupKill];
           i.last_action_ms = monotonic_ms();
           reporter_.note(kErr, "cgroup.kill written for " + i.cgroup);
           return;
@@ -210,7 +211,7 @@ void Engine::kill_cgroup(Incident& inc) {
             i.killed.insert(c.pid);
           }
         }
-        metrics_.kills["cgroup_kill"] += n;
+        metrics_.kills[facts::kill_reason::kCgroupKill] += n;
         i.last_action_ms = monotonic_ms();
         reporter_.note(kErr, "killed " + std::to_string(n) + " process(es) of cgroup " + i.cgroup +
                                  (kept ? ", kept " + std::to_string(kept) + " protected" : ""));

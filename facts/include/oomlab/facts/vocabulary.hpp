@@ -76,8 +76,19 @@ int exit_code_for(Outcome o);
 //   cgroup_kill     every unprotected process of the group (escalate: lines)
 //   holder          it keeps open shmem files or pipes that repeated OOM kills did not free
 //   respawner       its children, killed by OOM kills in its group, were each replaced by a new child that took the memory back
-inline constexpr const char* kKillReasons[] = {"stall_timeout", "pressure", "victim_timeout", "escalation", "cgroup_kill",
-                                               "holder", "respawner"};
+namespace kill_reason {
+inline constexpr const char kStallTimeout[] = "stall_timeout";
+inline constexpr const char kPressure[] = "pressure";
+inline constexpr const char kVictimTimeout[] = "victim_timeout";
+inline constexpr const char kEscalation[] = "escalation";
+inline constexpr const char kCgroupKill[] = "cgroup_kill";
+inline constexpr const char kHolder[] = "holder";
+inline constexpr const char kRespawner[] = "respawner";
+}  // namespace kill_reason
+inline constexpr const char* kKillReasons[] = {kill_reason::kStallTimeout, kill_reason::kPressure,
+                                               kill_reason::kVictimTimeout, kill_reason::kEscalation,
+                                               kill_reason::kCgroupKill, kill_reason::kHolder,
+                                               kill_reason::kRespawner};
 bool is_kill_reason(std::string_view reason);
 
 // A kill as every tool records it: who, when, by whom.
