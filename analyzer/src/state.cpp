@@ -17,16 +17,18 @@ bool close_in_time(const Where& a, const Line& l) {
 }
 }  // namespace
 
-OomEvent* State::oom_for(const Line& l, OomPhase p) {
+OomEvent* State::oom_continued_by(const Line& l, OomPhase p) {
   const int phase = static_cast<int>(p);
-  if (open_oom_) {
-    OomEvent& e = report.oom_events[*open_oom_];
-    if (phase > open_phase_ && close_in_time(e.last, l)) {
-      open_phase_ = phase;
-      e.last = Where{l.no, l.ts};
-      return &e;
-    }
-  }
+  if (!open_oom_) return nullptr;
+  OomEvent& e = report.oom_events[*open_oom_];
+  if (phase <= open_phase_ || !close_in_time(e.last, l)) return nullptr;
+  open_phase_ = phase;
+  e.last = Where{l.no, l.ts};
+  return &e;
+}
+
+OomEvent* State::oom_for(const Line& l, OomPhase p) {
+  if (OomEvent* e = oom_continued_by(l, p)) return e;
   table_active = false;
   OomEvent e;
   e.first = e.last = Where{l.no, l.ts};
@@ -36,7 +38,7 @@ OomEvent* State::oom_for(const Line& l, OomPhase p) {
     return nullptr;
   }
   open_oom_ = report.oom_events.size() - 1;
-  open_phase_ = phase;
+  open_phase_ = static_cast<int>(p);
   return &report.oom_events.back();
 }
 

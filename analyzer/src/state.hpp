@@ -151,6 +151,9 @@ class State {
   // The event a line of phase `p` belongs to: the open one when it is still
   // before that phase and recent, otherwise a new one (nullptr when capped).
   OomEvent* oom_for(const Line& l, OomPhase p);
+  // The open event when a line of phase `p` continues it, else nullptr: for
+  // lines that also come outside OOM reports and must not open one.
+  OomEvent* oom_continued_by(const Line& l, OomPhase p);
   OomEvent* open_oom() { return open_oom_ ? &report.oom_events[*open_oom_] : nullptr; }
   OomEvent* oom_with_victim(int pid);
   bool table_active = false;

@@ -45,9 +45,13 @@ bool invoked(State& st, const Line& l) {
   return true;
 }
 
+// show_mem() prints Mem-Info for an OOM report, but also for sysrq-m, a
+// "page allocation failure" (warn_alloc) and panics: it continues an OOM
+// report that is open and never opens one. A report whose "invoked" line was
+// lost is still opened by its task table or kill line.
 bool mem_info(State& st, const Line& l) {
   if (text::rtrim(l.msg) != "Mem-Info:") return false;
-  st.oom_for(l, OomPhase::meminfo);
+  st.oom_continued_by(l, OomPhase::meminfo);
   return true;
 }
 
