@@ -187,6 +187,22 @@ void series_findings(const State& st, std::string_view source, std::vector<Findi
 
 }  // namespace
 
+namespace {
+// warn_alloc names its task by comm only; the pid comes from the dump_stack()
+// "CPU: N PID: N Comm:" line after it (failures.cpp), which a cut or
+// ratelimited log can lack. Such a report is the task of the same comm whose
+// pid another report gave, when exactly one pid has that comm; else 0 (unknown).
+int known_stall_pid(const std::vector<AllocStall>& stalls, const std::string& comm) {
+  int pid = 0;
+  for (const AllocStall& a : stalls) {
+    if (a.task.pid == 0 || a.task.comm != comm || a.task.pid == pid) continue;
+    if (pid != 0) return 0;   // two tasks of that name: cannot tell which
+    pid = a.task.pid;
+  }
+  return pid;
+}
+}  // namespace
+
 void stall_findings(State& st, std::vector<Finding>& out) {
   std::vector<std::pair<std::int64_t, std::int64_t>> covered;
   series_findings(st, "kernel", out, covered);
@@ -224,15 +240,17 @@ void stall_findings(State& st, std::vector<Finding>& out) {
     }
     if (silent) {
       f.klass = VerdictClass::silent_hang;
-      f.title = "silent hang: " + silent->task.comm + "(" + std::to_string(silent->task.pid) +
-                ") stalled in the page allocator for " + std::to_string(silent->ms / 1000) +
+      const int pid = silent->task.pid ? silent->task.pid : known_stall_pid(stalls, silent->task.comm);
+      f.title = "silent hang: " + silent->task.comm + (pid ? "(" + std::to_string(pid) + ")" : std::string()) +
+                " stalled in the page allocator for " + std::to_string(silent->ms / 1000) +
                 " s with no OOM kill (page allocation stalls for up to " + std::to_string(max_ms) + " ms)";
     }
     for (const AllocStall& a : stalls) {
+      const int pid = a.task.pid ? a.task.pid : known_stall_pid(stalls, a.task.comm);
       const bool listed = std::any_of(f.tasks.begin(), f.tasks.end(), [&](const TaskRole& t) {
-        return t.pid == a.task.pid && t.comm == a.task.comm;
+        return t.pid == pid && t.comm == a.task.comm;
       });
-      if (!listed && f.tasks.size() < 16) f.tasks.push_back({a.task.pid, a.task.comm, "stalled", '?', "allocator", ""});
+      if (!listed && f.tasks.size() < 16) f.tasks.push_back({pid, a.task.comm, "stalled", '?', "allocator", ""});
     }
     f.details.emplace_back("reports", static_cast<std::int64_t>(stalls.size() + st.report.memalloc.alloc_stalls_dropped));
     f.details.emplace_back("max_ms", static_cast<std::int64_t>(max_ms));

@@ -117,6 +117,12 @@ TEST(Failures, AllocationFailureAndStalls) {
   EXPECT_EQ(stalls[0].gfp, "0x24201ca");
   EXPECT_EQ(stalls[0].gfp_flags, "GFP_HIGHUSER_MOVABLE|__GFP_COLD");
   EXPECT_EQ(r.memalloc.max_delay_ms, 20017u);
+  // The second report has no dump_stack() line of its own (the next CPU:
+  // line is kworker's): it is the same a.out, listed once with its pid.
+  EXPECT_EQ(stalls[1].task.pid, 0);
+  ASSERT_EQ(r.findings[1].tasks.size(), 1u);
+  EXPECT_EQ(r.findings[1].tasks[0].pid, 2201);
+  EXPECT_EQ(r.findings[1].tasks[0].comm, "a.out");
 }
 
 TEST(Failures, MailTextWithKernelWordsIsNotACrash) {
