@@ -136,6 +136,16 @@ TEST(VmGuestScript, WatchdogGetsTheHostsScopeAndPressureRule) {
   c.guard = GuardKind::none;
   EXPECT_EQ(guest_script(c).find("wrap"), std::string::npos);
   EXPECT_NE(guest_script(c).find("oomlab-repro run page-cache-thrash --limit 384M "), std::string::npos);
+  // Without --scenario-args page-cache-thrash gets the guest's own sizes (a file set
+  // ~1.2x the cache the guest leaves, so that its refaults are a thrash); no other
+  // scenario gets any.
+  EXPECT_NE(guest_script(c).find(" --json --report-dir \"$TMPDIR/run\" --ballast 37% --working-set 44% > /tmp/sum.json"),
+            std::string::npos)
+      << guest_script(c);
+  VmRunConfig other = c;
+  other.scenario = "mmap-lock-hold";
+  EXPECT_NE(guest_script(other).find(" --json --report-dir \"$TMPDIR/run\" > /tmp/sum.json"), std::string::npos)
+      << guest_script(other);
   // The harness shell (and so wrap and the runner) out of the OOM killers' reach, from its first line on.
   EXPECT_EQ(guest_script(c).find("echo -1000 > /proc/self/oom_score_adj\n"), guest_script(c).find('\n') + 1);
 

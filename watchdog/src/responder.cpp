@@ -182,7 +182,9 @@ void Engine::act_on(Incident& inc, std::int64_t now, Step step) {
       i.last_action_ms = monotonic_ms();
       if (!carry_out(i, policy_.decide(Step::first_kill, i, f.candidates, f.total_kb)) && !i.nothing_to_kill) {
         i.nothing_to_kill = true;
-        reporter_.note(kWarning, "incident in cgroup " + i.cgroup + ": no process may be killed (all protected)");
+        reporter_.note(kWarning, "incident in cgroup " + i.cgroup +
+                                     (f.candidates.empty() ? ": no process in it or below it"
+                                                           : ": no process may be killed (all protected)"));
       }
     });
     return;

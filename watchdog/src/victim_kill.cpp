@@ -59,6 +59,13 @@ void Engine::fetch_candidates(Incident& inc, pid_t only_pid, FactsThen then, boo
       if (subtree) list_group_pids({cgroups_.root() + cg}, pids);
       else pids = cgroups_.procs(cg);
       if (pids.empty() && !procs_file.empty()) pids = read_pids(procs_file);
+      // A group with no process of its own - every inner cgroup v2 group
+      // (processes live only in the leaves), such as a --watch-cgroup parent
+      // whose runs each make a child group - offers its descendants': the
+      // pressure it reports is theirs. Without this the test VM's watchdog,
+      // watching /oomlab, found no candidate in a thrash and went straight
+      // to cgroup.kill of the whole parent 5 s later.
+      if (pids.empty() && !subtree) list_group_pids({cgroups_.root() + cg}, pids);
     }
     facts->candidates = collect_candidates(pids, opt_.proc_root);
     facts->total_kb = total_kb(cg);

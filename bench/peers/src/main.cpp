@@ -259,6 +259,13 @@ int main(int argc, char** argv) {
   oomlab::formats::PeersSettings settings;
   settings.where = vm ? "vm" : "host", settings.limit = limit, settings.duration_s = duration, settings.runs = runs;
   settings.scenario_args = scenario_words;
+  // The busybox guest's own sizes for page-cache-thrash (vm_run.cpp), named
+  // with the scenario they apply to.
+  if (vm && scenario_words.empty() && std::find(scenarios.begin(), scenarios.end(), "page-cache-thrash") != scenarios.end()) {
+    settings.scenario_args = {"page-cache-thrash:"};
+    const auto thrash = vm_scenario_args("page-cache-thrash", {});
+    settings.scenario_args.insert(settings.scenario_args.end(), thrash.begin(), thrash.end());
+  }
   if (!disk_iops.empty()) settings.vm_disk = disk_iops + " IOPS";
   settings.quick = quick, settings.started_at = oomlab::utc_iso8601(oomlab::realtime_ms()), settings.period_ms = 50;
   for (GuardKind k : kinds) settings.set_guard(std::string(guard_name(k)), guard_settings(k));

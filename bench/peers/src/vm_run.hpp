@@ -30,6 +30,15 @@ struct VmRunConfig {
   std::string disk_iops;  // oomlab-vm --disk-iops for the scenarios with a disk ("": not throttled)
 };
 
+// The scenario's own options in the busybox guest: the ones given
+// (--scenario-args), else the guest's geometry for page-cache-thrash
+// (kVmThrashArgs), else none.
+std::vector<std::string> vm_scenario_args(const std::string& scenario, const std::vector<std::string>& given);
+// page-cache-thrash in the 384M busybox guest: half of what the guest can
+// give as anonymous ballast, and a file set ~1.2x the page cache left, so
+// that the refaults are the kernel's "workingset" ones (see vm_run.cpp).
+inline constexpr const char* kVmThrashArgs[] = {"--ballast", "37%", "--working-set", "44%"};
+
 // The busybox script the guest runs (exposed for the tests).
 std::string guest_script(const VmRunConfig& c);
 // The text between "BEGIN" and "END" marker lines of a serial log (CR
