@@ -116,6 +116,19 @@ std::vector<StallEpisode> ProgressModel::episodes() const {
   return out;
 }
 
+std::optional<StallEpisode> ProgressModel::current() const {
+  if (episodes_.empty()) return std::nullopt;
+  StallEpisode e = episodes_.back();
+  e.ongoing = last_t_ - e.end_ms <= rules_.gap_ms;
+  return e;
+}
+
+void ProgressModel::forget_older() {
+  if (episodes_.size() < 2) return;
+  episodes_.erase(episodes_.begin(), episodes_.end() - 1);
+  votes_.erase(votes_.begin(), votes_.end() - 1);
+}
+
 std::vector<StallEpisode> find_stall_episodes(const std::vector<ProgressSample>& samples, const StallRules& rules) {
   ProgressModel m(rules);
   for (const ProgressSample& s : samples) m.fold(s);

@@ -247,3 +247,29 @@ TEST(Vocabulary, OutcomesRoundTripAndExitCodesStayStable) {
   EXPECT_TRUE(is_kill_reason("escalation"));
   EXPECT_FALSE(is_kill_reason("because"));
 }
+
+TEST(StallModel, TheCurrentEpisodeOnlineAndBounded) {
+  // Two stalls 3 s apart, then a third: an online caller that keeps only
+  // the current episode (forget_older after every fold) sees what
+  // episodes() says of the last one at every sample, ongoing included.
+  ProgressModel full, bounded;
+  EXPECT_FALSE(bounded.current().has_value());
+  for (std::int64_t t = 0; t <= 12000; t += 100) {
+    const bool stalled = (t >= 1000 && t < 2000) || (t >= 5000 && t < 6000) || (t >= 9000 && t < 10000);
+    full.fold(at(t, stalled ? 0.6 : 0.0));
+    bounded.fold(at(t, stalled ? 0.6 : 0.0));
+    bounded.forget_older();
+    const std::vector<StallEpisode> all = full.episodes();
+    const std::optional<StallEpisode> now = bounded.current();
+    ASSERT_EQ(now.has_value(), !all.empty()) << t;
+    if (!now) continue;
+    EXPECT_EQ(now->start_ms, all.back().start_ms) << t;
+    EXPECT_EQ(now->end_ms, all.back().end_ms) << t;
+    EXPECT_EQ(now->ongoing, all.back().ongoing) << t;
+    EXPECT_EQ(now->cause, all.back().cause) << t;
+  }
+  EXPECT_EQ(full.episodes().size(), 3u);
+  EXPECT_EQ(bounded.episodes().size(), 1u);
+  EXPECT_EQ(bounded.current()->start_ms, 8900);
+  EXPECT_FALSE(bounded.current()->ongoing);
+}

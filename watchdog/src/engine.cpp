@@ -428,7 +428,6 @@ void Engine::on_scan_done(const ScanStats& stats, const tracer::Snapshot& snap,
   model_.update(samples_, now, targets.get());
   if (onset_ms >= 0) model_.backdate(now, onset_ms);
   fold_tracer(now, snap);
-  fold_pressure(now);
   std::erase_if(victim_homes_, [this](const auto& e) { return !model_.is_victim(e.first); });
   for (auto& [tid, s] : model_.stalls()) {
     auto it = cgroups->find(s.tgid);
@@ -436,6 +435,7 @@ void Engine::on_scan_done(const ScanStats& stats, const tracer::Snapshot& snap,
     if (!cg.empty()) s.cgroup = cg;
     else if (s.cgroup.empty()) s.cgroup = "?";
   }
+  fold_pressure(now);  // after the cgroups: the pressure clock counts each group's blocked tasks
   victim_cgroups_.clear();
   for (const auto& [pid, marked] : model_.victims())
     if (auto it = cgroups->find(pid); it != cgroups->end()) victim_cgroups_[pid] = group_of(pid, it->second);

@@ -59,7 +59,36 @@ std::string format_pressure_threshold(const PressureThreshold& t) {
   return buf;
 }
 
-bool PressureTracker::update(const facts::PsiReading& r, std::int64_t now_ms, const PressureThreshold& t) {
+namespace {
+
+// The model the clock follows (see the header): the runner's rules, with the
+// share fed relative to the threshold (1 = at it) so that one number stands
+// for --pressure-above's some and full lines, and the watchdog's relief.
+facts::StallRules tracker_rules() {
+  facts::StallRules r;
+  r.psi_share = 1.0;
+  r.gap_ms = PressureTracker::kReliefMs;
+  r.psi_window_ms = kRecentWindow.window_ms;
+  return r;
+}
+
+// The share as the threshold's multiple: the larger of the lines in use, -1
+// when neither is known. The exact comparison (over()) decides which side of
+// 1 it falls on, so the model and the clock agree to the last bit.
+double relative_share(const facts::PsiShare& share, const PressureThreshold& t, bool above) {
+  double level = -1;
+  if (t.some > 0 && share.some >= 0) level = std::max(level, share.some / (t.some / 100.0));
+  if (t.full > 0 && share.full >= 0) level = std::max(level, share.full / (t.full / 100.0));
+  if (level < 0) return level;
+  return above ? std::max(level, 1.0) : std::min(level, 0.999);
+}
+
+}  // namespace
+
+PressureTracker::PressureTracker() : model_(tracker_rules()) {}
+
+bool PressureTracker::update(const facts::PsiReading& r, std::int64_t now_ms, const PressureThreshold& t,
+                             const GroupWaits& waits) {
   last_ = r;
   const facts::PsiPoint now = facts::psi_point(now_ms, r);
   const facts::PsiShare share =
@@ -70,39 +99,38 @@ bool PressureTracker::update(const facts::PsiReading& r, std::int64_t now_ms, co
   if (count_ == history_.size()) std::move(history_.begin() + 1, history_.end(), history_.begin()), --count_;
   history_[count_++] = now;
 
-  // The clock follows the recent share alone: avg10 is a 10 s average that
-  // needs several seconds of thrashing to cross the threshold, which would
-  // delay every pressure kill by that much. No share yet (the first half
-  // second of history): not above.
+  // The share alone says "above": avg10 is a 10 s average that needs
+  // several seconds of thrashing to cross the threshold, which would delay
+  // every pressure kill by that much. No share yet (the first half second
+  // of history): not above.
   const bool now_above = over(t.some, share.some) || over(t.full, share.full);
-  // A reading just after the share was above still presses: the 1 s share
-  // of a thrash that hovers around the threshold dips under it for a reading
-  // between two refault storms (the host's page-cache thrash, in the fixture
-  // tests/watchdog/fixtures/page-cache-thrash-psi.txt), and a kill that
-  // falls due on that reading would otherwise wait for the next storm.
-  pressing_ = now_above || (above_at_previous_ && above_since_ms_ >= 0);
-  above_at_previous_ = now_above;
-  if (!now_above) {
-    // A dip: the episode (and its clock) ends only once the share has been
-    // below for kReliefMs. The dip began at the first reading under the
-    // threshold, at the latest.
-    if (above_since_ms_ >= 0) {
-      if (below_since_ms_ < 0) below_since_ms_ = now_ms;
-      if (now_ms - below_since_ms_ >= kReliefMs) above_since_ms_ = below_since_ms_ = -1;
-    }
-  } else {
-    below_since_ms_ = -1;
-    if (above_since_ms_ < 0) {
-      // Where the runner's stall model puts the onset of the stall this
-      // reading shows: in the interval before it, at the previous reading
-      // (facts::episode_onset_ms) - but not further back than the window the
-      // share covers (after a wake-up from idle the previous reading can be
-      // up to two windows old). So --kill-after counts from the runner's
-      // first stalled sample, give or take a period, not from the moment a
-      // longer average had risen.
-      above_since_ms_ = std::max(facts::episode_onset_ms(previous_ms, now_ms), now_ms - kRecentWindow.window_ms);
-    }
+  facts::ProgressSample sample;
+  sample.t_ms = now_ms;
+  sample.psi_share = relative_share(share, t, now_above);
+  for (std::size_t k = 0; k < waits.size(); ++k) sample.blocked[k] = waits[k];
+  const bool stalled = model_.fold(sample) != facts::StallCause::none;
+  model_.forget_older();
+  const std::optional<facts::StallEpisode> episode = model_.current();
+  const bool in_episode = episode && episode->ongoing;
+  // The model's episode ended (relief longer than kReliefMs), or a new one
+  // began after a sparse stretch: the clock stops.
+  if (!in_episode || episode->start_ms != episode_start_ms_) above_since_ms_ = -1;
+  episode_start_ms_ = in_episode ? episode->start_ms : -1;
+  if (in_episode && now_above && above_since_ms_ < 0) {
+    // Where the runner's stall model puts the onset of the stall this
+    // reading shows: in the interval before it, at the previous reading
+    // (facts::episode_onset_ms) - but not further back than the window the
+    // share covers (after a wake-up from idle the previous reading can be
+    // up to two windows old). Not where blocked tasks alone began it: page-in
+    // waits with a little PSI may have gone on for minutes on a slow disk.
+    above_since_ms_ = std::max(facts::episode_onset_ms(previous_ms, now_ms), now_ms - kRecentWindow.window_ms);
   }
+  // A reading just after a stalled one still presses: the 1 s share of a
+  // thrash that hovers around the threshold dips under it for a reading
+  // between two refault storms, and a kill that falls due on that reading
+  // would otherwise wait for the next storm.
+  pressing_ = above_since_ms_ >= 0 && (stalled || stalled_at_previous_);
+  stalled_at_previous_ = stalled;
   return pressing_;
 }
 

@@ -23,13 +23,29 @@ std::string pct(double v) {
 }  // namespace
 
 void Engine::fold_pressure(std::int64_t now) {
+  // Page-in waits count for the clock only while memory is short (the rule
+  // of stall_may_kill, and the runner's model's): on a slow disk they are
+  // everyday I/O.
+  const bool short_of_memory = memory_short(now);
   for (WatchedGroup& w : watched_) {
     if (!w.reading) continue;
+    // The group's tasks the scan saw blocked (in D, by their wait channel)
+    // in a memory wait, per kind, as the runner's samples count them. Exits
+    // are the victim rule's (a killed task finishing its exit is not more
+    // thrash).
+    GroupWaits waits{};
+    for (const auto& [tid, s] : model_.stalls()) {
+      if (s.seen_ms != now || s.evidence != StallEvidence::Wait || s.dying || s.exiting || s.kind == StallKind::None ||
+          s.kind == StallKind::Exit || (s.kind == StallKind::Io && !short_of_memory) || w.cgroup.empty() ||
+          !in_cgroup(s.cgroup, w.cgroup))
+        continue;
+      ++waits[static_cast<std::size_t>(s.kind)];
+    }
     w.rising = w.read_ms >= 0 && w.reading->some_total_us > w.prev_some_us;
     w.prev_some_us = w.reading->some_total_us;
     w.read_ms = now;
     bool was_above = w.tracker.above();
-    w.tracker.update(*w.reading, now, opt_.pressure_above);
+    w.tracker.update(*w.reading, now, opt_.pressure_above, waits);
     w.reading.reset();
     if (!w.tracker.above()) {
       if (was_above && w.noted) reporter_.note(kNotice, "memory pressure in cgroup " + w.cgroup + " back below " +

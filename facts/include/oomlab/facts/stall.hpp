@@ -82,6 +82,12 @@ class ProgressModel {
   std::vector<StallEpisode> episodes() const;
   // What kind has been held continuously since when (-1: not held).
   std::int64_t held_since(WaitKind k) const { return held_since_[static_cast<int>(k)]; }
+  // The last episode as episodes() gives it, without copying them all, and
+  // dropping the ones before it (their capacity kept): for a caller that
+  // folds a sample every period for as long as it runs and needs only the
+  // current episode (the watchdog's pressure clock). nullopt: none yet.
+  std::optional<StallEpisode> current() const;
+  void forget_older();
 
  private:
   StallRules rules_;

@@ -16,17 +16,24 @@
 // one above), so the action comes at most --kill-after plus a period or two
 // after the runner's first stalled sample.
 //
-// The clock has hysteresis: a thrash whose share hovers around the threshold
-// dips under it for a second or two between refault storms, and a user calls
-// that one thrash, not several (the runner's time without progress adds the
-// storms up). So the clock runs from the onset until the share has stayed
-// below the threshold for kReliefMs (2 s: the host's page-cache thrash dips
-// for up to ~1.7 s on the 1 s share), and only then resets. Acting needs
-// both: the clock past --kill-after AND the share pressing at that reading
-// (above now, or above at the previous reading: a one-reading dip between two
-// storms), so a burst shorter than --kill-after never triggers a kill from
-// inside the quiet after it.
-// Pure and allocation-free: the engine feeds it readings, the tests too.
+// The clock follows the runner's model of the stall (facts::ProgressModel,
+// fed one sample per reading): a moment is stalled when the share is above,
+// or when the group's tasks have been blocked in one memory wait kind for a
+// second (page-in waits only while memory is short: the caller decides, and
+// the model also wants some memory PSI in the group). Stalled moments with
+// gaps of at most kReliefMs between them are one episode (the model's
+// gap_ms rule): on the host a page-cache thrash comes in refault storms with
+// 2-3 s of relief between them, which the runner's time without progress
+// adds up, and a clock that restarted at each gap killed 7 s after the
+// runner's first stalled sample instead of 5. Only the share opens an
+// episode: tasks in page-in waits with a little PSI are a slow disk as often
+// as a thrash, so they keep an episode going but never start one.
+// Acting needs both: the clock past --kill-after AND the model saying
+// stalled at that reading (or at the previous one: a one-reading dip), so a
+// burst shorter than --kill-after never triggers a kill from inside the
+// quiet after it.
+// Pure: the engine feeds it readings, the tests too. The model keeps one
+// episode (ProgressModel::forget_older), so nothing grows while it runs.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -35,6 +42,7 @@
 #include <string_view>
 
 #include "oomlab/facts/psi.hpp"
+#include "oomlab/facts/stall.hpp"
 
 namespace oomlab::watchdog {
 
@@ -48,25 +56,35 @@ struct PressureThreshold {
 PressureThreshold parse_pressure_threshold(const std::string& name, const std::string& value);
 std::string format_pressure_threshold(const PressureThreshold& t);  // "full=40,some=60" / "off"
 
+// The group's tasks blocked in each memory wait kind at a reading (index: the
+// facts::WaitKind value), as the engine's scan saw them.
+using GroupWaits = std::array<int, 6>;
+
 class PressureTracker {
  public:
-  // How long the share must stay below the threshold before the clock
-  // resets (see above).
-  static constexpr std::int64_t kReliefMs = 2000;
+  // The longest relief inside one episode (the model's gap_ms, see above):
+  // the host's page-cache thrash pauses up to 2.9 s between storms as the
+  // runner sees them (50 ms samples; tests/watchdog/fixtures), and readings
+  // a period (500 ms) apart see such a pause up to ~450 ms longer. A 4 s
+  // quiet between two bursts (3.5 s on the lagging share) still ends one.
+  static constexpr std::int64_t kReliefMs = 3400;
 
-  // Folds in a reading taken at now_ms; returns pressing().
-  bool update(const facts::PsiReading& r, std::int64_t now_ms, const PressureThreshold& t);
-  // A pressure episode is going on: the clock runs (the share is above, or
-  // went below less than kReliefMs ago).
+  PressureTracker();
+  // Folds in a reading taken at now_ms (and the group's blocked tasks seen
+  // then); returns pressing().
+  bool update(const facts::PsiReading& r, std::int64_t now_ms, const PressureThreshold& t,
+              const GroupWaits& waits = {});
+  // A pressure episode is going on: the clock runs (the model says stalled,
+  // or did less than kReliefMs ago, in an episode the share opened).
   bool above() const { return above_since_ms_ >= 0; }
-  // The share is at or above the threshold at the last reading, or was at
-  // the one before it inside an episode (a one-reading dip).
+  // The model says stalled at the last reading, or did at the one before it
+  // inside an episode (a one-reading dip).
   bool pressing() const { return pressing_; }
-  // How long the episode has lasted while the share is above now (0 when
-  // not pressing: a dip inside an episode does not count as "over for
-  // --kill-after", nor does it reset the clock).
+  // How long the episode has lasted while pressing now (0 when not pressing:
+  // relief inside an episode does not count as "over for --kill-after", nor
+  // does it reset the clock).
   std::int64_t above_for(std::int64_t now_ms) const { return pressing_ && above() ? now_ms - above_since_ms_ : 0; }
-  // The episode's length whether or not the share is above now.
+  // The episode's length whether or not it is pressing now.
   std::int64_t episode_for(std::int64_t now_ms) const { return above() ? now_ms - above_since_ms_ : 0; }
   // After an action: the pressure clock restarts (the next action needs the
   // pressure to persist again).
@@ -85,10 +103,11 @@ class PressureTracker {
   std::size_t count_ = 0;
   facts::PsiReading last_;
   double recent_some_ = -1, recent_full_ = -1;
+  facts::ProgressModel model_;
+  std::int64_t episode_start_ms_ = -1;  // the model's start of the episode the clock follows (-1: none)
   std::int64_t above_since_ms_ = -1;
-  std::int64_t below_since_ms_ = -1;  // first reading under the threshold in this episode (-1: pressing)
   bool pressing_ = false;
-  bool above_at_previous_ = false;  // the share was at or above the threshold at the previous reading
+  bool stalled_at_previous_ = false;  // the model said stalled at the previous reading
 };
 
 }  // namespace oomlab::watchdog
