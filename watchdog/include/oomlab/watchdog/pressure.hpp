@@ -65,8 +65,10 @@ class PressureTracker {
   // The longest relief inside one episode (the model's gap_ms, see above):
   // the host's page-cache thrash pauses up to 2.9 s between storms as the
   // runner sees them (50 ms samples; tests/watchdog/fixtures), and readings
-  // a period (500 ms) apart see such a pause up to ~450 ms longer. A 4 s
-  // quiet between two bursts (3.5 s on the lagging share) still ends one.
+  // a period (500 ms) apart see such a pause up to ~450 ms longer. The
+  // share lags by its 1 s window, so a quiet looks shorter than it was: two
+  // 3 s full stalls 4 s apart are one episode at 1 of 10 reading phases
+  // (3.5 s apart: at all), 4.5 s apart never.
   static constexpr std::int64_t kReliefMs = 3400;
 
   PressureTracker();
