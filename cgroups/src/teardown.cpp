@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "oomlab/facts/cgroup_hierarchy.hpp"
 #include "registry.hpp"
 
 namespace oomlab::cgroups::detail {
@@ -139,8 +140,7 @@ bool populated(const char* dir) {
   if (!exists(dir)) return false;
   char buf[512];
   if (read_small(dir, "cgroup.events", buf, sizeof buf)) {
-    const char* p = strstr(buf, "populated ");
-    return p && p[10] != '0';
+    return facts::cgroup_populated(buf).value_or(false);
   }
   if (read_small(dir, "tasks", buf, sizeof buf)) {
     for (const char* c = buf; *c; ++c)

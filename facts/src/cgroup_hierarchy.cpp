@@ -80,4 +80,16 @@ CgroupHierarchy detect_hierarchy(const std::function<std::string(const std::stri
   return parse_hierarchy(mountinfo, controllers);
 }
 
+std::optional<bool> cgroup_populated(std::string_view events) {
+  constexpr std::string_view key = "populated ";
+  for (std::size_t at = 0; at < events.size();) {
+    std::size_t end = events.find('\n', at);
+    if (end == std::string_view::npos) end = events.size();
+    std::string_view line = events.substr(at, end - at);
+    if (line.substr(0, key.size()) == key && line.size() > key.size()) return line[key.size()] != '0';
+    at = end + 1;
+  }
+  return std::nullopt;
+}
+
 }  // namespace oomlab::facts

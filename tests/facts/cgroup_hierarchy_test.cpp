@@ -91,3 +91,15 @@ TEST(Hierarchy, DetectReadsMountinfoThenTheUnifiedControllers) {
   files.clear();
   EXPECT_FALSE(detect_hierarchy(read).has_memory());
 }
+
+// cgroup.events as kernel 6.18 writes it (read from a cgroup2 group on this
+// host with a task in it, then after its exit), and without a populated line.
+TEST(CgroupEvents, PopulatedLine) {
+  EXPECT_EQ(cgroup_populated("populated 1\nfrozen 0\n"), true);
+  EXPECT_EQ(cgroup_populated("populated 0\nfrozen 0\n"), false);
+  EXPECT_EQ(cgroup_populated("frozen 0\npopulated 1\n"), true);
+  EXPECT_EQ(cgroup_populated("populated 0"), false);
+  EXPECT_EQ(cgroup_populated("frozen 0\n"), std::nullopt);
+  EXPECT_EQ(cgroup_populated("populated \n"), std::nullopt);
+  EXPECT_EQ(cgroup_populated(""), std::nullopt);
+}

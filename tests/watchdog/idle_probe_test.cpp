@@ -13,6 +13,7 @@
 #include <optional>
 #include <regex>
 #include <sys/stat.h>
+#include <thread>
 #include <unistd.h>
 
 #include "child.hpp"
@@ -88,5 +89,66 @@ TEST(WatchdogIdleProbe, FindsALockStallThatBeginsWhileIdle) {
   // Not asserted: when another task on the machine is stalled, the daemon is
   // not idle and its scans find the writer without a probe.
   std::printf("group probes before the line: %ld\n", probes);
+  EXPECT_EQ(stall.stop(30s), 0) << "the stall helper did not end cleanly";
+}
+
+// Issue 16 (cost): an empty watched group is not probed at all - the idle
+// loop keeps no period tick for it - and the kernel's word that a task
+// entered (cgroup.events "populated 1", under inotify) wakes the probe. On a
+// v1 host the --scope group has no cgroup.events: its cgroup2 twin (where
+// the test helpers put every process too), named with --watch-cgroup, says
+// it. The stalled writer must be found as in the test above: with the safety
+// scan an hour away and no PSI event possible, only that wake-up can lead
+// the daemon to it.
+TEST(WatchdogIdleProbe, EmptyGroupIsNotProbedAndATaskEnteringIsSeen) {
+  if (std::string why = wdtest::lock_stall_unavailable(); !why.empty()) GTEST_SKIP() << why;
+  std::string no_group;
+  std::unique_ptr<oomlab::cgroups::MemoryCgroup> cg = wdtest::test_group("wdpopul", 256ull << 20, &no_group);
+  if (!cg) GTEST_SKIP() << no_group;
+  const std::string& pressure = cg->pressure_path();
+  if (pressure.empty()) GTEST_SKIP() << "the group has no cgroup2 side (no cgroup2 mount): no cgroup.events to watch";
+  const std::string watch_dir = pressure.substr(0, pressure.rfind('/'));
+  struct stat st {};
+  if (::stat((watch_dir + "/cgroup.events").c_str(), &st) != 0) GTEST_SKIP() << "no " << watch_dir << "/cgroup.events";
+  wdtest::TempDir dir("oomlab-wd-populated");
+  const std::string events = dir / "events.jsonl", err = dir / "stderr.log", sock = dir / "ctl.sock";
+  const std::string psi = dir / "psi";
+  ASSERT_EQ(::mkfifo(psi.c_str(), 0600), 0);
+  const std::string scope = "/" + cg->name();
+  Child wd({bin("oomlab-watchdog"), "--period", "250ms", "--warn-after", "500ms", "--kill-after", "10m",
+            "--idle-scan", "1h", "--psi-path", psi, "--kmsg-path", "/nonexistent/kmsg", "--socket", sock,
+            "--json-log", events, "--scope", scope, "--watch-cgroup", watch_dir, "--no-self-protect"},
+           nullptr, err);
+  ASSERT_TRUE(wdtest::wait_for([&] { return metric(sock, "oomlab_watchdog_scans_total") >= 1 || !wd.running(); }, 60s));
+  ASSERT_TRUE(wd.running()) << wdtest::slurp(err);
+  // A few periods with the group empty: however many ticks the machine let
+  // it run, none probed (only the idle branch probes, and it skips an
+  // empty group), and nothing entered.
+  std::this_thread::sleep_for(1s);
+  EXPECT_EQ(metric(sock, "oomlab_watchdog_group_probes_total"), 0) << "an empty group was probed";
+  EXPECT_EQ(metric(sock, "oomlab_watchdog_group_populated_changes_total"), 0);
+
+  Child stall({bin("oomlab-test-mmap-lock-stall"), "--seconds", "120"}, cg.get());
+  const std::string ready = stall.wait_line(60s);
+  int pid = 0, holder = 0, writer = 0;
+  ASSERT_EQ(std::sscanf(ready.c_str(), "ready %d holder=%d writer=%d", &pid, &holder, &writer), 3)
+      << "stall helper did not get ready: '" << ready << "'";
+  std::optional<formats::WdTask> line;
+  std::string text;
+  wdtest::wait_for(
+      [&] {
+        for (const formats::WatchdogRecord& r : wdtest::watchdog_records(events))
+          if (const auto* t = std::get_if<formats::WdTask>(&r.payload); t && t->tid == writer) line = *t, text = r.line;
+        return line || !wd.running();
+      },
+      60s);
+  const long changes = metric(sock, "oomlab_watchdog_group_populated_changes_total");
+  EXPECT_TRUE(wd.running()) << wdtest::slurp(err);
+  EXPECT_EQ(wd.stop(), 0);
+  ASSERT_TRUE(line) << "no MemAlloc line for the stalled writer " << writer << " in " << scope << "\n"
+                    << wdtest::slurp(err);
+  EXPECT_EQ(line->kind, "mmap_lock") << text;
+  EXPECT_EQ(line->cgroup, scope) << text;
+  EXPECT_GE(changes, 1) << "the task's entry was not signalled through cgroup.events";
   EXPECT_EQ(stall.stop(30s), 0) << "the stall helper did not end cleanly";
 }

@@ -160,7 +160,9 @@ void Engine::schedule_tick() {
   // Idle with watched groups: the tick stays at the period and probes them
   // (on_tick). A lock stall behind slow I/O shows no memory PSI: nothing
   // else would wake the loop for it.
-  tick_idle_ = idle() && opt_.idle_scan.count() > 0 && probe_dirs_->empty();
+  // (Not while every watched group is empty: cgroup.events wakes the loop
+  // when a task enters one, populated_watch.cpp.)
+  tick_idle_ = idle() && opt_.idle_scan.count() > 0 && (probe_dirs_->empty() || groups_empty_);
   if (tick_idle_) {
     // Idle, system-wide: no wake-up at all until the safety scan is due; PSI,
     // the kernel log or a client wake the loop, and wake_ticks() restores the period.
@@ -195,7 +197,7 @@ void Engine::on_tick() {
     return;
   }
   if (idle() && opt_.idle_scan.count() > 0 && now - full_scan_started_ms_ < opt_.idle_scan.count()) {
-    if (!probe_dirs_->empty()) start_probe();
+    if (!probe_dirs_->empty() && !groups_empty_) start_probe();
     return;
   }
   // Following what is tracked: a full scan only every full_follow_ms(); in
@@ -237,6 +239,7 @@ void Engine::set_probe_dirs() {
     cgroups.push_back(w.cgroup);
   }
   probe_dirs_ = std::make_shared<const std::vector<std::string>>(probe_dirs(cgroups_.root(), opt_.scope, dirs, cgroups));
+  watch_populated();
 }
 
 void Engine::start_probe() {
@@ -729,6 +732,7 @@ void Engine::stop() {
   kmsg_timer_.cancel();
   textfile_timer_.cancel();
   if (tracer_sd_) tracer_sd_->cancel();
+  if (populated_sd_) populated_sd_->cancel();
   if (control_) {
     control_->close();
     ::unlink(opt_.socket_path.c_str());

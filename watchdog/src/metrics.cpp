@@ -59,6 +59,8 @@ std::string Metrics::prometheus() const {
          "Scans of every task (the other scans follow the tracked tasks and their groups only).", full_scans);
   metric("oomlab_watchdog_group_probes_total", "counter",
          "Idle samplings of the watched groups' own tasks (--scope, --watch-cgroup).", probes);
+  metric("oomlab_watchdog_group_populated_changes_total", "counter",
+         "Changes of a watched group's cgroup.events (a group gained its first or lost its last task).", populated_changes);
   metric("oomlab_watchdog_scan_overruns_total", "counter", "Periods that found the previous scan still running.", scan_overruns);
   metric("oomlab_watchdog_last_scan_duration_seconds", "gauge", "Duration of the last scan.", last_scan_seconds);
   // A summary without quantiles: rate(_sum) / rate(_count) is the mean scan

@@ -8,6 +8,7 @@
 // Pure: the caller reads the files (detect_hierarchy takes the reader).
 #pragma once
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -33,5 +34,13 @@ CgroupHierarchy parse_hierarchy(std::string_view mountinfo, std::string_view uni
 // cgroup.controllers. `read(path)` returns the file's text, "" when it
 // cannot be read.
 CgroupHierarchy detect_hierarchy(const std::function<std::string(const std::string& path)>& read);
+
+// A cgroup2 group's cgroup.events ("populated 1\nfrozen 0\n"): whether the
+// group or one of its descendants holds a live task (one that has not yet
+// passed cgroup_exit(): exiting tasks count). nullopt when the text has no
+// "populated" line. The kernel signals every change of the file to
+// inotify/poll watchers (Documentation/admin-guide/cgroup-v2.rst). Allocates
+// nothing (the cgroups library's teardown calls it from signal handlers).
+std::optional<bool> cgroup_populated(std::string_view events);
 
 }  // namespace oomlab::facts

@@ -133,6 +133,11 @@ class Engine {
   // group_probe.hpp: while idle, the watched groups' own tasks every period.
   void set_probe_dirs();
   void start_probe();
+  // populated_watch.cpp: no probe tick while every probed group is empty.
+  std::string populated_file(const std::string& dir) const;  // its cgroup.events, "" when none
+  void watch_populated();
+  void read_populated();
+  void arm_populated();
   // onset_ms >= 0: a confirmed PSI event's scan; the stalls it finds are
   // dated back to the event (StallModel::backdate).
   void on_scan_done(const ScanStats& stats, const tracer::Snapshot& snap,
@@ -240,6 +245,11 @@ class Engine {
   std::shared_ptr<const std::vector<std::string>> probe_dirs_ = std::make_shared<std::vector<std::string>>();
   // Used by the probe on the loop thread, while no scan job runs.
   std::vector<pid_t> probe_pids_;
+  // The probed groups' cgroup.events (all of them, or none: then every
+  // period is probed) under inotify; true while each says "populated 0".
+  std::vector<std::string> populated_files_;
+  std::unique_ptr<asio::posix::stream_descriptor> populated_sd_;
+  bool groups_empty_ = false;
   ProbeRule probe_rule_;
   bool attribute_ = false;  // watched groups and a system PSI file: events are attributed
   StallAttribution attribution_;

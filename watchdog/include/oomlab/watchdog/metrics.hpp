@@ -15,7 +15,8 @@ struct Metrics {
   std::uint64_t scans = 0;               // full and follow-up
   std::uint64_t full_scans = 0;          // of every task (the rest: the tracked tasks and their groups)
   std::uint64_t scan_overruns = 0;
-  std::uint64_t probes = 0;              // idle looks at the watched groups' tasks (group_probe.hpp)       // a period passed while a scan was still running
+  std::uint64_t probes = 0;              // idle looks at the watched groups' tasks (group_probe.hpp)
+  std::uint64_t populated_changes = 0;   // wake-ups by a watched group's cgroup.events (populated_watch.cpp)
   double last_scan_seconds = 0;
   double scan_seconds_sum = 0;
   std::uint64_t tasks = 0;               // sampled in the last scan
