@@ -16,8 +16,8 @@
 //      restored right after (and by the signal handler); without root or
 //      taskstats it prints "delayacct: skipped: <reason>".
 //   3. and 4. (psi_window.hpp) earlyoom (-r 0), oomlab-watchdog --period 1s
-//      system-wide with each scan source (--scan bpf and --scan proc, when
-//      the iterator loads; else the default alone) and scoped to the bench's own group (--scope,
+//      system-wide with each scan source (the default --scan auto and
+//      --scan proc, when the iterator loads; else the default alone) and scoped to the bench's own group (--scope,
 //      --watch-cgroup), a --baseline build of the watchdog in both
 //      configurations when given, and nohang (PSI checking on, thresholds it
 //      cannot reach) run side by side. Measure 3: an idle window (30 s).
@@ -443,10 +443,11 @@ int main(int argc, char** argv) {
     daemons.push_back({name, spawn(argv), sock_files[n]});
     children.push_back(daemons.back().pid);
   };
-  // Each scan source side by side when the iterator loads (the default,
-  // auto, is the BPF one then).
+  // Each scan source side by side when the iterator loads: the default
+  // (auto: the iterator, completed from /proc where it lacks processes /proc
+  // shows) and /proc alone.
   if (bpf_ok) {
-    add_watchdog("oomlab-watchdog --scan bpf", watchdog_bin, false, "bpf");
+    add_watchdog("oomlab-watchdog (--scan auto)", watchdog_bin, false);
     add_watchdog("oomlab-watchdog --scan proc", watchdog_bin, false, "proc");
   } else {
     add_watchdog("oomlab-watchdog", watchdog_bin, false);

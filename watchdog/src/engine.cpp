@@ -107,13 +107,16 @@ int Engine::run() {
     if (sampler_.use_task_iter(why)) {
       scan_source = "full scans read the BPF task iterator";
       // A source that lacks processes /proc shows would miss their stalls:
-      // --scan auto keeps /proc then; --scan bpf (asked for) says so.
+      // --scan auto reads those from /proc too (a full scan lists /proc
+      // and reads the stat of each process the iterator did not list: the
+      // same tasks as a /proc scan, at the iterator's cost for the rest);
+      // --scan bpf (asked for) says what it misses.
       if (std::string misses = sampler_.task_iter_misses(); !misses.empty()) {
         if (opt_.scan == "bpf") {
           reporter_.note(kWarning, "--scan bpf: " + misses + "; their stalls will not be seen");
         } else {
-          sampler_.use_proc();
-          scan_source = "full scans read /proc (" + misses + ")";
+          sampler_.complete_from_proc();
+          scan_source = "full scans read the BPF task iterator, and /proc for the processes it lacks (" + misses + ")";
         }
       }
     } else if (opt_.scan == "bpf") {

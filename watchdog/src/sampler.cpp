@@ -120,6 +120,7 @@ ScanStats Sampler::scan(std::vector<TaskSample>& out) {
   running_queries_ = 0;
   stats.delayacct = delayacct_on_;
   if (iter_.is_open() && scan_iter(out, stats)) {
+    if (complete_from_proc_) add_missing(out, stats);
     stats.duration_us = monotonic_us() - t0;
     return stats;
   }
@@ -205,22 +206,70 @@ std::string Sampler::task_iter_misses() {
          std::to_string(example) + ": another pid namespace?)";
 }
 
+namespace {
+// /proc's order: processes by pid, each one's threads after it, by tid.
+bool proc_order(const TaskSample& a, const TaskSample& b) {
+  if (a.tgid != b.tgid) return a.tgid < b.tgid;
+  if ((a.tid == a.tgid) != (b.tid == b.tgid)) return a.tid == a.tgid;
+  return a.tid < b.tid;
+}
+}  // namespace
+
 bool Sampler::scan_iter(std::vector<TaskSample>& out, ScanStats& stats) {
   TaskIter::Pass pass;
   if (!iter_.read(out, max_tasks_, pass)) return false;
-  // /proc's order (processes by pid, each one's threads after it, by tid),
-  // which the iterator's (by tid) is not.
-  std::sort(out.begin(), out.end(), [](const TaskSample& a, const TaskSample& b) {
-    if (a.tgid != b.tgid) return a.tgid < b.tgid;
-    if ((a.tid == a.tgid) != (b.tid == b.tgid)) return a.tid == a.tgid;
-    return a.tid < b.tid;
-  });
+  // /proc's order, which the iterator's (by tid) is not.
+  std::sort(out.begin(), out.end(), proc_order);
   for (TaskSample& t : out)
     if (t.tgid != self_) inspect(t, stats);
   stats.bpf = true;
   stats.dropped = pass.dropped;
   stats.tasks = out.size() + pass.kthreads;
   return true;
+}
+
+void Sampler::add_missing(std::vector<TaskSample>& out, ScanStats& stats) {
+  // The iterator's processes, sorted by tgid: out[0, n).
+  const std::size_t n = out.size();
+  auto listed = [&out, n](pid_t pid) {
+    auto it = std::lower_bound(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n), pid,
+                               [](const TaskSample& t, pid_t p) { return t.tgid < p; });
+    return it != out.begin() + static_cast<std::ptrdiff_t>(n) && it->tgid == pid;
+  };
+  const std::size_t tasks = stats.tasks;  // the iterator counted the kernel threads already
+  if (proc_fd_ < 0) proc_fd_ = ::open(proc_root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (proc_fd_ < 0) return;
+  // known_ holds only the processes /proc shows and the iterator does not
+  // (and kernel threads, never read again). /proc is listed only when a
+  // task was created since the last listing: one that enters the pid
+  // namespace from outside gets a pid in it too, and moves the last pid.
+  if (tasks_created() || !listed_once_) {
+    listed_once_ = true;
+    stats.listed = true;
+    next_.clear();
+    std::size_t cur = 0;
+    for_each_pid_entry_at(proc_fd_, dents_proc_, [&](pid_t pid) {
+      while (cur < known_.size() && known_[cur].pid < pid) forget(known_[cur++]);
+      Known k;
+      k.pid = pid;
+      if (cur < known_.size() && known_[cur].pid == pid) k = known_[cur++];
+      if (!k.kthread && listed(pid)) return forget(k);  // the iterator's: read from it
+      if (sample_known(k, out, stats)) next_.push_back(k);
+      else forget(k);
+    });
+    while (cur < known_.size()) forget(known_[cur++]);
+    std::swap(known_, next_);
+  } else {
+    std::size_t keep = 0;
+    for (Known& k : known_) {
+      if (!k.kthread && listed(k.pid)) forget(k);
+      else if (sample_known(k, out, stats)) known_[keep++] = k;
+      else forget(k);
+    }
+    known_.resize(keep);
+  }
+  stats.tasks = tasks + (out.size() - n);
+  if (out.size() > n) std::sort(out.begin(), out.end(), proc_order);
 }
 
 bool Sampler::sample_known(Known& k, std::vector<TaskSample>& out, ScanStats& stats) {

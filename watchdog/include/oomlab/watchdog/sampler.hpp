@@ -74,6 +74,11 @@ class Sampler {
   // shows, else what it lacks (--scan auto then keeps /proc).
   std::string task_iter_misses();
   void use_proc() { iter_.close(); }   // full scans read /proc again
+  // After use_task_iter: scan() also lists /proc (when a task was created
+  // since the last listing) and reads, as a /proc scan does, the processes
+  // the iterator lacks (task_iter_misses): the iterator's speed for the
+  // rest, and no process /proc shows goes unseen.
+  void complete_from_proc() { complete_from_proc_ = true; }
   bool task_iter() const { return iter_.is_open(); }
 
   // Delay accounting through c (owned by the caller, used on the scan's
@@ -97,6 +102,11 @@ class Sampler {
   void forget(Known& k);
   bool tasks_created();  // the last allocated pid moved (or cannot be read)
   bool scan_iter(std::vector<TaskSample>& out, ScanStats& stats);
+  // complete_from_proc: appends the processes /proc shows beyond the
+  // iterator's (out, sorted by tgid, on entry), keeping /proc's order.
+  void add_missing(std::vector<TaskSample>& out, ScanStats& stats);
+  bool complete_from_proc_ = false;
+  bool listed_once_ = false;
   void sample_process(pid_t pid, std::vector<TaskSample>& out, ScanStats& stats);
   // The process sampled (detail, delays), then its other threads.
   void sample_parsed(TaskSample& proc, std::vector<TaskSample>& out, ScanStats& stats);
