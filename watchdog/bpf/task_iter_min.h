@@ -6,16 +6,7 @@
 #ifndef OOMLAB_TASK_ITER_MIN_H
 #define OOMLAB_TASK_ITER_MIN_H
 
-#include <linux/types.h>
-
-typedef __u8 u8;
-typedef __u32 u32;
-typedef __s32 s32;
-typedef __s64 s64;
-typedef __u64 u64;
-typedef int pid_t;
-typedef _Bool bool;
-enum { false = 0, true = 1 };
+#include "oomlab_bpf_types.h"
 
 /* 6.2+: one percpu_counter per counter; /proc reads only .count. */
 struct percpu_counter {

@@ -157,12 +157,13 @@ ScanStats Sampler::scan(std::vector<TaskSample>& out) {
   return stats;
 }
 
-bool Sampler::is_kthread(pid_t pid) {
-  char path[48];
+bool Sampler::read_process_stat(pid_t pid, TaskSample& t) {
+  char path[96];
   std::snprintf(path, sizeof path, "%s/%d/stat", proc_root_.c_str(), pid);
   long n = read_proc_file_once(path, text_.data(), text_.size() - 1);
-  TaskSample t;
-  return n > 0 && parse_stat(std::string_view(text_.data(), static_cast<std::size_t>(n)), t) && t.kernel_thread();
+  if (n <= 0 || !parse_stat(std::string_view(text_.data(), static_cast<std::size_t>(n)), t)) return false;  // gone
+  t.tgid = pid;
+  return true;
 }
 
 bool Sampler::use_task_iter(std::string& why) {
@@ -198,7 +199,8 @@ std::string Sampler::task_iter_misses() {
   pid_t example = 0;
   for (pid_t pid : before) {
     if (!std::binary_search(after.begin(), after.end(), pid) || std::binary_search(listed.begin(), listed.end(), pid)) continue;
-    if (is_kthread(pid)) continue;   // kernel threads are counted, not listed
+    // Kernel threads are counted, not listed (the same test as a scan's).
+    if (TaskSample t; read_process_stat(pid, t) && t.kernel_thread()) continue;
     if (!missing++) example = pid;
   }
   if (missing == 0) return {};
@@ -323,14 +325,8 @@ ScanStats Sampler::sample(const std::vector<pid_t>& pids, std::vector<TaskSample
 }
 
 void Sampler::sample_process(pid_t pid, std::vector<TaskSample>& out, ScanStats& stats) {
-  char path[96];
-  std::snprintf(path, sizeof path, "%s/%d/stat", proc_root_.c_str(), pid);
-  long n = read_proc_file_once(path, text_.data(), text_.size() - 1);
-  if (n <= 0) return;  // gone
   TaskSample proc;
-  if (!parse_stat(std::string_view(text_.data(), static_cast<std::size_t>(n)), proc)) return;
-  proc.tgid = pid;
-  sample_parsed(proc, out, stats);
+  if (read_process_stat(pid, proc)) sample_parsed(proc, out, stats);
 }
 
 void Sampler::sample_parsed(TaskSample& proc, std::vector<TaskSample>& out, ScanStats& stats) {

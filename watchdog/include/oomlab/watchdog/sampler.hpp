@@ -118,7 +118,10 @@ class Sampler {
   std::size_t max_tasks_;
   bool read_stack_;
   pid_t self_;
-  bool is_kthread(pid_t pid);   // /proc/PID/stat says PF_KTHREAD (task_iter_misses' check)
+  // /proc/PID/stat read by path and parsed into t (tgid = pid); false when
+  // gone. (A scan's kept fds go through sample_known instead; both judge a
+  // kernel thread by TaskSample::kernel_thread.)
+  bool read_process_stat(pid_t pid, TaskSample& t);
   std::vector<char> dents_proc_, dents_task_;  // getdents64 buffers
   std::vector<char> text_;                     // file contents
   std::string delayacct_path_;                 // kernel.task_delayacct under proc_root_
