@@ -58,6 +58,12 @@ StallCause ProgressModel::fold(const ProgressSample& s) {
   else if (s.psi_share < 0 && s.limit_pressed)
     cause = StallCause::limit_pressed;
 
+  const bool task_evidence = cause != StallCause::none && cause != StallCause::memory_pressure;
+  // The episode's tasks are gone at t, last seen at most kKillSlackMs after
+  // a kill of its time: the kill ended it (see the header).
+  if (!task_evidence && !episodes_.empty() && task_seen_ >= 0 && task_seen_ < t && s.last_kill_ms >= 0 &&
+      s.last_kill_ms >= episodes_.back().start_ms && s.last_kill_ms <= t && s.last_kill_ms + kKillSlackMs >= task_seen_)
+    kill_closed_ = true;
   if (cause != StallCause::none) {
     // The episode started somewhere in the interval before this sample,
     // or, for tasks blocked in a wait, when they were first seen blocked.
@@ -65,20 +71,38 @@ StallCause ProgressModel::fold(const ProgressSample& s) {
     if (held != WaitKind::None) start = std::min(start, held_since_[idx(held)]);
     // One episode across short relief: a sample or two without blocked
     // tasks between two holds of the same lock is the same stall.
-    const bool continues = !episodes_.empty() && (previous_stalled_ || t - episodes_.back().end_ms <= rules_.gap_ms ||
-                                                  start - episodes_.back().end_ms <= rules_.gap_ms);
+    bool continues = !episodes_.empty() && (previous_stalled_ || t - episodes_.back().end_ms <= rules_.gap_ms ||
+                                            start - episodes_.back().end_ms <= rules_.gap_ms);
+    const bool pressure_only = cause == StallCause::memory_pressure;
+    const bool over_tasks = task_seen_ >= 0 && t - rules_.psi_window_ms < task_seen_;  // the window reaches into the tasks
+    if (pressure_only && kill_closed_ && task_seen_ >= 0) {
+      // A kill ended the episode: the share over the tasks' own time is that
+      // stall measured late (nothing, not even an open episode); pressure
+      // after it is a stall of its own.
+      if (over_tasks) {
+        previous_stalled_ = false;
+        previous_t_ = last_t_ = t;
+        return cause;
+      }
+      continues = false;
+    }
     // The PSI share alone, over a window that reaches back into the task
     // evidence: the same stall measured late (see the header). It keeps the
     // episode open and adds nothing to it.
-    const bool lagging_share = continues && cause == StallCause::memory_pressure && task_seen_ >= 0 &&
-                               t - rules_.psi_window_ms < task_seen_;
-    if (lagging_share) {
+    if (continues && pressure_only && over_tasks) {
       previous_stalled_ = true;
       previous_t_ = last_t_ = t;
       return cause;
     }
     if (continues) {
       episodes_.back().end_ms = t;
+      if (task_evidence) kill_closed_ = false;  // blocked again: the kill did not end it after all
+      // Evidence found now that began earlier (tasks held since before the
+      // share opened the episode) moves its start back.
+      if (start < episodes_.back().start_ms) {
+        episodes_.back().start_ms = start;
+        merge_reached_back();
+      }
     } else {
       StallEpisode e;
       e.start_ms = start;
@@ -86,8 +110,9 @@ StallCause ProgressModel::fold(const ProgressSample& s) {
       episodes_.push_back(e);
       votes_.emplace_back();
       task_seen_ = -1;
+      kill_closed_ = false;
     }
-    if (cause != StallCause::memory_pressure) task_seen_ = t;
+    if (task_evidence) task_seen_ = t;
     StallEpisode& e = episodes_.back();
     Votes& v = votes_.back();
     ++v.cause[static_cast<int>(cause)];
@@ -108,6 +133,25 @@ StallCause ProgressModel::fold(const ProgressSample& s) {
   previous_stalled_ = cause != StallCause::none;
   previous_t_ = last_t_ = t;
   return cause;
+}
+
+// The last episode's start moved back to within gap_ms of the one before:
+// the evidence was there all along, one episode.
+void ProgressModel::merge_reached_back() {
+  while (episodes_.size() >= 2 && episodes_.back().start_ms - episodes_[episodes_.size() - 2].end_ms <= rules_.gap_ms) {
+    StallEpisode& a = episodes_[episodes_.size() - 2];
+    const StallEpisode& b = episodes_.back();
+    a.start_ms = std::min(a.start_ms, b.start_ms);
+    a.end_ms = std::max(a.end_ms, b.end_ms);
+    a.max_blocked = std::max(a.max_blocked, b.max_blocked);
+    a.max_psi_share = std::max(a.max_psi_share, b.max_psi_share);
+    Votes& va = votes_[votes_.size() - 2];
+    const Votes& vb = votes_.back();
+    for (int i = 0; i < 5; ++i) va.cause[i] += vb.cause[i];
+    for (int i = 0; i < 6; ++i) va.wait[i] += vb.wait[i];
+    episodes_.pop_back();
+    votes_.pop_back();
+  }
 }
 
 std::vector<StallEpisode> ProgressModel::episodes() const {

@@ -47,9 +47,14 @@ bool sample_stalled(const std::vector<Sample>& samples, std::size_t i, double ps
   return cause != facts::StallCause::none;
 }
 
-std::vector<Stall> find_stalls(const std::vector<Sample>& samples, double psi_share) {
+std::vector<Stall> find_stalls(const std::vector<Sample>& samples, double psi_share, const std::vector<std::int64_t>& kill_ms) {
   facts::ProgressModel m(stall_rules(psi_share));
-  for (std::size_t i = 0; i < samples.size(); ++i) m.fold(progress_sample(samples, i));
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    facts::ProgressSample p = progress_sample(samples, i);
+    for (std::int64_t k : kill_ms)
+      if (k <= p.t_ms) p.last_kill_ms = std::max(p.last_kill_ms, k);
+    m.fold(p);
+  }
   return m.episodes();
 }
 
@@ -153,7 +158,10 @@ Outcome classify(const std::vector<Sample>& samples, std::vector<OomKill>& kills
     if (!most || k.relief_bytes > most->relief_bytes) most = &k;
   }
   const facts::StallRules rules = stall_rules(psi_share);
-  o.stalls = find_stalls(samples, psi_share);
+  std::vector<std::int64_t> kill_ms;
+  for (const OomKill& k : kills) kill_ms.push_back(k.t_ms);
+  for (const facts::KillEvent& k : watchdog_kills) kill_ms.push_back(k.t_ms);
+  o.stalls = find_stalls(samples, psi_share, kill_ms);
   const std::int64_t threshold = stall_threshold.count();
   const Stall* longest = nullptr;
   for (const Stall& s : o.stalls)

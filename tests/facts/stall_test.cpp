@@ -218,6 +218,77 @@ TEST(StallModel, WithoutPsiTheLimitFallback) {
   EXPECT_EQ(eps[0].cause, StallCause::limit_pressed);
 }
 
+// A kill that ended an episode's blocked tasks closes it to the PSI share
+// alone (stall.hpp). Samples every 100 ms; readers (3 mmap_lock waiters)
+// blocked 500..5000 unless a row says otherwise; the share 0.3 over
+// `psi`; one kill.
+TEST(StallModel, AKillThatEndedTheTasksClosesTheEpisodeToPressure) {
+  struct Row {
+    const char* name;
+    std::int64_t kill;
+    std::vector<std::pair<std::int64_t, std::int64_t>> blocked, psi;
+    std::vector<std::pair<std::int64_t, std::int64_t>> episodes;  // start, end
+  };
+  const std::vector<Row> rows = {
+      {"pressure crossing after the ending kill is a stall of its own", 4950, {{500, 5000}}, {{5400, 8000}},
+       {{500, 5000}, {5900, 8000}}},
+      {"without the kill it extends the episode (as before)", -1, {{500, 5000}}, {{5400, 8000}}, {{500, 8000}}},
+      {"pressure over the tasks and after them, kill ended the tasks", 4950, {{500, 5000}}, {{3000, 8000}},
+       {{500, 5000}, {5900, 8000}}},
+      {"a kill long before the tasks cleared did not end them", 2000, {{500, 5000}}, {{5400, 8000}}, {{500, 8000}}},
+      {"tasks blocking again after the kill: it did not end it after all", 4950, {{500, 5000}, {5200, 6500}},
+       {{6600, 9000}}, {{500, 9000}}},
+  };
+  for (const Row& r : rows) {
+    SCOPED_TRACE(r.name);
+    std::vector<ProgressSample> v;
+    for (std::int64_t t = 0; t <= 12000; t += 100) {
+      double psi = 0;
+      for (auto [from, to] : r.psi)
+        if (t >= from && t <= to) psi = 0.3;
+      ProgressSample s = at(t, psi);
+      for (auto [from, to] : r.blocked)
+        if (t >= from && t <= to) s.add_blocked(WaitKind::MmapLock, 3);
+      if (r.kill >= 0 && r.kill <= t) s.last_kill_ms = r.kill;
+      v.push_back(s);
+    }
+    auto eps = find_stall_episodes(v);
+    ASSERT_EQ(eps.size(), r.episodes.size());
+    for (std::size_t i = 0; i < eps.size(); ++i) {
+      EXPECT_EQ(eps[i].start_ms, r.episodes[i].first) << i;
+      EXPECT_EQ(eps[i].end_ms, r.episodes[i].second) << i;
+    }
+  }
+}
+
+// Tasks held since before the share opened the episode date it back to
+// their first sight (the share crossed 25% before they had been held for
+// blocked_min_ms).
+TEST(StallModel, TasksHeldBeforeTheShareOpenedTheEpisodeMoveItsStart) {
+  std::vector<ProgressSample> v;
+  for (std::int64_t t = 0; t <= 4000; t += 100) {
+    ProgressSample s = at(t, t >= 1200 ? 0.3 : 0.1);
+    if (t >= 300) s.add_blocked(WaitKind::MmapLock, 3);
+    v.push_back(s);
+  }
+  auto eps = find_stall_episodes(v);
+  ASSERT_EQ(eps.size(), 1u);
+  EXPECT_EQ(eps[0].start_ms, 300);
+  EXPECT_EQ(eps[0].cause, StallCause::blocked_wait);
+  // ... and an episode before it (the share over 25% 100..400, then under
+  // it for 0.6 s) that the held tasks reach back to is the same stall.
+  v.clear();
+  for (std::int64_t t = 0; t <= 4000; t += 100) {
+    ProgressSample s = at(t, (t >= 100 && t <= 400) || t >= 1100 ? 0.3 : 0.1);
+    if (t >= 300) s.add_blocked(WaitKind::MmapLock, 3);
+    v.push_back(s);
+  }
+  eps = find_stall_episodes(v);
+  ASSERT_EQ(eps.size(), 1u);
+  EXPECT_EQ(eps[0].start_ms, 0);
+  EXPECT_EQ(eps[0].end_ms, 4000);
+}
+
 TEST(StallModel, TheKillThatEndedIt) {
   StallEpisode e;
   e.start_ms = 2000, e.end_ms = 13400;

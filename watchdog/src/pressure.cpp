@@ -113,8 +113,10 @@ bool PressureTracker::update(const facts::PsiReading& r, std::int64_t now_ms, co
   const std::optional<facts::StallEpisode> episode = model_.current();
   const bool in_episode = episode && episode->ongoing;
   // The model's episode ended (relief longer than kReliefMs), or a new one
-  // began after a sparse stretch: the clock stops.
-  if (!in_episode || episode->start_ms != episode_start_ms_) above_since_ms_ = -1;
+  // began after a sparse stretch (a later start): the clock stops. A start
+  // that moves back is the same episode (tasks found held since before the
+  // share opened it date it back, facts/stall.hpp).
+  if (!in_episode || episode->start_ms > episode_start_ms_) above_since_ms_ = -1;
   episode_start_ms_ = in_episode ? episode->start_ms : -1;
   if (in_episode && now_above && above_since_ms_ < 0) {
     // Where the runner's stall model puts the onset of the stall this

@@ -24,7 +24,24 @@
 // showed why: the readers ran again 0.1 s after the watchdog's kill, while
 // the 1 s share stayed over 25% for 0.6 s more, and the runner's outcome
 // said 10.3 s where the log (no PSI) said 9.5 s. Pressure that goes on for a
-// whole window after the tasks cleared extends the episode as before.
+// whole window after the tasks cleared extends the episode as before -
+// unless a kill ended the tasks' stall: when the episode's task evidence
+// was last seen at most kKillSlackMs after a kill (the kill's window of
+// kill_that_ended, seen from the other side) and is gone at a sample after
+// it, the kill ended that episode, and pressure alone neither keeps it open
+// nor extends it; pressure after it is a stall of its own once its window
+// lies wholly after the tasks (tasks blocking again still continue it).
+// Two demo runs side by side showed why (2026-12-07): the group's page-cache
+// churn keeps its 1 s share at 15-30% all run long (before, during and after
+// the lock stall), so the share crossed 25% 0.4 s after the readers ran
+// again and stayed over it for 2 s: the outcome said 11.6 s, ended by a kill
+// 2.4 s before its end, where the watchdog's reports said 9.2 s.
+//
+// An episode starts where its earliest evidence began: tasks found held for
+// blocked_min_ms date it back to their first sight also when the share had
+// opened the episode meanwhile (the share crossed 25% 0.8 s after the
+// readers blocked, 0.2 s before they had been held for a second: the
+// episode began at the share, 0.7-0.8 s late).
 // Pure: the callers turn their samples into ProgressSample.
 #pragma once
 #include <cstdint>
@@ -42,6 +59,11 @@ enum class StallCause : std::uint8_t { none, memory_pressure, blocked_wait, vict
 // "memory PSI", "tasks blocked on mmap_lock" is built by describe_cause().
 const char* stall_cause_name(StallCause c);
 
+// How close a kill and the last stalled sight of an episode must be for the
+// kill to have ended it (kill_that_ended's default slack, the model's
+// kill-closes rule): a sampling period or two.
+inline constexpr std::int64_t kKillSlackMs = 500;
+
 struct StallRules {
   double psi_share = 0.25;            // of the trailing window (the runner's --stall-psi)
   std::int64_t blocked_min_ms = 1000; // continuous blocking in one wait kind
@@ -56,6 +78,7 @@ struct ProgressSample {
   int blocked[6] = {};                 // tasks in D per WaitKind (index: the enum value)
   bool victim_alive = false;           // a killed task has not exited yet
   std::int64_t victim_killed_ms = -1;  // when the oldest such victim was killed
+  std::int64_t last_kill_ms = -1;      // the latest kill (the kernel's or a watchdog's) at or before t_ms; -1 none
   bool limit_pressed = false;          // D tasks in a group at its limit (the no-PSI fallback)
   void add_blocked(WaitKind k, int n = 1) { blocked[static_cast<int>(k)] += n; }
 };
@@ -96,12 +119,14 @@ class ProgressModel {
   std::int64_t previous_t_ = -1, last_t_ = -1;
   bool previous_stalled_ = false;
   std::int64_t task_seen_ = -1;  // the current episode's last sample with task evidence (-1: none)
+  bool kill_closed_ = false;     // a kill ended the current episode's task evidence: pressure alone no longer continues it
   struct Votes {
     int cause[5] = {};
     int wait[6] = {};
   };
   std::vector<StallEpisode> episodes_;
   std::vector<Votes> votes_;  // per episode: stalled samples per cause and per held wait kind
+  void merge_reached_back();
 };
 
 // The PSI part of the model, for a caller that watches the share alone (the
@@ -123,6 +148,6 @@ std::string describe_cause(const StallEpisode& e, const StallRules& rules = {});
 // later than that came after the stall was over (nullopt: it ended by
 // itself, or is ongoing).
 std::optional<KillEvent> kill_that_ended(const StallEpisode& e, const std::vector<KillEvent>& kills,
-                                         std::int64_t slack_ms = 500);
+                                         std::int64_t slack_ms = kKillSlackMs);
 
 }  // namespace oomlab::facts

@@ -40,7 +40,11 @@ double psi_window_share(const std::vector<Sample>& samples, std::size_t i);
 facts::ProgressSample progress_sample(const std::vector<Sample>& samples, std::size_t i);
 facts::StallRules stall_rules(double psi_share = kDefaultStallShare);
 bool sample_stalled(const std::vector<Sample>& samples, std::size_t i, double psi_share = kDefaultStallShare);
-std::vector<Stall> find_stalls(const std::vector<Sample>& samples, double psi_share = kDefaultStallShare);
+// kill_ms: when the run's kills happened (the kernel's and the watchdog's):
+// a kill that ended an episode's blocked tasks closes it to the PSI share
+// alone (facts/stall.hpp).
+std::vector<Stall> find_stalls(const std::vector<Sample>& samples, double psi_share = kDefaultStallShare,
+                               const std::vector<std::int64_t>& kill_ms = {});
 
 // Fills OomKill::freed_ms from freed_at_ms, or else from the samples.
 // The usage drop that counts as "freed" for a kill (see OomKill).
