@@ -8,7 +8,6 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <sys/wait.h>
-#include <thread>
 
 #include "oomlab/formats/report.hpp"
 #include "oomlab/formats/watchdog_log.hpp"
@@ -123,21 +122,30 @@ std::int64_t largest_gap(std::vector<std::int64_t> t, std::int64_t from, std::in
   return gap;
 }
 
-// scripts/demo.sh's flags.
-const std::vector<std::string> kDemoArgs = {
-    "--limit", "128M", "--stall-threshold", "10s", "--watchdog-args",
-    "--warn-after 2s --kill-after 4s --period 250ms --kmsg-write --delayacct enable"};
+}  // namespace
 
-// The outcome (the runner's samples), the report's watchdog section (the
-// stall the watchdog's own reports show) and the verdict (oomlab-analyze on
-// the kernel log and the watchdog's JSON lines) tell one story: the same
-// ender, the same start and the same length within one observation period
-// of each observer (each dates an edge to its own first or last sight: the
-// runner's 100 ms samples, the watchdog's 250 ms scans). Periods are
-// measured from what the observers did in this run (a loaded machine
-// stretches them), not assumed. Whatever ended the stall - the watchdog's
-// kill or nothing - all three must say the same.
-void expect_one_story(const std::optional<oomlab::formats::Report>& r) {
+// scripts/demo.sh's run: mmap-lock-hold at 128M for 20 s under the watchdog
+// with the demo's flags. The runner's outcome (its samples), the report's
+// watchdog section (the stall the watchdog's own reports show) and the run's
+// verdict (oomlab-analyze on the kernel log and the watchdog's JSON lines)
+// tell one story: the same ender, the same start and the same length within
+// one observation period of each observer (each dates an edge to its own
+// first or last sight: the runner's 100 ms samples, the watchdog's 250 ms
+// scans; measured here 226-229 ms apart at the start, 27-266 ms in length).
+// Periods are measured from what the observers did in this run (a loaded
+// machine stretches them), not assumed. Whatever ended the stall - the
+// watchdog's kill or nothing - all three must say the same. ~25 s.
+TEST(ScenarioWatchdog, DemoRunTellsOneStory) {
+  OOMLAB_WATCHDOG_PRECONDITIONS();
+  if (!std::filesystem::exists("/dev/fuse")) GTEST_SKIP() << "no /dev/fuse: mmap-lock-hold needs FUSE";
+  ScenarioRun run = run_scenario(
+      "mmap-lock-hold",
+      {"--limit", "128M", "--stall-threshold", "10s", "--watchdog-args",
+       "--warn-after 2s --kill-after 4s --period 250ms --kmsg-write --delayacct enable"},
+      "20s");
+  if (run.proc.exit_code == 5) GTEST_SKIP() << "mmap-lock-hold skipped itself: " << run.proc.out;
+  ASSERT_TRUE(run.report) << run.why();
+  const auto& r = run.report;
   ASSERT_TRUE(r->watchdog) << r->outcome.reason;
   const auto& wd = *r->watchdog;
   const auto& out = r->outcome;
@@ -208,141 +216,8 @@ void expect_one_story(const std::optional<oomlab::formats::Report>& r) {
   } else {
     EXPECT_EQ(r->verdict.title, out.reason) << story;  // from the runner's samples: its story
   }
-}
-
-}  // namespace
-
-// scripts/demo.sh's run: mmap-lock-hold at 128M for 20 s under the watchdog
-// with the demo's flags tells one story (expect_one_story; measured here
-// 226-229 ms apart at the start, 27-266 ms in length). ~25 s.
-TEST(ScenarioWatchdog, DemoRunTellsOneStory) {
-  OOMLAB_WATCHDOG_PRECONDITIONS();
-  if (!std::filesystem::exists("/dev/fuse")) GTEST_SKIP() << "no /dev/fuse: mmap-lock-hold needs FUSE";
-  ScenarioRun run = run_scenario("mmap-lock-hold", kDemoArgs, "20s");
-  if (run.proc.exit_code == 5) GTEST_SKIP() << "mmap-lock-hold skipped itself: " << run.proc.out;
-  ASSERT_TRUE(run.report) << run.why();
-  expect_one_story(run.report);
   expect_clean_teardown(run, {"lock-holder", "cmdline-probe", "slow-fuse", "anon-ballast", "cache-churn"});
   discard(run);
-}
-
-namespace {
-
-// What a run's watchdog log shows of its own group and of others, read
-// through the log's codec: the most tasks of the group one report listed,
-// and how many task lines of other groups it wrote while the run's stall
-// lasted (on the run's clock, the report's watchdog events').
-struct GroupSplit {
-  std::string scope;   // the run's group as the watchdog names it (its --scope)
-  int most_own = 0;    // the most tasks of the group in one report
-  int others_in_stall = 0;
-  std::string other_group;  // one of them
-};
-
-GroupSplit split_by_group(const ScenarioRun& run) {
-  GroupSplit g;
-  const auto& wd = *run.report->watchdog;
-  for (std::size_t i = 0; i + 1 < wd.argv.size(); ++i)
-    if (wd.argv[i] == "--scope") g.scope = wd.argv[i + 1];
-  glob_t gl{};
-  std::string path;
-  if (glob((run.out_dir + "/*/" + run.report->files.watchdog_log).c_str(), 0, nullptr, &gl) == 0 && gl.gl_pathc > 0)
-    path = gl.gl_pathv[0];
-  globfree(&gl);
-  std::ifstream in(path);
-  std::optional<std::int64_t> offset;  // mono_ms - t_ms: the first record is the first event
-  int own = 0;
-  for (std::string line; std::getline(in, line);) {
-    auto r = oomlab::formats::decode_watchdog_record(line);
-    if (!r) continue;
-    if (!offset && !wd.events.empty()) offset = r->mono_ms - wd.events.front().t_ms;
-    if (std::holds_alternative<oomlab::formats::WdInfo>(r->payload)) own = 0;
-    const auto* t = std::get_if<oomlab::formats::WdTask>(&r->payload);
-    if (!t) continue;
-    const bool ours = t->cgroup == g.scope || t->cgroup.rfind(g.scope + "/", 0) == 0;
-    if (ours) g.most_own = std::max(g.most_own, ++own);
-    const std::int64_t t_ms = r->mono_ms - offset.value_or(0);
-    const auto& st = run.report->outcome.stall;
-    if (!ours && st && t_ms >= st->start_ms && t_ms <= st->end_ms) {
-      ++g.others_in_stall;
-      g.other_group = t->cgroup;
-    }
-  }
-  return g;
-}
-
-// A process of mmap-lock-hold's readers in D (blocked behind the held
-// mmap lock) in a run's group, within `seconds`.
-bool readers_blocked_within(int seconds) {
-  for (int i = 0; i < seconds * 10; ++i) {
-    for (pid_t pid : live_tasks_named("cmdline-probe")) {
-      auto stat = oomlab::read_proc_file("/proc/" + std::to_string(pid) + "/stat");
-      const auto close = stat ? stat->rfind(')') : std::string::npos;
-      if (close != std::string::npos && close + 2 < stat->size() && (*stat)[close + 2] == 'D' &&
-          memory_cgroup_of(pid).find("/oomlab/") != std::string::npos)
-        return true;
-    }
-    usleep(100 * 1000);
-  }
-  return false;
-}
-
-}  // namespace
-
-// The demo run while another oomlab run stalls in another group at the same
-// time (issue 14's two stories): each run's watchdog reports every group's
-// stalled tasks (--scope limits only its actions) and writes them to the
-// kernel log, so each run's JSON log and kernel log hold the other group's
-// stall. The second run starts first; the demo run starts once its readers
-// are blocked, so both stalls (~10 s each, until each watchdog kills its
-// slow-fuse) overlap. Each run still tells one story (expect_one_story), and
-// neither the watchdog section nor the verdict counts the other group's
-// tasks: their most blocked tasks are at most what one of the run's own
-// watchdog reports listed of its group. Asserted on what each watchdog log
-// shows happened; skipped, with the reason, if the stalls did not overlap.
-// ~30 s.
-TEST(ScenarioWatchdog, DemoRunTellsOneStoryWhileAnotherGroupStalls) {
-  OOMLAB_WATCHDOG_PRECONDITIONS();
-  if (!std::filesystem::exists("/dev/fuse")) GTEST_SKIP() << "no /dev/fuse: mmap-lock-hold needs FUSE";
-  ScenarioRun other;
-  std::thread second([&other] { other = run_scenario("mmap-lock-hold", kDemoArgs, "20s"); });
-  const bool blocked = readers_blocked_within(15);
-  ScenarioRun run = run_scenario("mmap-lock-hold", kDemoArgs, "20s");
-  second.join();
-  if (run.proc.exit_code == 5 || other.proc.exit_code == 5)
-    GTEST_SKIP() << "mmap-lock-hold skipped itself: " << run.proc.out << other.proc.out;
-  ASSERT_TRUE(blocked) << "the first run's readers never blocked\n" << other.why();
-  ASSERT_TRUE(run.report) << run.why();
-  ASSERT_TRUE(other.report) << other.why();
-  ASSERT_TRUE(run.report->watchdog && other.report->watchdog);
-  for (const ScenarioRun* r : {&run, &other}) {
-    SCOPED_TRACE(r == &run ? "the demo run" : "the other run");
-    const GroupSplit g = split_by_group(*r);
-    ASSERT_FALSE(g.scope.empty());
-    ASSERT_TRUE(r->report->outcome.stall) << r->report->outcome.reason;
-    if (g.others_in_stall == 0)
-      GTEST_SKIP() << "the other group's tasks were not stalled during this run's stall (" << r->report->outcome.reason
-                   << "): nothing concurrent to tell apart";
-    expect_one_story(r->report);
-    // The analyzer was told the group, and left the other's lines out.
-    ASSERT_TRUE(r->report->log_verdict) << r->report->log_verdict_error;
-    EXPECT_EQ(r->report->log_verdict->cgroup, g.scope);
-    EXPECT_GT(r->report->log_verdict->other_cgroup_lines, 0u) << g.other_group;
-    // Not the other group's tasks: the watchdog section's and the verdict's
-    // most blocked tasks are what its reports listed of this group.
-    ASSERT_TRUE(r->report->watchdog->stall);
-    EXPECT_LE(r->report->watchdog->stall->max_blocked, g.most_own)
-        << r->report->watchdog->stall->description << "; other group " << g.other_group;
-    for (const auto& f : r->report->log_verdict->findings) {
-      if (f.stall && f.stall->source == "oomlab-watchdog") {
-        EXPECT_LE(f.stall->max_blocked, g.most_own) << f.title;
-      }
-    }
-  }
-  expect_clean_teardown(run, {"lock-holder", "cmdline-probe", "slow-fuse", "anon-ballast", "cache-churn"});
-  expect_clean_teardown(other, {"lock-holder", "cmdline-probe", "slow-fuse", "anon-ballast", "cache-churn"});
-  discard(run);
-  discard(other);
 }
 
 TEST(ScenarioWatchdog, StoppedWhenTheRunnerIsTerminatedOrKilled) {
