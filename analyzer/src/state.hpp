@@ -12,6 +12,7 @@
 
 #include "oomlab/analyzer/model.hpp"
 #include "oomlab/analyzer/normalizer.hpp"
+#include "oomlab/facts/cgroup_hierarchy.hpp"
 #include "oomlab/facts/guard_kills.hpp"
 #include "oomlab/facts/hung_task.hpp"
 #include "oomlab/facts/wait_kind.hpp"
@@ -124,8 +125,7 @@ class State {
   // group's (the group is opt.cgroup or below it). Counts what it leaves out.
   bool other_cgroup(std::string_view cgroup) {
     if (opt.cgroup.empty() || opt.cgroup == "/") return false;
-    const std::string_view g = opt.cgroup;
-    const bool ours = cgroup.substr(0, g.size()) == g && (cgroup.size() == g.size() || cgroup[g.size()] == '/');
+    const bool ours = facts::in_cgroup(cgroup, opt.cgroup);
     if (!ours) ++report.input.other_cgroup_lines;
     return !ours;
   }

@@ -92,4 +92,10 @@ std::optional<bool> cgroup_populated(std::string_view events) {
   return std::nullopt;
 }
 
+bool in_cgroup(std::string_view path, std::string_view group) {
+  if (group.empty()) return false;
+  if (group == "/") return true;
+  return path.substr(0, group.size()) == group && (path.size() == group.size() || path[group.size()] == '/');
+}
+
 }  // namespace oomlab::facts

@@ -1,5 +1,7 @@
 #include "oomlab/facts/kernel_lines.hpp"
 
+#include "oomlab/facts/cgroup_hierarchy.hpp"
+
 #include <cstdlib>
 
 namespace oomlab::facts {
@@ -136,10 +138,7 @@ std::optional<OomKillSummary> parse_oom_kill_keys(std::string_view m) {
 bool OomKillSummary::in_group(std::string_view group) const {
   if (group.empty()) return false;
   const std::string want = "/" + std::string(group);
-  auto inside = [&](const std::string& memcg) {
-    return memcg.compare(0, want.size(), want) == 0 && (memcg.size() == want.size() || memcg[want.size()] == '/');
-  };
-  return inside(oom_memcg) || inside(task_memcg);
+  return in_cgroup(oom_memcg, want) || in_cgroup(task_memcg, want);
 }
 
 std::optional<pid_t> parse_oom_kill_in_group(std::string_view m, std::string_view group) {

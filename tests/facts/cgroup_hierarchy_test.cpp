@@ -103,3 +103,17 @@ TEST(CgroupEvents, PopulatedLine) {
   EXPECT_EQ(cgroup_populated("populated \n"), std::nullopt);
   EXPECT_EQ(cgroup_populated(""), std::nullopt);
 }
+
+// The paths as /proc/PID/cgroup and the oom-kill: line print them.
+TEST(CgroupPath, AtOrBelowAGroup) {
+  EXPECT_TRUE(in_cgroup("/oomlab/repro-1", "/oomlab/repro-1"));
+  EXPECT_TRUE(in_cgroup("/oomlab/repro-1/sub", "/oomlab/repro-1"));
+  EXPECT_TRUE(in_cgroup("/oomlab/repro-1", "/oomlab"));
+  EXPECT_FALSE(in_cgroup("/oomlab/repro-10", "/oomlab/repro-1"));   // a longer sibling name
+  EXPECT_FALSE(in_cgroup("/oomlab", "/oomlab/repro-1"));            // the parent is not below
+  EXPECT_FALSE(in_cgroup("/user.slice", "/oomlab"));
+  EXPECT_TRUE(in_cgroup("/user.slice", "/"));                       // the root holds everything
+  EXPECT_TRUE(in_cgroup("", "/"));
+  EXPECT_FALSE(in_cgroup("/oomlab", ""));                           // no group: nothing
+  EXPECT_FALSE(in_cgroup("", "/oomlab"));
+}

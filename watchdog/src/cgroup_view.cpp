@@ -54,12 +54,6 @@ std::string memory_cgroup_from(std::string_view text) {
   return v1 ? *v1 : v2;
 }
 
-bool in_cgroup(const std::string& task_cgroup, const std::string& cgroup) {
-  return cgroup == "/" || task_cgroup == cgroup ||
-         (task_cgroup.size() > cgroup.size() && task_cgroup.compare(0, cgroup.size(), cgroup) == 0 &&
-          task_cgroup[cgroup.size()] == '/');
-}
-
 void for_each_mount(std::string_view mounts, const std::function<void(std::string_view, std::string_view)>& f) {
   for_each_line(mounts, [&](std::string_view line) {
     // "device mountpoint fstype options 0 0"

@@ -43,4 +43,11 @@ CgroupHierarchy detect_hierarchy(const std::function<std::string(const std::stri
 // nothing (the cgroups library's teardown calls it from signal handlers).
 std::optional<bool> cgroup_populated(std::string_view events);
 
+// Whether cgroup path `path` ("/oomlab/repro-1/sub", as /proc/PID/cgroup and
+// the kernel's oom-kill: line print it) is `group` or below it: "/" holds
+// everything, "" nothing, and a longer sibling name ("/oomlab/repro-10" for
+// "/oomlab/repro-1") is not below. The one rule of the watchdog's scope and
+// watched groups, the analyzer's --cgroup filter and the runner's OOM lines.
+bool in_cgroup(std::string_view path, std::string_view group);
+
 }  // namespace oomlab::facts

@@ -10,14 +10,16 @@
 #include <sys/types.h>
 #include <vector>
 
+#include "oomlab/facts/cgroup_hierarchy.hpp"
+
 namespace oomlab::watchdog {
 
 // The memory cgroup path in a /proc/PID/cgroup text: the v1 line whose
 // controller list has "memory", else the v2 "0::" line. "" when neither.
 std::string memory_cgroup_from(std::string_view proc_cgroup_text);
 
-// task_cgroup is cgroup or below it ("/" holds everything).
-bool in_cgroup(const std::string& task_cgroup, const std::string& cgroup);
+// task_cgroup is cgroup or below it ("/" holds everything): facts' one rule.
+using facts::in_cgroup;
 
 // Calls f(mountpoint, fstype) for each line of a /proc/self/mounts text
 // (mount points as the kernel escapes them: a space is \040).
