@@ -651,6 +651,7 @@ void Engine::reload() {
     const milliseconds old_period = opt_.period;
     const std::vector<std::string> restart = apply_reload(opt_, p.options);
     set_probe_dirs();  // --scope may have changed
+    resume_probe_ticks();
     if (opt_.period != old_period) {
       next_tick_ = asio::steady_timer::clock_type::now();
       schedule_tick();

@@ -76,6 +76,14 @@ void Engine::watch_populated() {
   arm_populated();
 }
 
+void Engine::resume_probe_ticks() {
+  // A reload that gave a group with tasks (or one nothing tells about)
+  // while the tick waits for the far safety deadline: back to the period.
+  if (!tick_idle_ || stopping_ || probe_dirs_->empty() || groups_empty_) return;
+  next_tick_ = asio::steady_timer::clock_type::now();
+  schedule_tick();
+}
+
 void Engine::read_populated() {
   bool empty = !populated_files_.empty();
   char buf[256];

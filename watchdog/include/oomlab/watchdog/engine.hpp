@@ -138,6 +138,7 @@ class Engine {
   void watch_populated();
   void read_populated();
   void arm_populated();
+  void resume_probe_ticks();
   // onset_ms >= 0: a confirmed PSI event's scan; the stalls it finds are
   // dated back to the event (StallModel::backdate).
   void on_scan_done(const ScanStats& stats, const tracer::Snapshot& snap,
