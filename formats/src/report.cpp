@@ -72,7 +72,7 @@ json watchdog_json(const ReportWatchdog& w) {
   for (const ReportWatchdogEvent& e : w.events) events.push_back({{"t_ms", e.t_ms}, {"type", e.type}, {"line", e.line}});
   return {{"argv", w.argv},     {"status", w.status},        {"log", w.log},
           {"kills", kills},     {"stall_reports", w.stall_reports}, {"events", events},
-          {"events_dropped", w.events_dropped}, {"bad_lines", w.bad_lines}, {"kmsg_withheld", w.kmsg_withheld},
+          {"events_dropped", w.events_dropped}, {"other_group_events", w.other_group_events}, {"bad_lines", w.bad_lines}, {"kmsg_withheld", w.kmsg_withheld},
           {"stall", w.stall ? stall_json(*w.stall) : json(nullptr)}, {"stall_ended_by", ended_by_json(w.stall_ended_by)}};
 }
 
@@ -220,6 +220,7 @@ ReportWatchdog watchdog_of(const json& j) {
   for (const json& e : array(j, "events"))
     w.events.push_back({get<std::int64_t>(e, "t_ms"), get<std::string>(e, "type"), get<std::string>(e, "line")});
   w.events_dropped = get<std::uint64_t>(j, "events_dropped"), w.bad_lines = get<int>(j, "bad_lines");
+  w.other_group_events = get<std::uint64_t>(j, "other_group_events");
   w.kmsg_withheld = get<std::uint64_t>(j, "kmsg_withheld");
   if (auto s = j.find("stall"); s != j.end() && s->is_object()) w.stall = stall_of(*s);
   w.stall_ended_by = ended_by_of(j, "stall_ended_by");

@@ -119,6 +119,17 @@ WdPayload payload_of(const std::string& type, const json& j) {
 
 }  // namespace
 
+const std::string& payload_cgroup(const WdPayload& p) {
+  static const std::string none;
+  if (const auto* t = std::get_if<WdTask>(&p)) return t->cgroup;
+  if (const auto* w = std::get_if<WdWarn>(&p)) return w->cgroup;
+  if (const auto* k = std::get_if<WdKill>(&p)) return k->cgroup;
+  if (const auto* e = std::get_if<WdEscalate>(&p)) return e->cgroup;
+  if (const auto* h = std::get_if<WdHolder>(&p)) return h->cgroup;
+  if (const auto* u = std::get_if<WdUnheld>(&p)) return u->cgroup;
+  return none;
+}
+
 const char* payload_type(const WdPayload& p) {
   struct V {
     const char* operator()(const std::monostate&) const { return "note"; }

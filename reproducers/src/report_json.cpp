@@ -48,6 +48,7 @@ formats::ReportWatchdog watchdog_doc(const WatchdogSection& w) {
   d.stall_reports = w.stall_reports;
   for (const WatchdogEvent& e : w.events) d.events.push_back({e.t_ms, e.type, e.line});
   d.events_dropped = w.events_dropped, d.bad_lines = w.bad_lines, d.kmsg_withheld = w.kmsg_withheld;
+  d.other_group_events = w.other_group_events;
   d.stall = w.stall, d.stall_ended_by = w.stall_ended_by;
   return d;
 }

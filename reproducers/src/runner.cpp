@@ -443,7 +443,7 @@ int run_scenario(Scenario& scenario, const RunConfig& config) {
   if (config.watchdog) {
     // After the teardown: its `killed:` lines for kills in flight are written.
     rec.watchdog.status = watchdog.stop(3s);
-    fold_watchdog_log(paths.dir + "/watchdog.jsonl", obs.t0_us, rec.watchdog);
+    fold_watchdog_log(paths.dir + "/watchdog.jsonl", obs.t0_us, rec.cgroup_name, rec.watchdog);
     rec.watchdog.t0_mono_ms = obs.t0_us / 1000;
   }
   if (workload_running) waitpid(child.pid, &workload_status, 0);  // killed above: returns at once

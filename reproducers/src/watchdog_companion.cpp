@@ -1,5 +1,6 @@
 #include "watchdog_companion.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "oomlab/common/clock.hpp"
+#include "oomlab/facts/cgroup_hierarchy.hpp"
 #include "oomlab/formats/watchdog_log.hpp"
 
 namespace oomlab::repro {
@@ -127,15 +129,30 @@ WatchdogCompanion::~WatchdogCompanion() {
   if (pid_ > 0) stop(std::chrono::milliseconds(2000));
 }
 
-void fold_watchdog_log(const std::string& json_log, std::int64_t t0_us, WatchdogSection& out) {
+void fold_watchdog_log(const std::string& json_log, std::int64_t t0_us, const std::string& group,
+                       WatchdogSection& out) {
   std::ifstream in(json_log);
   const std::int64_t t0_ms = t0_us / 1000;
+  std::vector<pid_t> other_kills;   // their killed: lines go too
   for (std::string text; std::getline(in, text);) {
     if (text.empty()) continue;
     auto r = formats::decode_watchdog_record(text);
     if (!r) {
       ++out.bad_lines;
       continue;
+    }
+    if (!group.empty()) {
+      const std::string& cg = formats::payload_cgroup(r->payload);
+      const auto* done = std::get_if<formats::WdKilled>(&r->payload);
+      if (!cg.empty() && !facts::in_cgroup(cg, group)) {
+        if (const auto* kill = std::get_if<formats::WdKill>(&r->payload)) other_kills.push_back(kill->pid);
+        ++out.other_group_events;
+        continue;
+      }
+      if (done && std::find(other_kills.begin(), other_kills.end(), done->pid) != other_kills.end()) {
+        ++out.other_group_events;
+        continue;
+      }
     }
     WatchdogEvent e;
     e.t_ms = r->mono_ms - t0_ms;

@@ -45,7 +45,10 @@ pid_t watchdog_emergency_pid();
 // Decodes the watchdog's JSON lines (formats/watchdog_log.hpp, docs/FORMATS.md
 // "Watchdog JSON lines") into the report's section; mono_ms becomes t_ms
 // relative to t0_us (CLOCK_MONOTONIC of the workload start). Unparseable
-// lines are counted, not fatal.
-void fold_watchdog_log(const std::string& json_log, std::int64_t t0_us, WatchdogSection& out);
+// lines are counted, not fatal. With `group` (the run's group as the watchdog
+// names cgroups, RunRecord::cgroup_name), records about another group, and
+// the killed: lines of its kills, are counted in other_group_events instead.
+void fold_watchdog_log(const std::string& json_log, std::int64_t t0_us, const std::string& group,
+                       WatchdogSection& out);
 
 }  // namespace oomlab::repro

@@ -111,6 +111,7 @@ struct ReportWatchdog {
   int stall_reports = 0;
   std::vector<ReportWatchdogEvent> events;
   std::uint64_t events_dropped = 0;
+  std::uint64_t other_group_events = 0;  // records about other groups, left out (0 in reports before the field)
   int bad_lines = 0;
   std::uint64_t kmsg_withheld = 0;
   // The stall its own reports show (its MemAlloc lines through facts' one

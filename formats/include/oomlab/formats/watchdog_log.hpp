@@ -112,6 +112,11 @@ struct WatchdogRecord {
 
 // The type name of a payload ("memalloc_info", ...; "note" for monostate).
 const char* payload_type(const WdPayload& p);
+// The memory cgroup a record is about (a stalled task's, a warning's, a
+// kill's, an escalation's, a holder search's); "" for the records that name
+// none: the machine-wide MemAlloc-Info counts, a killed: outcome (by pid),
+// the kmsg summary and notes.
+const std::string& payload_cgroup(const WdPayload& p);
 
 // One JSON object, no newline.
 std::string encode_watchdog_record(const WatchdogRecord& r);

@@ -36,6 +36,10 @@ struct WatchdogSection {
   std::string status;               // how it ended, or why it did not start
   std::vector<WatchdogEvent> events;  // every line, capped (events_dropped counts the rest)
   std::size_t events_dropped = 0;
+  // Records about another memory cgroup (the watchdog reports every group's
+  // stalls; a concurrent run's are not this run's story), left out of
+  // events and kills; its log file has them all.
+  std::size_t other_group_events = 0;
   std::vector<WatchdogKill> kills;
   int stall_reports = 0;            // MemAlloc-Info lines
   int bad_lines = 0;                // lines that were not JSON objects
