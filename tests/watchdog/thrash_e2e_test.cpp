@@ -103,14 +103,20 @@ TEST(WatchdogPressure, KillsInAThrashingGroupWithReasonPressure) {
   // pressure; a task of the thrashing group stalled that long (in reclaim,
   // or a page-in while memory is short) outranks it by design
   // (responder.cpp): which comes first depends on how the thrash bursts
-  // here, so either is this rule's kill. The pressure note below must be
-  // there in both cases.
+  // here, so either is this rule's kill. A pressure kill must come with the
+  // pressure note. A task stalled for --kill-after can come before the
+  // clock's episode opens (the fresh-clone check of 80a7421, on the idle
+  // machine: the kill at ~4 s, no note yet), so the note is required only
+  // with reason pressure.
   EXPECT_TRUE(kill.reason == "pressure" || kill.reason == "stall_timeout") << rec->line;
   EXPECT_EQ(kill.cgroup, "/oomlab/" + group);
   EXPECT_FALSE(kill.dry_run);
   std::set<std::string> workload = {"anon-ballast", "cache-reader", "cache-thrash"};
   EXPECT_TRUE(workload.count(kill.comm)) << rec->line;
-  EXPECT_NE(wdtest::slurp(err).find("memory pressure in cgroup /oomlab/" + group + " above some=10"), std::string::npos);
+  if (kill.reason == "pressure") {
+    EXPECT_NE(wdtest::slurp(err).find("memory pressure in cgroup /oomlab/" + group + " above some=10"), std::string::npos)
+        << wdtest::slurp(err);
+  }
 }
 
 namespace {
